@@ -1,0 +1,73 @@
+import { cdk8s, javascript } from 'projen';
+
+const project = new cdk8s.ConstructLibraryCdk8s({
+  name: 'cdk8s-mesh-release',
+  description: 'Zero-downtime, make-before-break releases on Kubernetes + Istio as cdk8s constructs.',
+  author: 'cdk8s-mesh-release',
+  authorAddress: 'dev@example.com',
+  repositoryUrl: 'https://example.com/cdk8s-mesh-release.git',
+  keywords: ['cdk8s', 'istio', 'kubernetes', 'canary', 'blue-green', 'zero-downtime'],
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+
+  cdk8sVersion: '2.70.0',
+  constructsVersion: '10.4.2',
+  jsiiVersion: '~6.0.0',
+  peerDeps: ['cdk8s-plus-28@^2.5.6'],
+  devDeps: [
+    'cdk8s-plus-28@^2.5.6',
+    'cdk8s-cli@^2.207.0',
+    'kubernetes-models@^4.5.1',
+    'ajv@^8.17.1',
+    'fast-check@^4.3.0',
+    'tsconfig-paths@^4.2.0',
+  ],
+
+  // Nothing here publishes or runs GitHub workflows.
+  github: false,
+  release: false,
+  depsUpgrade: false,
+
+  jestOptions: {
+    // `npm test` must fail on a changed snapshot; `npm run test:update` rewrites them.
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    jestConfig: {
+      coveragePathIgnorePatterns: ['/node_modules/', '/src/imports/'],
+      moduleNameMapper: { '^cdk8s-mesh-release$': '<rootDir>/src/index.ts' },
+    },
+  },
+  eslintOptions: {
+    dirs: ['src'],
+    ignorePatterns: ['src/imports/', 'examples/**/dist/', 'examples/**/imports/'],
+  },
+});
+
+// A lockfile written on Linux may list only the Linux build of unrs-resolver 1.13.x,
+// which makes `npm ci` fail elsewhere; 1.12.2 is consistent.
+project.package.addPackageResolutions('unrs-resolver@1.12.2');
+
+// jsii prints an end-of-life banner on Node 20.
+project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '20');
+
+// Typed Istio classes generated from Istio's own CRDs (networking + security groups only).
+project.addTask('import:istio', {
+  description: 'Regenerate src/imports/ (typed Istio classes) and the Istio JSON schemas from ../shared/istio/crd-all.gen.yaml',
+  env: { ISTIO_CRDS: '../shared/istio/crd-all.gen.yaml' },
+  exec: 'ts-node --project projenrc/tsconfig.json scripts/import-istio.ts',
+});
+
+// The main job: synthesize the bundled example with the real cdk8s CLI.
+project.addTask('example', {
+  description: 'Synthesize examples/helloworld to YAML with the cdk8s CLI',
+  cwd: 'examples/helloworld',
+  steps: [
+    { exec: 'cdk8s synth --output dist' },
+    { exec: 'echo "YAML written to $(pwd)/dist/"' },
+  ],
+});
+
+project.gitignore.exclude('examples/**/dist/');
+project.npmignore?.exclude('/examples/', '/scripts/', '/.ci/');
+
+project.synth();
