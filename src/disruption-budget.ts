@@ -17,13 +17,13 @@ export class DisruptionBudget {
     return new DisruptionBudget(undefined, value);
   }
 
-  /** `maxUnavailable`, when the budget is expressed that way. */
-  public readonly maxUnavailable?: PercentOrAbsolute;
-  /** `minAvailable`, when the budget is expressed that way. */
-  public readonly minAvailable?: PercentOrAbsolute;
+  /** @internal */
+  public readonly _maxUnavailable?: PercentOrAbsolute;
+  /** @internal */
+  public readonly _minAvailable?: PercentOrAbsolute;
 
   private constructor(maxUnavailable?: PercentOrAbsolute, minAvailable?: PercentOrAbsolute) {
-    this.maxUnavailable = maxUnavailable;
-    this.minAvailable = minAvailable;
+    this._maxUnavailable = maxUnavailable;
+    this._minAvailable = minAvailable;
   }
 }

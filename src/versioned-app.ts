@@ -214,8 +214,8 @@ export class VersionedApp extends Construct {
       metadata: { name: this.name, labels },
       spec: {
         selector: { matchLabels: this.selectorLabels },
-        maxUnavailable: budget.maxUnavailable && intOrString(budget.maxUnavailable),
-        minAvailable: budget.minAvailable && intOrString(budget.minAvailable),
+        maxUnavailable: budget._maxUnavailable && intOrString(budget._maxUnavailable),
+        minAvailable: budget._minAvailable && intOrString(budget._minAvailable),
       },
     });
 

@@ -1,0 +1,102 @@
+import { ReleaseSnapshot, snapshotOf } from './_release-snapshot';
+import { HeaderMatchType, ReleaseStage } from './release-stage';
+
+/** What the Istio objects of a stage need besides the stage itself. */
+export interface RoutingContext {
+  readonly app: string;
+  readonly namespace: string;
+  readonly port: number;
+  /** VirtualService hosts; the service FQDN when not given. */
+  readonly hosts?: string[];
+  readonly gateways?: string[];
+  /** Istio JSON of the route retries, or undefined for Istio's default. */
+  readonly retries?: any;
+  /** Route timeout as an Istio duration string. */
+  readonly timeout?: string;
+  /** Istio JSON of the DestinationRule's traffic policy. */
+  readonly trafficPolicy?: any;
+  /** Istio JSON of each subset's traffic policy, by version. */
+  readonly subsetTrafficPolicies?: { [version: string]: any };
+}
+
+/** The FQDN of the app's Service. */
+export function serviceHost(ctx: RoutingContext): string {
+  return `${ctx.app}.${ctx.namespace}.svc.cluster.local`;
+}
+
+/** Pod labels of one version, the labels its subset selects on. */
+export function versionLabels(app: string, version: string): { [key: string]: string } {
+  return { app, version };
+}
+
+/** The DestinationRule spec of a stage (Istio JSON): one subset per version that has one. */
+export function destinationRuleSpec(stage: ReleaseStage, ctx: RoutingContext): any {
+  return {
+    host: serviceHost(ctx),
+    trafficPolicy: ctx.trafficPolicy,
+    subsets: stage.subsets.map((version) => ({
+      name: version,
+      labels: { version },
+      trafficPolicy: ctx.subsetTrafficPolicies?.[version],
+    })),
+  };
+}
+
+/**
+ * The VirtualService spec of a stage (Istio JSON): header routes first, then the weighted
+ * catch-all route (no `match`), which also carries the mirror.
+ */
+export function virtualServiceSpec(stage: ReleaseStage, ctx: RoutingContext): any {
+  const host = serviceHost(ctx);
+  const destination = (version: string) => ({ host, subset: version, port: { number: ctx.port } });
+  const resilience = { timeout: ctx.timeout, retries: ctx.retries };
+  const headerRoutes = stage.headerRoutes.map((r) => ({
+    name: `header-${r.header}-${r.version}`,
+    match: [{ headers: { [r.header]: { [r.matchType ?? HeaderMatchType.EXACT]: r.value } } }],
+    route: [{ destination: destination(r.version) }],
+    ...resilience,
+  }));
+  const mirror = stage.mirror && {
+    mirror: destination(stage.mirror.version),
+    mirrorPercentage: { value: stage.mirror.percent ?? 100 },
+  };
+  return {
+    hosts: ctx.hosts ?? [host],
+    gateways: ctx.gateways,
+    http: [
+      ...headerRoutes,
+      {
+        name: 'weighted',
+        route: stage.weights.map((w) => ({ destination: destination(w.version), weight: w.weight })),
+        ...mirror,
+        ...resilience,
+      },
+    ],
+  };
+}
+
+/**
+ * The manifests of a stage as plain objects, with Deployments reduced to what the safety
+ * check reads (name and pod labels). Used to check a stage without synthesizing it.
+ */
+export function stageManifests(stage: ReleaseStage, ctx: RoutingContext): any[] {
+  const metadata = (name: string) => ({ name, namespace: ctx.namespace });
+  return [
+    { apiVersion: 'v1', kind: 'Service', metadata: metadata(ctx.app), spec: { selector: { app: ctx.app } } },
+    ...stage.deployed.map((version) => ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: metadata(`${ctx.app}-${version}`),
+      spec: { template: { metadata: { labels: versionLabels(ctx.app, version) } } },
+    })),
+    { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: metadata(ctx.app), spec: destinationRuleSpec(stage, ctx) },
+    { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: metadata(ctx.app), spec: virtualServiceSpec(stage, ctx) },
+  ];
+}
+
+const PLAN_CONTEXT: RoutingContext = { app: 'app', namespace: 'default', port: 80 };
+
+/** The safety snapshot of a stage, for any app (used by `ReleasePlan`) or for one (`MeshRelease`). */
+export function stageSnapshot(stage: ReleaseStage, ctx: RoutingContext = PLAN_CONTEXT): ReleaseSnapshot {
+  return snapshotOf(stageManifests(stage, ctx));
+}

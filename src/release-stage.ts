@@ -1,0 +1,201 @@
+import { unique } from './_util';
+import { formatValue } from './_validation';
+
+/** Share of the catch-all route's traffic one version receives. */
+export interface VersionWeight {
+  /** The version (its subset name). */
+  readonly version: string;
+  /** Percentage of traffic, an integer between 0 and 100. */
+  readonly weight: number;
+}
+
+/** How a header route compares the header's value. */
+export enum HeaderMatchType {
+  /** The header equals the value. */
+  EXACT = 'exact',
+  /** The header starts with the value. */
+  PREFIX = 'prefix',
+  /** The header matches the value as an RE2 regular expression. */
+  REGEX = 'regex',
+}
+
+/**
+ * A route that sends requests carrying a header to one version, ahead of the weighted
+ * catch-all route (A/B tests, pinning testers to a candidate).
+ */
+export interface HeaderRoute {
+  /** Header name, lowercase, e.g. `x-version`. */
+  readonly header: string;
+  /** Value to compare the header with. */
+  readonly value: string;
+  /**
+   * How the value is compared.
+   * @default HeaderMatchType.EXACT
+   */
+  readonly matchType?: HeaderMatchType;
+  /** Version that receives the matching requests. */
+  readonly version: string;
+}
+
+/** A copy of live traffic sent to a version, whose responses are discarded. */
+export interface TrafficMirror {
+  /** Version that receives the copies. */
+  readonly version: string;
+  /**
+   * Percentage of requests copied, between 0 (exclusive) and 100.
+   * @default 100
+   */
+  readonly percent?: number;
+}
+
+/**
+ * Everything a release stage says: which versions run, which have a subset, how traffic splits.
+ */
+export interface ReleaseStageProps {
+  /** Name of the stage, e.g. `shift-10`. */
+  readonly name: string;
+  /** Versions that have a Deployment in this stage. */
+  readonly deployed: string[];
+  /**
+   * Versions that have a subset in the DestinationRule in this stage.
+   * @default - the deployed versions
+   */
+  readonly subsets?: string[];
+  /**
+   * Weights of the final catch-all route: integers 0–100 summing to 100. A version listed
+   * with weight 0 stays in the route (the `shift-100` stage keeps the old version at 0).
+   */
+  readonly weights: VersionWeight[];
+  /**
+   * Header routes evaluated before the catch-all route, in order.
+   * @default - none
+   */
+  readonly headerRoutes?: HeaderRoute[];
+  /**
+   * Mirror a share of the catch-all route's traffic to a version.
+   * @default - no mirroring
+   */
+  readonly mirror?: TrafficMirror;
+  /**
+   * The stage applied before this one. When given, the transition from it is checked too
+   * (make-before-break); stages from a `ReleasePlan` always have it.
+   * @default - only this stage is checked
+   */
+  readonly previous?: ReleaseStage;
+}
+
+/**
+ * One stage of a release: the desired state of Deployments, DestinationRule subsets
+ * and VirtualService routes that `MeshRelease` synthesizes.
+ *
+ * Structural mistakes (weights that don't add up, unknown versions) throw here; whether
+ * the stage is safe to apply after its previous one is checked by `SafetyCheck`.
+ */
+export class ReleaseStage {
+  /** A stage with any content: blue/green, A/B by header, three live versions... */
+  public static custom(props: ReleaseStageProps): ReleaseStage {
+    return new ReleaseStage(props);
+  }
+
+  /** One version deployed, with its subset and all the traffic. */
+  public static stable(version: string, name: string = 'stable'): ReleaseStage {
+    return new ReleaseStage({ name, deployed: [version], weights: [{ version, weight: 100 }] });
+  }
+
+  /** Name of the stage. */
+  public readonly name: string;
+  /** Versions with a Deployment. */
+  public readonly deployed: string[];
+  /** Versions with a DestinationRule subset. */
+  public readonly subsets: string[];
+  /** Weights of the catch-all route. */
+  public readonly weights: VersionWeight[];
+  /** Header routes ahead of the catch-all route. */
+  public readonly headerRoutes: HeaderRoute[];
+  /** Mirroring of the catch-all route, if any. */
+  public readonly mirror?: TrafficMirror;
+  /** The stage applied before this one, if known. */
+  public readonly previous?: ReleaseStage;
+  private _next?: ReleaseStage;
+
+  private constructor(props: ReleaseStageProps) {
+    this.name = props.name;
+    this.deployed = [...props.deployed];
+    this.subsets = [...(props.subsets ?? props.deployed)];
+    this.weights = props.weights.map((w) => ({ ...w }));
+    this.headerRoutes = (props.headerRoutes ?? []).map((r) => ({ ...r }));
+    this.mirror = props.mirror && { ...props.mirror };
+    this.previous = props.previous;
+    this.validate();
+  }
+
+  /** The stage applied after this one, when the stage belongs to a `ReleasePlan`. */
+  public get next(): ReleaseStage | undefined {
+    return this._next;
+  }
+
+  /** @internal */
+  public _setNext(next: ReleaseStage): void {
+    this._next = next;
+  }
+
+  /** The weight of a version in the catch-all route (0 when it is not listed). */
+  public weightOf(version: string): number {
+    return this.weights.find((w) => w.version === version)?.weight ?? 0;
+  }
+
+  /** Every version this stage names: deployed, with a subset, or routed. */
+  public get versions(): string[] {
+    return unique([
+      ...this.deployed, ...this.subsets, ...this.weights.map((w) => w.version),
+      ...this.headerRoutes.map((r) => r.version), ...(this.mirror ? [this.mirror.version] : []),
+    ]);
+  }
+
+  private validate(): void {
+    const fail = (field: string, value: unknown, valid: string) =>
+      new Error(`ReleaseStage '${this.name}': '${field}' ${valid}, got ${formatValue(value)}`);
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(this.name)) {
+      throw fail('name', this.name, "must be lowercase letters, digits and '-' (it names a directory and a CLI argument)");
+    }
+    for (const version of this.versions) {
+      if (version.length > 63 || !/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(version)) {
+        throw fail('version', version, 'must be a DNS-1035 label (lowercase letters, digits and \'-\', starting with a letter)');
+      }
+    }
+    for (const [field, list] of [['deployed', this.deployed], ['subsets', this.subsets], ['weights', this.weights.map((w) => w.version)]] as const) {
+      if (unique(list).length !== list.length) {
+        throw fail(field, list, 'must name each version once');
+      }
+    }
+    if (this.weights.length === 0) {
+      throw fail('weights', this.weights, 'must route the catch-all traffic to at least one version');
+    }
+    for (const w of this.weights) {
+      if (!Number.isInteger(w.weight) || w.weight < 0 || w.weight > 100) {
+        throw fail(`weights[${w.version}]`, w.weight, 'must be an integer between 0 and 100');
+      }
+    }
+    const total = this.weights.reduce((sum, w) => sum + w.weight, 0);
+    if (total !== 100) {
+      throw fail('weights', this.weights.map((w) => `${w.version}=${w.weight}`), `must add up to 100 (they add up to ${total})`);
+    }
+    for (const route of this.headerRoutes) {
+      if (!/^[a-z0-9][-a-z0-9_.]*$/.test(route.header)) {
+        throw fail('headerRoutes.header', route.header, 'must be a lowercase HTTP header name, e.g. \'x-version\'');
+      }
+      if (route.value === '') {
+        throw fail(`headerRoutes[${route.header}].value`, route.value, 'must not be empty');
+      }
+    }
+    if (this.mirror) {
+      const percent = this.mirror.percent ?? 100;
+      if (!(percent > 0 && percent <= 100)) {
+        throw fail('mirror.percent', percent, 'must be above 0 and at most 100');
+      }
+      if (this.weightOf(this.mirror.version) > 0) {
+        throw fail('mirror.version', this.mirror.version, 'must not also receive weighted traffic from the route it mirrors');
+      }
+    }
+  }
+}

@@ -1,0 +1,151 @@
+import { Duration } from 'cdk8s';
+
+/** TLS mode of connections to the service's pods. */
+export enum TlsMode {
+  /** Istio mutual TLS with workload certificates (the mesh default). */
+  ISTIO_MUTUAL = 'ISTIO_MUTUAL',
+  /** Plain text: only for pods without a sidecar. */
+  DISABLE = 'DISABLE',
+}
+
+/** Load-balancing algorithm across the pods of a subset. */
+export enum LoadBalancerAlgorithm {
+  /** Envoy's least-request (Istio's default); supports warmup. */
+  LEAST_REQUEST = 'LEAST_REQUEST',
+  /** Round robin; supports warmup. */
+  ROUND_ROBIN = 'ROUND_ROBIN',
+  /** Random choice. */
+  RANDOM = 'RANDOM',
+}
+
+/**
+ * Ejects pods that keep failing from the load-balancing pool (circuit breaking).
+ * @see https://istio.io/latest/docs/reference/config/networking/destination-rule/#OutlierDetection
+ */
+export interface OutlierDetectionOptions {
+  /**
+   * Consecutive 5xx responses (or connection failures) before a pod is ejected.
+   * @default 5
+   */
+  readonly consecutive5xxErrors?: number;
+  /**
+   * Time between ejection sweeps.
+   * @default Duration.seconds(10)
+   */
+  readonly interval?: Duration;
+  /**
+   * Minimum ejection time (grows with each ejection of the same pod).
+   * @default Duration.seconds(30)
+   */
+  readonly baseEjectionTime?: Duration;
+  /**
+   * Most pods of the pool that may be ejected at once, in percent.
+   * @default 50
+   */
+  readonly maxEjectionPercent?: number;
+}
+
+/**
+ * Limits on connections and requests to the service's pods.
+ * @see https://istio.io/latest/docs/reference/config/networking/destination-rule/#ConnectionPoolSettings
+ */
+export interface ConnectionPoolOptions {
+  /**
+   * Most TCP connections to one pod.
+   * @default - Istio's default (unlimited)
+   */
+  readonly maxConnections?: number;
+  /**
+   * Most requests queued while waiting for a connection.
+   * @default - Istio's default (unlimited)
+   */
+  readonly http1MaxPendingRequests?: number;
+  /**
+   * Most concurrent requests to the destination.
+   * @default - Istio's default (unlimited)
+   */
+  readonly http2MaxRequests?: number;
+  /**
+   * Requests per connection before it is closed (1 disables keep-alive).
+   * @default - Istio's default (unlimited)
+   */
+  readonly maxRequestsPerConnection?: number;
+  /**
+   * Idle time after which a connection is closed.
+   * @default - Istio's default (1 hour)
+   */
+  readonly idleTimeout?: Duration;
+}
+
+/**
+ * DestinationRule traffic policy of a release, or of one version's subset.
+ * @see https://istio.io/latest/docs/reference/config/networking/destination-rule/#TrafficPolicy
+ */
+export interface TrafficPolicyOptions {
+  /**
+   * TLS mode towards the pods.
+   * @default TlsMode.ISTIO_MUTUAL
+   */
+  readonly tlsMode?: TlsMode;
+  /**
+   * Outlier detection (ejecting failing pods).
+   * @default - none
+   */
+  readonly outlierDetection?: OutlierDetectionOptions;
+  /**
+   * Connection pool limits.
+   * @default - none
+   */
+  readonly connectionPool?: ConnectionPoolOptions;
+  /**
+   * Load-balancing algorithm.
+   * @default - Istio's default (LEAST_REQUEST)
+   */
+  readonly loadBalancer?: LoadBalancerAlgorithm;
+  /**
+   * Slow start: new pods receive a share of traffic that grows over this window instead
+   * of a full share at once (load-balancer warmup).
+   * @default - none
+   */
+  readonly warmup?: Duration;
+}
+
+/** Istio's JSON for a traffic policy (`undefined` when nothing is set). */
+export function trafficPolicyJson(options: TrafficPolicyOptions | undefined, defaultTls: boolean): any {
+  const o = options ?? {};
+  const seconds = (d: Duration | undefined) => d && `${d.toSeconds({ integral: false })}s`;
+  const policy: any = {};
+  const tlsMode = o.tlsMode ?? (defaultTls ? TlsMode.ISTIO_MUTUAL : undefined);
+  if (tlsMode) {
+    policy.tls = { mode: tlsMode };
+  }
+  if (o.outlierDetection) {
+    const od = o.outlierDetection;
+    policy.outlierDetection = {
+      consecutive5xxErrors: od.consecutive5xxErrors ?? 5,
+      interval: seconds(od.interval ?? Duration.seconds(10)),
+      baseEjectionTime: seconds(od.baseEjectionTime ?? Duration.seconds(30)),
+      maxEjectionPercent: od.maxEjectionPercent ?? 50,
+    };
+  }
+  if (o.connectionPool) {
+    const cp = o.connectionPool;
+    const tcp = cp.maxConnections === undefined ? undefined : { maxConnections: cp.maxConnections };
+    const http = compact({
+      http1MaxPendingRequests: cp.http1MaxPendingRequests,
+      http2MaxRequests: cp.http2MaxRequests,
+      maxRequestsPerConnection: cp.maxRequestsPerConnection,
+      idleTimeout: seconds(cp.idleTimeout),
+    });
+    policy.connectionPool = compact({ tcp, http });
+  }
+  if (o.loadBalancer || o.warmup) {
+    policy.loadBalancer = compact({ simple: o.loadBalancer, warmup: o.warmup && { duration: seconds(o.warmup) } });
+  }
+  return Object.keys(policy).length > 0 ? policy : undefined;
+}
+
+function compact(obj: { [key: string]: unknown }): any {
+  const entries = Object.entries(obj).filter(([, v]) => v !== undefined);
+  return entries.length > 0 ? Object.fromEntries(entries) : undefined;
+}
