@@ -1,4 +1,8 @@
 import { ReleaseSnapshot, snapshotOf } from './_release-snapshot';
+import {
+  DestinationRuleSpec, DestinationRuleSpecSubsetsTrafficPolicy, DestinationRuleSpecTrafficPolicy, toJson_DestinationRuleSpec,
+  toJson_VirtualServiceSpec, VirtualServiceSpec, VirtualServiceSpecHttpMatchHeaders, VirtualServiceSpecHttpRetries,
+} from './imports/networking.istio.io';
 import { HeaderMatchType, ReleaseStage } from './release-stage';
 
 /** What the Istio objects of a stage need besides the stage itself. */
@@ -9,14 +13,14 @@ export interface RoutingContext {
   /** VirtualService hosts; the service FQDN when not given. */
   readonly hosts?: string[];
   readonly gateways?: string[];
-  /** Istio JSON of the route retries, or undefined for Istio's default. */
-  readonly retries?: any;
+  /** Retries of every route, or undefined for Istio's default. */
+  readonly retries?: VirtualServiceSpecHttpRetries;
   /** Route timeout as an Istio duration string. */
   readonly timeout?: string;
-  /** Istio JSON of the DestinationRule's traffic policy. */
-  readonly trafficPolicy?: any;
-  /** Istio JSON of each subset's traffic policy, by version. */
-  readonly subsetTrafficPolicies?: { [version: string]: any };
+  /** The DestinationRule's traffic policy. */
+  readonly trafficPolicy?: DestinationRuleSpecTrafficPolicy;
+  /** Each subset's traffic policy, by version. */
+  readonly subsetTrafficPolicies?: { [version: string]: DestinationRuleSpecTrafficPolicy | undefined };
 }
 
 /** The FQDN of the app's Service. */
@@ -29,30 +33,30 @@ export function versionLabels(app: string, version: string): { [key: string]: st
   return { app, version };
 }
 
-/** The DestinationRule spec of a stage (Istio JSON): one subset per version that has one. */
-export function destinationRuleSpec(stage: ReleaseStage, ctx: RoutingContext): any {
+/** The DestinationRule spec of a stage: one subset per version that has one. */
+export function destinationRuleSpec(stage: ReleaseStage, ctx: RoutingContext): DestinationRuleSpec {
   return {
     host: serviceHost(ctx),
     trafficPolicy: ctx.trafficPolicy,
     subsets: stage.subsets.map((version) => ({
       name: version,
       labels: { version },
-      trafficPolicy: ctx.subsetTrafficPolicies?.[version],
+      trafficPolicy: ctx.subsetTrafficPolicies?.[version] as DestinationRuleSpecSubsetsTrafficPolicy | undefined,
     })),
   };
 }
 
 /**
- * The VirtualService spec of a stage (Istio JSON): header routes first, then the weighted
- * catch-all route (no `match`), which also carries the mirror.
+ * The VirtualService spec of a stage: header routes first, then the weighted catch-all
+ * route (no `match`), which also carries the mirror.
  */
-export function virtualServiceSpec(stage: ReleaseStage, ctx: RoutingContext): any {
+export function virtualServiceSpec(stage: ReleaseStage, ctx: RoutingContext): VirtualServiceSpec {
   const host = serviceHost(ctx);
   const destination = (version: string) => ({ host, subset: version, port: { number: ctx.port } });
   const resilience = { timeout: ctx.timeout, retries: ctx.retries };
   const headerRoutes = stage.headerRoutes.map((r) => ({
     name: `header-${r.header}-${r.version}`,
-    match: [{ headers: { [r.header]: { [r.matchType ?? HeaderMatchType.EXACT]: r.value } } }],
+    match: [{ headers: { [r.header]: { [r.matchType ?? HeaderMatchType.EXACT]: r.value } as VirtualServiceSpecHttpMatchHeaders } }],
     route: [{ destination: destination(r.version) }],
     ...resilience,
   }));
@@ -89,8 +93,8 @@ export function stageManifests(stage: ReleaseStage, ctx: RoutingContext): any[] 
       metadata: metadata(`${ctx.app}-${version}`),
       spec: { template: { metadata: { labels: versionLabels(ctx.app, version) } } },
     })),
-    { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: metadata(ctx.app), spec: destinationRuleSpec(stage, ctx) },
-    { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: metadata(ctx.app), spec: virtualServiceSpec(stage, ctx) },
+    { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: metadata(ctx.app), spec: toJson_DestinationRuleSpec(destinationRuleSpec(stage, ctx)) },
+    { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: metadata(ctx.app), spec: toJson_VirtualServiceSpec(virtualServiceSpec(stage, ctx)) },
   ];
 }
 

@@ -1,14 +1,15 @@
 import { ApiObject, Chart, Duration, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { fqdn } from './_release-snapshot';
 import { stageSnapshot, RoutingContext, destinationRuleSpec, virtualServiceSpec } from './_stage-manifests';
 import { checkDns1035Label, checkInteger, checkPort, checkPortName, invalidProp, wholeSeconds } from './_validation';
-import { DestinationRule, DestinationRuleSpec, VirtualService, VirtualServiceSpec } from './imports/networking.istio.io';
+import { DestinationRule, VirtualService } from './imports/networking.istio.io';
 import { AuthorizationPolicy, AuthorizationPolicySpecAction, PeerAuthentication, PeerAuthenticationSpecMtlsMode } from './imports/security.istio.io';
 import { ReleaseStage } from './release-stage';
 import { Scaling } from './scaling';
 import { checkSnapshots, throwIfUnsafe } from './safety-check';
-import { LoadBalancerAlgorithm, TrafficPolicyOptions, trafficPolicyJson } from './traffic-policy';
+import { LoadBalancerAlgorithm, TrafficPolicyOptions, trafficPolicyOf } from './traffic-policy';
 import { VersionedApp } from './versioned-app';
 import { WorkloadOptions } from './workload-options';
 
@@ -92,7 +93,9 @@ export interface MeshReleaseProps {
   /** The stage to synthesize (usually `plan.stage(name)`). */
   readonly stage: ReleaseStage;
   /**
-   * Hosts of the VirtualService, e.g. an external name bound to an ingress Gateway.
+   * Hosts of the VirtualService, e.g. an external name bound to an ingress Gateway. A short
+   * name (no dot) is qualified with the namespace: `helloworld` becomes
+   * `helloworld.<namespace>.svc.cluster.local`.
    * @default - the service FQDN `<app>.<namespace>.svc.cluster.local`
    */
   readonly hosts?: string[];
@@ -120,8 +123,10 @@ export interface MeshReleaseProps {
   /**
    * Raise an autoscaled version's `minReplicas` to its share of traffic, so a weight shift
    * lands on enough pods. The share is the larger of the version's weight in this stage and
-   * in the next stage of the plan, and the floor is `ceil(largest minReplicas of the deployed
-   * versions x share / 100)`. Versions with fixed replicas are never changed.
+   * in the next stage of the plan (so pods are scaled up one stage before the traffic comes),
+   * and the floor is `ceil(reference x share / 100)`, where the reference is the largest
+   * `minReplicas` of the versions deployed in this stage or the previous one. A floor never
+   * lowers a version's own `minReplicas`; versions with fixed replicas are never changed.
    * @default true
    */
   readonly scaleWithTraffic?: boolean;
@@ -189,7 +194,7 @@ export class MeshRelease extends Construct {
       app: this.app,
       namespace: this.namespace,
       port: props.port,
-      hosts: props.hosts,
+      hosts: props.hosts?.map((host) => (host.includes('.') || host.includes('*') ? host : fqdn(host, this.namespace))),
       gateways: props.gateways,
       ...this.resilience(props),
       trafficPolicy: this.trafficPolicy('trafficPolicy', props.trafficPolicy, true),
@@ -226,10 +231,10 @@ export class MeshRelease extends Construct {
 
     const metadata = { name: this.app, labels: { 'app': this.app, 'app.kubernetes.io/name': this.app } };
     this.destinationRule = new DestinationRule(this, 'DestinationRule', {
-      metadata, spec: destinationRuleSpec(this.stage, ctx) as DestinationRuleSpec,
+      metadata, spec: destinationRuleSpec(this.stage, ctx),
     });
     this.virtualService = new VirtualService(this, 'VirtualService', {
-      metadata, spec: virtualServiceSpec(this.stage, ctx) as VirtualServiceSpec,
+      metadata, spec: virtualServiceSpec(this.stage, ctx),
     });
     const selector = { matchLabels: { app: this.app } };
     if (props.strictMtls) {
@@ -309,7 +314,7 @@ export class MeshRelease extends Construct {
     return { timeout: `${timeoutSeconds}s`, retries: { attempts, perTryTimeout: `${perTrySeconds}s`, retryOn } };
   }
 
-  private trafficPolicy(prop: string, options: TrafficPolicyOptions | undefined, defaultTls: boolean): any {
+  private trafficPolicy(prop: string, options: TrafficPolicyOptions | undefined, defaultTls: boolean) {
     if (options?.warmup && options.loadBalancer === LoadBalancerAlgorithm.RANDOM) {
       throw invalidProp(this, `${prop}.warmup`, options.warmup, 'needs loadBalancer ROUND_ROBIN or LEAST_REQUEST (Envoy has no warmup for RANDOM)');
     }
@@ -320,7 +325,7 @@ export class MeshRelease extends Construct {
     if (od?.consecutive5xxErrors !== undefined) {
       checkInteger(this, `${prop}.outlierDetection.consecutive5xxErrors`, od.consecutive5xxErrors, 1);
     }
-    return trafficPolicyJson(options, defaultTls);
+    return trafficPolicyOf(options, defaultTls);
   }
 
   /** Scaling raised to each autoscaled version's share of traffic (see `scaleWithTraffic`). */
@@ -331,7 +336,8 @@ export class MeshRelease extends Construct {
     }
     const scalingOf = (version: string) => specs.get(version)?.scaling ?? props.defaults?.scaling;
     const minOf = (version: string) => scalingOf(version)?.minReplicas ?? 2;
-    const reference = Math.max(...this.stage.deployed.map(minOf));
+    // The capacity that carried all traffic: the largest floor of the versions deployed now or just before.
+    const reference = Math.max(...[...this.stage.deployed, ...(this.stage.previous?.deployed ?? [])].map(minOf));
     for (const version of this.stage.deployed) {
       const scaling = scalingOf(version);
       if (scaling && !scaling.autoscaled) {

@@ -1,4 +1,5 @@
 import { Duration } from 'cdk8s';
+import { DestinationRuleSpecTrafficPolicy, DestinationRuleSpecTrafficPolicyLoadBalancerSimple, DestinationRuleSpecTrafficPolicyTlsMode } from './imports/networking.istio.io';
 
 /** TLS mode of connections to the service's pods. */
 export enum TlsMode {
@@ -110,42 +111,40 @@ export interface TrafficPolicyOptions {
   readonly warmup?: Duration;
 }
 
-/** Istio's JSON for a traffic policy (`undefined` when nothing is set). */
-export function trafficPolicyJson(options: TrafficPolicyOptions | undefined, defaultTls: boolean): any {
+/** The Istio traffic policy of these options (`undefined` when nothing is set). */
+export function trafficPolicyOf(options: TrafficPolicyOptions | undefined, defaultTls: boolean): DestinationRuleSpecTrafficPolicy | undefined {
   const o = options ?? {};
   const seconds = (d: Duration | undefined) => d && `${d.toSeconds({ integral: false })}s`;
-  const policy: any = {};
   const tlsMode = o.tlsMode ?? (defaultTls ? TlsMode.ISTIO_MUTUAL : undefined);
-  if (tlsMode) {
-    policy.tls = { mode: tlsMode };
-  }
-  if (o.outlierDetection) {
-    const od = o.outlierDetection;
-    policy.outlierDetection = {
-      consecutive5xxErrors: od.consecutive5xxErrors ?? 5,
+  const od = o.outlierDetection;
+  const cp = o.connectionPool;
+  const policy: DestinationRuleSpecTrafficPolicy = {
+    tls: tlsMode && { mode: tlsMode as string as DestinationRuleSpecTrafficPolicyTlsMode },
+    outlierDetection: od && {
+      consecutive5XxErrors: od.consecutive5xxErrors ?? 5,
       interval: seconds(od.interval ?? Duration.seconds(10)),
       baseEjectionTime: seconds(od.baseEjectionTime ?? Duration.seconds(30)),
       maxEjectionPercent: od.maxEjectionPercent ?? 50,
-    };
-  }
-  if (o.connectionPool) {
-    const cp = o.connectionPool;
-    const tcp = cp.maxConnections === undefined ? undefined : { maxConnections: cp.maxConnections };
-    const http = compact({
-      http1MaxPendingRequests: cp.http1MaxPendingRequests,
-      http2MaxRequests: cp.http2MaxRequests,
-      maxRequestsPerConnection: cp.maxRequestsPerConnection,
-      idleTimeout: seconds(cp.idleTimeout),
-    });
-    policy.connectionPool = compact({ tcp, http });
-  }
-  if (o.loadBalancer || o.warmup) {
-    policy.loadBalancer = compact({ simple: o.loadBalancer, warmup: o.warmup && { duration: seconds(o.warmup) } });
-  }
-  return Object.keys(policy).length > 0 ? policy : undefined;
+    },
+    connectionPool: cp && compact({
+      tcp: cp.maxConnections === undefined ? undefined : { maxConnections: cp.maxConnections },
+      http: compact({
+        http1MaxPendingRequests: cp.http1MaxPendingRequests,
+        http2MaxRequests: cp.http2MaxRequests,
+        maxRequestsPerConnection: cp.maxRequestsPerConnection,
+        idleTimeout: seconds(cp.idleTimeout),
+      }),
+    }),
+    loadBalancer: (o.loadBalancer || o.warmup) ? compact({
+      simple: o.loadBalancer as string as DestinationRuleSpecTrafficPolicyLoadBalancerSimple | undefined,
+      warmup: o.warmup && { duration: seconds(o.warmup)! },
+    }) : undefined,
+  };
+  return compact(policy as { [key: string]: unknown });
 }
 
-function compact(obj: { [key: string]: unknown }): any {
+/** The object without its undefined fields, or undefined when none is left. */
+function compact<T extends { [key: string]: unknown }>(obj: T): T | undefined {
   const entries = Object.entries(obj).filter(([, v]) => v !== undefined);
-  return entries.length > 0 ? Object.fromEntries(entries) : undefined;
+  return entries.length > 0 ? Object.fromEntries(entries) as T : undefined;
 }

@@ -1,0 +1,132 @@
+import { ReleasePlan, ReleaseStage } from '../src';
+
+const weightsOf = (stage: ReleaseStage) => Object.fromEntries(stage.weights.map((w) => [w.version, w.weight]));
+
+describe('ReleasePlan.canary', () => {
+  const plan = ReleasePlan.canary({ stable: 'v1', candidate: 'v2', weights: [10, 50] });
+
+  test('names the stages in order', () => {
+    expect(plan.stageNames).toEqual(['stable', 'add-subset', 'deploy', 'shift-10', 'shift-50', 'shift-100', 'unroute', 'remove-subset', 'retire']);
+  });
+
+  test.each([
+    // name, deployed, subsets, weights
+    ['stable', ['v1'], ['v1'], { v1: 100 }],
+    ['add-subset', ['v1'], ['v1', 'v2'], { v1: 100 }],
+    ['deploy', ['v1', 'v2'], ['v1', 'v2'], { v1: 100 }],
+    ['shift-10', ['v1', 'v2'], ['v1', 'v2'], { v1: 90, v2: 10 }],
+    ['shift-50', ['v1', 'v2'], ['v1', 'v2'], { v1: 50, v2: 50 }],
+    ['shift-100', ['v1', 'v2'], ['v1', 'v2'], { v1: 0, v2: 100 }],
+    ['unroute', ['v1', 'v2'], ['v1', 'v2'], { v2: 100 }],
+    ['remove-subset', ['v1', 'v2'], ['v2'], { v2: 100 }],
+    ['retire', ['v2'], ['v2'], { v2: 100 }],
+  ])('stage %s deploys %j, has subsets %j and weights %j', (name, deployed, subsets, weights) => {
+    const stage = plan.stage(name as string);
+    expect(stage.deployed).toEqual(deployed);
+    expect(stage.subsets).toEqual(subsets);
+    expect(weightsOf(stage)).toEqual(weights);
+    expect(stage.headerRoutes).toEqual([]);
+    expect(stage.mirror).toBeUndefined();
+  });
+
+  test('chains every stage to the one before and after it', () => {
+    plan.stages.forEach((stage, i) => {
+      expect(stage.previous).toBe(plan.stages[i - 1]);
+      expect(stage.next).toBe(plan.stages[i + 1]);
+    });
+  });
+
+  test.each([
+    [[1], 1 + 7],
+    [[5, 25, 50], 3 + 7],
+    [[1, 2, 5, 10, 20, 30, 50, 75, 99], 9 + 7],
+  ])('with weights %j has %d stages, one shift per weight plus shift-100', (weights, count) => {
+    const p = ReleasePlan.canary({ stable: 'blue', candidate: 'green', weights });
+    expect(p.stages).toHaveLength(count);
+    expect(p.stageNames.filter((n) => n.startsWith('shift-'))).toEqual([...weights, 100].map((w) => `shift-${w}`));
+  });
+
+  test.each([
+    [[50, 10]],
+    [[0, 50]],
+    [[10, 100]],
+    [[10, 10]],
+    [[12.5]],
+  ])('fails on weights %j', (weights) => {
+    expect(() => ReleasePlan.canary({ stable: 'v1', candidate: 'v2', weights }))
+      .toThrow(`ReleasePlan.canary: 'weights' must be ascending integers between 1 and 99, got [${weights.join(', ')}]`);
+  });
+
+  test('fails when candidate equals stable', () => {
+    expect(() => ReleasePlan.canary({ stable: 'v1', candidate: 'v1', weights: [10] }))
+      .toThrow("ReleasePlan: 'candidate' must differ from 'stable', got 'v1' for both");
+  });
+
+  test('stage() fails on an unknown name, listing the valid ones', () => {
+    expect(() => plan.stage('shift-20')).toThrow(
+      "ReleasePlan: unknown stage 'shift-20'; valid stages are: stable, add-subset, deploy, shift-10, shift-50, shift-100, unroute, remove-subset, retire");
+  });
+});
+
+describe('ReleasePlan.blueGreen', () => {
+  test('shifts 0 -> 100 in one step', () => {
+    const plan = ReleasePlan.blueGreen({ stable: 'blue', candidate: 'green' });
+    expect(plan.stageNames).toEqual(['stable', 'add-subset', 'deploy', 'shift-100', 'unroute', 'remove-subset', 'retire']);
+    expect(weightsOf(plan.stage('deploy'))).toEqual({ blue: 100 });
+    expect(weightsOf(plan.stage('shift-100'))).toEqual({ blue: 0, green: 100 });
+  });
+});
+
+describe('ReleasePlan.custom', () => {
+  const split = [{ version: 'v1', weight: 50 }, { version: 'v2', weight: 50 }];
+
+  test('keeps three versions live with one pinned by header', () => {
+    const plan = ReleasePlan.custom([
+      { name: 'split', deployed: ['v1', 'v2'], weights: split },
+      { name: 'add-subset-v3', deployed: ['v1', 'v2'], subsets: ['v1', 'v2', 'v3'], weights: split },
+      { name: 'deploy-v3', deployed: ['v1', 'v2', 'v3'], weights: split },
+      { name: 'pin-v3', deployed: ['v1', 'v2', 'v3'], weights: split, headerRoutes: [{ header: 'x-version', value: 'v3', version: 'v3' }] },
+    ]);
+    expect(plan.stage('pin-v3').headerRoutes).toEqual([{ header: 'x-version', value: 'v3', version: 'v3' }]);
+    expect(plan.stage('pin-v3').previous?.name).toBe('deploy-v3');
+  });
+
+  test('fails on a header route to a version deployed in the same stage', () => {
+    expect(() => ReleasePlan.custom([
+      { name: 'split', deployed: ['v1', 'v2'], subsets: ['v1', 'v2', 'v3'], weights: split },
+      { name: 'pin-v3', deployed: ['v1', 'v2', 'v3'], weights: split, headerRoutes: [{ header: 'x-version', value: 'v3', version: 'v3' }] },
+    ])).toThrow(/ReleasePlan stage 'pin-v3' \(after 'split'\) is unsafe to apply[\s\S]*\[destination-ready\] VirtualService\/app http\[0\]: sends traffic to subset 'v3'.*did not exist in the previous stage/);
+  });
+
+  test('fails on a subset routed in the stage that adds it', () => {
+    expect(() => ReleasePlan.custom([
+      { name: 'a', deployed: ['v1', 'v2'], subsets: ['v1'], weights: [{ version: 'v1', weight: 100 }] },
+      { name: 'b', deployed: ['v1', 'v2'], weights: split },
+    ])).toThrow(/\[subset-before-route\] VirtualService\/app http\[0\]: routes to subset 'v2'/);
+  });
+
+  test('fails on a subset removed in the stage that unroutes it', () => {
+    expect(() => ReleasePlan.custom([
+      { name: 'a', deployed: ['v1', 'v2'], weights: split },
+      { name: 'b', deployed: ['v1', 'v2'], subsets: ['v2'], weights: [{ version: 'v2', weight: 100 }] },
+    ])).toThrow(/\[subset-removed-while-routed\] DestinationRule\/app: subset 'v1' is removed while the previous stage's VirtualService still routes to it/);
+  });
+
+  test('fails on a Deployment deleted in the stage that removes its subset', () => {
+    expect(() => ReleasePlan.custom([
+      { name: 'a', deployed: ['v1', 'v2'], weights: [{ version: 'v2', weight: 100 }] },
+      { name: 'b', deployed: ['v2'], weights: [{ version: 'v2', weight: 100 }] },
+    ])).toThrow(/\[deployment-removed-while-subset\] Deployment\/app-v1: is deleted while subset 'v1'/);
+  });
+
+  test('fails on duplicate stage names', () => {
+    expect(() => ReleasePlan.custom([
+      { name: 'a', deployed: ['v1'], weights: [{ version: 'v1', weight: 100 }] },
+      { name: 'a', deployed: ['v1'], weights: [{ version: 'v1', weight: 100 }] },
+    ])).toThrow("ReleasePlan: stage names must be unique, got 'a' twice");
+  });
+
+  test('fails on an empty plan', () => {
+    expect(() => ReleasePlan.custom([])).toThrow('ReleasePlan: a plan needs at least one stage');
+  });
+});

@@ -1,0 +1,58 @@
+import { HeaderMatchType, ReleaseStage } from '../src';
+
+describe('ReleaseStage', () => {
+  test('stable() deploys one version with its subset and all traffic', () => {
+    const stage = ReleaseStage.stable('v1');
+    expect(stage.name).toBe('stable');
+    expect(stage.deployed).toEqual(['v1']);
+    expect(stage.subsets).toEqual(['v1']);
+    expect(stage.weights).toEqual([{ version: 'v1', weight: 100 }]);
+    expect(stage.previous).toBeUndefined();
+  });
+
+  test('custom() defaults subsets to the deployed versions and lists every version', () => {
+    const stage = ReleaseStage.custom({
+      name: 'ab',
+      deployed: ['v1', 'v2'],
+      weights: [{ version: 'v1', weight: 100 }],
+      headerRoutes: [{ header: 'x-beta', value: 'yes', matchType: HeaderMatchType.EXACT, version: 'v2' }],
+      mirror: { version: 'v2', percent: 5 },
+    });
+    expect(stage.subsets).toEqual(['v1', 'v2']);
+    expect(stage.versions).toEqual(['v1', 'v2']);
+    expect(stage.weightOf('v1')).toBe(100);
+    expect(stage.weightOf('v2')).toBe(0);
+  });
+
+  test('copies its inputs, so later changes to them do not leak in', () => {
+    const deployed = ['v1'];
+    const stage = ReleaseStage.custom({ name: 's', deployed, weights: [{ version: 'v1', weight: 100 }] });
+    deployed.push('v2');
+    expect(stage.deployed).toEqual(['v1']);
+  });
+
+  const base = { name: 's', deployed: ['v1', 'v2'] };
+  test.each([
+    [{ ...base, weights: [{ version: 'v1', weight: 60 }, { version: 'v2', weight: 30 }] },
+      "ReleaseStage 's': 'weights' must add up to 100 (they add up to 90), got [\"v1=60\",\"v2=30\"]"],
+    [{ ...base, weights: [{ version: 'v1', weight: 110 }, { version: 'v2', weight: -10 }] },
+      "ReleaseStage 's': 'weights[v1]' must be an integer between 0 and 100, got 110"],
+    [{ ...base, weights: [{ version: 'v1', weight: 50.5 }, { version: 'v2', weight: 49.5 }] },
+      "ReleaseStage 's': 'weights[v1]' must be an integer between 0 and 100, got 50.5"],
+    [{ ...base, weights: [] }, "ReleaseStage 's': 'weights' must route the catch-all traffic to at least one version, got []"],
+    [{ ...base, weights: [{ version: 'v1', weight: 50 }, { version: 'v1', weight: 50 }] }, "ReleaseStage 's': 'weights' must name each version once"],
+    [{ ...base, deployed: ['v1', 'v1'], weights: [{ version: 'v1', weight: 100 }] }, "ReleaseStage 's': 'deployed' must name each version once"],
+    [{ ...base, weights: [{ version: 'V1', weight: 100 }] }, "ReleaseStage 's': 'version' must be a DNS-1035 label"],
+    [{ ...base, name: 'Shift 10', weights: [{ version: 'v1', weight: 100 }] }, "ReleaseStage 'Shift 10': 'name' must be lowercase letters"],
+    [{ ...base, weights: [{ version: 'v1', weight: 100 }], headerRoutes: [{ header: 'X-Version', value: 'v2', version: 'v2' }] },
+      "ReleaseStage 's': 'headerRoutes.header' must be a lowercase HTTP header name"],
+    [{ ...base, weights: [{ version: 'v1', weight: 100 }], headerRoutes: [{ header: 'x-version', value: '', version: 'v2' }] },
+      "ReleaseStage 's': 'headerRoutes[x-version].value' must not be empty"],
+    [{ ...base, weights: [{ version: 'v1', weight: 100 }], mirror: { version: 'v2', percent: 0 } },
+      "ReleaseStage 's': 'mirror.percent' must be above 0 and at most 100, got 0"],
+    [{ ...base, weights: [{ version: 'v1', weight: 50 }, { version: 'v2', weight: 50 }], mirror: { version: 'v2' } },
+      "ReleaseStage 's': 'mirror.version' must not also receive weighted traffic from the route it mirrors, got \"v2\""],
+  ])('fails on %j', (props, message) => {
+    expect(() => ReleaseStage.custom(props)).toThrow(message);
+  });
+});
