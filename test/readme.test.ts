@@ -1,0 +1,60 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import * as ts from 'typescript';
+
+/** The ```ts blocks of the README, which users copy: they must type-check and run. */
+const README = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
+const snippets = [...README.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
+
+describe('README', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'readme-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('has the quick start snippets', () => {
+    expect(snippets.length).toBeGreaterThanOrEqual(3);
+    expect(snippets[0]).toContain("import { MeshRelease, ReleasePlan } from 'cdk8s-mesh-release';");
+  });
+
+  test('snippets type-check against the library, imported by package name', () => {
+    const files = snippets.map((code, i) => {
+      const file = join(dir, `snippet-${i}.ts`);
+      writeFileSync(file, code);
+      return file;
+    });
+    const program = ts.createProgram(files, {
+      strict: true,
+      noEmit: true,
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.CommonJS,
+      moduleResolution: ts.ModuleResolutionKind.Node10,
+      ignoreDeprecations: '6.0',
+      esModuleInterop: true,
+      skipLibCheck: true,
+      types: ['node'],
+      typeRoots: [join(__dirname, '..', 'node_modules', '@types')],
+      baseUrl: join(__dirname, '..'),
+      paths: { 'cdk8s-mesh-release': ['src/index.ts'], '*': ['node_modules/*'] },
+    });
+    const diagnostics = ts.getPreEmitDiagnostics(program)
+      .filter((d) => d.file && files.includes(d.file.fileName))
+      .map((d) => `${d.file!.fileName}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
+    expect(diagnostics).toEqual([]);
+  });
+
+  test.each(snippets.map((code, i) => [i, code]))('snippet %d runs and synthesizes', (i, code) => {
+    const outdir = join(dir, `out-${i}`);
+    process.env.CDK8S_OUTDIR = outdir;
+    const js = ts.transpileModule(code as string, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const run = new Function('require', 'exports', 'process', js);
+    expect(() => run((id: string) => require(id === 'cdk8s-mesh-release' ? '../src' : id), {}, process)).not.toThrow();
+    delete process.env.CDK8S_OUTDIR;
+    if ((code as string).includes('app.synth()')) {
+      expect(readdirSync(outdir)).toEqual(['helloworld.k8s.yaml']);
+    }
+  });
+});
