@@ -7,8 +7,8 @@ import { checkDns1035Label, checkInteger, checkPort, checkPortName, invalidProp,
 import { DestinationRule, VirtualService } from './imports/networking.istio.io';
 import { AuthorizationPolicy, AuthorizationPolicySpecAction, PeerAuthentication, PeerAuthenticationSpecMtlsMode } from './imports/security.istio.io';
 import { ReleaseStage } from './release-stage';
-import { Scaling } from './scaling';
 import { checkSnapshots, throwIfUnsafe } from './safety-check';
+import { Scaling } from './scaling';
 import { LoadBalancerAlgorithm, TrafficPolicyOptions, trafficPolicyOf } from './traffic-policy';
 import { VersionedApp } from './versioned-app';
 import { WorkloadOptions } from './workload-options';
@@ -257,7 +257,14 @@ export class MeshRelease extends Construct {
         spec: {
           selector,
           action: AuthorizationPolicySpecAction.ALLOW,
-          rules: [{ from: [{ source: { serviceAccounts: serviceAccounts?.length ? serviceAccounts : undefined, namespaces: namespaces?.length ? namespaces : undefined } }] }],
+          rules: [{
+            from: [{
+              source: {
+                serviceAccounts: serviceAccounts?.length ? serviceAccounts : undefined,
+                namespaces: namespaces?.length ? namespaces : undefined,
+              },
+            }],
+          }],
         },
       });
     }

@@ -1,6 +1,6 @@
-import { checkSnapshots, throwIfUnsafe } from './safety-check';
-import { HeaderRoute, ReleaseStage, TrafficMirror, VersionWeight } from './release-stage';
 import { stageSnapshot } from './_stage-manifests';
+import { HeaderRoute, ReleaseStage, TrafficMirror, VersionWeight } from './release-stage';
+import { checkSnapshots, throwIfUnsafe } from './safety-check';
 
 /** Options of `ReleasePlan.canary()`. */
 export interface CanaryPlanOptions {

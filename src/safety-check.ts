@@ -1,5 +1,5 @@
 import {
-  DestinationRuleSnapshot, DestinationSnapshot, ReleaseSnapshot, selects, snapshotOf, SubsetSnapshot,
+  DestinationRuleSnapshot, DestinationSnapshot, Labels, ReleaseSnapshot, selects, snapshotOf, SubsetSnapshot,
 } from './_release-snapshot';
 
 /** The rules `SafetyCheck` enforces; each names one way a stage can drop requests. */
@@ -90,7 +90,7 @@ export function checkSnapshots(current: ReleaseSnapshot, previous?: ReleaseSnaps
     for (const key of Object.keys(service.selector).filter((k) => versionKeys.has(k))) {
       report(SafetyRule.SERVICE_SELECTS_VERSION, service.object,
         `selector has '${key}: ${service.selector[key]}', a label that tells versions apart, so the Service reaches one version only and a shift drops requests`,
-        `select on the app label only and let DestinationRule subsets pick versions`);
+        'select on the app label only and let DestinationRule subsets pick versions');
     }
   }
   for (const workload of current.workloads) {
@@ -172,7 +172,10 @@ function checkWeights(destinations: DestinationSnapshot[], where: string, report
   }
 }
 
-function checkDestination(d: DestinationSnapshot, receivesTraffic: boolean, where: string, current: ReleaseSnapshot, previous: ReleaseSnapshot | undefined, report: Report): void {
+function checkDestination(
+  d: DestinationSnapshot, receivesTraffic: boolean, where: string,
+  current: ReleaseSnapshot, previous: ReleaseSnapshot | undefined, report: Report,
+): void {
   if (d.subset !== undefined) {
     if (!subsetOf(current, d)) {
       report(SafetyRule.SUBSET_DEFINED, where, `routes to subset '${d.subset}' of ${d.host}, which no DestinationRule of this stage defines, so Envoy answers 503 (no healthy upstream)`,
@@ -247,7 +250,7 @@ function workloadsBehind(snapshot: ReleaseSnapshot, d: DestinationSnapshot) {
   return snapshot.workloads.filter((w) => selectsPods(subset, service?.selector, w.podLabels));
 }
 
-function selectsPods(subset: SubsetSnapshot | undefined, serviceSelector: { [key: string]: string } | undefined, podLabels: { [key: string]: string }): boolean {
+function selectsPods(subset: SubsetSnapshot | undefined, serviceSelector: Labels | undefined, podLabels: Labels): boolean {
   return selects(subset?.labels ?? {}, podLabels) && selects(serviceSelector ?? {}, podLabels);
 }
 

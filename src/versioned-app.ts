@@ -221,7 +221,7 @@ export class VersionedApp extends Construct {
 
     if (props.createService) {
       this.service = new kplus.Service(this, 'Service', {
-        metadata: { name: this.app, labels: { app: this.app, 'app.kubernetes.io/name': this.app } },
+        metadata: { name: this.app, labels: { 'app': this.app, 'app.kubernetes.io/name': this.app } },
         ports: [{ name: this.portName, port: this.port, targetPort: this.port }],
       });
       this.service.selectLabel('app', this.app);

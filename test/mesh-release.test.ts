@@ -86,12 +86,12 @@ describe('MeshRelease objects', () => {
   test('uses only current, non-deprecated API versions', () => {
     const versions = Object.fromEntries(manifests.map((m) => [m.kind, m.apiVersion]));
     expect(versions).toEqual({
-      'Service': 'v1',
-      'Deployment': 'apps/v1',
-      'HorizontalPodAutoscaler': 'autoscaling/v2',
-      'PodDisruptionBudget': 'policy/v1',
-      'DestinationRule': 'networking.istio.io/v1',
-      'VirtualService': 'networking.istio.io/v1',
+      Service: 'v1',
+      Deployment: 'apps/v1',
+      HorizontalPodAutoscaler: 'autoscaling/v2',
+      PodDisruptionBudget: 'policy/v1',
+      DestinationRule: 'networking.istio.io/v1',
+      VirtualService: 'networking.istio.io/v1',
     });
   });
 });
@@ -103,7 +103,9 @@ describe('MeshRelease routing options', () => {
   test('header routes come first, each with retries, then the catch-all with no match', () => {
     // GIVEN
     const stage = ReleaseStage.custom({
-      name: 'pin', deployed: ['v1', 'v2', 'v3'], weights: split,
+      name: 'pin',
+      deployed: ['v1', 'v2', 'v3'],
+      weights: split,
       headerRoutes: [
         { header: 'x-version', value: 'v3', version: 'v3' },
         { header: 'user-agent', value: '.*Android.*', matchType: HeaderMatchType.REGEX, version: 'v2' },
@@ -168,7 +170,10 @@ describe('MeshRelease routing options', () => {
         outlierDetection: { consecutive5xxErrors: 3 },
         connectionPool: { maxConnections: 100, http2MaxRequests: 1000, idleTimeout: Duration.seconds(30) },
       },
-      versions: [TWO_VERSIONS[0], { ...TWO_VERSIONS[1], trafficPolicy: { warmup: Duration.seconds(60), loadBalancer: LoadBalancerAlgorithm.ROUND_ROBIN } }],
+      versions: [
+        TWO_VERSIONS[0],
+        { ...TWO_VERSIONS[1], trafficPolicy: { warmup: Duration.seconds(60), loadBalancer: LoadBalancerAlgorithm.ROUND_ROBIN } },
+      ],
     });
     const dr = only(manifests, 'DestinationRule');
     expect(dr.spec.trafficPolicy).toEqual({
@@ -215,10 +220,12 @@ describe('MeshRelease scaling with traffic', () => {
     // deploy: next is shift-10 -> ceil(10 x 10%) = 1, below its own 10
     expect(minReplicas('deploy')).toEqual({ 'helloworld-v1': 10, 'helloworld-v2': 10 });
     const small = (stage: string) => Object.fromEntries(
-      ofKind(synthRelease(plan.stage(stage), { versions: [
-        { ...TWO_VERSIONS[0], scaling: Scaling.autoscale({ minReplicas: 10, maxReplicas: 20 }) },
-        { ...TWO_VERSIONS[1], scaling: Scaling.autoscale({ minReplicas: 1, maxReplicas: 2 }) },
-      ] }), 'HorizontalPodAutoscaler').map((h) => [h.metadata.name, [h.spec.minReplicas, h.spec.maxReplicas]]));
+      ofKind(synthRelease(plan.stage(stage), {
+        versions: [
+          { ...TWO_VERSIONS[0], scaling: Scaling.autoscale({ minReplicas: 10, maxReplicas: 20 }) },
+          { ...TWO_VERSIONS[1], scaling: Scaling.autoscale({ minReplicas: 1, maxReplicas: 2 }) },
+        ],
+      }), 'HorizontalPodAutoscaler').map((h) => [h.metadata.name, [h.spec.minReplicas, h.spec.maxReplicas]]));
     expect(small('deploy')).toEqual({ 'helloworld-v1': [10, 20], 'helloworld-v2': [1, 2] }); // ceil(10 x 10%) = 1
     expect(small('shift-10')).toEqual({ 'helloworld-v1': [10, 20], 'helloworld-v2': [5, 5] }); // next is shift-50
     expect(small('shift-50')).toEqual({ 'helloworld-v1': [10, 20], 'helloworld-v2': [10, 10] }); // next is shift-100
@@ -273,7 +280,9 @@ describe('MeshRelease refuses unsafe or invalid input', () => {
 
   test('fails on a custom stage that routes to a version deployed in the same stage', () => {
     const stage = ReleaseStage.custom({
-      name: 'too-fast', previous: plan.stage('add-subset'), deployed: ['v1', 'v2'],
+      name: 'too-fast',
+      previous: plan.stage('add-subset'),
+      deployed: ['v1', 'v2'],
       weights: [{ version: 'v1', weight: 90 }, { version: 'v2', weight: 10 }],
     });
     expect(() => synthRelease(stage)).toThrow(

@@ -49,9 +49,10 @@ describe('README', () => {
     const outdir = join(dir, `out-${i}`);
     process.env.CDK8S_OUTDIR = outdir;
     const js = ts.transpileModule(code as string, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText;
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const run = new Function('require', 'exports', 'process', js);
-    expect(() => run((id: string) => require(id === 'cdk8s-mesh-release' ? '../src' : id), {}, process)).not.toThrow();
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const load = (id: string) => require(id === 'cdk8s-mesh-release' ? '../src' : id);
+    expect(() => run(load, {}, process)).not.toThrow();
     delete process.env.CDK8S_OUTDIR;
     if ((code as string).includes('app.synth()')) {
       expect(readdirSync(outdir)).toEqual(['helloworld.k8s.yaml']);
