@@ -153,6 +153,11 @@ export interface MeshReleaseProps {
  * its previous one, as a transition — and an unsafe stage throws instead of synthesizing.
  */
 export class MeshRelease extends Construct {
+  /** Annotation of the VirtualService naming the stage synthesized. */
+  public static readonly STAGE_ANNOTATION = 'mesh-release.io/stage';
+  /** Annotation of the VirtualService listing the stages of its plan, in order, comma separated. */
+  public static readonly PLAN_ANNOTATION = 'mesh-release.io/plan-stages';
+
   /** Name of the service. */
   public readonly app: string;
   /** Namespace of the release. */
@@ -230,11 +235,16 @@ export class MeshRelease extends Construct {
     });
 
     const metadata = { name: this.app, labels: { 'app': this.app, 'app.kubernetes.io/name': this.app } };
+    // Which stage is live, readable with kubectl and by the mesh-release CLI.
+    const stageAnnotations = {
+      [MeshRelease.STAGE_ANNOTATION]: this.stage.name,
+      [MeshRelease.PLAN_ANNOTATION]: this.stage.planStageNames.join(','),
+    };
     this.destinationRule = new DestinationRule(this, 'DestinationRule', {
       metadata, spec: destinationRuleSpec(this.stage, ctx),
     });
     this.virtualService = new VirtualService(this, 'VirtualService', {
-      metadata, spec: virtualServiceSpec(this.stage, ctx),
+      metadata: { ...metadata, annotations: stageAnnotations }, spec: virtualServiceSpec(this.stage, ctx),
     });
     const selector = { matchLabels: { app: this.app } };
     if (props.strictMtls) {

@@ -134,6 +134,21 @@ export class ReleaseStage {
     return this._next;
   }
 
+  /**
+   * Names of the stages of the plan this stage belongs to, in order (following `previous`
+   * and `next`); just this stage's name when it stands alone.
+   */
+  public get planStageNames(): string[] {
+    const names = [this.name];
+    for (let s = this.previous; s; s = s.previous) {
+      names.unshift(s.name);
+    }
+    for (let s = this.next; s; s = s.next) {
+      names.push(s.name);
+    }
+    return names;
+  }
+
   /** @internal */
   public _setNext(next: ReleaseStage): void {
     this._next = next;

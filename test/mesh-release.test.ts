@@ -31,6 +31,10 @@ describe('MeshRelease, canary v1 -> v2 with weights [10, 50]', () => {
     expect(ofKind(manifests, 'PodDisruptionBudget').map((p) => p.metadata.name)).toEqual(deployments);
     expect(subsetNames(manifests)).toEqual(subsets);
     expect(catchAllWeights(manifests)).toEqual(weights);
+    expect(only(manifests, 'VirtualService').metadata.annotations).toEqual({
+      'mesh-release.io/stage': name,
+      'mesh-release.io/plan-stages': 'stable,add-subset,deploy,shift-10,shift-50,shift-100,unroute,remove-subset,retire',
+    });
     expect(manifests).toMatchSnapshot();
   });
 
