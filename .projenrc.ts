@@ -15,12 +15,15 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   constructsVersion: '10.4.2',
   jsiiVersion: '~6.0.0',
   peerDeps: ['cdk8s-plus-28@^2.5.6'],
+  // Non-jsii runtime dependencies travel inside the package.
+  bundledDeps: ['commander@^12.1.0', 'ajv@^8.17.1', 'yaml@^2.8.0'],
+  bin: { 'mesh-release': 'lib/cli/main.js' },
   devDeps: [
     'cdk8s-plus-28@^2.5.6',
     'cdk8s-cli@^2.207.0',
     'kubernetes-models@^4.5.1',
-    'ajv@^8.17.1',
     'fast-check@^4.3.0',
+    'tinybench@^2.9.0',
     'tsconfig-paths@^4.2.0',
   ],
 
@@ -46,6 +49,12 @@ const project = new cdk8s.ConstructLibraryCdk8s({
 // A lockfile written on Linux may list only the Linux build of unrs-resolver 1.13.x,
 // which makes `npm ci` fail elsewhere; 1.12.2 is consistent.
 project.package.addPackageResolutions('unrs-resolver@1.12.2');
+
+// Synth performance benchmark (not part of the tests: no timed assertions there).
+project.addTask('bench', {
+  description: 'Measure synth cost against hand-written cdk8s-plus and plain serialization (see BENCHMARKS.md)',
+  exec: 'node --expose-gc -r ts-node/register/transpile-only bench/synth.bench.ts',
+});
 
 // jsii prints an end-of-life banner on Node 20.
 project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '20');
