@@ -1,3 +1,4 @@
+export * from './apply-order';
 export * from './disruption-budget';
 export * from './health-probes';
 export * from './mesh-release';

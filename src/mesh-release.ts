@@ -2,6 +2,7 @@ import { ApiObject, Chart, Duration, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { fqdn } from './_release-snapshot';
+import { annotateApplyOrder, ApplyOrder } from './apply-order';
 import { stageSnapshot, RoutingContext, destinationRuleSpec, virtualServiceSpec } from './_stage-manifests';
 import { checkDns1035Label, checkInteger, checkPort, checkPortName, invalidProp, wholeSeconds } from './_validation';
 import { DestinationRule, VirtualService } from './imports/networking.istio.io';
@@ -141,6 +142,12 @@ export interface MeshReleaseProps {
    * @default - no AuthorizationPolicy
    */
   readonly allowedCallers?: AllowedCallers;
+  /**
+   * Annotate the objects so a GitOps tool applying the whole stage at once applies it in a
+   * safe order (Argo CD sync waves or kapp change rules); see `ApplyOrder` for the trade-offs.
+   * @default ApplyOrder.NONE
+   */
+  readonly applyOrder?: ApplyOrder;
 }
 
 /**
@@ -279,12 +286,10 @@ export class MeshRelease extends Construct {
       });
     }
 
+    const objects = this.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject);
+    annotateApplyOrder(objects, this.app, props.applyOrder ?? ApplyOrder.NONE);
     if (!chartNamespace) {
-      for (const child of this.node.findAll()) {
-        if (child instanceof ApiObject) {
-          child.addJsonPatch(JsonPatch.add('/metadata/namespace', this.namespace));
-        }
-      }
+      objects.forEach((o) => o.addJsonPatch(JsonPatch.add('/metadata/namespace', this.namespace)));
     }
   }
 

@@ -154,6 +154,15 @@ export class VersionedApp extends Construct {
       throw invalidProp(this, 'maxSurge', maxSurge.value,
         'must be above zero: maxUnavailable is always 0, so a rollout needs surge pods to make progress');
     }
+    const resources = this.resolveResources(props.resources);
+    const progressDeadline = props.progressDeadline ?? Duration.seconds(120);
+    wholeSeconds(this, 'progressDeadline', progressDeadline, 1);
+    const minReady = props.minReady ?? Duration.seconds(0);
+    wholeSeconds(this, 'minReady', minReady);
+    if (props.appProtocol && !props.createService) {
+      throw invalidProp(this, 'appProtocol', props.appProtocol, 'applies only to the Service: drop it or set createService to true');
+    }
+    // Everything is validated: from here on, children are created.
 
     this.deployment = new kplus.Deployment(this, 'Deployment', {
       metadata: { name: this.name, labels },
@@ -161,8 +170,8 @@ export class VersionedApp extends Construct {
       podMetadata: { labels, annotations: { ...this.sidecarAnnotations(), ...props.podAnnotations } },
       replicas: this.scaling.autoscaled ? undefined : this.scaling.minReplicas,
       strategy: kplus.DeploymentStrategy.rollingUpdate({ maxSurge, maxUnavailable: kplus.PercentOrAbsolute.absolute(0) }),
-      progressDeadline: props.progressDeadline ?? Duration.seconds(120),
-      minReady: props.minReady ?? Duration.seconds(0),
+      progressDeadline,
+      minReady,
       terminationGracePeriod: this.terminationGracePeriod,
       serviceAccount: props.serviceAccount,
       securityContext: { ensureNonRoot: true, ...props.podSecurityContext },
@@ -183,8 +192,8 @@ export class VersionedApp extends Construct {
       imagePullPolicy: props.imagePullPolicy,
       readiness: probes.readiness,
       liveness: probes.liveness,
-      lifecycle: { preStop: kplus.Handler.fromCommand(['sleep', `${wholeSeconds(this, 'preStopSleep', this.preStopSleep)}`]) },
-      resources: this.resolveResources(props.resources),
+      lifecycle: { preStop: kplus.Handler.fromCommand(['sleep', `${this.preStopSleep.toSeconds()}`]) },
+      resources,
       securityContext: {
         ensureNonRoot: true,
         privileged: false,
@@ -228,8 +237,6 @@ export class VersionedApp extends Construct {
       if (props.appProtocol) {
         ApiObject.of(this.service).addJsonPatch(JsonPatch.add('/spec/ports/0/appProtocol', props.appProtocol));
       }
-    } else if (props.appProtocol) {
-      throw invalidProp(this, 'appProtocol', props.appProtocol, 'applies only to the Service: drop it or set createService to true');
     }
   }
 

@@ -1,6 +1,6 @@
 import { Chart, Duration, Testing } from 'cdk8s';
 import {
-  HeaderMatchType, LoadBalancerAlgorithm, MeshRelease, ReleasePlan, ReleaseStage, Scaling, TlsMode,
+  ApplyOrder, HeaderMatchType, LoadBalancerAlgorithm, MeshRelease, ReleasePlan, ReleaseStage, Scaling, TlsMode,
 } from '../src';
 import { catchAllWeights, deploymentNames, ofKind, only, subsetNames, synthRelease, TWO_VERSIONS } from './_helpers';
 
@@ -324,5 +324,41 @@ describe('MeshRelease refuses unsafe or invalid input', () => {
     [{ defaults: { preStopSleep: Duration.seconds(60) } }, "[test/helloworld/v1] 'terminationGracePeriod' must be longer than preStopSleep (60s) + sidecarDrainDuration (15s) = 75s"],
   ])('fails on %j', (props, message) => {
     expect(() => synthRelease(ReleaseStage.stable('v1'), props as any)).toThrow(message);
+  });
+});
+
+describe('MeshRelease apply order', () => {
+  const stage = ReleasePlan.canary({ stable: 'v1', candidate: 'v2', weights: [10] }).stage('shift-10');
+  const annotationsByKind = (order: ApplyOrder, key: string) => Object.fromEntries(
+    synthRelease(stage, { applyOrder: order }).map((m) => [`${m.kind}/${m.metadata.name}`, m.metadata.annotations?.[key]]));
+
+  test('Argo CD: DestinationRule in wave -1, workloads in 0, VirtualService in 1', () => {
+    expect(annotationsByKind(ApplyOrder.ARGO_CD, 'argocd.argoproj.io/sync-wave')).toEqual({
+      'Service/helloworld': '0',
+      'Deployment/helloworld-v1': '0',
+      'HorizontalPodAutoscaler/helloworld-v1': '0',
+      'PodDisruptionBudget/helloworld-v1': '0',
+      'Deployment/helloworld-v2': '0',
+      'HorizontalPodAutoscaler/helloworld-v2': '0',
+      'PodDisruptionBudget/helloworld-v2': '0',
+      'DestinationRule/helloworld': '-1',
+      'VirtualService/helloworld': '1',
+    });
+  });
+
+  test('kapp: workloads after subsets, routes after workloads', () => {
+    const groups = annotationsByKind(ApplyOrder.KAPP, 'kapp.k14s.io/change-group');
+    const rules = annotationsByKind(ApplyOrder.KAPP, 'kapp.k14s.io/change-rule');
+    expect(groups['DestinationRule/helloworld']).toBe('mesh-release.io/helloworld-subsets');
+    expect(rules['DestinationRule/helloworld']).toBeUndefined();
+    expect(groups['Deployment/helloworld-v2']).toBe('mesh-release.io/helloworld-workloads');
+    expect(rules['Deployment/helloworld-v2']).toBe('upsert after upserting mesh-release.io/helloworld-subsets');
+    expect(groups['VirtualService/helloworld']).toBe('mesh-release.io/helloworld-routes');
+    expect(rules['VirtualService/helloworld']).toBe('upsert after upserting mesh-release.io/helloworld-workloads');
+  });
+
+  test('no ordering annotations by default', () => {
+    const manifests = synthRelease(stage);
+    expect(manifests.some((m) => Object.keys(m.metadata.annotations ?? {}).some((k) => k.startsWith('argocd') || k.startsWith('kapp')))).toBe(false);
   });
 });
