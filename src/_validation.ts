@@ -15,7 +15,7 @@ export function invalidProp(scope: Construct, prop: string, value: unknown, vali
 
 export function formatValue(value: unknown): string {
   if (value instanceof Duration) {
-    return `${value.toSeconds()}s`;
+    return `${value.toSeconds({ integral: false })}s`;
   }
   return JSON.stringify(value) ?? String(value);
 }

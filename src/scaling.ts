@@ -83,7 +83,8 @@ export class Scaling {
     if (!this.autoscaled) {
       return Scaling.fixed(Math.max(this.minReplicas, minReplicas));
     }
-    return new Scaling(minReplicas, Math.max(this.maxReplicas, minReplicas), true,
+    const floor = Math.max(this.minReplicas, minReplicas);
+    return new Scaling(floor, Math.max(this.maxReplicas, floor), true,
       this.cpuUtilizationPercent, this.memoryUtilizationPercent);
   }
 }

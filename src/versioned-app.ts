@@ -1,4 +1,4 @@
-import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
+import { ApiObject, Duration, JsonPatch, Size, SizeRoundingBehavior } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { checkDns1035Label, checkInteger, checkPort, checkPortName, invalidProp, wholeSeconds } from './_validation';
@@ -292,9 +292,16 @@ export class VersionedApp extends Construct {
     if (cpuMillis(cpu.limit) < cpuMillis(cpu.request)) {
       throw invalidProp(this, 'resources.cpu.limit', cpu.limit.amount, `must be at least the CPU request (${cpu.request.amount})`);
     }
-    if (memory.limit.toKibibytes() < memory.request.toKibibytes()) {
-      throw invalidProp(this, 'resources.memory.limit', `${memory.limit.toMebibytes()}Mi`,
-        `must be at least the memory request (${memory.request.toMebibytes()}Mi)`);
+    const mebibytes = (prop: string, size: Size) => {
+      const value = size.toMebibytes({ rounding: SizeRoundingBehavior.NONE });
+      if (!Number.isInteger(value)) {
+        throw invalidProp(this, prop, `${value}Mi`, 'must be a whole number of mebibytes (it is emitted in Mi)');
+      }
+      return value;
+    };
+    const [limitMi, requestMi] = [mebibytes('resources.memory.limit', memory.limit), mebibytes('resources.memory.request', memory.request)];
+    if (limitMi < requestMi) {
+      throw invalidProp(this, 'resources.memory.limit', `${limitMi}Mi`, `must be at least the memory request (${requestMi}Mi)`);
     }
     return { cpu, memory, ephemeralStorage: resources.ephemeralStorage };
   }
