@@ -99,7 +99,7 @@ function workloadOf(object: string, namespace: string, template: any): WorkloadS
   const pod = template.spec ?? {};
   const preStops = (pod.containers ?? []).map((c: any) => preStopSleepOf(c.lifecycle?.preStop)).filter((s: any) => s !== undefined);
   const proxyConfig = template.metadata?.annotations?.['proxy.istio.io/config'];
-  const drain = typeof proxyConfig === 'string' ? /terminationDrainDuration"?\s*:\s*"?([0-9.a-z]+)/.exec(proxyConfig)?.[1] : undefined;
+  const drain = typeof proxyConfig === 'string' ? /terminationDrainDuration["']?\s*:\s*["']?([0-9.a-zµ]+)/.exec(proxyConfig)?.[1] : undefined;
   return {
     object,
     namespace,
@@ -137,24 +137,25 @@ function httpRouteOf(route: any, index: number, namespace: string): HttpRouteSna
 }
 
 /**
- * The fully qualified name Istio resolves a host to: short names are relative to the
- * namespace of the object that names them.
+ * The name Istio resolves a host to: a short name (no dot) is relative to the namespace of
+ * the object naming it; any name with a dot is taken as it is (Istio's ResolveShortnameToFQDN).
  */
 export function fqdn(host: string | undefined, namespace: string): string {
   if (!host) {
     return '';
   }
-  const parts = host.split('.');
-  if (parts.length === 1) {
-    return `${host}.${namespace}.svc.cluster.local`;
-  }
-  if (parts.length === 2) {
-    return `${host}.svc.cluster.local`;
-  }
-  if (parts.length === 3 && parts[2] === 'svc') {
-    return `${host}.cluster.local`;
-  }
-  return host;
+  return host.includes('.') ? host : `${host}.${namespace}.svc.cluster.local`;
+}
+
+/** The namespace of an in-cluster service host (`<name>.<namespace>.svc.cluster.local`), if it is one. */
+export function hostNamespace(host: string): string | undefined {
+  const match = /^[^.]+\.([^.]+)\.svc\.cluster\.local$/.exec(host);
+  return match?.[1];
+}
+
+/** Milliseconds of a duration in seconds, as an integer (so 3 x 0.1s fits 0.3s exactly). */
+export function millis(seconds: number): number {
+  return Math.round(seconds * 1000);
 }
 
 /** Seconds of a protobuf/Go duration string such as `2s`, `1m30s`, `500ms`; undefined when absent or unreadable. */

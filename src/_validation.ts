@@ -17,6 +17,9 @@ export function formatValue(value: unknown): string {
   if (value instanceof Duration) {
     return `${value.toSeconds({ integral: false })}s`;
   }
+  if (typeof value === 'number' && !Number.isFinite(value)) {
+    return String(value);
+  }
   return JSON.stringify(value) ?? String(value);
 }
 

@@ -2,9 +2,9 @@ import { ApiObject, Chart, Duration, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { fqdn } from './_release-snapshot';
-import { annotateApplyOrder, ApplyOrder } from './apply-order';
 import { stageSnapshot, RoutingContext, destinationRuleSpec, virtualServiceSpec } from './_stage-manifests';
 import { checkDns1035Label, checkInteger, checkPort, checkPortName, invalidProp, wholeSeconds } from './_validation';
+import { annotateApplyOrder, ApplyOrder } from './apply-order';
 import { DestinationRule, VirtualService } from './imports/networking.istio.io';
 import { AuthorizationPolicy, AuthorizationPolicySpecAction, PeerAuthentication, PeerAuthenticationSpecMtlsMode } from './imports/security.istio.io';
 import { ReleaseStage } from './release-stage';
@@ -188,108 +188,117 @@ export class MeshRelease extends Construct {
 
   constructor(scope: Construct, id: string, props: MeshReleaseProps) {
     super(scope, id);
-    checkDns1035Label(this, 'app', props.app);
-    checkPort(this, 'port', props.port);
-    const portName = props.portName ?? 'http';
-    checkPortName(this, 'portName', portName);
-    this.app = props.app;
-    this.stage = props.stage;
-    const chartNamespace = Chart.of(this).namespace;
-    if (props.namespace && chartNamespace && props.namespace !== chartNamespace) {
-      throw invalidProp(this, 'namespace', props.namespace, `must match the chart's namespace '${chartNamespace}' (or be left out)`);
-    }
-    this.namespace = props.namespace ?? chartNamespace ?? 'default';
-    checkDns1035Label(this, 'namespace', this.namespace);
-    const specs = this.versionSpecs(props);
+    try {
+      checkDns1035Label(this, 'app', props.app);
+      checkPort(this, 'port', props.port);
+      const portName = props.portName ?? 'http';
+      checkPortName(this, 'portName', portName);
+      this.app = props.app;
+      this.stage = props.stage;
+      const chartNamespace = Chart.of(this).namespace;
+      if (props.namespace && chartNamespace && props.namespace !== chartNamespace) {
+        throw invalidProp(this, 'namespace', props.namespace, `must match the chart's namespace '${chartNamespace}' (or be left out)`);
+      }
+      this.namespace = props.namespace ?? chartNamespace ?? 'default';
+      checkDns1035Label(this, 'namespace', this.namespace);
+      const specs = this.versionSpecs(props);
 
-    const ctx: RoutingContext = {
-      app: this.app,
-      namespace: this.namespace,
-      port: props.port,
-      hosts: props.hosts?.map((host) => (host.includes('.') || host.includes('*') ? host : fqdn(host, this.namespace))),
-      gateways: props.gateways,
-      ...this.resilience(props),
-      trafficPolicy: this.trafficPolicy('trafficPolicy', props.trafficPolicy, true),
-      subsetTrafficPolicies: Object.fromEntries(props.versions.map((v) =>
-        [v.version, this.trafficPolicy(`versions[${v.version}].trafficPolicy`, v.trafficPolicy, false)])),
-    };
-    this.host = `${this.app}.${this.namespace}.svc.cluster.local`;
-    throwIfUnsafe(checkSnapshots(stageSnapshot(this.stage, ctx), this.stage.previous && stageSnapshot(this.stage.previous, ctx)),
-      `[${this.node.path}] stage '${this.stage.name}'${this.stage.previous ? ` (after '${this.stage.previous.name}')` : ''}`);
-
-    this.service = new kplus.Service(this, 'Service', {
-      metadata: { name: this.app, labels: { 'app': this.app, 'app.kubernetes.io/name': this.app } },
-      ports: [{ name: portName, port: props.port, targetPort: props.port }],
-    });
-    this.service.selectLabel('app', this.app);
-    if (props.appProtocol) {
-      ApiObject.of(this.service).addJsonPatch(JsonPatch.add('/spec/ports/0/appProtocol', props.appProtocol));
-    }
-
-    const floors = this.trafficFloors(props, specs);
-    this.versionedApps = this.stage.deployed.map((version) => {
-      const { trafficPolicy, image, ...overrides } = specs.get(version)!;
-      const options: WorkloadOptions = { ...props.defaults, ...definedOnly(overrides) };
-      return new VersionedApp(this, version, {
-        ...options,
-        scaling: floors.get(version) ?? options.scaling,
-        version,
-        image,
+      const ctx: RoutingContext = {
         app: this.app,
+        namespace: this.namespace,
         port: props.port,
-        portName,
-      });
-    });
+        hosts: props.hosts?.map((host) => (host.includes('.') || host.includes('*') ? host : fqdn(host, this.namespace))),
+        gateways: props.gateways,
+        ...this.resilience(props),
+        trafficPolicy: this.trafficPolicy('trafficPolicy', props.trafficPolicy, true),
+        subsetTrafficPolicies: Object.fromEntries(props.versions.map((v) =>
+          [v.version, this.trafficPolicy(`versions[${v.version}].trafficPolicy`, v.trafficPolicy, false)])),
+      };
+      this.host = `${this.app}.${this.namespace}.svc.cluster.local`;
+      throwIfUnsafe(checkSnapshots(stageSnapshot(this.stage, ctx), this.stage.previous && stageSnapshot(this.stage.previous, ctx)),
+        `[${this.node.path}] stage '${this.stage.name}'${this.stage.previous ? ` (after '${this.stage.previous.name}')` : ''}`);
 
-    const metadata = { name: this.app, labels: { 'app': this.app, 'app.kubernetes.io/name': this.app } };
-    // Which stage is live, readable with kubectl and by the mesh-release CLI.
-    const stageAnnotations = {
-      [MeshRelease.STAGE_ANNOTATION]: this.stage.name,
-      [MeshRelease.PLAN_ANNOTATION]: this.stage.planStageNames.join(','),
-    };
-    this.destinationRule = new DestinationRule(this, 'DestinationRule', {
-      metadata, spec: destinationRuleSpec(this.stage, ctx),
-    });
-    this.virtualService = new VirtualService(this, 'VirtualService', {
-      metadata: { ...metadata, annotations: stageAnnotations }, spec: virtualServiceSpec(this.stage, ctx),
-    });
-    const selector = { matchLabels: { app: this.app } };
-    if (props.strictMtls) {
-      this.peerAuthentication = new PeerAuthentication(this, 'PeerAuthentication', {
-        metadata, spec: { selector, mtls: { mode: PeerAuthenticationSpecMtlsMode.STRICT } },
+      this.service = new kplus.Service(this, 'Service', {
+        metadata: { name: this.app, labels: { 'app': this.app, 'app.kubernetes.io/name': this.app } },
+        ports: [{ name: portName, port: props.port, targetPort: props.port }],
       });
-    }
-    if (props.allowedCallers) {
-      const { serviceAccounts, namespaces } = props.allowedCallers;
-      if (!serviceAccounts?.length && !namespaces?.length) {
-        throw invalidProp(this, 'allowedCallers', props.allowedCallers, 'must name at least one service account or namespace (an empty allow-list denies every caller)');
+      this.service.selectLabel('app', this.app);
+      if (props.appProtocol) {
+        ApiObject.of(this.service).addJsonPatch(JsonPatch.add('/spec/ports/0/appProtocol', props.appProtocol));
       }
-      for (const account of serviceAccounts ?? []) {
-        if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/.test(account)) {
-          throw invalidProp(this, 'allowedCallers.serviceAccounts', account, "must be '<namespace>/<service-account>'");
+
+      const floors = this.trafficFloors(props, specs);
+      this.versionedApps = this.stage.deployed.map((version) => {
+        const { trafficPolicy, image, ...overrides } = specs.get(version)!;
+        const options: WorkloadOptions = { ...props.defaults, ...definedOnly(overrides) };
+        return new VersionedApp(this, version, {
+          ...options,
+          scaling: floors.get(version) ?? options.scaling,
+          version,
+          image,
+          app: this.app,
+          port: props.port,
+          portName,
+        });
+      });
+
+      const metadata = { name: this.app, labels: { 'app': this.app, 'app.kubernetes.io/name': this.app } };
+      // Which stage is live, readable with kubectl and by the mesh-release CLI.
+      const stageAnnotations = {
+        [MeshRelease.STAGE_ANNOTATION]: this.stage.name,
+        [MeshRelease.PLAN_ANNOTATION]: this.stage.planStageNames.join(','),
+      };
+      this.destinationRule = new DestinationRule(this, 'DestinationRule', {
+        metadata, spec: destinationRuleSpec(this.stage, ctx),
+      });
+      this.virtualService = new VirtualService(this, 'VirtualService', {
+        metadata: { ...metadata, annotations: stageAnnotations }, spec: virtualServiceSpec(this.stage, ctx),
+      });
+      const selector = { matchLabels: { app: this.app } };
+      if (props.strictMtls) {
+        this.peerAuthentication = new PeerAuthentication(this, 'PeerAuthentication', {
+          metadata, spec: { selector, mtls: { mode: PeerAuthenticationSpecMtlsMode.STRICT } },
+        });
+      }
+      if (props.allowedCallers) {
+        const { serviceAccounts, namespaces } = props.allowedCallers;
+        if (!serviceAccounts?.length && !namespaces?.length) {
+          throw invalidProp(this, 'allowedCallers', props.allowedCallers, 'must name at least one service account or namespace (an empty allow-list denies every caller)');
         }
-      }
-      this.authorizationPolicy = new AuthorizationPolicy(this, 'AuthorizationPolicy', {
-        metadata,
-        spec: {
-          selector,
-          action: AuthorizationPolicySpecAction.ALLOW,
-          rules: [{
-            from: [{
-              source: {
-                serviceAccounts: serviceAccounts?.length ? serviceAccounts : undefined,
-                namespaces: namespaces?.length ? namespaces : undefined,
-              },
+        for (const account of serviceAccounts ?? []) {
+          if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/.test(account)) {
+            throw invalidProp(this, 'allowedCallers.serviceAccounts', account, "must be '<namespace>/<service-account>'");
+          }
+        }
+        this.authorizationPolicy = new AuthorizationPolicy(this, 'AuthorizationPolicy', {
+          metadata,
+          spec: {
+            selector,
+            action: AuthorizationPolicySpecAction.ALLOW,
+            rules: [{
+              from: [{
+                source: {
+                  serviceAccounts: serviceAccounts?.length ? serviceAccounts : undefined,
+                  namespaces: namespaces?.length ? namespaces : undefined,
+                },
+              }],
             }],
-          }],
-        },
-      });
-    }
+          },
+        });
+      }
 
-    const objects = this.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject);
-    annotateApplyOrder(objects, this.app, props.applyOrder ?? ApplyOrder.NONE);
-    if (!chartNamespace) {
-      objects.forEach((o) => o.addJsonPatch(JsonPatch.add('/metadata/namespace', this.namespace)));
+      const objects = this.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject);
+      annotateApplyOrder(objects, this.app, props.applyOrder ?? ApplyOrder.NONE);
+      if (!chartNamespace) {
+        objects.forEach((o) => o.addJsonPatch(JsonPatch.add('/metadata/namespace', this.namespace)));
+      }
+    } catch (error) {
+      // Never leave a partial release in the tree (e.g. the Service of a release whose
+      // second version was refused).
+      for (const child of [...this.node.children]) {
+        this.node.tryRemoveChild(child.node.id);
+      }
+      throw error;
     }
   }
 
@@ -321,19 +330,20 @@ export class MeshRelease extends Construct {
       return { timeout: `${timeoutSeconds}s`, retries: { attempts: 0 } };
     }
     const perTry = props.retries?.perTryTimeout ?? Duration.seconds(2);
-    const perTrySeconds = perTry.toSeconds({ integral: false });
-    if (!(perTrySeconds > 0)) {
-      throw invalidProp(this, 'retries.perTryTimeout', perTry, 'must be above zero');
+    const perTryMillis = perTry.toMilliseconds();
+    if (!Number.isInteger(perTryMillis) || perTryMillis <= 0) {
+      throw invalidProp(this, 'retries.perTryTimeout', perTry, 'must be a whole number of milliseconds above zero');
     }
-    if (attempts * perTrySeconds > timeoutSeconds) {
+    if (attempts * perTryMillis > timeoutSeconds * 1000) {
       throw invalidProp(this, 'timeout', timeout,
-        `must cover every retry: retries.attempts (${attempts}) x retries.perTryTimeout (${perTrySeconds}s) = ${attempts * perTrySeconds}s; raise timeout or lower attempts or perTryTimeout`);
+        `must cover every retry: retries.attempts (${attempts}) x retries.perTryTimeout (${istioDuration(perTryMillis)}) = `
+        + `${istioDuration(attempts * perTryMillis)}; raise timeout or lower attempts or perTryTimeout`);
     }
     const retryOn = props.retries?.retryOn ?? 'gateway-error,connect-failure,refused-stream';
     if (!/^[a-z0-9-]+(,[a-z0-9-]+)*$/.test(retryOn)) {
       throw invalidProp(this, 'retries.retryOn', retryOn, "must be comma-separated Envoy retry conditions, e.g. 'gateway-error,connect-failure,refused-stream'");
     }
-    return { timeout: `${timeoutSeconds}s`, retries: { attempts, perTryTimeout: `${perTrySeconds}s`, retryOn } };
+    return { timeout: `${timeoutSeconds}s`, retries: { attempts, perTryTimeout: istioDuration(perTryMillis), retryOn } };
   }
 
   private trafficPolicy(prop: string, options: TrafficPolicyOptions | undefined, defaultTls: boolean) {
@@ -373,6 +383,11 @@ export class MeshRelease extends Construct {
     }
     return floors;
   }
+}
+
+/** A protobuf duration string: whole seconds as `3s`, anything finer in milliseconds (`1400ms`). */
+function istioDuration(millis: number): string {
+  return millis % 1000 === 0 ? `${millis / 1000}s` : `${millis}ms`;
 }
 
 function definedOnly<T extends object>(obj: T): Partial<T> {

@@ -1,5 +1,6 @@
 import {
-  DestinationRuleSnapshot, DestinationSnapshot, Labels, ReleaseSnapshot, selects, snapshotOf, SubsetSnapshot,
+  DestinationRuleSnapshot, DestinationSnapshot, hostNamespace, Labels, millis, ReleaseSnapshot, selects, snapshotOf, SubsetSnapshot,
+  WorkloadSnapshot,
 } from './_release-snapshot';
 
 /** The rules `SafetyCheck` enforces; each names one way a stage can drop requests. */
@@ -85,8 +86,10 @@ export function checkSnapshots(current: ReleaseSnapshot, previous?: ReleaseSnaps
     checkSubsetsUnique(dr, report);
   }
   for (const service of current.services) {
-    const versionKeys = new Set(['version', ...current.destinationRules.filter((dr) => dr.host === service.host)
-      .flatMap((dr) => dr.subsets.flatMap((s) => Object.keys(s.labels)))]);
+    // Keys that tell versions apart: `version`, and any subset label whose value differs between subsets.
+    const subsets = current.destinationRules.filter((dr) => dr.host === service.host).flatMap((dr) => dr.subsets);
+    const versionKeys = new Set(['version', ...subsets.flatMap((s) => Object.keys(s.labels))
+      .filter((key) => new Set(subsets.map((s) => s.labels[key])).size > 1)]);
     for (const key of Object.keys(service.selector).filter((k) => versionKeys.has(k))) {
       report(SafetyRule.SERVICE_SELECTS_VERSION, service.object,
         `selector has '${key}: ${service.selector[key]}', a label that tells versions apart, so the Service reaches one version only and a shift drops requests`,
@@ -95,11 +98,11 @@ export function checkSnapshots(current: ReleaseSnapshot, previous?: ReleaseSnaps
   }
   for (const workload of current.workloads) {
     const drain = workload.drainSeconds ?? 0;
-    if (workload.preStopSleepSeconds !== undefined && workload.graceSeconds !== undefined
-      && workload.graceSeconds < workload.preStopSleepSeconds + drain) {
+    const preStop = workload.preStopSleepSeconds ?? 0;
+    if (workload.graceSeconds !== undefined && millis(workload.graceSeconds) < millis(preStop + drain)) {
       report(SafetyRule.TERMINATION_BUDGET, workload.object,
-        `terminationGracePeriodSeconds ${workload.graceSeconds} is shorter than preStop sleep ${workload.preStopSleepSeconds}s + sidecar drain ${drain}s, so pods are killed while still serving`,
-        `raise terminationGracePeriodSeconds to at least ${workload.preStopSleepSeconds + drain} or shorten the preStop sleep`);
+        `terminationGracePeriodSeconds ${workload.graceSeconds} is shorter than preStop sleep ${preStop}s + sidecar drain ${drain}s, so pods are killed while still serving`,
+        `raise terminationGracePeriodSeconds to at least ${preStop + drain} or shorten the preStop sleep`);
     }
   }
 
@@ -114,7 +117,7 @@ export function checkSnapshots(current: ReleaseSnapshot, previous?: ReleaseSnaps
       const where = `${vs.object} http[${route.index}]`;
       checkWeights(route.destinations, where, report);
       if (route.retryAttempts && route.perTryTimeoutSeconds !== undefined && route.timeoutSeconds !== undefined
-        && route.retryAttempts * route.perTryTimeoutSeconds > route.timeoutSeconds) {
+        && route.retryAttempts * millis(route.perTryTimeoutSeconds) > millis(route.timeoutSeconds)) {
         report(SafetyRule.RETRY_BUDGET, where,
           `retries ${route.retryAttempts} x perTryTimeout ${route.perTryTimeoutSeconds}s = ${route.retryAttempts * route.perTryTimeoutSeconds}s exceed the route timeout ${route.timeoutSeconds}s, so the last attempts can never run`,
           'lower retries.attempts or retries.perTryTimeout, or raise timeout');
@@ -180,6 +183,7 @@ function checkDestination(
     if (!subsetOf(current, d)) {
       report(SafetyRule.SUBSET_DEFINED, where, `routes to subset '${d.subset}' of ${d.host}, which no DestinationRule of this stage defines, so Envoy answers 503 (no healthy upstream)`,
         `add subset '${d.subset}' to the DestinationRule of ${d.host} in an earlier stage`);
+      return;
     } else if (previous && !subsetOf(previous, d)) {
       report(SafetyRule.SUBSET_BEFORE_ROUTE, where, `routes to subset '${d.subset}' of ${d.host}, which the previous stage's DestinationRule did not define; Envoy may receive this route before the subset`,
         `add subset '${d.subset}' to the DestinationRule in a stage of its own, before the one that routes to it`);
@@ -193,7 +197,7 @@ function checkDestination(
     report(SafetyRule.DESTINATION_READY, where, `sends traffic to ${label(d)}, but no Deployment of this stage has pods it selects`,
       'deploy the version in a stage before the one that routes traffic to it');
   } else if (previous && !podsNow.some((w) => previous.workloads.some((p) => p.object === w.object && p.namespace === w.namespace))) {
-    report(SafetyRule.DESTINATION_READY, where, `sends traffic to ${label(d)}, whose Deployment ${podsNow.map((w) => w.object).join(', ')} did not exist in the previous stage, so it gets traffic before its pods are ready`,
+    report(SafetyRule.DESTINATION_READY, where, `sends traffic to ${label(d)}, whose Deployment ${podsNow.map((w) => w.object).sort().join(', ')} did not exist in the previous stage, so it gets traffic before its pods are ready`,
       'deploy the version in a stage of its own, and route to it in the next one');
   }
 }
@@ -214,13 +218,18 @@ function checkRemovals(current: ReleaseSnapshot, previous: ReleaseSnapshot, repo
     if (current.workloads.some((w) => w.object === workload.object && w.namespace === workload.namespace)) {
       continue;
     }
+    const reported = new Set<string>();
     for (const snapshot of [previous, current]) {
       for (const dr of snapshot.destinationRules) {
         const service = snapshot.services.find((s) => s.host === dr.host);
-        for (const subset of dr.subsets.filter((s) => selectsPods(s, service?.selector, workload.podLabels))) {
-          report(SafetyRule.DEPLOYMENT_REMOVED_WHILE_SUBSET, workload.object,
-            `is deleted while subset '${subset.name}' of ${dr.object}${snapshot === previous ? ' in the previous stage' : ''} still selects its pods`,
-            `remove subset '${subset.name}' in a stage before deleting the Deployment`);
+        for (const subset of dr.subsets.filter((s) => selectsPods(dr.host, s, service?.selector, workload))) {
+          const key = `${dr.object}/${subset.name}`;
+          if (!reported.has(key)) {
+            reported.add(key);
+            report(SafetyRule.DEPLOYMENT_REMOVED_WHILE_SUBSET, workload.object,
+              `is deleted while subset '${subset.name}' of ${dr.object}${snapshot === previous ? ' in the previous stage' : ''} still selects its pods`,
+              `remove subset '${subset.name}' in a stage before deleting the Deployment`);
+          }
         }
       }
     }
@@ -247,11 +256,13 @@ function workloadsBehind(snapshot: ReleaseSnapshot, d: DestinationSnapshot) {
     // A whole host with no Service in these manifests: nothing to check against.
     return snapshot.workloads;
   }
-  return snapshot.workloads.filter((w) => selectsPods(subset, service?.selector, w.podLabels));
+  return snapshot.workloads.filter((w) => selectsPods(d.host, subset, service?.selector, w));
 }
 
-function selectsPods(subset: SubsetSnapshot | undefined, serviceSelector: Labels | undefined, podLabels: Labels): boolean {
-  return selects(subset?.labels ?? {}, podLabels) && selects(serviceSelector ?? {}, podLabels);
+/** Whether pods of `workload` are behind `host` (same namespace) and selected by the subset and Service selector. */
+function selectsPods(host: string, subset: SubsetSnapshot | undefined, serviceSelector: Labels | undefined, workload: WorkloadSnapshot): boolean {
+  return hostNamespace(host) === workload.namespace
+    && selects(subset?.labels ?? {}, workload.podLabels) && selects(serviceSelector ?? {}, workload.podLabels);
 }
 
 function label(d: DestinationSnapshot): string {

@@ -1,0 +1,75 @@
+import { Testing } from 'cdk8s';
+import { Construct } from 'constructs';
+import { ReleasePlan } from './release-plan';
+import { ReleaseStage } from './release-stage';
+import { SafetyCheck } from './safety-check';
+import { ManifestSchemas, SchemaViolation } from './schema-validation';
+
+/** Builds a chart's content for one stage, e.g. `{ buildStage: (scope, stage) => new MeshRelease(scope, 'x', { ..., stage }) }`. */
+export interface IStageBuilder {
+  /** Adds the constructs of `stage` to `scope`. */
+  buildStage(scope: Construct, stage: ReleaseStage): void;
+}
+
+/** The manifests of one stage. */
+export interface StageManifests {
+  /** Name of the stage. */
+  readonly stage: string;
+  /** The synthesized objects, as plain JSON. */
+  readonly manifests: any[];
+}
+
+/**
+ * Helpers for users' own CI: synthesize a release at a stage, validate the manifests
+ * against the Kubernetes and Istio schemas, and assert transitions are safe.
+ *
+ * Schema validation needs `kubernetes-models` (4.5.x) installed as a dev dependency.
+ *
+ * @example
+ * const stages = ReleaseTesting.assertPlan({ buildStage: (scope, stage) => new MeshRelease(scope, 'hello', { ...props, stage }) }, plan);
+ * expect(stages).toMatchSnapshot();
+ */
+export class ReleaseTesting {
+  /** Synthesizes `builder` at `stage` in a fresh test chart and returns the manifests. */
+  public static synthStage(builder: IStageBuilder, stage: ReleaseStage): any[] {
+    const chart = Testing.chart();
+    builder.buildStage(chart, stage);
+    return Testing.synth(chart);
+  }
+
+  /** Synthesizes every stage of `plan`, in order. */
+  public static synthPlan(builder: IStageBuilder, plan: ReleasePlan): StageManifests[] {
+    return plan.stages.map((stage) => ({ stage: stage.name, manifests: ReleaseTesting.synthStage(builder, stage) }));
+  }
+
+  /** Throws, listing every violation, unless `current` is safe to apply after `previous`. */
+  public static assertSafeTransition(previous: any[], current: any[], context?: string): void {
+    SafetyCheck.assertSafe(current, previous, context);
+  }
+
+  /** Every way the manifests break the upstream Kubernetes and Istio schemas (unknown fields included). */
+  public static validateSchemas(manifests: any[]): SchemaViolation[] {
+    return ManifestSchemas.validate(manifests);
+  }
+
+  /** Throws, listing every violation, unless the manifests match the upstream schemas. */
+  public static assertValidSchemas(manifests: any[]): void {
+    ManifestSchemas.assertValid(manifests);
+  }
+
+  /**
+   * Synthesizes every stage of `plan`, asserts each one matches the schemas and is safe
+   * to apply after the one before, and returns the manifests (snapshot them).
+   */
+  public static assertPlan(builder: IStageBuilder, plan: ReleasePlan): StageManifests[] {
+    const stages = ReleaseTesting.synthPlan(builder, plan);
+    stages.forEach((stage, i) => {
+      ReleaseTesting.assertValidSchemas(stage.manifests);
+      const previous = stages[i - 1];
+      if (previous) {
+        ReleaseTesting.assertSafeTransition(previous.manifests, stage.manifests, `stage '${stage.stage}' (after '${previous.stage}')`);
+      }
+    });
+    return stages;
+  }
+}

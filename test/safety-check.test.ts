@@ -1,0 +1,1033 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Testing } from 'cdk8s';
+import * as YAML from 'yaml';
+import { MeshRelease, ReleasePlan, SafetyCheck, SafetyRule, SafetyViolation } from '../src';
+
+// ---------------------------------------------------------------------------------------
+// Helpers: plain manifests of a `helloworld` release in namespace `default` (short hosts),
+// and matchers for violations.
+// ---------------------------------------------------------------------------------------
+
+const APP = 'helloworld';
+const HOST = 'helloworld.default.svc.cluster.local';
+type Labels = { [key: string]: string };
+
+function service(selector: Labels = { app: APP }): any {
+  return { apiVersion: 'v1', kind: 'Service', metadata: { name: APP, namespace: 'default' }, spec: { selector, ports: [{ name: 'http', port: 3000 }] } };
+}
+
+interface PodOptions {
+  readonly grace?: number;
+  readonly preStop?: any;
+  readonly proxyConfig?: string;
+  readonly namespace?: string;
+  readonly labels?: Labels;
+}
+
+function deployment(version: string, options: PodOptions = {}): any {
+  const labels = options.labels ?? { app: APP, version };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: `${APP}-${version}`, namespace: options.namespace ?? 'default' },
+    spec: {
+      selector: { matchLabels: labels },
+      template: {
+        metadata: {
+          labels,
+          annotations: options.proxyConfig === undefined ? undefined : { 'proxy.istio.io/config': options.proxyConfig },
+        },
+        spec: {
+          terminationGracePeriodSeconds: options.grace,
+          containers: [{
+            name: APP,
+            image: `learnistio/helloworld:${version}`,
+            lifecycle: options.preStop === undefined ? undefined : { preStop: options.preStop },
+          }],
+        },
+      },
+    },
+  };
+}
+
+type SubsetSpec = string | { name: string; labels: Labels };
+
+function destinationRule(subsets: SubsetSpec[], host: string = APP): any {
+  return {
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'DestinationRule',
+    metadata: { name: APP, namespace: 'default' },
+    spec: { host, subsets: subsets.map((s) => (typeof s === 'string' ? { name: s, labels: { version: s } } : s)) },
+  };
+}
+
+function virtualService(...http: any[]): any {
+  return { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: APP, namespace: 'default' }, spec: { hosts: [APP], http } };
+}
+
+/** A catch-all route; `[subset, weight]` pairs, weight left out when undefined. */
+function weighted(pairs: Array<[string, number | undefined]>, extra: any = {}): any {
+  return {
+    route: pairs.map(([subset, weight]) => ({ destination: { host: APP, subset }, ...(weight === undefined ? {} : { weight }) })),
+    ...extra,
+  };
+}
+
+/** A route for requests with `x-version: <subset>`, to that subset. */
+function headerRoute(subset: string): any {
+  return { match: [{ headers: { 'x-version': { exact: subset } } }], route: [{ destination: { host: APP, subset } }] };
+}
+
+/** A whole stage: Service, Deployments, DestinationRule, VirtualService. */
+function stage(deployed: string[], subsets: SubsetSpec[], ...http: any[]): any[] {
+  return [service(), ...deployed.map((v) => deployment(v)), destinationRule(subsets), virtualService(...http)];
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** A string containing every part, in order. */
+function including(...parts: string[]): any {
+  return expect.stringMatching(new RegExp(parts.map(escapeRegExp).join('[\\s\\S]*')));
+}
+
+function violation(rule: SafetyRule, object: string, message: string[], fix: string[]): any {
+  return { rule, object, message: including(...message), fix: including(...fix) };
+}
+
+const FIXTURES = path.join(__dirname, 'fixtures', 'safety');
+
+/** Every document of a fixture, as plain objects. */
+function fixture(name: string): any[] {
+  return YAML.parseAllDocuments(fs.readFileSync(path.join(FIXTURES, name), 'utf8')).map((d) => d.toJS());
+}
+
+const rulesOf = (violations: SafetyViolation[]) => violations.map((v) => v.rule);
+
+// ---------------------------------------------------------------------------------------
+// One violating case per rule, each reporting that rule only. Typed as a Record over the
+// enum, so a new SafetyRule does not compile until it has a case here.
+// ---------------------------------------------------------------------------------------
+
+interface Case {
+  readonly previous?: any[];
+  readonly current: any[];
+}
+
+const VIOLATING: Record<SafetyRule, Case> = {
+  // v2 listed (weight 0) but the DestinationRule has no subset v2.
+  [SafetyRule.SUBSET_DEFINED]: { current: stage(['v1', 'v2'], ['v1'], weighted([['v1', 100], ['v2', 0]])) },
+  // v2 deployed in both stages; subset v2 added in the same stage that routes to it.
+  [SafetyRule.SUBSET_BEFORE_ROUTE]: {
+    previous: stage(['v1', 'v2'], ['v1'], weighted([['v1', 100]])),
+    current: stage(['v1', 'v2'], ['v1', 'v2'], weighted([['v1', 90], ['v2', 10]])),
+  },
+  // subset v2 defined but no Deployment runs v2, and it gets 10%.
+  [SafetyRule.DESTINATION_READY]: { current: stage(['v1'], ['v1', 'v2'], weighted([['v1', 90], ['v2', 10]])) },
+  // subset v1 removed while the previous VirtualService still lists it (weight 0).
+  [SafetyRule.SUBSET_REMOVED_WHILE_ROUTED]: {
+    previous: stage(['v1', 'v2'], ['v1', 'v2'], weighted([['v1', 0], ['v2', 100]])),
+    current: stage(['v1', 'v2'], ['v2'], weighted([['v2', 100]])),
+  },
+  // helloworld-v1 deleted in the same stage that removes subset v1.
+  [SafetyRule.DEPLOYMENT_REMOVED_WHILE_SUBSET]: {
+    previous: stage(['v1', 'v2'], ['v1', 'v2'], weighted([['v2', 100]])),
+    current: stage(['v2'], ['v2'], weighted([['v2', 100]])),
+  },
+  [SafetyRule.WEIGHTS]: { current: stage(['v1', 'v2'], ['v1', 'v2'], weighted([['v1', 90], ['v2', 20]])) },
+  [SafetyRule.CATCH_ALL_ROUTE]: { current: stage(['v1', 'v2'], ['v1', 'v2'], headerRoute('v2'), headerRoute('v1')) },
+  [SafetyRule.SERVICE_SELECTS_VERSION]: {
+    current: [service({ app: APP, version: 'v1' }), deployment('v1'), destinationRule(['v1']), virtualService(weighted([['v1', 100]]))],
+  },
+  [SafetyRule.SUBSET_UNIQUE]: { current: stage(['v1'], ['v1', 'v1'], weighted([['v1', 100]])) },
+  [SafetyRule.TERMINATION_BUDGET]: {
+    current: [
+      service(),
+      deployment('v1', { grace: 30, preStop: { exec: { command: ['sleep', '20'] } }, proxyConfig: '{"terminationDrainDuration":"15s"}' }),
+      destinationRule(['v1']),
+      virtualService(weighted([['v1', 100]])),
+    ],
+  },
+  [SafetyRule.RETRY_BUDGET]: {
+    current: stage(['v1'], ['v1'], weighted([['v1', 100]], { timeout: '5s', retries: { attempts: 3, perTryTimeout: '2s' } })),
+  },
+};
+
+describe('every SafetyRule', () => {
+  test.each(Object.values(SafetyRule))('%s has a violating case that reports that rule and no other', (rule) => {
+    // GIVEN the violating case of the rule
+    const { previous, current } = VIOLATING[rule];
+
+    // WHEN checking it
+    const violations = SafetyCheck.check(current, previous);
+
+    // THEN only that rule is broken
+    expect(violations.length).toBeGreaterThan(0);
+    expect(new Set(rulesOf(violations))).toEqual(new Set([rule]));
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// Rule by rule: the exact violation, and a safe counterpart.
+// ---------------------------------------------------------------------------------------
+
+describe(SafetyRule.SUBSET_DEFINED, () => {
+  test('a route to a subset the DestinationRule does not define is reported, even at weight 0', () => {
+    // GIVEN the case where v2 is listed (weight 0) but not a subset
+    const { current } = VIOLATING[SafetyRule.SUBSET_DEFINED];
+
+    // WHEN checking the stage
+    const violations = SafetyCheck.check(current);
+
+    // THEN the route names the missing subset and the fix adds it
+    expect(violations).toEqual([violation(SafetyRule.SUBSET_DEFINED, 'VirtualService/helloworld http[0]',
+      ["routes to subset 'v2' of helloworld.default.svc.cluster.local", 'no DestinationRule of this stage defines', '503'],
+      ["add subset 'v2' to the DestinationRule of helloworld.default.svc.cluster.local", 'earlier stage'])]);
+  });
+
+  test('a mirror to an undefined subset is reported too', () => {
+    // GIVEN v2 deployed, mirrored to, but not a subset
+    const current = stage(['v1', 'v2'], ['v1'], weighted([['v1', 100]], { mirror: { host: APP, subset: 'v2' } }));
+
+    // WHEN checking the stage
+    const violations = SafetyCheck.check(current);
+
+    // THEN the mirror counts as a route to v2 (one violation: the missing subset is the cause)
+    expect(violations).toEqual([
+      violation(SafetyRule.SUBSET_DEFINED, 'VirtualService/helloworld http[0]', ["subset 'v2'"], ["add subset 'v2'"]),
+    ]);
+  });
+
+  test('every routed subset defined is fine', () => {
+    // GIVEN v1 and v2 both subsets, both routed
+    const current = stage(['v1', 'v2'], ['v1', 'v2'], headerRoute('v2'), weighted([['v1', 90], ['v2', 10]]));
+
+    // WHEN / THEN no violation
+    expect(SafetyCheck.check(current)).toEqual([]);
+  });
+});
+
+describe(SafetyRule.SUBSET_BEFORE_ROUTE, () => {
+  test('routing to a subset added in the same stage is reported', () => {
+    // GIVEN subset v2 added in the stage that routes 10% to it
+    const { previous, current } = VIOLATING[SafetyRule.SUBSET_BEFORE_ROUTE];
+
+    // WHEN checking the transition
+    const violations = SafetyCheck.check(current, previous);
+
+    // THEN the route to v2 is reported, and the fix adds the subset a stage earlier
+    expect(violations).toEqual([violation(SafetyRule.SUBSET_BEFORE_ROUTE, 'VirtualService/helloworld http[0]',
+      ["routes to subset 'v2' of helloworld.default.svc.cluster.local", "previous stage's DestinationRule did not define"],
+      ["add subset 'v2' to the DestinationRule in a stage of its own", 'before the one that routes to it'])]);
+  });
+
+  test('the same stage on its own (no previous) is fine', () => {
+    // GIVEN the current stage of the violating case, checked alone
+    const { current } = VIOLATING[SafetyRule.SUBSET_BEFORE_ROUTE];
+
+    // WHEN / THEN the rule needs a previous stage
+    expect(SafetyCheck.check(current)).toEqual([]);
+  });
+
+  test('a subset added but not routed is fine', () => {
+    // GIVEN subset v2 added while the route still sends everything to v1
+    const previous = stage(['v1'], ['v1'], weighted([['v1', 100]]));
+    const current = stage(['v1'], ['v1', 'v2'], weighted([['v1', 100]]));
+
+    // WHEN / THEN no violation
+    expect(SafetyCheck.check(current, previous)).toEqual([]);
+  });
+
+  test('routing to a subset that existed in the previous stage is fine', () => {
+    // GIVEN subset v2 defined (and v2 deployed) since the previous stage
+    const previous = stage(['v1', 'v2'], ['v1', 'v2'], weighted([['v1', 100]]));
+    const current = stage(['v1', 'v2'], ['v1', 'v2'], weighted([['v1', 90], ['v2', 10]]));
+
+    // WHEN / THEN no violation
+    expect(SafetyCheck.check(current, previous)).toEqual([]);
+  });
+});
+
+describe(SafetyRule.DESTINATION_READY, () => {
+  test('weight to a subset whose version is not deployed is reported', () => {
+    // GIVEN subset v2 with 10% but no helloworld-v2 Deployment
+    const { current } = VIOLATING[SafetyRule.DESTINATION_READY];
+
+    // WHEN checking the stage
+    const violations = SafetyCheck.check(current);
+
+    // THEN v2 is named, and the fix deploys it first
+    expect(violations).toEqual([violation(SafetyRule.DESTINATION_READY, 'VirtualService/helloworld http[0]',
+      ["sends traffic to subset 'v2' of helloworld.default.svc.cluster.local", 'no Deployment of this stage has pods it selects'],
+      ['deploy the version in a stage before the one that routes traffic to it'])]);
+  });
+
+  test('weight to a version deployed in the same stage is reported', () => {
+    // GIVEN subset v2 defined before, but helloworld-v2 created in the stage that gives it 10%
+    const previous = stage(['v1'], ['v1', 'v2'], weighted([['v1', 100]]));
+    const current = stage(['v1', 'v2'], ['v1', 'v2'], weighted([['v1', 90], ['v2', 10]]));
+
+    // WHEN checking the transition
+    const violations = SafetyCheck.check(current, previous);
+
+    // THEN the new Deployment is named
+    expect(violations).toEqual([violation(SafetyRule.DESTINATION_READY, 'VirtualService/helloworld http[0]',
+      ["sends traffic to subset 'v2'", 'whose Deployment Deployment/helloworld-v2 did not exist in the previous stage'],
+      ['deploy the version in a stage of its own, and route to it in the next one'])]);
+  });
+
+  test('a header route (one destination, no weight) to an undeployed version is reported', () => {
+    // GIVEN testers routed to v2 by header, v2 not deployed
+    const current = stage(['v1'], ['v1', 'v2'], headerRoute('v2'), weighted([['v1', 100]]));
+
+    // WHEN checking the stage
+    const violations = SafetyCheck.check(current);
+
+    // THEN the header route (http[0]) is named
+    expect(violations).toEqual([violation(SafetyRule.DESTINATION_READY, 'VirtualService/helloworld http[0]', ["subset 'v2'"], ['deploy the version'])]);
+  });
+
+  test('a mirror to an undeployed version is reported', () => {
+    // GIVEN v2 mirrored to (a mirror always receives traffic) but not deployed
+    const current = stage(['v1'], ['v1', 'v2'], weighted([['v1', 100]], { mirror: { host: APP, subset: 'v2' } }));
+
+    // WHEN / THEN
+    expect(SafetyCheck.check(current)).toEqual([violation(SafetyRule.DESTINATION_READY, 'VirtualService/helloworld http[0]', ["subset 'v2'"], ['deploy the version'])]);
+  });
+
+  test('weight 0 to a subset whose version is not deployed yet is fine', () => {
+    // GIVEN subset v2 listed at weight 0, v2 not deployed
+    const previous = stage(['v1'], ['v1', 'v2'], weighted([['v1', 100]]));
+    const current = stage(['v1'], ['v1', 'v2'], weighted([['v1', 100], ['v2', 0]]));
+
+    // WHEN / THEN no violation, alone or as a transition
+    expect(SafetyCheck.check(current)).toEqual([]);
+    expect(SafetyCheck.check(current, previous)).toEqual([]);
+  });
+
+  test('hosts outside the cluster are not checked', () => {
+    // GIVEN a route to an external host (a ServiceEntry), nothing deployed for it
+    const current = [virtualService({ route: [{ destination: { host: 'api.example.com' } }] })];
+
+    // WHEN / THEN no violation
+    expect(SafetyCheck.check(current)).toEqual([]);
+  });
+});
+
+describe(SafetyRule.SUBSET_REMOVED_WHILE_ROUTED, () => {
+  test('removing a subset the previous VirtualService still routes to (weight 0) is reported', () => {
+    // GIVEN v1 at weight 0 in the previous stage, subset v1 removed now
+    const { previous, current } = VIOLATING[SafetyRule.SUBSET_REMOVED_WHILE_ROUTED];
+
+    // WHEN checking the transition
+    const violations = SafetyCheck.check(current, previous);
+
+    // THEN the DestinationRule is blamed for v1, and the fix unroutes it first
+    expect(violations).toEqual([violation(SafetyRule.SUBSET_REMOVED_WHILE_ROUTED, 'DestinationRule/helloworld',
+      ["subset 'v1' is removed while the previous stage's VirtualService still routes to it"],
+      ["remove 'v1' from the VirtualService in one stage, then from the DestinationRule in the next"])]);
+  });
+
+  test('removing a subset the previous stage mirrored to is reported', () => {
+    // GIVEN v2 mirrored to in the previous stage, subset v2 removed now
+    const previous = stage(['v1', 'v2'], ['v1', 'v2'], weighted([['v1', 100]], { mirror: { host: APP, subset: 'v2' } }));
+    const current = stage(['v1', 'v2'], ['v1'], weighted([['v1', 100]]));
+
+    // WHEN / THEN
+    expect(SafetyCheck.check(current, previous)).toEqual([violation(SafetyRule.SUBSET_REMOVED_WHILE_ROUTED, 'DestinationRule/helloworld', ["subset 'v2'"], ["remove 'v2'"])]);
+  });
+
+  test('removing a subset unrouted in the previous stage is fine', () => {
+    // GIVEN v1 left the route one stage before its subset goes
+    const previous = stage(['v1', 'v2'], ['v1', 'v2'], weighted([['v2', 100]]));
+    const current = stage(['v1', 'v2'], ['v2'], weighted([['v2', 100]]));
+
+    // WHEN / THEN no violation
+    expect(SafetyCheck.check(current, previous)).toEqual([]);
+  });
+});
+
+describe(SafetyRule.DEPLOYMENT_REMOVED_WHILE_SUBSET, () => {
+  test('deleting a Deployment in the stage that removes its subset is reported', () => {
+    // GIVEN helloworld-v1 deleted together with subset v1
+    const { previous, current } = VIOLATING[SafetyRule.DEPLOYMENT_REMOVED_WHILE_SUBSET];
+
+    // WHEN checking the transition
+    const violations = SafetyCheck.check(current, previous);
+
+    // THEN the Deployment is blamed, naming the previous stage's subset
+    expect(violations).toEqual([violation(SafetyRule.DEPLOYMENT_REMOVED_WHILE_SUBSET, 'Deployment/helloworld-v1',
+      ["is deleted while subset 'v1' of DestinationRule/helloworld in the previous stage still selects its pods"],
+      ["remove subset 'v1' in a stage before deleting the Deployment"])]);
+  });
+
+  test('deleting a Deployment whose subset stays is reported once, naming the previous stage', () => {
+    // GIVEN helloworld-v1 deleted, subset v1 kept
+    const previous = stage(['v1', 'v2'], ['v1', 'v2'], weighted([['v2', 100]]));
+    const current = stage(['v2'], ['v1', 'v2'], weighted([['v2', 100]]));
+
+    // WHEN checking the transition
+    const violations = SafetyCheck.check(current, previous);
+
+    // THEN the subset is named once, in the previous stage
+    expect(violations).toEqual([
+      violation(SafetyRule.DEPLOYMENT_REMOVED_WHILE_SUBSET, 'Deployment/helloworld-v1', ["subset 'v1' of DestinationRule/helloworld in the previous stage"], ["remove subset 'v1'"]),
+    ]);
+  });
+
+  test('deleting a Deployment after its subset was removed is fine', () => {
+    // GIVEN subset v1 removed in the previous stage, helloworld-v1 deleted now
+    const previous = stage(['v1', 'v2'], ['v2'], weighted([['v2', 100]]));
+    const current = stage(['v2'], ['v2'], weighted([['v2', 100]]));
+
+    // WHEN / THEN no violation
+    expect(SafetyCheck.check(current, previous)).toEqual([]);
+  });
+
+  test('deleting a Deployment of another app is fine', () => {
+    // GIVEN a ratings-v1 Deployment (pods app=ratings, version=v1) deleted while helloworld keeps subset v1
+    const ratings = deployment('v1', { labels: { app: 'ratings', version: 'v1' } });
+    const previous = [...stage(['v1'], ['v1'], weighted([['v1', 100]])), { ...ratings, metadata: { name: 'ratings-v1', namespace: 'default' } }];
+    const current = stage(['v1'], ['v1'], weighted([['v1', 100]]));
+
+    // WHEN / THEN the helloworld Service does not select ratings pods: no violation
+    expect(SafetyCheck.check(current, previous)).toEqual([]);
+  });
+});
+
+describe(SafetyRule.WEIGHTS, () => {
+  test('weights adding up to 110 are reported with every weight', () => {
+    // GIVEN v1=90, v2=20
+    const { current } = VIOLATING[SafetyRule.WEIGHTS];
+
+    // WHEN checking the stage
+    const violations = SafetyCheck.check(current);
+
+    // THEN the sum and each weight are named
+    expect(violations).toEqual([violation(SafetyRule.WEIGHTS, 'VirtualService/helloworld http[0]',
+      ['weights add up to 110, not 100', `subset 'v1' of ${HOST}=90`, `subset 'v2' of ${HOST}=20`],
+      ['make the weights of the route add up to exactly 100'])]);
+  });
+
+  test.each([
+    [50.5, 49.5],
+    [-10, 110],
+  ])('weights %d and %d (summing to 100) are reported as out of range', (w1, w2) => {
+    // GIVEN weights that add up to 100 but are not integers in 0..100
+    const current = stage(['v1', 'v2'], ['v1', 'v2'], weighted([['v1', w1], ['v2', w2]]));
+
+    // WHEN checking the stage
+    const violations = SafetyCheck.check(current);
+
+    // THEN each bad weight is named, and only the weights rule is broken
+    expect(violations.filter((v) => v.rule === SafetyRule.WEIGHTS)).toEqual([
+      violation(SafetyRule.WEIGHTS, 'VirtualService/helloworld http[0]', [`weight ${w1} of subset 'v1'`, 'not an integer between 0 and 100'], ['use integer percentages']),
+      violation(SafetyRule.WEIGHTS, 'VirtualService/helloworld http[0]', [`weight ${w2} of subset 'v2'`, 'not an integer between 0 and 100'], ['use integer percentages']),
+    ]);
+  });
+
+  test('several destinations without weights add up to 0', () => {
+    // GIVEN two destinations, no weights
+    const current = stage(['v1', 'v2'], ['v1', 'v2'], weighted([['v1', undefined], ['v2', undefined]]));
+
+    // WHEN / THEN
+    expect(SafetyCheck.check(current)).toEqual([violation(SafetyRule.WEIGHTS, 'VirtualService/helloworld http[0]', ['weights add up to 0, not 100'], ['add up to exactly 100'])]);
+  });
+
+  test('90/10, and a single destination without a weight, are fine', () => {
+    // GIVEN a header route with one unweighted destination and a 90/10 catch-all
+    const current = stage(['v1', 'v2'], ['v1', 'v2'], weighted([['v2', undefined]], { match: [{ headers: { 'x-version': { exact: 'v2' } } }] }),
+      weighted([['v1', 90], ['v2', 10]]));
+
+    // WHEN / THEN no violation
+    expect(SafetyCheck.check(current)).toEqual([]);
+  });
+});
+
+describe(SafetyRule.CATCH_ALL_ROUTE, () => {
+  test('match routes with no catch-all are reported at the last route', () => {
+    // GIVEN two header routes and nothing after them
+    const { current } = VIOLATING[SafetyRule.CATCH_ALL_ROUTE];
+
+    // WHEN checking the stage
+    const violations = SafetyCheck.check(current);
+
+    // THEN the last route (http[1]) is blamed
+    expect(violations).toEqual([violation(SafetyRule.CATCH_ALL_ROUTE, 'VirtualService/helloworld http[1]',
+      ['the last route has a match', '404'],
+      ['end http with a route that has no match'])]);
+  });
+
+  test('match routes followed by a catch-all are fine', () => {
+    // GIVEN a header route, then a route without match
+    const current = stage(['v1', 'v2'], ['v1', 'v2'], headerRoute('v2'), weighted([['v1', 100]]));
+
+    // WHEN / THEN no violation
+    expect(SafetyCheck.check(current)).toEqual([]);
+  });
+
+  test('an empty match list counts as a catch-all', () => {
+    // GIVEN a header route, then a route with `match: []`
+    const current = stage(['v1', 'v2'], ['v1', 'v2'], headerRoute('v2'), weighted([['v1', 100]], { match: [] }));
+
+    // WHEN / THEN no violation
+    expect(SafetyCheck.check(current)).toEqual([]);
+  });
+});
+
+describe(SafetyRule.SERVICE_SELECTS_VERSION, () => {
+  test('a Service selecting the version label is reported', () => {
+    // GIVEN Service helloworld selecting app=helloworld, version=v1
+    const { current } = VIOLATING[SafetyRule.SERVICE_SELECTS_VERSION];
+
+    // WHEN checking the stage
+    const violations = SafetyCheck.check(current);
+
+    // THEN the label and its value are named
+    expect(violations).toEqual([violation(SafetyRule.SERVICE_SELECTS_VERSION, 'Service/helloworld',
+      ["selector has 'version: v1'", 'a label that tells versions apart'],
+      ['select on the app label only', 'let DestinationRule subsets pick versions'])]);
+  });
+
+  test('a Service selecting a label the subsets use to tell versions apart is reported', () => {
+    // GIVEN subsets told apart by `track`, and a Service selecting track=stable
+    const current = [
+      service({ app: APP, track: 'stable' }),
+      deployment('v1', { labels: { app: APP, track: 'stable' } }),
+      destinationRule([{ name: 'stable', labels: { track: 'stable' } }, { name: 'canary', labels: { track: 'canary' } }]),
+      virtualService(weighted([['stable', 100]])),
+    ];
+
+    // WHEN / THEN
+    expect(SafetyCheck.check(current)).toEqual([violation(SafetyRule.SERVICE_SELECTS_VERSION, 'Service/helloworld', ["selector has 'track: stable'"], ['select on the app label only'])]);
+  });
+
+  test('a Service selecting the app label only is fine', () => {
+    // GIVEN the usual version-free Service
+    const current = stage(['v1'], ['v1'], weighted([['v1', 100]]));
+
+    // WHEN / THEN no violation
+    expect(SafetyCheck.check(current)).toEqual([]);
+  });
+
+  test('a Service selecting the app label is fine when every subset also carries it', () => {
+    // GIVEN subsets {app: helloworld, version: v1|v2} (app is the same in all, it tells no versions apart)
+    const current = [
+      service({ app: APP }),
+      deployment('v1'), deployment('v2'),
+      destinationRule([{ name: 'v1', labels: { app: APP, version: 'v1' } }, { name: 'v2', labels: { app: APP, version: 'v2' } }]),
+      virtualService(weighted([['v1', 90], ['v2', 10]])),
+    ];
+
+    // WHEN / THEN no violation expected (actual: [service-selects-version] Service/helloworld: selector has 'app: helloworld'...)
+    expect(SafetyCheck.check(current)).toEqual([]);
+  });
+});
+
+describe(SafetyRule.SUBSET_UNIQUE, () => {
+  test('a subset name defined twice is reported', () => {
+    // GIVEN subset v1 twice
+    const { current } = VIOLATING[SafetyRule.SUBSET_UNIQUE];
+
+    // WHEN / THEN
+    expect(SafetyCheck.check(current)).toEqual([violation(SafetyRule.SUBSET_UNIQUE, 'DestinationRule/helloworld',
+      ["subset 'v1' is defined twice"], ['give every subset a unique name'])]);
+  });
+
+  test('two subsets with the same labels are reported', () => {
+    // GIVEN subsets v1 and v2 both selecting version=v1 (copy-paste)
+    const current = stage(['v1'], [{ name: 'v1', labels: { version: 'v1' } }, { name: 'v2', labels: { version: 'v1' } }], weighted([['v1', 100]]));
+
+    // WHEN / THEN both names and the labels are named
+    expect(SafetyCheck.check(current)).toEqual([violation(SafetyRule.SUBSET_UNIQUE, 'DestinationRule/helloworld',
+      ["subsets 'v1' and 'v2' have the same labels", '"version","v1"', 'both select the same pods'],
+      ['give each subset the version label of its own Deployment'])]);
+  });
+
+  test('distinct names and labels are fine', () => {
+    // GIVEN subsets v1 and v2 with their own labels
+    const current = stage(['v1', 'v2'], ['v1', 'v2'], weighted([['v1', 100]]));
+
+    // WHEN / THEN no violation
+    expect(SafetyCheck.check(current)).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// Timing rules.
+// ---------------------------------------------------------------------------------------
+
+describe(SafetyRule.TERMINATION_BUDGET, () => {
+  const PRE_STOPS: Array<[string, any]> = [
+    ["exec ['sleep', '20']", { exec: { command: ['sleep', '20'] } }],
+    ["exec ['/bin/sh', '-c', 'sleep 20']", { exec: { command: ['/bin/sh', '-c', 'sleep 20'] } }],
+    ["exec ['/bin/sleep', '20']", { exec: { command: ['/bin/sleep', '20'] } }],
+    ['native sleep.seconds 20', { sleep: { seconds: 20 } }],
+  ];
+  const PROXY_CONFIGS: Array<[string, string]> = [
+    ['JSON', '{"terminationDrainDuration": "15s"}'],
+    ['JSON, compact, among other fields', '{"holdApplicationUntilProxyStarts":true,"terminationDrainDuration":"15s"}'],
+    ['YAML', 'terminationDrainDuration: 15s\n'],
+    ['YAML, quoted, among other fields', 'holdApplicationUntilProxyStarts: true\nterminationDrainDuration: "15s"\n'],
+  ];
+  const CASES = PRE_STOPS.flatMap(([preStopName, preStop]) =>
+    PROXY_CONFIGS.map(([configName, proxyConfig]) => [preStopName, configName, preStop, proxyConfig]));
+
+  test.each(CASES)('preStop %s + %s drain 15s needs a grace period of 35s', (_p, _c, preStop, proxyConfig) => {
+    // GIVEN a 20s preStop sleep and a 15s sidecar drain
+    const pod = (grace: number) => [deployment('v1', { grace, preStop, proxyConfig })];
+
+    // WHEN checking with a grace period of 34s, then 35s
+    const short = SafetyCheck.check(pod(34));
+    const enough = SafetyCheck.check(pod(35));
+
+    // THEN 34s is reported with all three numbers and the minimum, 35s is fine
+    expect(short).toEqual([violation(SafetyRule.TERMINATION_BUDGET, 'Deployment/helloworld-v1',
+      ['terminationGracePeriodSeconds 34 is shorter than preStop sleep 20s + sidecar drain 15s'],
+      ['raise terminationGracePeriodSeconds to at least 35', 'or shorten the preStop sleep'])]);
+    expect(enough).toEqual([]);
+  });
+
+  test('the grace period defaults to 30s', () => {
+    // GIVEN no terminationGracePeriodSeconds, a 20s sleep and a 15s drain
+    const pod = [deployment('v1', { preStop: { exec: { command: ['sleep', '20'] } }, proxyConfig: 'terminationDrainDuration: 15s' })];
+
+    // WHEN / THEN Kubernetes' default of 30s is too short
+    expect(SafetyCheck.check(pod)).toEqual([violation(SafetyRule.TERMINATION_BUDGET, 'Deployment/helloworld-v1',
+      ['terminationGracePeriodSeconds 30 is shorter than preStop sleep 20s + sidecar drain 15s'], ['at least 35'])]);
+  });
+
+  test('the drain duration is read as a duration (1m)', () => {
+    // GIVEN a 1m drain and a 10s sleep, grace 60
+    const pod = [deployment('v1', { grace: 60, preStop: { sleep: { seconds: 10 } }, proxyConfig: '{"terminationDrainDuration":"1m"}' })];
+
+    // WHEN / THEN 60 < 10 + 60
+    expect(SafetyCheck.check(pod)).toEqual([violation(SafetyRule.TERMINATION_BUDGET, 'Deployment/helloworld-v1', ['preStop sleep 10s + sidecar drain 60s'], ['at least 70'])]);
+  });
+
+  test('without a proxy config the drain counts as 0', () => {
+    // GIVEN a 20s sleep, no drain annotation
+    const pod = (grace: number) => [deployment('v1', { grace, preStop: { exec: { command: ['sleep', '20'] } } })];
+
+    // WHEN / THEN 19 is too short, 20 is enough
+    expect(SafetyCheck.check(pod(19))).toEqual([violation(SafetyRule.TERMINATION_BUDGET, 'Deployment/helloworld-v1', ['preStop sleep 20s + sidecar drain 0s'], ['at least 20'])]);
+    expect(SafetyCheck.check(pod(20))).toEqual([]);
+  });
+
+  test('the longest preStop sleep of the containers counts', () => {
+    // GIVEN two containers sleeping 5s and 25s, grace 30, drain 15s
+    const d = deployment('v1', { grace: 30, proxyConfig: 'terminationDrainDuration: 15s' });
+    d.spec.template.spec.containers = [
+      { name: 'a', image: 'a', lifecycle: { preStop: { exec: { command: ['sleep', '5'] } } } },
+      { name: 'b', image: 'b', lifecycle: { preStop: { sleep: { seconds: 25 } } } },
+    ];
+
+    // WHEN / THEN 30 < 25 + 15
+    expect(SafetyCheck.check([d])).toEqual([violation(SafetyRule.TERMINATION_BUDGET, 'Deployment/helloworld-v1', ['preStop sleep 25s + sidecar drain 15s'], ['at least 40'])]);
+  });
+
+  test('a preStop hook that does not sleep counts as 0s: the sidecar drain alone must fit', () => {
+    // GIVEN a preStop that runs a command without sleeping, grace 1, drain 15s
+    const pod = [deployment('v1', { grace: 1, preStop: { exec: { command: ['nginx', '-s', 'quit'] } }, proxyConfig: 'terminationDrainDuration: 15s' })];
+
+    // WHEN / THEN 1 < 0 + 15
+    expect(SafetyCheck.check(pod)).toEqual([violation(SafetyRule.TERMINATION_BUDGET, 'Deployment/helloworld-v1', ['preStop sleep 0s + sidecar drain 15s'], ['at least 15'])]);
+  });
+
+  test('a preStop hook that does not sleep, with no drain, fits any grace period', () => {
+    const pod = [deployment('v1', { grace: 1, preStop: { exec: { command: ['nginx', '-s', 'quit'] } } })];
+    expect(SafetyCheck.check(pod)).toEqual([]);
+  });
+
+  test("a single-quoted YAML drain duration ('15s') is read", () => {
+    // GIVEN proxy config `terminationDrainDuration: '15s'`, a 20s sleep, grace 30
+    const pod = [deployment('v1', { grace: 30, preStop: { exec: { command: ['sleep', '20'] } }, proxyConfig: "terminationDrainDuration: '15s'\n" })];
+
+    // WHEN / THEN expected one violation
+    expect(rulesOf(SafetyCheck.check(pod))).toEqual([SafetyRule.TERMINATION_BUDGET]);
+  });
+
+  test('termination-budget.yaml: every preStop and proxy config form is read', () => {
+    // GIVEN hand-written bookinfo Deployments (see the table at the top of the fixture)
+    const manifests = fixture('termination-budget.yaml');
+
+    // WHEN checking them
+    const violations = SafetyCheck.check(manifests);
+
+    // THEN the three short grace periods are reported, the two long enough ones are not
+    expect(violations).toEqual([
+      violation(SafetyRule.TERMINATION_BUDGET, 'Deployment/productpage-v1', ['terminationGracePeriodSeconds 30', 'preStop sleep 20s + sidecar drain 15s'], ['at least 35']),
+      violation(SafetyRule.TERMINATION_BUDGET, 'Deployment/details-v1', ['terminationGracePeriodSeconds 30', 'preStop sleep 20s + sidecar drain 15s'], ['at least 35']),
+      violation(SafetyRule.TERMINATION_BUDGET, 'Deployment/reviews-v1', ['terminationGracePeriodSeconds 34', 'preStop sleep 20s + sidecar drain 15s'], ['at least 35']),
+    ]);
+  });
+});
+
+describe(SafetyRule.RETRY_BUDGET, () => {
+  test('3 x 2s retries under a 5s timeout are reported', () => {
+    // GIVEN timeout 5s, retries {attempts: 3, perTryTimeout: 2s}
+    const { current } = VIOLATING[SafetyRule.RETRY_BUDGET];
+
+    // WHEN checking the stage
+    const violations = SafetyCheck.check(current);
+
+    // THEN the product and the timeout are named
+    expect(violations).toEqual([violation(SafetyRule.RETRY_BUDGET, 'VirtualService/helloworld http[0]',
+      ['retries 3 x perTryTimeout 2s = 6s exceed the route timeout 5s'],
+      ['lower retries.attempts or retries.perTryTimeout, or raise timeout'])]);
+  });
+
+  test.each([
+    // timeout, attempts, perTryTimeout, violation message or undefined when safe
+    ['6s', 3, '2s', undefined],
+    ['1m', 3, '20s', undefined],
+    ['1m', 3, '21s', 'retries 3 x perTryTimeout 21s = 63s exceed the route timeout 60s'],
+    ['1s', 3, '500ms', 'retries 3 x perTryTimeout 0.5s = 1.5s exceed the route timeout 1s'],
+    ['1.5s', 3, '500ms', undefined],
+    ['1m30s', 4, '30s', 'retries 4 x perTryTimeout 30s = 120s exceed the route timeout 90s'],
+    ['2m', 4, '30s', undefined],
+  ])('timeout %s with %d x %s', (timeout, attempts, perTryTimeout, message) => {
+    // GIVEN a route with that timeout and those retries
+    const current = stage(['v1'], ['v1'], weighted([['v1', 100]], { timeout, retries: { attempts, perTryTimeout } }));
+
+    // WHEN checking the stage
+    const violations = SafetyCheck.check(current);
+
+    // THEN a violation naming the numbers, or none
+    expect(violations).toEqual(message === undefined ? [] : [violation(SafetyRule.RETRY_BUDGET, 'VirtualService/helloworld http[0]', [message], ['raise timeout'])]);
+  });
+
+  test.each([
+    ['no timeout', { retries: { attempts: 3, perTryTimeout: '2s' } }],
+    ['no perTryTimeout', { timeout: '1s', retries: { attempts: 3 } }],
+    ['retries off', { timeout: '1s', retries: { attempts: 0, perTryTimeout: '2s' } }],
+    ['an unreadable duration', { timeout: '5 seconds', retries: { attempts: 3, perTryTimeout: '2s' } }],
+  ])('a route with %s is not checked', (_name, extra) => {
+    // GIVEN a route missing one of the three numbers
+    const current = stage(['v1'], ['v1'], weighted([['v1', 100]], extra));
+
+    // WHEN / THEN no violation
+    expect(SafetyCheck.check(current)).toEqual([]);
+  });
+
+  test('3 x 100ms retries fit a 300ms timeout exactly', () => {
+    // GIVEN timeout 300ms, retries 3 x 100ms
+    const current = stage(['v1'], ['v1'], weighted([['v1', 100]], { timeout: '300ms', retries: { attempts: 3, perTryTimeout: '100ms' } }));
+
+    // WHEN / THEN expected no violation
+    expect(SafetyCheck.check(current)).toEqual([]);
+  });
+
+  test('retry-budget.yaml: each route is checked with its own durations', () => {
+    // GIVEN a hand-written VirtualService with 5s, 1s (500ms tries) and 1m routes
+    const manifests = fixture('retry-budget.yaml');
+
+    // WHEN checking it (the fixture has no DestinationRule: only the retry budget is under test)
+    const violations = SafetyCheck.check(manifests).filter((v) => v.rule === SafetyRule.RETRY_BUDGET);
+
+    // THEN http[0] and http[1] are reported, http[2] is not
+    expect(violations).toEqual([
+      violation(SafetyRule.RETRY_BUDGET, 'VirtualService/reviews http[0]', ['retries 3 x perTryTimeout 2s = 6s exceed the route timeout 5s'], ['raise timeout']),
+      violation(SafetyRule.RETRY_BUDGET, 'VirtualService/reviews http[1]', ['retries 3 x perTryTimeout 0.5s = 1.5s exceed the route timeout 1s'], ['raise timeout']),
+    ]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// Hand-written bookinfo YAML.
+// ---------------------------------------------------------------------------------------
+
+describe('hand-written YAML (bookinfo reviews)', () => {
+  const REVIEWS = 'reviews.bookinfo.svc.cluster.local';
+
+  test('a correct canary stage pair (deploy, then 90/10) has no violation', () => {
+    // GIVEN the deploy stage (v1 100, v2 0) and the shift-10 stage (90/10), both versions deployed in both
+    const previous = fixture('canary-deploy.yaml');
+    const current = fixture('canary-shift-10.yaml');
+
+    // WHEN checking each stage and the transition
+    // THEN there are no violations at all
+    expect(SafetyCheck.check(previous)).toEqual([]);
+    expect(SafetyCheck.check(current)).toEqual([]);
+    expect(SafetyCheck.check(current, previous)).toEqual([]);
+  });
+
+  test('missing-subset.yaml: a subset routed but missing from the DestinationRule', () => {
+    // GIVEN 10% routed to subset v2, which the DestinationRule does not define
+    const manifests = fixture('missing-subset.yaml');
+
+    // WHEN checking the stage
+    const violations = SafetyCheck.check(manifests);
+
+    // THEN v2 is reported as undefined (the cause; no second violation for its pods)
+    expect(violations).toEqual([
+      violation(SafetyRule.SUBSET_DEFINED, 'VirtualService/reviews http[0]',
+        [`routes to subset 'v2' of ${REVIEWS}`, 'which no DestinationRule of this stage defines'],
+        [`add subset 'v2' to the DestinationRule of ${REVIEWS}`]),
+    ]);
+  });
+
+  test('missing-subset.yaml after the correct deploy stage: the same, with the subset also missing from the previous stage', () => {
+    // GIVEN the previous stage defined v2; this one drops it and routes 10% to it
+    const violations = SafetyCheck.check(fixture('missing-subset.yaml'), fixture('canary-deploy.yaml'));
+
+    // THEN removing v2 while it was listed (weight 0) is reported too
+    expect(rulesOf(violations)).toEqual([SafetyRule.SUBSET_DEFINED, SafetyRule.SUBSET_REMOVED_WHILE_ROUTED]);
+    expect(violations[1]).toEqual(violation(SafetyRule.SUBSET_REMOVED_WHILE_ROUTED, 'DestinationRule/reviews', ["subset 'v2' is removed"], ["remove 'v2' from the VirtualService"]));
+  });
+
+  test('stale-subset.yaml: a subset with weight whose Deployment is gone', () => {
+    // GIVEN subset v1 still at 10%, Deployment reviews-v1 gone
+    const manifests = fixture('stale-subset.yaml');
+
+    // WHEN checking the stage
+    const violations = SafetyCheck.check(manifests);
+
+    // THEN v1 is reported as having no pods
+    expect(violations).toEqual([violation(SafetyRule.DESTINATION_READY, 'VirtualService/reviews http[0]',
+      [`sends traffic to subset 'v1' of ${REVIEWS}`, 'no Deployment of this stage has pods it selects'],
+      ['deploy the version'])]);
+  });
+
+  test('deployment-deleted-*.yaml: a Deployment deleted while its subset still exists', () => {
+    // GIVEN the unroute stage, then the same with reviews-v1 deleted but subset v1 kept
+    const previous = fixture('deployment-deleted-before.yaml');
+    const current = fixture('deployment-deleted-after.yaml');
+
+    // WHEN checking the transition
+    const violations = SafetyCheck.check(current, previous);
+
+    // THEN reviews-v1 is reported once, naming subset v1 of the previous stage
+    expect(violations).toEqual([
+      violation(SafetyRule.DEPLOYMENT_REMOVED_WHILE_SUBSET, 'Deployment/reviews-v1',
+        ["is deleted while subset 'v1' of DestinationRule/reviews in the previous stage still selects its pods"],
+        ["remove subset 'v1' in a stage before deleting the Deployment"]),
+    ]);
+    // AND each stage on its own is fine (v1 is unrouted)
+    expect(SafetyCheck.check(previous)).toEqual([]);
+    expect(SafetyCheck.check(current)).toEqual([]);
+  });
+
+  test('header-route-without-catch-all.yaml: a header route with no fallback', () => {
+    // GIVEN one route, matching end-user: jason, and nothing after it
+    const manifests = fixture('header-route-without-catch-all.yaml');
+
+    // WHEN checking the stage
+    const violations = SafetyCheck.check(manifests);
+
+    // THEN the route is blamed
+    expect(violations).toEqual([violation(SafetyRule.CATCH_ALL_ROUTE, 'VirtualService/reviews http[0]',
+      ['the last route has a match', 'requests matching none of the routes get 404'],
+      ['end http with a route that has no match'])]);
+  });
+
+  test('fqdn-host.yaml: the FQDN reviews.bookinfo.svc.cluster.local matches the short reviews', () => {
+    // GIVEN a DestinationRule on the FQDN, a VirtualService routing to the short name
+    const manifests = fixture('fqdn-host.yaml');
+
+    // WHEN checking it alone, and after a stage whose DestinationRule used the short name
+    // THEN the subsets are found: no violation
+    expect(SafetyCheck.check(manifests)).toEqual([]);
+    expect(SafetyCheck.check(manifests, fixture('canary-deploy.yaml'))).toEqual([]);
+    expect(SafetyCheck.check(fixture('canary-deploy.yaml'), manifests)).toEqual([]);
+  });
+
+  test('other-namespace-host.yaml: reviews.other does not match the bookinfo DestinationRule of reviews', () => {
+    // GIVEN the route names reviews.other, the DestinationRule (in bookinfo) names reviews
+    const manifests = fixture('other-namespace-host.yaml');
+
+    // WHEN checking the stage
+    const violations = SafetyCheck.check(manifests);
+
+    // THEN subset v1 of reviews.other is undefined, and only that is reported (it is the cause)
+    expect(violations[0]).toEqual(violation(SafetyRule.SUBSET_DEFINED, 'VirtualService/reviews http[0]',
+      ["routes to subset 'v1' of reviews.other", 'which no DestinationRule of this stage defines'],
+      ["add subset 'v1' to the DestinationRule of reviews.other"]));
+    expect(rulesOf(violations)).toEqual([SafetyRule.SUBSET_DEFINED]);
+  });
+
+  test('a Deployment of the same labels in another namespace does not make a destination ready', () => {
+    // GIVEN the shift-10 stage with reviews-v2 living in namespace staging instead of bookinfo
+    const manifests = fixture('canary-shift-10.yaml').map((m) =>
+      (m.kind === 'Deployment' && m.metadata.name === 'reviews-v2' ? { ...m, metadata: { ...m.metadata, namespace: 'staging' } } : m));
+
+    // WHEN / THEN expected: DESTINATION_READY for subset v2
+    expect(rulesOf(SafetyCheck.check(manifests))).toEqual([SafetyRule.DESTINATION_READY]);
+  });
+
+  test('a DestinationRule on reviews.bookinfo (namespace-qualified, not FQDN) does not define subsets for reviews', () => {
+    // GIVEN the shift-10 stage with the DestinationRule's host written `reviews.bookinfo`
+    const manifests = fixture('canary-shift-10.yaml').map((m) =>
+      (m.kind === 'DestinationRule' ? { ...m, spec: { ...m.spec, host: 'reviews.bookinfo' } } : m));
+
+    // WHEN / THEN expected: SUBSET_DEFINED for v1 and v2
+    expect(rulesOf(SafetyCheck.check(manifests))).toContain(SafetyRule.SUBSET_DEFINED);
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// End to end: the stages MeshRelease synthesizes for a canary plan.
+// ---------------------------------------------------------------------------------------
+
+describe('MeshRelease stages of ReleasePlan.canary', () => {
+  const plan = ReleasePlan.canary({ stable: 'v1', candidate: 'v2', weights: [10, 50] });
+  const synthesized = new Map(plan.stageNames.map((name) => {
+    const chart = Testing.chart();
+    new MeshRelease(chart, 'helloworld', {
+      app: 'helloworld',
+      port: 3000,
+      versions: [{ version: 'v1', image: 'a:1' }, { version: 'v2', image: 'a:2' }],
+      stage: plan.stage(name),
+    });
+    return [name, Testing.synth(chart)] as const;
+  }));
+  const synth = (name: string) => synthesized.get(name)!;
+
+  test('synthesizes every stage of the plan', () => {
+    expect([...synthesized.keys()]).toEqual(['stable', 'add-subset', 'deploy', 'shift-10', 'shift-50', 'shift-100', 'unroute', 'remove-subset', 'retire']);
+  });
+
+  test.each(plan.stageNames.map((name, i) => [name, plan.stageNames[i - 1] ?? 'nothing']))('%s (after %s) is safe, alone and as a transition', (name, previous) => {
+    // GIVEN the synthesized stage and the one before it
+    const current = synth(name);
+
+    // WHEN / THEN no violation
+    expect(SafetyCheck.check(current)).toEqual([]);
+    if (previous !== 'nothing') {
+      expect(SafetyCheck.check(current, synth(previous))).toEqual([]);
+    }
+  });
+
+  test('skipping deploy: shift-10 right after add-subset gives v2 traffic before its pods are ready', () => {
+    // GIVEN add-subset (v2 not deployed) applied, then shift-10
+    const violations = SafetyCheck.check(synth('shift-10'), synth('add-subset'));
+
+    // THEN
+    expect(violations).toEqual([violation(SafetyRule.DESTINATION_READY, 'VirtualService/helloworld http[0]',
+      ["sends traffic to subset 'v2' of helloworld.default.svc.cluster.local", 'Deployment/helloworld-v2 did not exist in the previous stage'],
+      ['deploy the version in a stage of its own'])]);
+  });
+
+  test('skipping unroute: remove-subset right after shift-100 removes v1 while it is still listed at weight 0', () => {
+    const violations = SafetyCheck.check(synth('remove-subset'), synth('shift-100'));
+
+    expect(violations).toEqual([violation(SafetyRule.SUBSET_REMOVED_WHILE_ROUTED, 'DestinationRule/helloworld',
+      ["subset 'v1' is removed while the previous stage's VirtualService still routes to it"],
+      ["remove 'v1' from the VirtualService in one stage, then from the DestinationRule in the next"])]);
+  });
+
+  test('skipping remove-subset: retire right after unroute deletes helloworld-v1 while subset v1 exists', () => {
+    const violations = SafetyCheck.check(synth('retire'), synth('unroute'));
+
+    expect(violations).toEqual([violation(SafetyRule.DEPLOYMENT_REMOVED_WHILE_SUBSET, 'Deployment/helloworld-v1',
+      ["is deleted while subset 'v1' of DestinationRule/helloworld in the previous stage still selects its pods"],
+      ["remove subset 'v1' in a stage before deleting the Deployment"])]);
+  });
+
+  test('skipping add-subset and deploy: shift-10 right after stable routes to a subset and pods that did not exist', () => {
+    const violations = SafetyCheck.check(synth('shift-10'), synth('stable'));
+
+    expect(violations).toEqual([
+      violation(SafetyRule.SUBSET_BEFORE_ROUTE, 'VirtualService/helloworld http[0]',
+        ["routes to subset 'v2' of helloworld.default.svc.cluster.local", "the previous stage's DestinationRule did not define"],
+        ["add subset 'v2' to the DestinationRule in a stage of its own"]),
+      violation(SafetyRule.DESTINATION_READY, 'VirtualService/helloworld http[0]', ["subset 'v2'", 'Deployment/helloworld-v2 did not exist in the previous stage'], ['deploy the version']),
+    ]);
+  });
+
+  test('skipping add-subset: deploy right after stable is still safe, since nothing routes to v2 yet', () => {
+    // GIVEN stable, then deploy (subset v2 and helloworld-v2 appear together, v2 not in the route)
+    // WHEN / THEN no rule is broken
+    expect(SafetyCheck.check(synth('deploy'), synth('stable'))).toEqual([]);
+  });
+
+  test('going backwards: stable right after shift-10 is caught', () => {
+    // GIVEN shift-10 applied, then stable (subset v2 and helloworld-v2 removed while v2 had 10%)
+    const violations = SafetyCheck.check(synth('stable'), synth('shift-10'));
+
+    // THEN both removals are reported
+    expect(rulesOf(violations)).toEqual([SafetyRule.SUBSET_REMOVED_WHILE_ROUTED, SafetyRule.DEPLOYMENT_REMOVED_WHILE_SUBSET]);
+    expect(violations.map((v) => v.object)).toEqual(['DestinationRule/helloworld', 'Deployment/helloworld-v2']);
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// assertSafe and format.
+// ---------------------------------------------------------------------------------------
+
+describe('SafetyCheck.assertSafe and format', () => {
+  const TWO: SafetyViolation[] = [
+    { rule: SafetyRule.WEIGHTS, object: 'VirtualService/helloworld http[0]', message: 'weights add up to 110, not 100', fix: 'make them add up to 100' },
+    { rule: SafetyRule.CATCH_ALL_ROUTE, object: 'VirtualService/helloworld http[1]', message: 'the last route has a match', fix: 'add a catch-all' },
+  ];
+
+  test('format writes one line per violation', () => {
+    expect(SafetyCheck.format(TWO)).toBe([
+      '[weights] VirtualService/helloworld http[0]: weights add up to 110, not 100. Fix: make them add up to 100',
+      '[catch-all-route] VirtualService/helloworld http[1]: the last route has a match. Fix: add a catch-all',
+    ].join('\n'));
+    expect(SafetyCheck.format([])).toBe('');
+  });
+
+  test('assertSafe throws with the context and every violation line', () => {
+    // GIVEN a stage breaking two rules (weights 90/20, subset v3 undefined at weight 0)
+    const current = stage(['v1', 'v2'], ['v1', 'v2'], weighted([['v1', 90], ['v2', 20], ['v3', 0]]));
+    const violations = SafetyCheck.check(current);
+    expect(rulesOf(violations)).toEqual([SafetyRule.WEIGHTS, SafetyRule.SUBSET_DEFINED]);
+
+    // WHEN asserting it is safe
+    let error: Error | undefined;
+    try {
+      SafetyCheck.assertSafe(current, undefined, 'helloworld stage shift-10');
+    } catch (e) {
+      error = e as Error;
+    }
+
+    // THEN the message starts with the context and the count, then lists every violation
+    expect(error).toBeDefined();
+    expect(error!.message).toBe(`helloworld stage shift-10 is unsafe to apply (2 violations):\n${SafetyCheck.format(violations)}`);
+    for (const v of violations) {
+      expect(error!.message).toContain(`[${v.rule}] ${v.object}: ${v.message}. Fix: ${v.fix}`);
+    }
+  });
+
+  test('assertSafe checks the transition and defaults the context to "stage"', () => {
+    // GIVEN the violating transition of SUBSET_BEFORE_ROUTE
+    const { previous, current } = VIOLATING[SafetyRule.SUBSET_BEFORE_ROUTE];
+
+    // WHEN / THEN one violation, singular, with the default context
+    expect(() => SafetyCheck.assertSafe(current, previous)).toThrow(
+      'stage is unsafe to apply (1 violation):\n[subset-before-route] VirtualService/helloworld http[0]: routes to subset \'v2\'');
+    // AND the same stage alone is safe
+    expect(() => SafetyCheck.assertSafe(current)).not.toThrow();
+  });
+
+  test('assertSafe does not throw for a safe transition', () => {
+    expect(() => SafetyCheck.assertSafe(fixture('canary-shift-10.yaml'), fixture('canary-deploy.yaml'), 'reviews')).not.toThrow();
+  });
+});
+
+describe('inputs the check ignores', () => {
+  test('other kinds, non-Istio APIs, and non-objects are skipped', () => {
+    // GIVEN a ConfigMap, a VirtualService of another API group, and junk entries
+    const manifests = [
+      null, 'text', 42,
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } },
+      { apiVersion: 'example.com/v1', kind: 'VirtualService', metadata: { name: 'x' }, spec: { http: [{ match: [{}], route: [{ destination: { host: 'x', subset: 'nope' }, weight: 7 }] }] } },
+    ];
+
+    // WHEN / THEN nothing to report
+    expect(SafetyCheck.check(manifests)).toEqual([]);
+  });
+
+  test('networking.istio.io/v1beta1 and v1alpha3 objects are checked like v1', () => {
+    // GIVEN the WEIGHTS violation with older Istio API versions
+    const current = VIOLATING[SafetyRule.WEIGHTS].current.map((m) =>
+      (m.kind === 'VirtualService' ? { ...m, apiVersion: 'networking.istio.io/v1alpha3' } : m.kind === 'DestinationRule' ? { ...m, apiVersion: 'networking.istio.io/v1beta1' } : m));
+
+    // WHEN / THEN
+    expect(rulesOf(SafetyCheck.check(current))).toEqual([SafetyRule.WEIGHTS]);
+  });
+});

@@ -1,0 +1,289 @@
+import { Testing } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { ManifestSchemas } from '../src/schema-validation';
+
+const labels = { 'app': 'helloworld', 'version': 'v1', 'app.kubernetes.io/part-of': 'shop', 'example.com/any key-ok': 'yes' };
+
+function deployment(): any {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'helloworld-v1', namespace: 'default', labels, annotations: { 'sidecar.istio.io/inject': 'true' } },
+    spec: {
+      replicas: 2,
+      selector: { matchLabels: { app: 'helloworld', version: 'v1' } },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: 0 } },
+      template: {
+        metadata: { labels },
+        spec: {
+          terminationGracePeriodSeconds: 30,
+          containers: [{
+            name: 'helloworld',
+            image: 'learnistio/helloworld:1.0.0',
+            ports: [{ name: 'http', containerPort: 3000, protocol: 'TCP' }],
+            resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } },
+            readinessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 5 },
+            env: [{ name: 'VERSION', value: 'v1' }],
+          }],
+        },
+      },
+    },
+  };
+}
+
+const hpa = {
+  apiVersion: 'autoscaling/v2',
+  kind: 'HorizontalPodAutoscaler',
+  metadata: { name: 'helloworld-v1' },
+  spec: {
+    scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'helloworld-v1' },
+    minReplicas: 2,
+    maxReplicas: 10,
+    metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } }],
+  },
+};
+
+const pdb = {
+  apiVersion: 'policy/v1',
+  kind: 'PodDisruptionBudget',
+  metadata: { name: 'helloworld-v1' },
+  spec: { maxUnavailable: 1, selector: { matchLabels: { app: 'helloworld', version: 'v1' } } },
+};
+
+const service = {
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: { name: 'helloworld' },
+  spec: { selector: { app: 'helloworld' }, ports: [{ name: 'http', port: 80, targetPort: 3000 }] },
+};
+
+function destinationRule(): any {
+  return {
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'DestinationRule',
+    metadata: { name: 'helloworld', labels },
+    spec: {
+      host: 'helloworld.default.svc.cluster.local',
+      trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } },
+      subsets: [{ name: 'v1', labels: { version: 'v1' } }, { name: 'v2', labels: { version: 'v2' } }],
+    },
+  };
+}
+
+function virtualService(): any {
+  return {
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'VirtualService',
+    metadata: { name: 'helloworld' },
+    spec: {
+      hosts: ['helloworld'],
+      http: [{
+        match: [{ headers: { 'x-canary': { exact: 'true' } } }],
+        route: [{ destination: { host: 'helloworld', subset: 'v2' } }],
+      }, {
+        route: [
+          { destination: { host: 'helloworld', subset: 'v1' }, weight: 90 },
+          { destination: { host: 'helloworld', subset: 'v2' }, weight: 10 },
+        ],
+        retries: { attempts: 3, perTryTimeout: '2s', retryOn: '5xx,connect-failure' },
+        timeout: '10s',
+        mirror: { host: 'helloworld', subset: 'v2' },
+        mirrorPercentage: { value: 5.5 },
+      }],
+    },
+  };
+}
+
+const messages = (manifests: any[]) => ManifestSchemas.validate(manifests).map(v => `${v.object} ${v.path}: ${v.message}`);
+
+describe('valid manifests', () => {
+  test('Deployment, HPA, PDB, Service, DestinationRule and VirtualService pass', () => {
+    expect(ManifestSchemas.validate([deployment(), hpa, pdb, service, destinationRule(), virtualService()])).toEqual([]);
+  });
+
+  test('ConfigMap, Secret, ServiceAccount and Namespace pass', () => {
+    expect(messages([
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg' }, data: { 'any.key': 'x', 'other_key': 'y' } },
+      { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'tls' }, type: 'Opaque', data: { token: 'aGVsbG8=' } },
+      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'helloworld' } },
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', labels: { 'istio-injection': 'enabled' } } },
+    ])).toEqual([]);
+  });
+
+  test('Gateway, PeerAuthentication and AuthorizationPolicy pass', () => {
+    expect(messages([
+      {
+        apiVersion: 'networking.istio.io/v1',
+        kind: 'Gateway',
+        metadata: { name: 'public' },
+        spec: { selector: { istio: 'ingressgateway' }, servers: [{ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: ['*'] }] },
+      },
+      { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'default' }, spec: { mtls: { mode: 'STRICT' } } },
+      {
+        apiVersion: 'security.istio.io/v1',
+        kind: 'AuthorizationPolicy',
+        metadata: { name: 'allow-frontend' },
+        spec: {
+          selector: { matchLabels: { app: 'helloworld' } },
+          action: 'ALLOW',
+          rules: [{ from: [{ source: { principals: ['cluster.local/ns/default/sa/frontend'] } }], to: [{ operation: { methods: ['GET'] } }] }],
+        },
+      },
+    ])).toEqual([]);
+  });
+
+  test('what cdk8s-plus synthesizes passes', () => {
+    const chart = Testing.chart();
+    const app = new kplus.Deployment(chart, 'web', { containers: [{ image: 'nginx', portNumber: 80 }] });
+    app.exposeViaService();
+    const manifests = Testing.synth(chart);
+    expect(ManifestSchemas.validate(manifests)).toEqual([]);
+
+    // ...and an unknown field injected deep into that output is still found.
+    manifests.find(m => m.kind === 'Deployment').spec.template.spec.containers[0].securityContext.runAsNonRot = true;
+    expect(messages(manifests)).toEqual([
+      expect.stringMatching(/^Deployment\/\S+ \/spec\/template\/spec\/containers\/0\/securityContext\/runAsNonRot: unknown field "runAsNonRot"$/),
+    ]);
+  });
+
+  test('label maps accept arbitrary keys on every kind', () => {
+    const d = deployment();
+    d.spec.template.metadata.labels = { 'whatever.example.com/x': 'y', 'porst': 'not a field here' };
+    const dr = destinationRule();
+    dr.spec.subsets[0].labels = { 'topology.kubernetes.io/zone': 'a', 'porst': 'b' };
+    expect(ManifestSchemas.validate([d, dr])).toEqual([]);
+  });
+});
+
+describe('unknown fields', () => {
+  test.each([
+    ['metadata', deployment, (m: any) => { m.metadata.lables = { a: 'b' }; }, 'Deployment/helloworld-v1', '/metadata/lables'],
+    ['container', deployment, (m: any) => { m.spec.template.spec.containers[0].porst = []; }, 'Deployment/helloworld-v1', '/spec/template/spec/containers/0/porst'],
+    ['nested probe', deployment, (m: any) => { m.spec.template.spec.containers[0].readinessProbe.httpGet.pth = '/'; },
+      'Deployment/helloworld-v1', '/spec/template/spec/containers/0/readinessProbe/httpGet/pth'],
+    ['VirtualService metadata', virtualService, (m: any) => { m.metadata.lables = {}; }, 'VirtualService/helloworld', '/metadata/lables'],
+    ['VirtualService http route', virtualService, (m: any) => { m.spec.http[1].route[0].wieght = 90; }, 'VirtualService/helloworld', '/spec/http/1/route/0/wieght'],
+    ['VirtualService retries', virtualService, (m: any) => { m.spec.http[1].retries.retryOnn = '5xx'; }, 'VirtualService/helloworld', '/spec/http/1/retries/retryOnn'],
+    ['DestinationRule subset', destinationRule, (m: any) => { m.spec.subsets[1].lables = { version: 'v2' }; }, 'DestinationRule/helloworld', '/spec/subsets/1/lables'],
+  ])('in %s', (_where, make, mutate, object, path) => {
+    const manifest = make();
+    mutate(manifest);
+    const field = path.split('/').pop();
+    expect(ManifestSchemas.validate([manifest])).toEqual([{ object, path, message: `unknown field "${field}"` }]);
+  });
+
+  test('are reported after schema errors of the same object', () => {
+    const d = deployment();
+    d.spec.replicas = 'two';
+    d.spec.template.spec.containers[0].porst = [];
+    expect(messages([d])).toEqual([
+      'Deployment/helloworld-v1 /spec/replicas: must be integer',
+      'Deployment/helloworld-v1 /spec/template/spec/containers/0/porst: unknown field "porst"',
+    ]);
+  });
+
+  test('the content of an unknown field or of a wrongly typed value is not reported again', () => {
+    const d = deployment();
+    d.spec.templat = { spec: { nonsense: 1 } };
+    d.spec.template.spec.containers[0].resources.requests = [{ cpu: 1, bogus: 2 }];
+    expect(messages([d])).toEqual([
+      'Deployment/helloworld-v1 /spec/template/spec/containers/0/resources/requests: must be object',
+      'Deployment/helloworld-v1 /spec/templat: unknown field "templat"',
+    ]);
+  });
+});
+
+describe('wrong values', () => {
+  test('wrong types and enums in Kubernetes kinds', () => {
+    const d = deployment();
+    d.spec.template.spec.containers[0].ports[0].containerPort = '3000';
+    d.spec.template.spec.containers[0].ports[0].protocol = 'HTTP';
+    expect(messages([d, { ...service, spec: { ...service.spec, ports: [{ port: 80, targetPort: true }] } }])).toEqual([
+      'Deployment/helloworld-v1 /spec/template/spec/containers/0/ports/0/containerPort: must be integer',
+      'Deployment/helloworld-v1 /spec/template/spec/containers/0/ports/0/protocol: must be one of: SCTP, TCP, UDP',
+      'Service/helloworld /spec/ports/0/targetPort: must be string or integer',
+    ]);
+  });
+
+  test('wrong types and enums in Istio kinds', () => {
+    const vs = virtualService();
+    vs.spec.http[1].route[0].weight = '90';
+    vs.spec.http[1].retries.attempts = 1.5;
+    vs.spec.http[1].mirrorPercentage.value = 'all';
+    const dr = destinationRule();
+    dr.spec.trafficPolicy.tls.mode = 'MUTUAL_ISTIO';
+    const dr2 = destinationRule();
+    dr2.spec.subsets[0].trafficPolicy = { connectionPool: { http: { http2MaxRequests: 2 ** 31 } } };
+    expect(messages([vs, dr, dr2])).toEqual([
+      'VirtualService/helloworld /spec/http/1/mirrorPercentage/value: must be number',
+      'VirtualService/helloworld /spec/http/1/retries/attempts: must be integer',
+      'VirtualService/helloworld /spec/http/1/route/0/weight: must be integer',
+      'DestinationRule/helloworld /spec/trafficPolicy/tls/mode: must be one of: DISABLE, SIMPLE, MUTUAL, ISTIO_MUTUAL',
+      'DestinationRule/helloworld /spec/subsets/0/trafficPolicy/connectionPool/http/http2MaxRequests: must be a 32-bit integer',
+    ]);
+  });
+
+  test('mutually exclusive Istio fields', () => {
+    const vs = virtualService();
+    vs.spec.http[0].match = [{ uri: { exact: '/a', prefix: '/b' } }];
+    expect(messages([vs])).toEqual(['VirtualService/helloworld /spec/http/0/match/0/uri: must set at most one of: exact, prefix, regex']);
+  });
+
+  test('metadata names and required fields', () => {
+    const dr = destinationRule();
+    dr.metadata.name = 'Hello_World';
+    const vs = virtualService();
+    delete vs.metadata.name;
+    vs.metadata.generateName = 'helloworld-';
+    const sa = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { labels: { a: 'b' } } };
+    const pa = { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', spec: {} };
+    expect(messages([dr, vs, sa, { ...hpa, metadata: { name: 'x', namespace: 'a.b' } }, pa])).toEqual([
+      "DestinationRule/Hello_World /metadata/name: must be a DNS-1123 subdomain (lowercase letters, digits, '-' and '.', at most 253 characters)",
+      'ServiceAccount/#2 /metadata: missing required field "name"',
+      "HorizontalPodAutoscaler/x /metadata/namespace: must be a DNS-1123 label (lowercase letters, digits and '-', at most 63 characters)",
+      'PeerAuthentication/#4 : missing required field "metadata"',
+    ]);
+  });
+});
+
+describe('unknown kinds and assertValid', () => {
+  test('a kind the validator does not know is a violation', () => {
+    expect(ManifestSchemas.validate([{ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' } }, { kind: 'Service' }])).toEqual([
+      { object: 'Widget/w', path: '', message: 'kind "Widget" of apiVersion "example.com/v1" is not known to the schema validator' },
+      { object: 'Service/#1', path: '', message: 'must be an object with string "apiVersion" and "kind"' },
+    ]);
+  });
+
+  test('assertValid passes valid manifests and throws one error listing every violation', () => {
+    expect(() => ManifestSchemas.assertValid([deployment(), virtualService()])).not.toThrow();
+    const d = deployment();
+    d.spec.template.spec.containers[0].porst = [];
+    const dr = destinationRule();
+    dr.spec.subsets[0].lables = {};
+    let error: Error | undefined;
+    try {
+      ManifestSchemas.assertValid([d, dr, { apiVersion: 'v1', kind: 'Widget', metadata: { name: 'w' } }]);
+    } catch (e) {
+      error = e as Error;
+    }
+    expect(error?.message.split('\n')).toEqual([
+      '3 schema violation(s):',
+      'Deployment/helloworld-v1 /spec/template/spec/containers/0/porst: unknown field "porst"',
+      'DestinationRule/helloworld /spec/subsets/0/lables: unknown field "lables"',
+      'Widget/w : kind "Widget" of apiVersion "v1" is not known to the schema validator',
+    ]);
+  });
+});
+
+test('without kubernetes-models installed, the error says how to install it', () => {
+  jest.isolateModules(() => {
+    jest.doMock('kubernetes-models/v1/Service', () => {
+      throw Object.assign(new Error("Cannot find module 'kubernetes-models/v1/Service'"), { code: 'MODULE_NOT_FOUND' });
+    });
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const isolated: typeof import('../src/schema-validation') = require('../src/schema-validation');
+    expect(() => isolated.ManifestSchemas.validate([service])).toThrow(/npm install --save-dev kubernetes-models@\^4\.5/);
+    // Istio kinds do not need it.
+    expect(isolated.ManifestSchemas.validate([destinationRule()])).toEqual([]);
+  });
+});
