@@ -50,6 +50,13 @@ const project = new cdk8s.ConstructLibraryCdk8s({
 // which makes `npm ci` fail elsewhere; 1.12.2 is consistent.
 project.package.addPackageResolutions('unrs-resolver@1.12.2');
 
+// The CLI from source, for this repository (users run the installed bin: `npx mesh-release`).
+project.addTask('mesh-release', {
+  description: 'Run the mesh-release CLI from source, e.g. `npm run mesh-release -- plan --app examples/helloworld`',
+  exec: 'node -r ts-node/register/transpile-only src/cli/main.ts',
+  receiveArgs: true,
+});
+
 // Synth performance benchmark (not part of the tests: no timed assertions there).
 project.addTask('bench', {
   description: 'Measure synth cost against hand-written cdk8s-plus and plain serialization (see BENCHMARKS.md)',

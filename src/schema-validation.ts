@@ -1,5 +1,11 @@
-import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
-import { ISTIO_SCHEMAS } from './imports/istio-schemas';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import type Ajv from 'ajv';
+
+/** Loaded on first use: the schemas and ajv are large, and most users of the library never validate. */
+function istioSchemas(): Record<string, any> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('./imports/istio-schemas').ISTIO_SCHEMAS;
+}
 
 /** One problem found in a manifest. */
 export interface SchemaViolation {
@@ -61,11 +67,13 @@ const OBJECT_META = {
 let ajv: Ajv | undefined;
 const compiled = new Map<string, ValidateFunction>();
 
-/** The validator of `key` (`names` or an ISTIO_SCHEMAS key), compiled once. */
+/** The validator of `key` (`names` or an Istio schema key), compiled once. */
 function validatorFor(key: string): ValidateFunction {
   let fn = compiled.get(key);
   if (!fn) {
-    ajv ??= new Ajv({
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const AjvClass: typeof Ajv = require('ajv').default;
+    ajv ??= new AjvClass({
       allErrors: true,
       strict: false,
       verbose: true,
@@ -79,7 +87,7 @@ function validatorFor(key: string): ValidateFunction {
         'dns1123-label': DNS_1123_LABEL,
       },
     });
-    const schema = key === 'names' ? NAMES_SCHEMA : structural(ISTIO_SCHEMAS[key], false);
+    const schema = key === 'names' ? NAMES_SCHEMA : structural(istioSchemas()[key], false);
     if (key !== 'names') {
       schema.required = ['apiVersion', 'kind', ...(schema.required ?? [])]; // metadata: see NAMES_SCHEMA
       Object.assign(schema.properties, { apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: OBJECT_META });
@@ -235,12 +243,12 @@ export class ManifestSchemas {
       return [{ path: '', message: 'must be an object with string "apiVersion" and "kind"' }];
     }
     const key = `${manifest.apiVersion}/${manifest.kind}`;
-    if (!ISTIO_SCHEMAS[key] && !KUBERNETES_KINDS.has(key)) {
+    if (!istioSchemas()[key] && !KUBERNETES_KINDS.has(key)) {
       return [{ path: '', message: `kind "${manifest.kind}" of apiVersion "${manifest.apiVersion}" is not known to the schema validator` }];
     }
     const names = validatorFor('names');
     const found = names(manifest) ? [] : describe(names.errors ?? []);
-    if (ISTIO_SCHEMAS[key]) {
+    if (istioSchemas()[key]) {
       const validate = validatorFor(key);
       return validate(manifest) ? found : [...found, ...describe(validate.errors ?? [])];
     }

@@ -1,0 +1,18 @@
+import { join } from 'path';
+import * as ts from 'typescript';
+
+/** The bundled example is a user's app: it must type-check against the published API (imported by package name). */
+test('examples/helloworld type-checks', () => {
+  const dir = join(__dirname, '..', 'examples', 'helloworld');
+  const config = ts.getParsedCommandLineOfConfigFile(join(dir, 'tsconfig.json'), { noEmit: true }, {
+    ...ts.sys,
+    onUnRecoverableConfigFileDiagnostic: (d) => {
+      throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+    },
+  })!;
+  const program = ts.createProgram(config.fileNames, config.options);
+  const diagnostics = ts.getPreEmitDiagnostics(program)
+    .map((d) => `${d.file?.fileName ?? ''}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
+  expect(config.fileNames.map((f) => f.replace(`${dir}/`, ''))).toEqual(['main.ts']);
+  expect(diagnostics).toEqual([]);
+});
