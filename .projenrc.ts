@@ -83,7 +83,7 @@ project.addTask('example', {
   ],
 });
 
-project.gitignore.exclude('examples/**/dist/');
+project.gitignore.exclude('examples/**/dist/', '/.cli-build/');
 project.npmignore?.exclude('/examples/', '/scripts/', '/.ci/');
 
 project.synth();

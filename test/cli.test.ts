@@ -1,6 +1,6 @@
 /**
- * End-to-end tests of the `mesh-release` CLI: each test runs it as a process
- * (`node -r ts-node/register/transpile-only src/cli/main.ts ...`) and checks stdout, stderr and the exit code.
+ * End-to-end tests of the `mesh-release` CLI: the library is built with tsc (as the package's `lib/`), and each
+ * test runs the built bin as a process (`node <build>/cli/main.js ...`), checking stdout, stderr and the exit code.
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -8,6 +8,18 @@ import * as os from 'os';
 import * as path from 'path';
 
 const ROOT = path.join(__dirname, '..');
+/** Where the library is built for these tests (inside the repository, so node_modules resolve). */
+const BUILD = path.join(ROOT, '.cli-build');
+
+beforeAll(() => {
+  fs.rmSync(BUILD, { recursive: true, force: true });
+  const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.json', '--outDir', BUILD,
+    '--declaration', 'false', '--inlineSourceMap', 'false', '--inlineSources', 'false'], { cwd: ROOT, encoding: 'utf8' });
+  expect(tsc.stdout + tsc.stderr).toBe('');
+  expect(fs.readFileSync(path.join(BUILD, 'cli', 'main.js'), 'utf8')).toMatch(/^#!\/usr\/bin\/env node\n/);
+}, 120_000);
+
+afterAll(() => fs.rmSync(BUILD, { recursive: true, force: true }));
 const FIXTURES = path.join(__dirname, 'fixtures', 'cli');
 const EXAMPLE = path.join('examples', 'helloworld');
 /** Synthesizing the example runs `npx ts-node main.ts` once per stage (a few seconds each). */
@@ -23,7 +35,7 @@ interface Run {
 function cli(...args: string[]): Run {
   const env = { ...process.env };
   delete env.RELEASE_STAGE;
-  const result = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join('src', 'cli', 'main.ts'), ...args], {
+  const result = spawnSync(process.execPath, [path.join(BUILD, 'cli', 'main.js'), ...args], {
     cwd: ROOT, env, encoding: 'utf8', timeout: SYNTH_TIMEOUT,
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
