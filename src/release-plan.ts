@@ -1,5 +1,5 @@
 import { stageSnapshot } from './_stage-manifests';
-import { HeaderRoute, ReleaseStage, TrafficMirror, VersionWeight } from './release-stage';
+import { ReleaseStage, ReleaseStageOptions } from './release-stage';
 import { checkSnapshots, throwIfUnsafe } from './safety-check';
 
 /** Options of `ReleasePlan.canary()`. */
@@ -21,34 +21,6 @@ export interface BlueGreenPlanOptions {
   readonly stable: string;
   /** The version being released (green); it receives all traffic in one step. */
   readonly candidate: string;
-}
-
-/**
- * Options of a stage inside `ReleasePlan.custom()`: a stage whose previous stage is the
- * one listed before it.
- */
-export interface PlanStageOptions {
-  /** Name of the stage. */
-  readonly name: string;
-  /** Versions that have a Deployment. */
-  readonly deployed: string[];
-  /**
-   * Versions that have a DestinationRule subset.
-   * @default - the deployed versions
-   */
-  readonly subsets?: string[];
-  /** Weights of the catch-all route. */
-  readonly weights: VersionWeight[];
-  /**
-   * Header routes ahead of the catch-all route.
-   * @default - none
-   */
-  readonly headerRoutes?: HeaderRoute[];
-  /**
-   * Mirroring of the catch-all route.
-   * @default - none
-   */
-  readonly mirror?: TrafficMirror;
 }
 
 /**
@@ -82,8 +54,8 @@ export class ReleasePlan {
     return ReleasePlan.twoVersion(options.stable, options.candidate, []);
   }
 
-  /** Any sequence of stages; each one's previous stage is the one before it. */
-  public static custom(stages: PlanStageOptions[]): ReleasePlan {
+  /** Any sequence of stages; each one's previous stage is the one listed before it. */
+  public static custom(stages: ReleaseStageOptions[]): ReleasePlan {
     return new ReleasePlan(stages);
   }
 
@@ -110,7 +82,7 @@ export class ReleasePlan {
   /** The stages, in the order they are applied. */
   public readonly stages: ReleaseStage[];
 
-  private constructor(stages: PlanStageOptions[]) {
+  private constructor(stages: ReleaseStageOptions[]) {
     if (stages.length === 0) {
       throw new Error('ReleasePlan: a plan needs at least one stage');
     }

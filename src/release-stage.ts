@@ -51,7 +51,7 @@ export interface TrafficMirror {
 /**
  * Everything a release stage says: which versions run, which have a subset, how traffic splits.
  */
-export interface ReleaseStageProps {
+export interface ReleaseStageOptions {
   /** Name of the stage, e.g. `shift-10`. */
   readonly name: string;
   /** Versions that have a Deployment in this stage. */
@@ -76,6 +76,10 @@ export interface ReleaseStageProps {
    * @default - no mirroring
    */
   readonly mirror?: TrafficMirror;
+}
+
+/** Props of `ReleaseStage.custom()`: the stage's contents and, optionally, the stage before it. */
+export interface ReleaseStageProps extends ReleaseStageOptions {
   /**
    * The stage applied before this one. When given, the transition from it is checked too
    * (make-before-break); stages from a `ReleasePlan` always have it.

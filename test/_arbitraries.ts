@@ -6,7 +6,7 @@ import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import * as fc from 'fast-check';
 import {
-  ApplyOrder, HeaderMatchType, HeaderRoute, PlanStageOptions, ReleasePlan, Scaling, TrafficMirror, VersionSpec, VersionWeight,
+  ApplyOrder, HeaderMatchType, HeaderRoute, ReleaseStageOptions, ReleasePlan, Scaling, TrafficMirror, VersionSpec, VersionWeight,
   WorkloadOptions,
 } from '../src';
 
@@ -177,10 +177,10 @@ export function toPercentages(shares: number[]): number[] {
  * (each mapped to a valid change of the current state, or skipped); then the last stages move all
  * traffic to the heaviest version, unroute and remove the other subsets, and retire the others.
  */
-export function customPlanStages(input: CustomPlanInput): PlanStageOptions[] {
+export function customPlanStages(input: CustomPlanInput): ReleaseStageOptions[] {
   const [first, ...others] = input.versions;
   let state: PlanState = { deployed: [first], subsets: [first], weights: [{ version: first, weight: 100 }], headerRoutes: [] };
-  const stages: PlanStageOptions[] = [];
+  const stages: ReleaseStageOptions[] = [];
   const push = (kind: string, next: PlanState) => {
     state = next;
     stages.push({
