@@ -215,11 +215,14 @@ export class MeshRelease extends Construct {
           [v.version, this.trafficPolicy(`versions[${v.version}].trafficPolicy`, v.trafficPolicy, false)])),
       };
       this.host = `${this.app}.${this.namespace}.svc.cluster.local`;
+      this.checkAllowedCallers(props.allowedCallers);
       throwIfUnsafe(checkSnapshots(stageSnapshot(this.stage, ctx), this.stage.previous && stageSnapshot(this.stage.previous, ctx)),
         `[${this.node.path}] stage '${this.stage.name}'${this.stage.previous ? ` (after '${this.stage.previous.name}')` : ''}`);
 
+      // Every object of the release is named after the app (Deployments add the version).
+      const metadata = { name: this.app, labels: { 'app': this.app, 'app.kubernetes.io/name': this.app } };
       this.service = new kplus.Service(this, 'Service', {
-        metadata: { name: this.app, labels: { 'app': this.app, 'app.kubernetes.io/name': this.app } },
+        metadata,
         ports: [{ name: portName, port: props.port, targetPort: props.port }],
       });
       this.service.selectLabel('app', this.app);
@@ -242,7 +245,6 @@ export class MeshRelease extends Construct {
         });
       });
 
-      const metadata = { name: this.app, labels: { 'app': this.app, 'app.kubernetes.io/name': this.app } };
       // Which stage is live, readable with kubectl and by the mesh-release CLI.
       const stageAnnotations = {
         [MeshRelease.STAGE_ANNOTATION]: this.stage.name,
@@ -262,14 +264,6 @@ export class MeshRelease extends Construct {
       }
       if (props.allowedCallers) {
         const { serviceAccounts, namespaces } = props.allowedCallers;
-        if (!serviceAccounts?.length && !namespaces?.length) {
-          throw invalidProp(this, 'allowedCallers', props.allowedCallers, 'must name at least one service account or namespace (an empty allow-list denies every caller)');
-        }
-        for (const account of serviceAccounts ?? []) {
-          if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/.test(account)) {
-            throw invalidProp(this, 'allowedCallers.serviceAccounts', account, "must be '<namespace>/<service-account>'");
-          }
-        }
         this.authorizationPolicy = new AuthorizationPolicy(this, 'AuthorizationPolicy', {
           metadata,
           spec: {
@@ -299,6 +293,20 @@ export class MeshRelease extends Construct {
         this.node.tryRemoveChild(child.node.id);
       }
       throw error;
+    }
+  }
+
+  private checkAllowedCallers(callers: AllowedCallers | undefined): void {
+    if (!callers) {
+      return;
+    }
+    if (!callers.serviceAccounts?.length && !callers.namespaces?.length) {
+      throw invalidProp(this, 'allowedCallers', callers, 'must name at least one service account or namespace (an empty allow-list denies every caller)');
+    }
+    for (const account of callers.serviceAccounts ?? []) {
+      if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/.test(account)) {
+        throw invalidProp(this, 'allowedCallers.serviceAccounts', account, "must be '<namespace>/<service-account>'");
+      }
     }
   }
 
