@@ -3,6 +3,8 @@
  * read from plain manifest objects (ours or hand-written YAML).
  */
 
+import { ISTIO_PROXY_CONFIG_ANNOTATION } from './versioned-app';
+
 export type Labels = { [key: string]: string };
 
 export interface WorkloadSnapshot {
@@ -98,7 +100,7 @@ function isIstioNetworking(apiVersion: unknown): boolean {
 function workloadOf(object: string, namespace: string, template: any): WorkloadSnapshot {
   const pod = template.spec ?? {};
   const preStops = (pod.containers ?? []).map((c: any) => preStopSleepOf(c.lifecycle?.preStop)).filter((s: any) => s !== undefined);
-  const proxyConfig = template.metadata?.annotations?.['proxy.istio.io/config'];
+  const proxyConfig = template.metadata?.annotations?.[ISTIO_PROXY_CONFIG_ANNOTATION];
   const drain = typeof proxyConfig === 'string' ? /terminationDrainDuration["']?\s*:\s*["']?([0-9.a-zµ]+)/.exec(proxyConfig)?.[1] : undefined;
   return {
     object,

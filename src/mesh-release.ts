@@ -3,6 +3,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { fqdn } from './_release-snapshot';
 import { stageSnapshot, RoutingContext, destinationRuleSpec, virtualServiceSpec } from './_stage-manifests';
+import { trafficPolicyOf } from './_traffic-policy-json';
 import { checkDns1035Label, checkInteger, checkPort, checkPortName, invalidProp, wholeSeconds } from './_validation';
 import { annotateApplyOrder, ApplyOrder } from './apply-order';
 import { DestinationRule, VirtualService } from './imports/networking.istio.io';
@@ -10,7 +11,7 @@ import { AuthorizationPolicy, AuthorizationPolicySpecAction, PeerAuthentication,
 import { ReleaseStage } from './release-stage';
 import { checkSnapshots, throwIfUnsafe } from './safety-check';
 import { Scaling } from './scaling';
-import { LoadBalancerAlgorithm, TrafficPolicyOptions, trafficPolicyOf } from './traffic-policy';
+import { LoadBalancerAlgorithm, TrafficPolicyOptions } from './traffic-policy';
 import { VersionedApp } from './versioned-app';
 import { WorkloadOptions } from './workload-options';
 
