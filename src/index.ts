@@ -1,16 +1,16 @@
 export * from './apply-order';
-export * from './disruption-budget';
-export * from './health-probes';
+export * from './workload/disruption-budget';
+export * from './workload/health-probes';
 export * from './mesh-release';
-export * from './release-plan';
-export * from './release-stage';
-export * from './release-testing';
-export * from './safety-check';
-export * from './scaling';
-export * from './schema-validation';
-export * from './traffic-policy';
-export * from './versioned-app';
-export * from './workload-options';
+export * from './plan/release-plan';
+export * from './plan/release-stage';
+export * from './testing/release-testing';
+export * from './safety/safety-check';
+export * from './workload/scaling';
+export * from './validation/schema-validation';
+export * from './routing/istio/traffic-policy';
+export * from './workload/versioned-app';
+export * from './workload/workload-options';
 
 /** Typed Istio networking.istio.io/v1 classes, generated from Istio's CRDs (`npx projen import:istio`). */
 export * as networking from './imports/networking.istio.io';

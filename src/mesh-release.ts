@@ -1,19 +1,19 @@
 import { ApiObject, Chart, Duration, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { fqdn } from './_release-snapshot';
-import { stageSnapshot, RoutingContext, destinationRuleSpec, virtualServiceSpec } from './_stage-manifests';
-import { trafficPolicyOf } from './_traffic-policy-json';
+import { fqdn } from './safety/_release-snapshot';
+import { stageSnapshot, RoutingContext, destinationRuleSpec, virtualServiceSpec } from './routing/istio/_specs';
+import { trafficPolicyOf } from './routing/istio/_traffic-policy-json';
 import { checkDns1035Label, checkInteger, checkPort, checkPortName, invalidProp, wholeSeconds } from './_validation';
 import { annotateApplyOrder, ApplyOrder } from './apply-order';
 import { DestinationRule, VirtualService } from './imports/networking.istio.io';
 import { AuthorizationPolicy, AuthorizationPolicySpecAction, PeerAuthentication, PeerAuthenticationSpecMtlsMode } from './imports/security.istio.io';
-import { ReleaseStage } from './release-stage';
-import { checkSnapshots, throwIfUnsafe } from './safety-check';
-import { Scaling } from './scaling';
-import { LoadBalancerAlgorithm, TrafficPolicyOptions } from './traffic-policy';
-import { VersionedApp } from './versioned-app';
-import { WorkloadOptions } from './workload-options';
+import { ReleaseStage } from './plan/release-stage';
+import { checkSnapshots, throwIfUnsafe } from './safety/safety-check';
+import { Scaling } from './workload/scaling';
+import { LoadBalancerAlgorithm, TrafficPolicyOptions } from './routing/istio/traffic-policy';
+import { VersionedApp } from './workload/versioned-app';
+import { WorkloadOptions } from './workload/workload-options';
 
 /** One version of the service a release knows about: its image and overrides of the shared defaults. */
 export interface VersionSpec extends WorkloadOptions {

@@ -15,7 +15,7 @@ import {
 import {
   AllowedCallers, MeshRelease, MeshReleaseProps, ReleasePlan, ReleaseStage, SafetyCheck, SafetyRule, Scaling, VersionedApp, WorkloadOptions,
 } from '../src';
-import { ManifestSchemas } from '../src/schema-validation';
+import { ManifestSchemas } from '../src/validation/schema-validation';
 
 /** One App output directory for every chart (Testing.chart() makes a temp dir per call). */
 const OUTDIR = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-property.'));

@@ -1,4 +1,4 @@
-import { SafetyCheck, SafetyViolation } from '../safety-check';
+import { SafetyCheck, SafetyViolation } from '../safety/safety-check';
 import { EXIT_OK, EXIT_UNSAFE } from './errors';
 import { readManifests } from './manifests';
 

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { SafetyCheck } from '../safety-check';
+import { SafetyCheck } from '../safety/safety-check';
 import { CliError, EXIT_OK, EXIT_UNSAFE } from './errors';
 import { displayPath } from './paths';
 import { describeReleases, isSafe, renderPlan } from './plan';

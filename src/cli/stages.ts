@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { MeshRelease } from '../mesh-release';
-import { SafetyCheck, SafetyViolation } from '../safety-check';
+import { SafetyCheck, SafetyViolation } from '../safety/safety-check';
 import { discoverRelease } from './discover';
 import { CliError } from './errors';
 import { displayPath } from './paths';

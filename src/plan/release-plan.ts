@@ -1,6 +1,6 @@
-import { stageSnapshot } from './_stage-manifests';
+import { stageSnapshot } from '../routing/istio/_specs';
 import { ReleaseStage, ReleaseStageOptions } from './release-stage';
-import { checkSnapshots, throwIfUnsafe } from './safety-check';
+import { checkSnapshots, throwIfUnsafe } from '../safety/safety-check';
 
 /** Options of `ReleasePlan.canary()`. */
 export interface CanaryPlanOptions {

@@ -1,9 +1,9 @@
 import { Testing } from 'cdk8s';
 import { Construct } from 'constructs';
-import { ReleasePlan } from './release-plan';
-import { ReleaseStage } from './release-stage';
-import { SafetyCheck } from './safety-check';
-import { ManifestSchemas, SchemaViolation } from './schema-validation';
+import { ReleasePlan } from '../plan/release-plan';
+import { ReleaseStage } from '../plan/release-stage';
+import { SafetyCheck } from '../safety/safety-check';
+import { ManifestSchemas, SchemaViolation } from '../validation/schema-validation';
 
 /** Builds a chart's content for one stage, e.g. `{ buildStage: (scope, stage) => new MeshRelease(scope, 'x', { ..., stage }) }`. */
 export interface IStageBuilder {

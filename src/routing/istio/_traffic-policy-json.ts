@@ -1,7 +1,7 @@
 import { Duration } from 'cdk8s';
 import {
   DestinationRuleSpecTrafficPolicy, DestinationRuleSpecTrafficPolicyLoadBalancerSimple, DestinationRuleSpecTrafficPolicyTlsMode,
-} from './imports/networking.istio.io';
+} from '../../imports/networking.istio.io';
 import { TlsMode, TrafficPolicyOptions } from './traffic-policy';
 
 /** The Istio traffic policy of these options (`undefined` when nothing is set). */

@@ -3,7 +3,7 @@
  * read from plain manifest objects (ours or hand-written YAML).
  */
 
-import { ISTIO_PROXY_CONFIG_ANNOTATION } from './versioned-app';
+import { ISTIO_PROXY_CONFIG_ANNOTATION } from '../workload/versioned-app';
 
 export type Labels = { [key: string]: string };
 

@@ -1,7 +1,7 @@
 import { ApiObject, Duration, JsonPatch, Size, SizeRoundingBehavior } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { checkDns1035Label, checkInteger, checkPort, checkPortName, invalidProp, wholeSeconds } from './_validation';
+import { checkDns1035Label, checkInteger, checkPort, checkPortName, invalidProp, wholeSeconds } from '../_validation';
 import { DisruptionBudget } from './disruption-budget';
 import { resolveProbes } from './health-probes';
 import { Scaling } from './scaling';

@@ -4,7 +4,7 @@ import type Ajv from 'ajv';
 /** Loaded on first use: the schemas and ajv are large, and most users of the library never validate. */
 function istioSchemas(): Record<string, any> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require('./imports/istio-schemas').ISTIO_SCHEMAS;
+  return require('../imports/istio-schemas').ISTIO_SCHEMAS;
 }
 
 /** One problem found in a manifest. */

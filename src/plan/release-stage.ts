@@ -1,5 +1,5 @@
-import { unique } from './_util';
-import { formatValue } from './_validation';
+import { unique } from '../_util';
+import { formatValue } from '../_validation';
 
 /** Share of the catch-all route's traffic one version receives. */
 export interface VersionWeight {

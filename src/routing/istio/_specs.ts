@@ -1,9 +1,9 @@
-import { ReleaseSnapshot, snapshotOf } from './_release-snapshot';
+import { ReleaseSnapshot, snapshotOf } from '../../safety/_release-snapshot';
 import {
   DestinationRuleSpec, DestinationRuleSpecSubsetsTrafficPolicy, DestinationRuleSpecTrafficPolicy,
   VirtualServiceSpec, VirtualServiceSpecHttpMatchHeaders, VirtualServiceSpecHttpRetries,
-} from './imports/networking.istio.io';
-import { HeaderMatchType, ReleaseStage } from './release-stage';
+} from '../../imports/networking.istio.io';
+import { HeaderMatchType, ReleaseStage } from '../../plan/release-stage';
 
 /** What the Istio objects of a stage need besides the stage itself. */
 export interface RoutingContext {

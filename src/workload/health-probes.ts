@@ -1,7 +1,7 @@
 import { Duration } from 'cdk8s';
 import { Probe } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { invalidProp, wholeSeconds } from './_validation';
+import { invalidProp, wholeSeconds } from '../_validation';
 
 /**
  * How the kubelet checks a container's health.
