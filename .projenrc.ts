@@ -16,7 +16,7 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   jsiiVersion: '~6.0.0',
   peerDeps: ['cdk8s-plus-28@^2.5.6'],
   // Non-jsii runtime dependencies travel inside the package.
-  bundledDeps: ['commander@^12.1.0', 'ajv@^8.17.1', 'yaml@^2.8.0'],
+  bundledDeps: ['commander@^12.1.0', 'ajv@^8.17.1', 'yaml@^2.8.0', '@bufbuild/cel@^0.6.1', 're2js@^2.10.0'],
   bin: { 'mesh-release': 'lib/cli/main.js' },
   devDeps: [
     'cdk8s-plus-28@^2.5.6',
@@ -66,11 +66,14 @@ project.addTask('bench', {
 // jsii prints an end-of-life banner on Node 20.
 project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '20');
 
-// Typed Istio classes generated from Istio's own CRDs (networking + security groups only).
+// Typed classes generated from the upstream CRDs (Istio networking + security; Gateway API).
 project.addTask('import:istio', {
   description: 'Regenerate src/imports/ (typed Istio classes) and the Istio JSON schemas from ../shared/istio/crd-all.gen.yaml',
-  env: { ISTIO_CRDS: '../shared/istio/crd-all.gen.yaml' },
-  exec: 'ts-node --project projenrc/tsconfig.json scripts/import-istio.ts',
+  exec: 'ts-node --project projenrc/tsconfig.json scripts/import-crds.ts istio',
+});
+project.addTask('import:gateway-api', {
+  description: 'Regenerate src/imports/ (typed Gateway API classes) and their JSON schemas from ../shared/gateway-api/',
+  exec: 'ts-node --project projenrc/tsconfig.json scripts/import-crds.ts gateway-api',
 });
 
 // The main job: synthesize the bundled example with the real cdk8s CLI.
@@ -82,6 +85,9 @@ project.addTask('example', {
     { exec: 'echo "YAML written to $(pwd)/dist/"' },
   ],
 });
+
+// Generated from upstream CRDs (npx projen import:istio / import:gateway-api): never edited by hand.
+project.gitattributes.addAttributes('/src/imports/**', 'linguist-generated');
 
 project.gitignore.exclude('examples/**/dist/', '/.cli-build/');
 project.npmignore?.exclude('/examples/', '/scripts/', '/.ci/');
