@@ -6,6 +6,7 @@ export * from './plan/release-plan';
 export * from './plan/release-stage';
 export * from './testing/release-testing';
 export * from './safety/safety-check';
+export * from './safety/safety-rule';
 export * from './workload/scaling';
 export * from './validation/schema-validation';
 export * from './routing/istio/traffic-policy';

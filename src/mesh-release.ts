@@ -1,17 +1,19 @@
 import { ApiObject, Chart, Duration, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { fqdn } from './safety/_release-snapshot';
-import { stageSnapshot, RoutingContext, destinationRuleSpec, virtualServiceSpec } from './routing/istio/_specs';
-import { trafficPolicyOf } from './routing/istio/_traffic-policy-json';
-import { checkDns1035Label, checkInteger, checkPort, checkPortName, invalidProp, wholeSeconds } from './_validation';
+import { DEFAULT_CLUSTER_DOMAIN, DNS_1123_LABEL, DNS_1123_SUBDOMAIN, PLAN_ANNOTATION, STAGE_ANNOTATION, serviceFqdn } from './_conventions';
+import { isRenderOnly, renderChart } from './_render';
+import { checkDns1035Label, checkInteger, checkPort, checkPortName, invalidProp } from './_validation';
 import { annotateApplyOrder, ApplyOrder } from './apply-order';
 import { DestinationRule, VirtualService } from './imports/networking.istio.io';
 import { AuthorizationPolicy, AuthorizationPolicySpecAction, PeerAuthentication, PeerAuthenticationSpecMtlsMode } from './imports/security.istio.io';
 import { ReleaseStage } from './plan/release-stage';
-import { checkSnapshots, throwIfUnsafe } from './safety/safety-check';
+import { ReleaseContext, RoutingConstructs } from './routing/_router';
+import { TrafficPolicyOptions } from './routing/istio/traffic-policy';
+import { TrafficRouter } from './routing/router';
+import { checkManifests, readOptions, throwIfUnsafe } from './safety/_engine';
+import { SafetyViolation } from './safety/safety-rule';
 import { Scaling } from './workload/scaling';
-import { LoadBalancerAlgorithm, TrafficPolicyOptions } from './routing/istio/traffic-policy';
 import { VersionedApp } from './workload/versioned-app';
 import { WorkloadOptions } from './workload/workload-options';
 
@@ -34,12 +36,13 @@ export interface VersionSpec extends WorkloadOptions {
  */
 export interface RetryOptions {
   /**
-   * Attempts after the first failure; 0 turns retries off.
+   * Retries after the first try (Envoy's `num_retries`: a request makes at most `attempts + 1`
+   * tries); 0 turns retries off, and then `perTryTimeout` and `retryOn` must be left out.
    * @default 3
    */
   readonly attempts?: number;
   /**
-   * Timeout of each attempt.
+   * Timeout of each try: whole milliseconds, at least 1ms.
    * @default Duration.seconds(2)
    */
   readonly perTryTimeout?: Duration;
@@ -50,10 +53,17 @@ export interface RetryOptions {
   readonly retryOn?: string;
 }
 
-/** Callers allowed to reach the release's pods (an Istio AuthorizationPolicy allow-list). */
+/**
+ * Callers allowed to reach the release's pods (an Istio AuthorizationPolicy allow-list). Each
+ * kind of caller is allowed on its own (one `from` source each): a caller is allowed when it
+ * runs as one of the service accounts OR in one of the namespaces.
+ */
 export interface AllowedCallers {
   /**
-   * Service accounts allowed to call, as `<namespace>/<service-account>`.
+   * Service accounts allowed to call, as `<namespace>/<service-account>`. Emitted as the
+   * AuthorizationPolicy `serviceAccounts` field, which needs Istio 1.25 or later (an older
+   * control plane's CRD does not know it). A name with a dot is matched exactly only from the
+   * Istio releases fixing GHSA-9gcg-w975-3rjh.
    * @default - none by service account
    */
   readonly serviceAccounts?: string[];
@@ -85,6 +95,16 @@ export interface MeshReleaseProps {
    * @default - the chart's namespace, else 'default'
    */
   readonly namespace?: string;
+  /**
+   * Cluster DNS domain, for the FQDN of the Service (`<app>.<namespace>.svc.<domain>`).
+   * @default 'cluster.local'
+   */
+  readonly clusterDomain?: string;
+  /**
+   * How traffic is routed between versions.
+   * @default TrafficRouter.istio()
+   */
+  readonly router?: TrafficRouter;
   /** Every version the release knows about; the stage decides which are deployed and routed. */
   readonly versions: VersionSpec[];
   /**
@@ -113,7 +133,8 @@ export interface MeshReleaseProps {
    */
   readonly retries?: RetryOptions;
   /**
-   * Timeout of every route, which must cover all retry attempts.
+   * Timeout of every route, which must cover every try: `(retries.attempts + 1) x
+   * retries.perTryTimeout`. Whole milliseconds, at least 1ms.
    * @default Duration.seconds(10)
    */
   readonly timeout?: Duration;
@@ -124,9 +145,10 @@ export interface MeshReleaseProps {
   readonly trafficPolicy?: TrafficPolicyOptions;
   /**
    * Raise an autoscaled version's `minReplicas` to its share of traffic, so a weight shift
-   * lands on enough pods. The share is the larger of the version's weight in this stage and
-   * in the next stage of the plan (so pods are scaled up one stage before the traffic comes),
-   * and the floor is `ceil(reference x share / 100)`, where the reference is the largest
+   * lands on enough pods. The share is the largest of the version's weights in this stage, the
+   * next stage of the plan (so pods are scaled up one stage before the traffic comes) and the
+   * previous one (so rolling back, by applying the previous stage again, lands on pods that
+   * already run), and the floor is `ceil(reference x share / 100)`, where the reference is the largest
    * `minReplicas` of the versions deployed in this stage or the previous one. A floor never
    * lowers a version's own `minReplicas`; versions with fixed replicas are never changed.
    * @default true
@@ -151,20 +173,27 @@ export interface MeshReleaseProps {
   readonly applyOrder?: ApplyOrder;
 }
 
+/** The releases of each chart, by `<namespace>/<app>`, to refuse a second release of one app. */
+const RELEASES_BY_CHART = new WeakMap<Chart, Map<string, string>>();
+
 /**
  * A release of one service across versions, at one stage: the version-free Service, one
- * `VersionedApp` per deployed version, the DestinationRule (one subset per version) and the
- * VirtualService (header routes, then the weighted catch-all route with retries, timeout
- * and mirroring).
+ * `VersionedApp` per deployed version, and the routing objects of the stage made by its router
+ * (by default Istio's DestinationRule, one subset per version, and VirtualService: header
+ * routes, then the weighted catch-all route with retries, timeout and mirroring).
  *
- * The stage is checked before anything is emitted — on its own and, when the stage names
- * its previous one, as a transition — and an unsafe stage throws instead of synthesizing.
+ * Safety is checked on the objects the release emits, not on a model of them: when the
+ * release is built (its stage on its own and, when the stage names its previous one, the
+ * transition from it — rendered the same way), and again when the app is synthesized
+ * (`app.synth()` / `app.synthYaml()` run construct validations), so user JSON patches and
+ * annotation overrides are checked too. A stage that could drop a request throws; warnings are
+ * kept in `warnings`.
  */
 export class MeshRelease extends Construct {
-  /** Annotation of the VirtualService naming the stage synthesized. */
-  public static readonly STAGE_ANNOTATION = 'mesh-release.io/stage';
-  /** Annotation of the VirtualService listing the stages of its plan, in order, comma separated. */
-  public static readonly PLAN_ANNOTATION = 'mesh-release.io/plan-stages';
+  /** Annotation naming the stage synthesized (on the VirtualService, HTTPRoute or, with a selector switch, the Service). */
+  public static readonly STAGE_ANNOTATION = STAGE_ANNOTATION;
+  /** Annotation listing the stages of the plan, in order, comma separated. */
+  public static readonly PLAN_ANNOTATION = PLAN_ANNOTATION;
 
   /** Name of the service. */
   public readonly app: string;
@@ -174,127 +203,213 @@ export class MeshRelease extends Construct {
   public readonly host: string;
   /** The stage synthesized. */
   public readonly stage: ReleaseStage;
+  /** How traffic is routed between versions. */
+  public readonly router: TrafficRouter;
   /** The version-free Service. */
   public readonly service: kplus.Service;
   /** The deployed versions, in the order of the stage's `deployed`. */
   public readonly versionedApps: VersionedApp[];
-  /** The DestinationRule. */
-  public readonly destinationRule: DestinationRule;
-  /** The VirtualService. */
-  public readonly virtualService: VirtualService;
   /** The PeerAuthentication, when `strictMtls` is on. */
   public readonly peerAuthentication?: PeerAuthentication;
   /** The AuthorizationPolicy, when `allowedCallers` is given. */
   public readonly authorizationPolicy?: AuthorizationPolicy;
+  /** Warnings of the safety check at construction (hygiene; errors throw instead). */
+  public readonly warnings: SafetyViolation[];
+
+  private readonly routing: RoutingConstructs;
+  private readonly props: MeshReleaseProps;
+  private readonly clusterDomain: string;
+  private previousManifests?: any[];
 
   constructor(scope: Construct, id: string, props: MeshReleaseProps) {
     super(scope, id);
-    try {
-      checkDns1035Label(this, 'app', props.app);
-      checkPort(this, 'port', props.port);
-      const portName = props.portName ?? 'http';
-      checkPortName(this, 'portName', portName);
-      this.app = props.app;
-      this.stage = props.stage;
-      const chartNamespace = Chart.of(this).namespace;
-      if (props.namespace && chartNamespace && props.namespace !== chartNamespace) {
-        throw invalidProp(this, 'namespace', props.namespace, `must match the chart's namespace '${chartNamespace}' (or be left out)`);
-      }
-      this.namespace = props.namespace ?? chartNamespace ?? 'default';
-      checkDns1035Label(this, 'namespace', this.namespace);
-      const specs = this.versionSpecs(props);
+    const chart = Chart.of(this);
+    this.props = props;
 
-      const ctx: RoutingContext = {
-        app: this.app,
-        namespace: this.namespace,
-        port: props.port,
-        hosts: props.hosts?.map((host) => (host.includes('.') || host.includes('*') ? host : fqdn(host, this.namespace))),
-        gateways: props.gateways,
-        ...this.resilience(props),
-        trafficPolicy: this.trafficPolicy('trafficPolicy', props.trafficPolicy, true),
-        subsetTrafficPolicies: Object.fromEntries(props.versions.map((v) =>
-          [v.version, this.trafficPolicy(`versions[${v.version}].trafficPolicy`, v.trafficPolicy, false)])),
-      };
-      this.host = `${this.app}.${this.namespace}.svc.cluster.local`;
-      this.checkAllowedCallers(props.allowedCallers);
-      throwIfUnsafe(checkSnapshots(stageSnapshot(this.stage, ctx), this.stage.previous && stageSnapshot(this.stage.previous, ctx)),
-        `[${this.node.path}] stage '${this.stage.name}'${this.stage.previous ? ` (after '${this.stage.previous.name}')` : ''}`);
-
-      // Every object of the release is named after the app (Deployments add the version).
-      const metadata = { name: this.app, labels: { 'app': this.app, 'app.kubernetes.io/name': this.app } };
-      this.service = new kplus.Service(this, 'Service', {
-        metadata,
-        ports: [{ name: portName, port: props.port, targetPort: props.port }],
-      });
-      this.service.selectLabel('app', this.app);
-      if (props.appProtocol) {
-        ApiObject.of(this.service).addJsonPatch(JsonPatch.add('/spec/ports/0/appProtocol', props.appProtocol));
-      }
-
-      const floors = this.trafficFloors(props, specs);
-      this.versionedApps = this.stage.deployed.map((version) => {
-        const { trafficPolicy, image, ...overrides } = specs.get(version)!;
-        const options: WorkloadOptions = { ...props.defaults, ...definedOnly(overrides) };
-        return new VersionedApp(this, version, {
-          ...options,
-          scaling: floors.get(version) ?? options.scaling,
-          version,
-          image,
-          app: this.app,
-          port: props.port,
-          portName,
-        });
-      });
-
-      // Which stage is live, readable with kubectl and by the mesh-release CLI.
-      const stageAnnotations = {
-        [MeshRelease.STAGE_ANNOTATION]: this.stage.name,
-        [MeshRelease.PLAN_ANNOTATION]: this.stage.planStageNames.join(','),
-      };
-      this.destinationRule = new DestinationRule(this, 'DestinationRule', {
-        metadata, spec: destinationRuleSpec(this.stage, ctx),
-      });
-      this.virtualService = new VirtualService(this, 'VirtualService', {
-        metadata: { ...metadata, annotations: stageAnnotations }, spec: virtualServiceSpec(this.stage, ctx),
-      });
-      const selector = { matchLabels: { app: this.app } };
-      if (props.strictMtls) {
-        this.peerAuthentication = new PeerAuthentication(this, 'PeerAuthentication', {
-          metadata, spec: { selector, mtls: { mode: PeerAuthenticationSpecMtlsMode.STRICT } },
-        });
-      }
-      if (props.allowedCallers) {
-        const { serviceAccounts, namespaces } = props.allowedCallers;
-        this.authorizationPolicy = new AuthorizationPolicy(this, 'AuthorizationPolicy', {
-          metadata,
-          spec: {
-            selector,
-            action: AuthorizationPolicySpecAction.ALLOW,
-            rules: [{
-              from: [{
-                source: {
-                  serviceAccounts: serviceAccounts?.length ? serviceAccounts : undefined,
-                  namespaces: namespaces?.length ? namespaces : undefined,
-                },
-              }],
-            }],
-          },
-        });
-      }
-
-      const objects = this.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject);
-      annotateApplyOrder(objects, this.app, props.applyOrder ?? ApplyOrder.NONE);
-      if (!chartNamespace) {
-        objects.forEach((o) => o.addJsonPatch(JsonPatch.add('/metadata/namespace', this.namespace)));
-      }
-    } catch (error) {
-      // Never leave a partial release in the tree (e.g. the Service of a release whose
-      // second version was refused).
-      for (const child of [...this.node.children]) {
-        this.node.tryRemoveChild(child.node.id);
-      }
-      throw error;
+    // 1. Every prop of the release and of its versions is checked before any child is created.
+    checkDns1035Label(this, 'app', props.app);
+    checkPort(this, 'port', props.port);
+    const portName = props.portName ?? 'http';
+    checkPortName(this, 'portName', portName);
+    this.app = props.app;
+    this.stage = props.stage;
+    this.router = props.router ?? TrafficRouter.istio();
+    if (props.namespace && chart.namespace && props.namespace !== chart.namespace) {
+      throw invalidProp(this, 'namespace', props.namespace, `must match the chart's namespace '${chart.namespace}' (or be left out)`);
     }
+    this.namespace = props.namespace ?? chart.namespace ?? 'default';
+    if (!DNS_1123_LABEL.test(this.namespace)) {
+      throw invalidProp(this, 'namespace', this.namespace, "must be a DNS-1123 label (lowercase letters, digits and '-', at most 63 characters)");
+    }
+    this.clusterDomain = props.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN;
+    if (!DNS_1123_SUBDOMAIN.test(this.clusterDomain)) {
+      throw invalidProp(this, 'clusterDomain', this.clusterDomain, "must be a DNS domain such as 'cluster.local'");
+    }
+    this.host = serviceFqdn(this.app, this.namespace, this.clusterDomain);
+    const specs = this.versionSpecs(props);
+    this.router._impl.checkProps(this, props);
+    this.router._impl.checkStage(this, this.stage);
+    this.checkAllowedCallers(props.allowedCallers);
+    if (props.strictMtls && this.router._impl.description === 'TrafficRouter.serviceSelector()') {
+      throw invalidProp(this, 'strictMtls', true, 'needs a mesh: use TrafficRouter.istio() or TrafficRouter.gatewayApi(), or drop it');
+    }
+    this.claimName(chart);
+    const ctx: ReleaseContext = {
+      app: this.app,
+      namespace: this.namespace,
+      clusterDomain: this.clusterDomain,
+      port: props.port,
+      portName,
+      appProtocol: props.appProtocol,
+      host: this.host,
+      metadata: { name: this.app, labels: { 'app': this.app, 'app.kubernetes.io/name': this.app } },
+      stageAnnotations: { [STAGE_ANNOTATION]: this.stage.name, [PLAN_ANNOTATION]: this.stage.planStageNames.join(',') },
+      ...resilience(this, props),
+      props,
+    };
+
+    // 2. The desired state of the stage: what each deployed version runs, how the Service selects.
+    const floors = this.trafficFloors(props, specs);
+    const overrides = this.router._impl.workloadOverrides(ctx);
+    const workloads = this.stage.deployed.map((version) => {
+      const { trafficPolicy, image, version: _v, ...own } = specs.get(version)!;
+      const options: WorkloadOptions = { ...props.defaults, ...definedOnly(own), ...overrides };
+      return { version, props: { ...options, scaling: floors.get(version) ?? options.scaling, version, image, app: this.app, port: props.port, portName } };
+    });
+
+    // 3. The objects, emitted from it.
+    this.service = new kplus.Service(this, 'Service', {
+      metadata: {
+        ...ctx.metadata,
+        labels: { ...ctx.metadata.labels, ...this.router._impl.serviceLabels(ctx) },
+        annotations: this.router._impl.annotatesService ? ctx.stageAnnotations : undefined,
+      },
+      ports: [{ name: portName, port: props.port, targetPort: props.port }],
+    });
+    for (const [key, value] of Object.entries(this.router._impl.serviceSelector(ctx, this.stage))) {
+      this.service.selectLabel(key, value);
+    }
+    if (props.appProtocol) {
+      ApiObject.of(this.service).addJsonPatch(JsonPatch.add('/spec/ports/0/appProtocol', props.appProtocol));
+    }
+    this.versionedApps = workloads.map((w) => new VersionedApp(this, w.version, w.props));
+    this.routing = this.router._impl.emit(this, ctx, this.stage);
+    const selector = { matchLabels: { app: this.app } };
+    if (props.strictMtls) {
+      this.peerAuthentication = new PeerAuthentication(this, 'PeerAuthentication', {
+        metadata: ctx.metadata, spec: { selector, mtls: { mode: PeerAuthenticationSpecMtlsMode.STRICT } },
+      });
+    }
+    if (props.allowedCallers) {
+      const { serviceAccounts, namespaces } = props.allowedCallers;
+      this.authorizationPolicy = new AuthorizationPolicy(this, 'AuthorizationPolicy', {
+        metadata: ctx.metadata,
+        spec: {
+          selector,
+          action: AuthorizationPolicySpecAction.ALLOW,
+          // One source per kind of caller: fields of one source are ANDed, and Istio refuses
+          // serviceAccounts together with namespaces in one source (a CEL rule of its CRD).
+          rules: [{
+            from: [
+              ...(serviceAccounts?.length ? [{ source: { serviceAccounts } }] : []),
+              ...(namespaces?.length ? [{ source: { namespaces } }] : []),
+            ],
+          }],
+        },
+      });
+    }
+    const objects = this.apiObjects();
+    annotateApplyOrder(objects, this.app, props.applyOrder ?? ApplyOrder.NONE);
+    if (!chart.namespace) {
+      objects.forEach((o) => o.addJsonPatch(JsonPatch.add('/metadata/namespace', this.namespace)));
+    }
+
+    // 4. The emitted objects are checked, now and again at synth time (user patches included).
+    if (isRenderOnly(chart)) {
+      this.warnings = [];
+      return;
+    }
+    const violations = this.check();
+    this.warnings = violations.filter((v) => v.severity !== 'error');
+    if (this.warnings.length < violations.length) {
+      // Leave nothing of an unsafe release in the tree.
+      scope.node.tryRemoveChild(id);
+      throwIfUnsafe(violations, this.context());
+    }
+    this.node.addValidation({ validate: () => this.validateEmitted() });
+  }
+
+  /** The DestinationRule (Istio router only). */
+  public get destinationRule(): DestinationRule {
+    return this.routingObject('destinationRule', 'TrafficRouter.istio()') as DestinationRule;
+  }
+
+  /** The VirtualService (Istio router only). */
+  public get virtualService(): VirtualService {
+    return this.routingObject('virtualService', 'TrafficRouter.istio()') as VirtualService;
+  }
+
+  /**
+   * Every violation of the release's objects as they would be synthesized now (user patches
+   * included), at this stage and as a transition from the previous one: errors and warnings.
+   */
+  public violations(): SafetyViolation[] {
+    return this.check();
+  }
+
+  /** The objects of this release, as plain JSON, as they synthesize now. */
+  private manifests(): any[] {
+    return this.apiObjects().map((o) => o.toJson());
+  }
+
+  private apiObjects(): ApiObject[] {
+    return this.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject);
+  }
+
+  private check(): SafetyViolation[] {
+    return checkManifests(this.manifests(), this.previousStageManifests(), readOptions(this.namespace, this.clusterDomain));
+  }
+
+  private validateEmitted(): string[] {
+    const errors = this.check().filter((v) => v.severity === 'error');
+    return errors.map((v) => `${this.context()}: [${v.rule}] ${v.object}: ${v.message}. Fix: ${v.fix}`);
+  }
+
+  private context(): string {
+    return `[${this.node.path}] stage '${this.stage.name}'${this.stage.previous ? ` (after '${this.stage.previous.name}')` : ''}`;
+  }
+
+  /** The previous stage of the same release, rendered the same way (once), or undefined when the stage names none. */
+  private previousStageManifests(): any[] | undefined {
+    const previous = this.stage.previous;
+    if (!previous) {
+      return undefined;
+    }
+    if (!this.previousManifests) {
+      const release = new MeshRelease(renderChart(this.namespace), this.node.id, { ...this.props, stage: previous });
+      this.previousManifests = release.manifests();
+    }
+    return this.previousManifests;
+  }
+
+  private routingObject(role: 'destinationRule' | 'virtualService', router: string): ApiObject {
+    const object = this.routing[role];
+    if (!object) {
+      throw new Error(`[${this.node.path}] has no ${role}: it is made by ${router}, and this release uses ${this.router.description}`);
+    }
+    return object;
+  }
+
+  /** Refuses a second release of the same app and namespace in one chart (their objects would collide). */
+  private claimName(chart: Chart): void {
+    const releases = RELEASES_BY_CHART.get(chart) ?? new Map<string, string>();
+    RELEASES_BY_CHART.set(chart, releases);
+    const key = `${this.namespace}/${this.app}`;
+    const other = releases.get(key);
+    if (other !== undefined && !isRenderOnly(chart)) {
+      throw invalidProp(this, 'app', this.app, `must be released once per namespace: ${other} already releases '${this.app}' in namespace '${this.namespace}' (both would emit the same objects)`);
+    }
+    releases.set(key, this.node.path);
   }
 
   private checkAllowedCallers(callers: AllowedCallers | undefined): void {
@@ -307,6 +422,11 @@ export class MeshRelease extends Construct {
     for (const account of callers.serviceAccounts ?? []) {
       if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/.test(account)) {
         throw invalidProp(this, 'allowedCallers.serviceAccounts', account, "must be '<namespace>/<service-account>'");
+      }
+    }
+    for (const namespace of callers.namespaces ?? []) {
+      if (!DNS_1123_LABEL.test(namespace)) {
+        throw invalidProp(this, 'allowedCallers.namespaces', namespace, 'must be a namespace name (a DNS-1123 label)');
       }
     }
   }
@@ -330,45 +450,6 @@ export class MeshRelease extends Construct {
     return specs;
   }
 
-  private resilience(props: MeshReleaseProps): Pick<RoutingContext, 'retries' | 'timeout'> {
-    const timeout = props.timeout ?? Duration.seconds(10);
-    const timeoutSeconds = wholeSeconds(this, 'timeout', timeout, 1);
-    const attempts = props.retries?.attempts ?? 3;
-    checkInteger(this, 'retries.attempts', attempts, 0);
-    if (attempts === 0) {
-      return { timeout: `${timeoutSeconds}s`, retries: { attempts: 0 } };
-    }
-    const perTry = props.retries?.perTryTimeout ?? Duration.seconds(2);
-    const perTryMillis = perTry.toMilliseconds();
-    if (!Number.isInteger(perTryMillis) || perTryMillis <= 0) {
-      throw invalidProp(this, 'retries.perTryTimeout', perTry, 'must be a whole number of milliseconds above zero');
-    }
-    if (attempts * perTryMillis > timeoutSeconds * 1000) {
-      throw invalidProp(this, 'timeout', timeout,
-        `must cover every retry: retries.attempts (${attempts}) x retries.perTryTimeout (${istioDuration(perTryMillis)}) = `
-        + `${istioDuration(attempts * perTryMillis)}; raise timeout or lower attempts or perTryTimeout`);
-    }
-    const retryOn = props.retries?.retryOn ?? 'gateway-error,connect-failure,refused-stream';
-    if (!/^[a-z0-9-]+(,[a-z0-9-]+)*$/.test(retryOn)) {
-      throw invalidProp(this, 'retries.retryOn', retryOn, "must be comma-separated Envoy retry conditions, e.g. 'gateway-error,connect-failure,refused-stream'");
-    }
-    return { timeout: `${timeoutSeconds}s`, retries: { attempts, perTryTimeout: istioDuration(perTryMillis), retryOn } };
-  }
-
-  private trafficPolicy(prop: string, options: TrafficPolicyOptions | undefined, defaultTls: boolean) {
-    if (options?.warmup && options.loadBalancer === LoadBalancerAlgorithm.RANDOM) {
-      throw invalidProp(this, `${prop}.warmup`, options.warmup, 'needs loadBalancer ROUND_ROBIN or LEAST_REQUEST (Envoy has no warmup for RANDOM)');
-    }
-    const od = options?.outlierDetection;
-    if (od?.maxEjectionPercent !== undefined) {
-      checkInteger(this, `${prop}.outlierDetection.maxEjectionPercent`, od.maxEjectionPercent, 0, 100);
-    }
-    if (od?.consecutive5xxErrors !== undefined) {
-      checkInteger(this, `${prop}.outlierDetection.consecutive5xxErrors`, od.consecutive5xxErrors, 1);
-    }
-    return trafficPolicyOf(options, defaultTls);
-  }
-
   /** Scaling raised to each autoscaled version's share of traffic (see `scaleWithTraffic`). */
   private trafficFloors(props: MeshReleaseProps, specs: Map<string, VersionSpec>): Map<string, Scaling> {
     const floors = new Map<string, Scaling>();
@@ -376,7 +457,7 @@ export class MeshRelease extends Construct {
       return floors;
     }
     const scalingOf = (version: string) => specs.get(version)?.scaling ?? props.defaults?.scaling;
-    const minOf = (version: string) => scalingOf(version)?.minReplicas ?? 2;
+    const minOf = (version: string) => scalingOf(version)?.minReplicas ?? Scaling.DEFAULT_MIN_REPLICAS;
     // The capacity that carried all traffic: the largest floor of the versions deployed now or just before.
     const reference = Math.max(...[...this.stage.deployed, ...(this.stage.previous?.deployed ?? [])].map(minOf));
     for (const version of this.stage.deployed) {
@@ -384,7 +465,7 @@ export class MeshRelease extends Construct {
       if (scaling && !scaling.autoscaled) {
         continue;
       }
-      const share = Math.max(this.stage.weightOf(version), this.stage.next?.weightOf(version) ?? 0);
+      const share = Math.max(this.stage.weightOf(version), this.stage.next?.weightOf(version) ?? 0, this.stage.previous?.weightOf(version) ?? 0);
       const floor = Math.ceil(reference * share / 100);
       if (floor > minOf(version)) {
         floors.set(version, (scaling ?? Scaling.autoscale()).withMinReplicas(floor));
@@ -394,8 +475,45 @@ export class MeshRelease extends Construct {
   }
 }
 
-/** A protobuf duration string: whole seconds as `3s`, anything finer in milliseconds (`1400ms`). */
-function istioDuration(millis: number): string {
+/** Timeout and retries of the routes, checked: every try must fit the timeout. */
+function resilience(scope: Construct, props: MeshReleaseProps): Pick<ReleaseContext, 'retries' | 'timeout'> {
+  const timeoutMs = durationMs(scope, 'timeout', props.timeout ?? Duration.seconds(10));
+  const timeout = protobufDuration(timeoutMs);
+  const attempts = props.retries?.attempts ?? 3;
+  checkInteger(scope, 'retries.attempts', attempts, 0);
+  if (attempts === 0) {
+    for (const field of ['perTryTimeout', 'retryOn'] as const) {
+      if (props.retries?.[field] !== undefined) {
+        throw invalidProp(scope, `retries.${field}`, props.retries[field], 'applies only when retries.attempts is above 0: drop it, or raise attempts');
+      }
+    }
+    return { timeout, retries: { attempts: 0 } };
+  }
+  const perTryMs = durationMs(scope, 'retries.perTryTimeout', props.retries?.perTryTimeout ?? Duration.seconds(2));
+  const tries = attempts + 1;
+  if (tries * perTryMs > timeoutMs) {
+    throw invalidProp(scope, 'timeout', Duration.millis(timeoutMs),
+      `must cover every try: the first try + retries.attempts (${attempts}) retries, each up to retries.perTryTimeout (${protobufDuration(perTryMs)}) = `
+      + `${protobufDuration(tries * perTryMs)}; raise timeout or lower attempts or perTryTimeout`);
+  }
+  const retryOn = props.retries?.retryOn ?? 'gateway-error,connect-failure,refused-stream';
+  if (!/^[a-z0-9-]+(,[a-z0-9-]+)*$/.test(retryOn)) {
+    throw invalidProp(scope, 'retries.retryOn', retryOn, "must be comma-separated Envoy retry conditions, e.g. 'gateway-error,connect-failure,refused-stream'");
+  }
+  return { timeout, retries: { attempts, perTryTimeout: protobufDuration(perTryMs), retryOn } };
+}
+
+/** Whole milliseconds of a duration, at least 1ms and within the protobuf Duration range. */
+function durationMs(scope: Construct, prop: string, value: Duration): number {
+  const ms = value.toMilliseconds({ integral: false });
+  if (!Number.isInteger(ms) || ms < 1 || ms > 315_576_000_000_000) {
+    throw invalidProp(scope, prop, value, 'must be a whole number of milliseconds, at least 1ms (and within the protobuf Duration range, 10,000 years)');
+  }
+  return ms;
+}
+
+/** A protobuf duration string: whole seconds as `3s`, anything finer in milliseconds (`1500ms`). */
+function protobufDuration(millis: number): string {
   return millis % 1000 === 0 ? `${millis / 1000}s` : `${millis}ms`;
 }
 

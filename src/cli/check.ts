@@ -1,4 +1,5 @@
-import { SafetyCheck, SafetyViolation } from '../safety/safety-check';
+import { SafetyCheck } from '../safety/safety-check';
+import { SafetyViolation } from '../safety/safety-rule';
 import { EXIT_OK, EXIT_UNSAFE } from './errors';
 import { readManifests } from './manifests';
 

@@ -1,4 +1,4 @@
-import { fqdn } from '../safety/_release-snapshot';
+import { resolveHost as fqdn } from '../_conventions';
 import { MeshRelease } from '../mesh-release';
 
 /** A release found in an app's output: a VirtualService carrying the plan annotation. */

@@ -1,6 +1,5 @@
-import { stageSnapshot } from '../routing/istio/_specs';
 import { ReleaseStage, ReleaseStageOptions } from './release-stage';
-import { checkSnapshots, throwIfUnsafe } from '../safety/safety-check';
+import { checkPlanTransition } from './_plan-check';
 
 /** Options of `ReleasePlan.canary()`. */
 export interface CanaryPlanOptions {
@@ -93,9 +92,8 @@ export class ReleasePlan {
         throw new Error(`ReleasePlan: stage names must be unique, got '${options.name}' twice`);
       }
       const stage = ReleaseStage.custom({ ...options, previous });
-      throwIfUnsafe(checkSnapshots(stageSnapshot(stage), previous && stageSnapshot(previous)),
-        `ReleasePlan stage '${stage.name}' (after '${previous?.name}')`);
       previous?._setNext(stage);
+      checkPlanTransition(stage);
       built.push(stage);
     }
     this.stages = built;

@@ -1,4 +1,4 @@
-import { ReleaseSnapshot, snapshotOf } from '../../safety/_release-snapshot';
+import { serviceFqdn } from '../../_conventions';
 import {
   DestinationRuleSpec, DestinationRuleSpecSubsetsTrafficPolicy, DestinationRuleSpecTrafficPolicy,
   VirtualServiceSpec, VirtualServiceSpecHttpMatchHeaders, VirtualServiceSpecHttpRetries,
@@ -9,6 +9,7 @@ import { HeaderMatchType, ReleaseStage } from '../../plan/release-stage';
 export interface RoutingContext {
   readonly app: string;
   readonly namespace: string;
+  readonly clusterDomain: string;
   readonly port: number;
   /** VirtualService hosts; the service FQDN when not given. */
   readonly hosts?: string[];
@@ -25,12 +26,7 @@ export interface RoutingContext {
 
 /** The FQDN of the app's Service. */
 export function serviceHost(ctx: RoutingContext): string {
-  return `${ctx.app}.${ctx.namespace}.svc.cluster.local`;
-}
-
-/** Pod labels of one version, the labels its subset selects on. */
-export function versionLabels(app: string, version: string): { [key: string]: string } {
-  return { app, version };
+  return serviceFqdn(ctx.app, ctx.namespace, ctx.clusterDomain);
 }
 
 /** The DestinationRule spec of a stage: one subset per version that has one. */
@@ -77,32 +73,4 @@ export function virtualServiceSpec(stage: ReleaseStage, ctx: RoutingContext): Vi
       },
     ],
   };
-}
-
-/**
- * The manifests of a stage as plain objects, with Deployments reduced to what the safety
- * check reads (name and pod labels). Used to check a stage without synthesizing it. The
- * typed Istio specs are used as they are: every field the check reads has the same name in
- * TypeScript and in JSON (no `toJson_*` conversion needed, which costs a copy per key).
- */
-export function stageManifests(stage: ReleaseStage, ctx: RoutingContext): any[] {
-  const metadata = (name: string) => ({ name, namespace: ctx.namespace });
-  return [
-    { apiVersion: 'v1', kind: 'Service', metadata: metadata(ctx.app), spec: { selector: { app: ctx.app } } },
-    ...stage.deployed.map((version) => ({
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: metadata(`${ctx.app}-${version}`),
-      spec: { template: { metadata: { labels: versionLabels(ctx.app, version) } } },
-    })),
-    { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: metadata(ctx.app), spec: destinationRuleSpec(stage, ctx) },
-    { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: metadata(ctx.app), spec: virtualServiceSpec(stage, ctx) },
-  ];
-}
-
-const PLAN_CONTEXT: RoutingContext = { app: 'app', namespace: 'default', port: 80 };
-
-/** The safety snapshot of a stage, for any app (used by `ReleasePlan`) or for one (`MeshRelease`). */
-export function stageSnapshot(stage: ReleaseStage, ctx: RoutingContext = PLAN_CONTEXT): ReleaseSnapshot {
-  return snapshotOf(stageManifests(stage, ctx));
 }

@@ -1,0 +1,143 @@
+/**
+ * What the safety rules know about one stage, read from its plain manifests (ours or
+ * hand-written YAML) by one reader per concern: workloads (`_workloads.ts`) and one per
+ * router (`routing/<router>/_reader.ts`). Rules never read manifests themselves.
+ */
+import { Labels } from '../_conventions';
+
+/** How the objects of a stage are read. */
+export interface ReadOptions {
+  /** Namespace of objects that carry none (applied with `kubectl -n`). */
+  readonly namespace: string;
+  /** Cluster DNS domain, for `<service>.<namespace>.svc.<domain>` hosts. */
+  readonly clusterDomain: string;
+}
+
+/** Identity of an object: `<group>/<kind>/<namespace>/<name>` (version-free, as the API server sees it). */
+export function objectKey(manifest: any, defaultNamespace: string): string {
+  const group = typeof manifest?.apiVersion === 'string' && manifest.apiVersion.includes('/') ? manifest.apiVersion.split('/')[0] : '';
+  return `${group}/${manifest?.kind}/${manifest?.metadata?.namespace ?? defaultNamespace}/${manifest?.metadata?.name}`;
+}
+
+/** `Kind/name` of a manifest, as violations name objects. */
+export function objectName(manifest: any): string {
+  return `${manifest?.kind}/${manifest?.metadata?.name}`;
+}
+
+/** A workload (Deployment, StatefulSet...) and what decides whether its pods can serve. */
+export interface WorkloadFacts {
+  /** `Kind/name`. */
+  readonly object: string;
+  readonly name: string;
+  readonly namespace: string;
+  readonly podLabels: Labels;
+  /**
+   * Pods guaranteed to run: the `minReplicas` of a HorizontalPodAutoscaler targeting it,
+   * else `spec.replicas` (1 when unset, the API server's default).
+   */
+  readonly floor: number;
+  /** Where the floor comes from, for messages, e.g. `replicas: 0` or `HorizontalPodAutoscaler/x minReplicas: 2`. */
+  readonly floorSource: string;
+  /** Why a rollout of this workload can take every pod down at once (Recreate, maxUnavailable 100%), if it can. */
+  readonly rolloutTakesAllPods?: string;
+  /** terminationGracePeriodSeconds (30 when unset). */
+  readonly graceSeconds: number;
+  /** Longest preStop sleep of its containers, in seconds (0 when none). */
+  readonly preStopSleepSeconds: number;
+  /** How long the Istio sidecar keeps serving after the pod is asked to stop, and how that was worked out. */
+  readonly sidecarDrain?: SidecarDrain;
+}
+
+/** The time an Istio sidecar needs when its pod terminates (see `_workloads.ts` for the model and its sources). */
+export interface SidecarDrain {
+  /** Seconds the grace period must cover, app preStop included. */
+  readonly requiredSeconds: number;
+  /** How the figure is made up, e.g. `preStop 10s + drain 15s`. */
+  readonly explanation: string;
+  /** Why a classic sidecar would exit before the app's preStop sleep ends, if it would. */
+  readonly exitsEarly?: string;
+  /** The proxy setting that decides the drain (`terminationDrainDuration` or `MINIMUM_DRAIN_DURATION`). */
+  readonly drainSetting: string;
+}
+
+/**
+ * Something a route sends traffic to that stands for one set of pods: an Istio DestinationRule
+ * subset, or a Kubernetes Service (a Gateway API backendRef, or the Service a selector switch moves).
+ */
+export interface BackendFacts {
+  /** Identity across stages, e.g. `subset:<host>#<name>` or `service:<namespace>/<name>`. */
+  readonly id: string;
+  /** What kind of backend: decides the rule names (`subset-*` or `service-*`). */
+  readonly kind: BackendKind;
+  /** For messages, e.g. `subset 'v2' of reviews.shop.svc.cluster.local`. */
+  readonly label: string;
+  /** The object that defines it, `Kind/name`. */
+  readonly object: string;
+  /** Namespace of the pods it reaches. */
+  readonly namespace: string;
+  /** Labels a pod must carry to be reached (subset labels and Service selector together). */
+  readonly selector: Labels;
+  /** False when the pods cannot be known from the manifests (a host outside them): rules that need pods skip it. */
+  readonly podsKnown: boolean;
+}
+
+/**
+ * Kinds of backend: an Istio subset, a Service named by a route (Gateway API backendRef, selector
+ * switch), or a whole host an Istio route names without a subset (never defined or removed by a
+ * stage: only its pods are checked).
+ */
+export type BackendKind = 'subset' | 'service' | 'host';
+
+/** One destination of a route rule. */
+export interface TargetFacts {
+  /** The backend's id (it may be missing from the stage: a violation). */
+  readonly backendId: string;
+  readonly kind: BackendKind;
+  /** For messages, as `BackendFacts.label`. */
+  readonly label: string;
+  /** Share of the rule's requests, 0–100 (a mirror's percentage for mirrors). */
+  readonly weight: number;
+  /** A weight as written, when it is not a valid integer 0–100 (for the `weights` rule). */
+  readonly invalidWeight?: unknown;
+  /** True for a mirror (copies of requests; the response is discarded). */
+  readonly mirror: boolean;
+}
+
+/** One rule of a route (an `http`/`tcp`/`tls` route of a VirtualService, a rule of an HTTPRoute, a Service's selector). */
+export interface RuleFacts {
+  /** The route object, `Kind/name`. */
+  readonly object: string;
+  /** Where in it, e.g. `VirtualService/x http[1]`. */
+  readonly where: string;
+  /** Whether the rule only takes some requests (it has matches). */
+  readonly hasMatch: boolean;
+  readonly targets: TargetFacts[];
+  /** Retries: attempts after the first try, and the timeout of each try in ms. */
+  readonly retries?: { readonly attempts: number; readonly perTryTimeoutMs?: number };
+  /** Timeout of the whole request in ms, all tries included. */
+  readonly timeoutMs?: number;
+}
+
+/** A route object: its rules, in order (the first match wins). */
+export interface RouteFacts {
+  readonly object: string;
+  readonly namespace: string;
+  readonly rules: RuleFacts[];
+  /** True when requests matching no rule are rejected (there must be a catch-all last). */
+  readonly needsCatchAll: boolean;
+  /** Name of the first-level list, for messages (`http`, `rules`...). */
+  readonly list: string;
+}
+
+/** Everything the shared rules know about one stage. */
+export interface StageFacts {
+  readonly workloads: WorkloadFacts[];
+  readonly backends: BackendFacts[];
+  readonly routes: RouteFacts[];
+}
+
+/** A reader of one router's objects. */
+export interface RouterReader {
+  /** Adds the backends and routes it finds in `manifests` to `into`. */
+  read(manifests: any[], options: ReadOptions, into: { backends: BackendFacts[]; routes: RouteFacts[] }): void;
+}

@@ -1,0 +1,124 @@
+/**
+ * Reads workloads (Deployments, StatefulSets...) and the HorizontalPodAutoscalers that scale
+ * them: how many pods are guaranteed, whether a rollout keeps pods, and how long a pod needs
+ * to stop without dropping a request.
+ */
+import { ReadOptions, SidecarDrain, WorkloadFacts, objectName } from './_facts';
+import { parseDurationMs } from './_durations';
+
+/** Annotation Istio reads per pod to override the mesh-wide proxy configuration. */
+export const ISTIO_PROXY_CONFIG_ANNOTATION = 'proxy.istio.io/config';
+/** Annotation that turns Istio's native sidecar (a restartable init container) on or off for a pod. */
+export const ISTIO_NATIVE_SIDECAR_ANNOTATION = 'sidecar.istio.io/nativeSidecar';
+
+const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'ReplicaSet']);
+
+/** Every workload of the manifests, with the floor its autoscaler guarantees. */
+export function readWorkloads(manifests: any[], options: ReadOptions): WorkloadFacts[] {
+  const autoscalers = manifests.filter((m) => m?.kind === 'HorizontalPodAutoscaler');
+  return manifests
+    .filter((m) => WORKLOAD_KINDS.has(m?.kind) && typeof m.apiVersion === 'string' && m.apiVersion.startsWith('apps/'))
+    .map((m) => workloadOf(m, options, autoscalers));
+}
+
+function workloadOf(manifest: any, options: ReadOptions, autoscalers: any[]): WorkloadFacts {
+  const namespace: string = manifest.metadata?.namespace ?? options.namespace;
+  const name: string = manifest.metadata?.name;
+  const spec = manifest.spec ?? {};
+  const template = spec.template ?? {};
+  const pod = template.spec ?? {};
+  const hpa = autoscalers.find((h) => (h.metadata?.namespace ?? options.namespace) === namespace
+    && h.spec?.scaleTargetRef?.kind === manifest.kind && h.spec?.scaleTargetRef?.name === name);
+  const replicas = typeof spec.replicas === 'number' ? spec.replicas : 1;
+  const [floor, floorSource] = hpa
+    ? [typeof hpa.spec?.minReplicas === 'number' ? hpa.spec.minReplicas : 1, `${objectName(hpa)} minReplicas: ${hpa.spec?.minReplicas ?? '1 (default)'}`]
+    : [replicas, `replicas: ${spec.replicas ?? '1 (default)'}`];
+  const preStops: number[] = (pod.containers ?? []).map((c: any) => preStopSleepOf(c?.lifecycle?.preStop));
+  const preStopSleepSeconds = Math.max(0, ...preStops);
+  return {
+    object: objectName(manifest),
+    name,
+    namespace,
+    podLabels: template.metadata?.labels ?? {},
+    floor,
+    floorSource,
+    rolloutTakesAllPods: rolloutRisk(manifest.kind, spec, floor),
+    graceSeconds: typeof pod.terminationGracePeriodSeconds === 'number' ? pod.terminationGracePeriodSeconds : 30,
+    preStopSleepSeconds,
+    sidecarDrain: sidecarDrainOf(template.metadata?.annotations ?? {}, preStopSleepSeconds),
+  };
+}
+
+/** Why a rollout can take every pod down at once, if it can. */
+function rolloutRisk(kind: string, spec: any, floor: number): string | undefined {
+  if (kind !== 'Deployment') {
+    return undefined;
+  }
+  const strategy = spec.strategy ?? {};
+  if (strategy.type === 'Recreate') {
+    return 'strategy Recreate stops every pod before starting the new ones';
+  }
+  const maxUnavailable = strategy.rollingUpdate?.maxUnavailable;
+  if (typeof maxUnavailable === 'string' && /^[0-9]+%$/.test(maxUnavailable) && Number(maxUnavailable.slice(0, -1)) >= 100) {
+    return `rollingUpdate.maxUnavailable ${maxUnavailable} lets a rollout stop every pod at once`;
+  }
+  if (typeof maxUnavailable === 'number' && maxUnavailable >= Math.max(floor, 1)) {
+    return `rollingUpdate.maxUnavailable ${maxUnavailable} is at least the ${floor} pod(s) guaranteed, so a rollout can stop them all`;
+  }
+  return undefined;
+}
+
+/** Seconds slept by a preStop hook: `sleep N` exec (direct or via a shell) or the native sleep action; 0 otherwise. */
+function preStopSleepOf(preStop: any): number {
+  if (preStop?.sleep?.seconds !== undefined) {
+    return Number(preStop.sleep.seconds) || 0;
+  }
+  const command: unknown = preStop?.exec?.command;
+  if (!Array.isArray(command)) {
+    return 0;
+  }
+  const match = /(?:^|\s|\/)sleep\s+([0-9.]+)/.exec(command.join(' '));
+  return match ? Number(match[1]) : 0;
+}
+
+/**
+ * The time a pod with an Istio sidecar needs to stop without dropping a request, from its
+ * `proxy.istio.io/config` annotation (JSON or YAML). A pod without the annotation gets
+ * `undefined`: the mesh-wide configuration is unknown here, so only the preStop sleep counts.
+ *
+ * The model (Istio 1.30; pilot-agent `pkg/envoy/agent.go` `terminate()`, options in
+ * `pilot/cmd/pilot-agent/options/agent.go`; Kubernetes KEP-753 for native sidecars):
+ * - Classic sidecar: istio-proxy has no preStop hook, so it gets SIGTERM at once, in parallel with
+ *   the app's preStop sleep. pilot-agent drains Envoy's inbound listeners and then, by default,
+ *   sleeps `terminationDrainDuration` (default 5s) and exits. With
+ *   `proxyMetadata.EXIT_ON_ZERO_ACTIVE_CONNECTIONS: "true"` it ignores `terminationDrainDuration`:
+ *   it sleeps `MINIMUM_DRAIN_DURATION` (default 5s), then polls Envoy every second and exits when
+ *   no connection is active (no upper bound but the grace period). Either way the proxy must not
+ *   exit before the app's preStop sleep ends — the sleep is there because endpoints still send
+ *   requests — so that drain must be at least the sleep.
+ * - Native sidecar (a restartable init container: Istio's default since 1.27 where the kubelets
+ *   are 1.33+, or `sidecar.istio.io/nativeSidecar: "true"`): its preStop hook drains Envoy at once
+ *   and Kubernetes stops it after the app container exited, within the same grace period.
+ * Which mode a pod gets depends on the cluster, so unless the annotation says, the budget is the
+ * longer, sequential one: grace >= preStop sleep + drain.
+ */
+function sidecarDrainOf(annotations: { [key: string]: string }, preStopSeconds: number): SidecarDrain | undefined {
+  const config = annotations[ISTIO_PROXY_CONFIG_ANNOTATION];
+  if (typeof config !== 'string') {
+    return undefined;
+  }
+  const field = (name: string) => new RegExp(`["']?${name}["']?\\s*:\\s*["']?([^"',}\\n]+)`).exec(config)?.[1]?.trim();
+  const exitOnZero = field('EXIT_ON_ZERO_ACTIVE_CONNECTIONS') === 'true';
+  const setting = exitOnZero ? 'MINIMUM_DRAIN_DURATION' : 'terminationDrainDuration';
+  const drainSeconds = (parseDurationMs(field(setting)) ?? 5000) / 1000;
+  const native = annotations[ISTIO_NATIVE_SIDECAR_ANNOTATION] === 'true';
+  const drain = `sidecar drain ${drainSeconds}s (${setting}${exitOnZero ? ', then until no connection is active' : ''})`;
+  return {
+    requiredSeconds: native ? preStopSeconds : preStopSeconds + drainSeconds,
+    explanation: native ? `preStop sleep ${preStopSeconds}s (native sidecar: it drains when the app has stopped)` : `preStop sleep ${preStopSeconds}s + ${drain}`,
+    exitsEarly: !native && drainSeconds < preStopSeconds
+      ? `a classic sidecar exits after its ${drain}, while the app's preStop sleep (${preStopSeconds}s) still waits for endpoints to stop sending: requests arriving in between are refused`
+      : undefined,
+    drainSetting: setting,
+  };
+}
