@@ -372,7 +372,7 @@ export class MeshRelease extends Construct {
 
   private validateEmitted(): string[] {
     const errors = this.check().filter((v) => v.severity === 'error');
-    return errors.map((v) => `${this.context()}: [${v.rule}] ${v.object}: ${v.message}. Fix: ${v.fix}`);
+    return errors.map((v) => `stage '${this.stage.name}' as synthesized: [${v.rule}] ${v.object}: ${v.message}. Fix: ${v.fix}`);
   }
 
   private context(): string {

@@ -17,9 +17,14 @@ function render(stage: ReleaseStage, names: string[]): any[] {
   return chart.toJson();
 }
 
-/** Throws when `stage` is unsafe on its own or after its previous stage. */
-export function checkPlanTransition(stage: ReleaseStage): void {
-  const versions = [...new Set([...stage.versions, ...stage.previous?.versions ?? []])];
-  const violations = checkManifests(render(stage, versions), stage.previous && render(stage.previous, versions), readOptions(SAMPLE_NAMESPACE));
-  throwIfUnsafe(violations, `ReleasePlan stage '${stage.name}'${stage.previous ? ` (after '${stage.previous.name}')` : ''}`);
+/** Throws at the first stage that is unsafe on its own or after the stage before it. */
+export function checkPlan(stages: ReleaseStage[]): void {
+  const versions = [...new Set(stages.flatMap((s) => s.versions))];
+  let previous: any[] | undefined;
+  for (const stage of stages) {
+    const current = render(stage, versions);
+    throwIfUnsafe(checkManifests(current, previous, readOptions(SAMPLE_NAMESPACE)),
+      `ReleasePlan stage '${stage.name}'${stage.previous ? ` (after '${stage.previous.name}')` : ''}`);
+    previous = current;
+  }
 }

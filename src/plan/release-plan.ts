@@ -1,5 +1,5 @@
 import { ReleaseStage, ReleaseStageOptions } from './release-stage';
-import { checkPlanTransition } from './_plan-check';
+import { checkPlan } from './_plan-check';
 
 /** Options of `ReleasePlan.canary()`. */
 export interface CanaryPlanOptions {
@@ -93,9 +93,9 @@ export class ReleasePlan {
       }
       const stage = ReleaseStage.custom({ ...options, previous });
       previous?._setNext(stage);
-      checkPlanTransition(stage);
       built.push(stage);
     }
+    checkPlan(built);
     this.stages = built;
   }
 

@@ -275,7 +275,10 @@ export class VersionedApp extends Construct {
       [ISTIO_PROXY_CONFIG_ANNOTATION]: JSON.stringify({
         holdApplicationUntilProxyStarts: true,
         terminationDrainDuration: `${this.sidecarDrainDuration.toSeconds()}s`,
-        proxyMetadata: { EXIT_ON_ZERO_ACTIVE_CONNECTIONS: 'true' },
+        // With EXIT_ON_ZERO_ACTIVE_CONNECTIONS pilot-agent ignores terminationDrainDuration: it waits
+        // MINIMUM_DRAIN_DURATION, then until no connection is active (pkg/envoy/agent.go). Both are
+        // set, so the drain lasts at least sidecarDrainDuration whichever setting Istio honours.
+        proxyMetadata: { EXIT_ON_ZERO_ACTIVE_CONNECTIONS: 'true', MINIMUM_DRAIN_DURATION: `${this.sidecarDrainDuration.toSeconds()}s` },
       }),
     };
   }
