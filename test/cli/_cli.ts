@@ -1,0 +1,174 @@
+/**
+ * Shared harness of the CLI tests: the CLI is transpiled once (TypeScript → CommonJS, no type check:
+ * jsii and eslint check types) into `.cli-build/<hash of the sources>/`, from its entry points and
+ * what they reach, and run as the bin is (`node <build>/cli/main.js ...`). Test files running in
+ * parallel share one build (a lock directory), and a build is reused while the sources are the same.
+ * The build holds only modules the CLI reaches: if a CLI module started to import the construct
+ * library (cdk8s), the generated classes would be missing here and the tests would fail.
+ */
+import { spawnSync, SpawnSyncOptions } from 'child_process';
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+export const ROOT = path.join(__dirname, '..', '..');
+export const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'cli');
+export const EXAMPLE = path.join('examples', 'helloworld');
+const SRC = path.join(ROOT, 'src');
+const ENTRIES = ['cli/main.ts', 'cli/synth-hook.ts', 'cli/_schemas.ts'];
+
+/** The source files the CLI reaches from its entry points (static imports and `require('./x')` of relative paths). */
+function closure(): string[] {
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) {
+      return;
+    }
+    seen.add(file);
+    const text = fs.readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/(?:from\s+|require\(|import\()\s*'(\.{1,2}\/[^']+)'/g)) {
+      const base = path.resolve(path.dirname(file), m[1]);
+      const target = [`${base}.ts`, path.join(base, 'index.ts')].find((f) => fs.existsSync(f));
+      if (target) {
+        visit(target);
+      }
+    }
+  };
+  ENTRIES.forEach((e) => visit(path.join(SRC, e)));
+  return [...seen].sort();
+}
+
+let built: string | undefined;
+
+/** The directory of the transpiled CLI (`<dir>/cli/main.js`), built if needed. */
+export function cliBuild(): string {
+  if (built) {
+    return built;
+  }
+  const files = closure();
+  const hash = createHash('sha1');
+  for (const f of files) {
+    hash.update(f).update(fs.readFileSync(f));
+  }
+  const dir = path.join(ROOT, '.cli-build', hash.digest('hex').slice(0, 16));
+  const done = path.join(dir, '.done');
+  const lock = `${dir}.lock`;
+  fs.mkdirSync(path.dirname(dir), { recursive: true });
+  for (let waited = 0; !fs.existsSync(done); waited++) {
+    try {
+      fs.mkdirSync(lock);
+    } catch {
+      if (waited > 600) {
+        throw new Error(`timed out waiting for ${lock} (remove it if no test runs)`);
+      }
+      spawnSync('sleep', ['0.1']);
+      continue;
+    }
+    try {
+      transpile(files, dir);
+      fs.writeFileSync(done, files.join('\n'));
+    } finally {
+      fs.rmSync(lock, { recursive: true, force: true });
+    }
+  }
+  // Builds of other sources are stale: keep the directory small.
+  for (const other of fs.readdirSync(path.dirname(dir))) {
+    const full = path.join(path.dirname(dir), other);
+    if (full !== dir && !other.endsWith('.lock') && fs.statSync(full).mtimeMs < Date.now() - 3600_000) {
+      fs.rmSync(full, { recursive: true, force: true });
+    }
+  }
+  built = dir;
+  return dir;
+}
+
+function transpile(files: string[], dir: string): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const ts = require('typescript') as typeof import('typescript');
+  for (const file of files) {
+    const out = ts.transpileModule(fs.readFileSync(file, 'utf8'), {
+      fileName: file,
+      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+    }).outputText;
+    const target = path.join(dir, path.relative(SRC, file)).replace(/\.ts$/, '.js');
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.writeFileSync(target, file.endsWith(path.join('cli', 'main.ts')) ? out : out.replace(/^#!.*\n/, ''));
+  }
+}
+
+export interface Run {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `mesh-release <args>` from the repository root (RELEASE_STAGE unset unless given in `env`). */
+export function cli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Run {
+  const env = { ...process.env, ...options.env };
+  if (!options.env || !('RELEASE_STAGE' in options.env)) {
+    delete env.RELEASE_STAGE;
+  }
+  const result = spawnSync(process.execPath, [path.join(cliBuild(), 'cli', 'main.js'), ...args], {
+    cwd: options.cwd ?? ROOT, env, encoding: 'utf8', timeout: 300_000,
+  } as SpawnSyncOptions);
+  return { status: result.status, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
+
+export function fixture(name: string): string {
+  return path.join(FIXTURES, name);
+}
+
+const tmpDirs: string[] = [];
+afterAll(() => tmpDirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+
+export function tmpDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mesh-release-test-'));
+  tmpDirs.push(dir);
+  return dir;
+}
+
+/** One stage of a fake app: [deployed versions, subsets, weights]. */
+export type FakeStage = [string[], string[], { [version: string]: number }];
+
+/**
+ * A fake cdk8s app (plain node, fast) writing one Istio release as JSON (valid YAML) to $CDK8S_OUTDIR,
+ * through a real `cdk8s.App`-like object (`synth()`), so the one-process mode drives it.
+ * `stages` maps a stage name to [deployed versions, subsets, weights].
+ */
+export function fakeApp(stages: { [stage: string]: FakeStage }, options: { ignoreStage?: boolean; esm?: boolean; name?: string } = {}): string {
+  const dir = tmpDir();
+  const app = options.name ?? 'web';
+  const script = `
+const fs = require('fs');
+const stages = ${JSON.stringify(stages)};
+const names = Object.keys(stages);
+const stage = ${options.ignoreStage ? 'names[0]' : 'process.env.RELEASE_STAGE || names[0]'};
+if (!stages[stage]) { console.error('unknown stage ' + stage); process.exit(1); }
+const [deployed, subsets, weights] = stages[stage];
+const ns = 'shop';
+const app = ${JSON.stringify(app)};
+const host = app + '.shop.svc.cluster.local';
+const objects = [
+  { apiVersion: 'v1', kind: 'Service', metadata: { name: app, namespace: ns }, spec: { selector: { app }, ports: [{ name: 'http', port: 80 }] } },
+  ...deployed.map((v) => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: app + '-' + v, namespace: ns },
+    spec: { replicas: 2, selector: { matchLabels: { app, version: v } }, template: { metadata: { labels: { app, version: v } }, spec: { containers: [{ name: 'app', image: 'example/' + app + ':' + v }] } } } })),
+  { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: app, namespace: ns },
+    spec: { host, subsets: subsets.map((v) => ({ name: v, labels: { version: v } })) } },
+  { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService',
+    metadata: { name: app, namespace: ns, annotations: { 'mesh-release.io/stage': stage, 'mesh-release.io/plan-stages': names.join(',') } },
+    spec: { hosts: [host], http: [{ route: Object.entries(weights).map(([v, w]) => ({ destination: { host, subset: v }, weight: w })) }] } },
+];
+fs.mkdirSync(process.env.CDK8S_OUTDIR, { recursive: true });
+fs.writeFileSync(process.env.CDK8S_OUTDIR + '/' + app + '.k8s.yaml', objects.map((o) => JSON.stringify(o)).join('\\n---\\n'));
+`;
+  fs.writeFileSync(path.join(dir, options.esm ? 'app.mjs' : 'app.js'), script.replace("const fs = require('fs');", options.esm ? "import fs from 'fs';" : "const fs = require('fs');"));
+  fs.writeFileSync(path.join(dir, 'cdk8s.yaml'), `app: node ${options.esm ? 'app.mjs' : 'app.js'}\n`);
+  return dir;
+}
+
+/** Runs a command, for tests that need a tool (bash, shellcheck). */
+export function run(command: string, args: string[], options: SpawnSyncOptions = {}): Run {
+  const result = spawnSync(command, args, { encoding: 'utf8', ...options });
+  return { status: result.status, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') + (result.error ? String(result.error) : '') };
+}
