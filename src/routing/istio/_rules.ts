@@ -88,7 +88,7 @@ export function checkIstio(manifests: any[], options: ReadOptions, report: Repor
         continue;
       }
       const serviceNamespace = parseServiceHost(drh, options.clusterDomain)?.namespace;
-      if (ns(dr) !== serviceNamespace && ns(dr) !== ISTIO_ROOT_NAMESPACE) {
+      if (serviceNamespace !== undefined && ns(dr) !== serviceNamespace && ns(dr) !== ISTIO_ROOT_NAMESPACE) {
         report(SafetyRule.DESTINATION_RULE_VISIBLE, Severity.ERROR, objectName(dr),
           `is in namespace '${ns(dr)}', but Istio looks for the DestinationRule of ${drh} only in the caller's namespace, the service's namespace ('${serviceNamespace}') and the root namespace: callers elsewhere see none of its subsets (503)`,
           `move the DestinationRule to namespace '${serviceNamespace}'`);
