@@ -117,10 +117,12 @@ function nextSynthOrIdle(): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       synthWaiter = undefined;
-      process.removeListener('beforeExit', done);
+      process.removeListener('beforeExit', idle);
       resolve();
     };
-    process.once('beforeExit', done);
+    // Node.js exits after 'beforeExit' unless the loop has work again: setImmediate gives it some.
+    const idle = () => setImmediate(done);
+    process.once('beforeExit', idle);
     synthWaiter = done;
   });
 }
