@@ -29,6 +29,8 @@ const RESTRICTED_SECURITY_CONTEXT = {
   seccompProfile: { type: 'RuntimeDefault' },
 };
 const ADDRESS_LABEL = 'cdk8s.io/metadata.addr';
+const IMAGE_RULE = "must be a container image reference '[registry[:port]/]repository[:tag][@sha256:<64 hex>]' with a lowercase repository,"
+  + " a tag of at most 128 letters, digits, '_', '.' and '-', and no spaces, e.g. 'learnistio/helloworld:1.0.0'";
 
 /** A chart holding one helloworld VersionedApp (id `v1`) with `props` over the base props. */
 function build(props: Partial<VersionedAppProps> = {}): { chart: Chart; app: VersionedApp } {
@@ -564,12 +566,21 @@ describe('VersionedApp overrides', () => {
       expect(only(manifests, 'PodDisruptionBudget').spec.selector.matchLabels).toEqual(SELECTOR);
     });
 
-    test('extra labels cannot override app, version or the app.kubernetes.io labels', () => {
-      const deployment = only(synth({
-        labels: { 'app': 'other', 'version': 'v9', 'app.kubernetes.io/name': 'other', 'app.kubernetes.io/version': 'v9' },
-      }), 'Deployment');
-      expect(deployment.metadata.labels).toEqual(LABELS);
-      expect(deployment.spec.template.metadata.labels).toEqual(LABELS);
+    // Behaviour change (issue 9): a conflicting label used to be silently overridden; now it is refused.
+    test.each([
+      ['app', 'other', 'helloworld'],
+      ['version', 'v9', 'v1'],
+      ['app.kubernetes.io/name', 'other', 'helloworld'],
+      ['app.kubernetes.io/version', 'v9', 'v1'],
+    ])('fails when labels set %s to a different value', (key, value, ours) => {
+      expect(errorOf({ labels: { [key]: value } })).toBe(
+        `[test/v1] 'labels[${key}]' must be left out or equal '${ours}': VersionedApp sets '${key}' from app and version, got "${value}"`);
+    });
+
+    test('labels equal to ours are accepted', () => {
+      const deployment = only(synth({ labels: { ...LABELS, team: 'web' } }), 'Deployment');
+      expect(deployment.metadata.labels).toEqual({ ...LABELS, team: 'web' });
+      expect(deployment.spec.template.metadata.labels).toEqual({ ...LABELS, team: 'web' });
     });
 
     test('extra pod annotations sit next to the Istio annotation', () => {
@@ -648,7 +659,7 @@ describe('VersionedApp errors', () => {
 
   test.each(['', '   '])('image %j', (image) => {
     expect(errorOf({ image })).toBe(
-      `[test/v1] 'image' must be a container image reference, e.g. 'learnistio/helloworld:1.0.0', got ${JSON.stringify(image)}`);
+      `[test/v1] 'image' ${IMAGE_RULE}, got ${JSON.stringify(image)}`);
   });
 
   test.each([0, 65536, 1.5, -1])('port %p', (port) => {
