@@ -129,7 +129,7 @@ export function checkImage(scope: Construct, prop: string, value: string): void 
  * @see https://kubernetes.io/docs/concepts/services-networking/service/#application-protocol
  */
 export function checkAppProtocol(scope: Construct, prop: string, value: string): void {
-  const [prefix, name] = value.includes('/') ? value.split(/\/(.*)/s) : [undefined, value];
+  const [prefix, name] = typeof value === 'string' && value.includes('/') ? value.split(/\/(.*)/s) : [undefined, value];
   const valid = prefix === undefined
     ? isIanaServiceName(value)
     : isDns1123Subdomain(prefix) && name.length <= 63 && QUALIFIED_NAME.test(name);
@@ -170,8 +170,8 @@ function checkQualifiedKey(scope: Construct, prop: string, key: string): void {
   const slash = key.indexOf('/');
   const [prefix, name] = slash === -1 ? [undefined, key] : [key.slice(0, slash), key.slice(slash + 1)];
   if ((prefix !== undefined && !isDns1123Subdomain(prefix)) || name.length > 63 || !QUALIFIED_NAME.test(name)) {
-    throw invalidProp(scope, `${prop} key`, key,
-      "must be '[prefix/]name': an optional DNS-1123 subdomain prefix and a name of at most 63 letters, digits, '-', '_' and '.',"
+    throw invalidProp(scope, prop, key,
+      "keys must be '[prefix/]name': an optional DNS-1123 subdomain prefix and a name of at most 63 letters, digits, '-', '_' and '.',"
       + ' starting and ending with a letter or digit');
   }
 }

@@ -101,8 +101,8 @@ export function resolveProbes(scope: Construct, port: number, options: HealthPro
     livenessPath: options.livenessPath ?? '/healthz',
   };
   for (const [prop, path] of Object.entries(paths)) {
-    if (!path.startsWith('/')) {
-      throw invalidProp(scope, `probes.${prop}`, path, "must be an absolute HTTP path starting with '/'");
+    if (!/^\/[^\s]*$/.test(path)) {
+      throw invalidProp(scope, `probes.${prop}`, path, "must be an absolute HTTP path starting with '/', without spaces");
     }
   }
 

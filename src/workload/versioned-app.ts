@@ -129,6 +129,11 @@ export class VersionedApp extends Construct {
     this.port = props.port;
     this.portName = props.portName ?? 'http';
     checkPortName(this, 'portName', this.portName);
+    for (const name of Object.keys(props.env ?? {})) {
+      if (!/^[\x20-\x3c\x3e-\x7e]+$/.test(name)) {
+        throw invalidProp(this, 'env', name, "names must be non-empty printable ASCII without '='");
+      }
+    }
     if (props.imagePullPolicy !== undefined) {
       checkEnum(this, 'imagePullPolicy', props.imagePullPolicy, kplus.ImagePullPolicy);
     }
