@@ -195,7 +195,7 @@ const PROTOBUF_MAX_SECONDS = 315_576_000_000;
  * @see https://istio.io/latest/docs/reference/config/networking/virtual-service/#HTTPRoute
  */
 export function istioDuration(scope: Construct, prop: string, value: Duration): string {
-  const millis = value.toMilliseconds();
+  const millis = value.toMilliseconds({ integral: false });
   if (!Number.isInteger(millis) || millis < 1 || millis > PROTOBUF_MAX_SECONDS * 1000) {
     throw invalidProp(scope, prop, value,
       `must be a whole number of milliseconds between 1ms and ${PROTOBUF_MAX_SECONDS}s (the protobuf Duration range)`);
@@ -230,7 +230,7 @@ export function cpuMillis(scope: Construct, prop: string, cpu: Cpu): number {
   const rounded = Math.round(millis * 1e6) / 1e6;
   if (!Number.isInteger(rounded)) {
     throw invalidProp(scope, prop, amount,
-      "must be a non-negative CPU amount in whole millicores, e.g. Cpu.millis(250) or Cpu.units(0.5)");
+      'must be a non-negative CPU amount in whole millicores, e.g. Cpu.millis(250) or Cpu.units(0.5)');
   }
   return rounded;
 }

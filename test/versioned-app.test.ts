@@ -1044,7 +1044,8 @@ describe('VersionedApp refuses what cdk8s-plus, the API server or the kubelet wo
   });
 
   test('user 0 is accepted with ensureNonRoot false', () => {
-    expect(containerOf(synth({ securityContext: { user: 0, ensureNonRoot: false } })).securityContext).toMatchObject({ runAsUser: 0, runAsNonRoot: false });
+    const container = containerOf(synth({ securityContext: { user: 0, ensureNonRoot: false } }));
+    expect(container.securityContext).toMatchObject({ runAsUser: 0, runAsNonRoot: false });
   });
 
   test('fails on the Istio sidecar user id 1337', () => {
@@ -1057,7 +1058,8 @@ describe('VersionedApp refuses what cdk8s-plus, the API server or the kubelet wo
   });
 
   test('a securityContext field given as undefined keeps the restricted default', () => {
-    expect(containerOf(synth({ securityContext: { privileged: undefined, user: 1000 } })).securityContext).toEqual({ ...RESTRICTED_SECURITY_CONTEXT, runAsUser: 1000 });
+    const container = containerOf(synth({ securityContext: { privileged: undefined, user: 1000 } }));
+    expect(container.securityContext).toEqual({ ...RESTRICTED_SECURITY_CONTEXT, runAsUser: 1000 });
   });
 });
 
@@ -1128,8 +1130,11 @@ describe('cdk8s-plus selector APIs on the exposed deployment select the version\
     // THEN every NetworkPolicy that names our pods selects them by app and version
     const policies = ofKind(manifests, 'NetworkPolicy');
     expect(policies.length).toBeGreaterThan(0);
-    const selectors = policies.flatMap((p) => [p.spec.podSelector, ...(p.spec.ingress ?? []).flatMap((i: any) => i.from.map((f: any) => f.podSelector)),
-      ...(p.spec.egress ?? []).flatMap((e: any) => e.to.map((t: any) => t.podSelector))]);
+    const selectors = policies.flatMap((p) => [
+      p.spec.podSelector,
+      ...(p.spec.ingress ?? []).flatMap((i: any) => i.from.map((f: any) => f.podSelector)),
+      ...(p.spec.egress ?? []).flatMap((e: any) => e.to.map((t: any) => t.podSelector)),
+    ]);
     expect(selectors).toContainEqual({ matchLabels: SELECTOR });
   });
 

@@ -28,12 +28,15 @@ export interface VersionedAppProps extends WorkloadOptions {
   readonly version: string;
 
   /**
-   * Container image, e.g. `learnistio/helloworld:1.0.0`.
+   * Container image, e.g. `learnistio/helloworld:1.0.0`: a Docker reference
+   * (`[registry[:port]/]repository[:tag][@sha256:<digest>]`, repository lowercase).
    */
   readonly image: string;
 
   /**
-   * Port the container listens on.
+   * Port the container listens on, 1–65535, not one of the Istio sidecar's ports
+   * (15000, 15001, 15004, 15006, 15008, 15009, 15020, 15021, 15053, 15090).
+   * @see https://istio.io/latest/docs/ops/deployment/requirements/#ports-used-by-istio
    */
   readonly port: number;
 
@@ -46,7 +49,9 @@ export interface VersionedAppProps extends WorkloadOptions {
 
   /**
    * `appProtocol` of the Service port, which Istio prefers over the port name for
-   * protocol selection (only used when `createService` is on).
+   * protocol selection (only with `createService`): an IANA service name (`http2`, `grpc`)
+   * or a domain-prefixed name (`kubernetes.io/h2c`).
+   * @see https://kubernetes.io/docs/concepts/services-networking/service/#application-protocol
    * @default - none (the port name selects the protocol)
    */
   readonly appProtocol?: string;
