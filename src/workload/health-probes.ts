@@ -1,7 +1,7 @@
 import { Duration } from 'cdk8s';
 import { Probe } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { invalidProp, wholeSeconds } from '../_validation';
+import { checkEnum, invalidProp, wholeSeconds } from '../_validation';
 
 /**
  * How the kubelet checks a container's health.
@@ -81,6 +81,7 @@ export interface ResolvedProbes {
 /** Builds the readiness and liveness probes, refusing contradictory options. */
 export function resolveProbes(scope: Construct, port: number, options: HealthProbeOptions = {}): ResolvedProbes {
   const kind = options.kind ?? ProbeKind.EXEC;
+  checkEnum(scope, 'probes.kind', kind, ProbeKind);
   const timeout = options.timeout ?? Duration.seconds(5);
   const timeoutSeconds = wholeSeconds(scope, 'probes.timeout', timeout, 1);
   const period = options.period ?? Duration.seconds(5);
@@ -100,8 +101,8 @@ export function resolveProbes(scope: Construct, port: number, options: HealthPro
     livenessPath: options.livenessPath ?? '/healthz',
   };
   for (const [prop, path] of Object.entries(paths)) {
-    if (!path.startsWith('/')) {
-      throw invalidProp(scope, `probes.${prop}`, path, "must be an absolute HTTP path starting with '/'");
+    if (!/^\/[^\s]*$/.test(path)) {
+      throw invalidProp(scope, `probes.${prop}`, path, "must be an absolute HTTP path starting with '/', without spaces");
     }
   }
 

@@ -1,7 +1,10 @@
-import { ApiObject, Duration, JsonPatch, Size, SizeRoundingBehavior } from 'cdk8s';
+import { ApiObject, ApiObjectMetadata, ApiObjectMetadataDefinition, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { checkDns1035Label, checkInteger, checkPort, checkPortName, invalidProp, wholeSeconds } from '../_validation';
+import {
+  checkAnnotations, checkAppProtocol, checkDns1035Label, checkEnum, checkImage, checkInteger, checkLabels,
+  checkPercentOrAbsolute, checkPort, checkPortName, cpuMillis, invalidProp, wholeSeconds, wholeSize,
+} from '../_validation';
 import { DisruptionBudget } from './disruption-budget';
 import { resolveProbes } from './health-probes';
 import { Scaling } from './scaling';
@@ -25,12 +28,15 @@ export interface VersionedAppProps extends WorkloadOptions {
   readonly version: string;
 
   /**
-   * Container image, e.g. `learnistio/helloworld:1.0.0`.
+   * Container image, e.g. `learnistio/helloworld:1.0.0`: a Docker reference
+   * (`[registry[:port]/]repository[:tag][@sha256:<digest>]`, repository lowercase).
    */
   readonly image: string;
 
   /**
-   * Port the container listens on.
+   * Port the container listens on, 1–65535, not one of the Istio sidecar's ports
+   * (15000, 15001, 15004, 15006, 15008, 15009, 15020, 15021, 15053, 15090).
+   * @see https://istio.io/latest/docs/ops/deployment/requirements/#ports-used-by-istio
    */
   readonly port: number;
 
@@ -43,7 +49,9 @@ export interface VersionedAppProps extends WorkloadOptions {
 
   /**
    * `appProtocol` of the Service port, which Istio prefers over the port name for
-   * protocol selection (only used when `createService` is on).
+   * protocol selection (only with `createService`): an IANA service name (`http2`, `grpc`)
+   * or a domain-prefixed name (`kubernetes.io/h2c`).
+   * @see https://kubernetes.io/docs/concepts/services-networking/service/#application-protocol
    * @default - none (the port name selects the protocol)
    */
   readonly appProtocol?: string;
@@ -121,13 +129,19 @@ export class VersionedApp extends Construct {
       throw invalidProp(this, 'app + version', this.name,
         `must form a name '<app>-<version>' of at most 63 characters (it is ${this.name.length}): shorten the app or version`);
     }
-    if (props.image.trim() === '') {
-      throw invalidProp(this, 'image', props.image, "must be a container image reference, e.g. 'learnistio/helloworld:1.0.0'");
-    }
+    checkImage(this, 'image', props.image);
     checkPort(this, 'port', props.port);
     this.port = props.port;
     this.portName = props.portName ?? 'http';
     checkPortName(this, 'portName', this.portName);
+    for (const name of Object.keys(props.env ?? {})) {
+      if (!/^[\x20-\x3c\x3e-\x7e]+$/.test(name)) {
+        throw invalidProp(this, 'env', name, "names must be non-empty printable ASCII without '='");
+      }
+    }
+    if (props.imagePullPolicy !== undefined) {
+      checkEnum(this, 'imagePullPolicy', props.imagePullPolicy, kplus.ImagePullPolicy);
+    }
 
     this.scaling = props.scaling ?? Scaling.autoscale();
     this.checkScaling(this.scaling);
@@ -142,44 +156,52 @@ export class VersionedApp extends Construct {
     this.checkTerminationBudget();
 
     this.selectorLabels = { app: this.app, version: this.version };
-    const labels = {
-      ...props.labels,
-      ...this.selectorLabels,
-      'app.kubernetes.io/name': this.app,
-      'app.kubernetes.io/version': this.version,
-    };
+    const labels = this.resolveLabels(props.labels);
+    const podAnnotations = this.resolvePodAnnotations(props.podAnnotations);
     const probes = resolveProbes(this, this.port, props.probes);
     const maxSurge = props.maxSurge ?? kplus.PercentOrAbsolute.percent(25);
+    checkPercentOrAbsolute(this, 'maxSurge', maxSurge);
     if (maxSurge.isZero()) {
       throw invalidProp(this, 'maxSurge', maxSurge.value,
         'must be above zero: maxUnavailable is always 0, so a rollout needs surge pods to make progress');
     }
     const resources = this.resolveResources(props.resources);
     const progressDeadline = props.progressDeadline ?? Duration.seconds(120);
-    wholeSeconds(this, 'progressDeadline', progressDeadline, 1);
+    const progressDeadlineSeconds = wholeSeconds(this, 'progressDeadline', progressDeadline, 1);
     const minReady = props.minReady ?? Duration.seconds(0);
-    wholeSeconds(this, 'minReady', minReady);
-    if (props.appProtocol && !props.createService) {
-      throw invalidProp(this, 'appProtocol', props.appProtocol, 'applies only to the Service: drop it or set createService to true');
+    const minReadySeconds = wholeSeconds(this, 'minReady', minReady);
+    if (minReadySeconds >= progressDeadlineSeconds) {
+      throw invalidProp(this, 'minReady', minReady,
+        `must be shorter than progressDeadline (${progressDeadlineSeconds}s), or every rollout is reported as failed: raise progressDeadline or shorten minReady`);
+    }
+    const budget = props.disruptionBudget ?? DisruptionBudget.maxUnavailable(kplus.PercentOrAbsolute.absolute(1));
+    if (budget._maxUnavailable) {
+      checkPercentOrAbsolute(this, 'disruptionBudget.maxUnavailable', budget._maxUnavailable);
+    }
+    if (budget._minAvailable) {
+      checkPercentOrAbsolute(this, 'disruptionBudget.minAvailable', budget._minAvailable);
+    }
+    const securityContext = this.resolveSecurityContext(props.securityContext);
+    const podSecurityContext = this.resolvePodSecurityContext(props.podSecurityContext);
+    if (props.appProtocol !== undefined) {
+      if (!props.createService) {
+        throw invalidProp(this, 'appProtocol', props.appProtocol, 'applies only to the Service: drop it or set createService to true');
+      }
+      checkAppProtocol(this, 'appProtocol', props.appProtocol);
     }
     // Everything is validated: from here on, children are created.
 
-    this.deployment = new kplus.Deployment(this, 'Deployment', {
+    this.deployment = new VersionDeployment(this, 'Deployment', {
       metadata: { name: this.name, labels },
-      select: false,
-      podMetadata: { labels, annotations: { ...this.sidecarAnnotations(), ...props.podAnnotations } },
+      podMetadata: { labels, annotations: podAnnotations },
       replicas: this.scaling.autoscaled ? undefined : this.scaling.minReplicas,
       strategy: kplus.DeploymentStrategy.rollingUpdate({ maxSurge, maxUnavailable: kplus.PercentOrAbsolute.absolute(0) }),
       progressDeadline,
       minReady,
       terminationGracePeriod: this.terminationGracePeriod,
       serviceAccount: props.serviceAccount,
-      securityContext: { ensureNonRoot: true, ...props.podSecurityContext },
-    });
-    this.deployment.select(kplus.LabelSelector.of({ labels: this.selectorLabels }));
-    // The pod template carries only our labels: cdk8s-plus' address label would make every
-    // rename of a construct id roll the pods.
-    ApiObject.of(this.deployment).addJsonPatch(JsonPatch.remove(`/spec/template/metadata/labels/${kplus.Pod.ADDRESS_LABEL.replace('/', '~1')}`));
+      securityContext: podSecurityContext,
+    }, this.selectorLabels);
 
     this.container = this.deployment.addContainer({
       name: this.app,
@@ -194,15 +216,7 @@ export class VersionedApp extends Construct {
       liveness: probes.liveness,
       lifecycle: { preStop: kplus.Handler.fromCommand(['sleep', `${this.preStopSleep.toSeconds()}`]) },
       resources,
-      securityContext: {
-        ensureNonRoot: true,
-        privileged: false,
-        readOnlyRootFilesystem: true,
-        allowPrivilegeEscalation: false,
-        capabilities: { drop: [kplus.Capability.ALL] },
-        seccompProfile: { type: kplus.SeccompProfileType.RUNTIME_DEFAULT },
-        ...props.securityContext,
-      },
+      securityContext,
     });
 
     if (this.scaling.autoscaled) {
@@ -218,7 +232,6 @@ export class VersionedApp extends Construct {
       });
     }
 
-    const budget = props.disruptionBudget ?? DisruptionBudget.maxUnavailable(kplus.PercentOrAbsolute.absolute(1));
     this.podDisruptionBudget = new kplus.k8s.KubePodDisruptionBudget(this, 'DisruptionBudget', {
       metadata: { name: this.name, labels },
       spec: {
@@ -234,7 +247,7 @@ export class VersionedApp extends Construct {
         ports: [{ name: this.portName, port: this.port, targetPort: this.port }],
       });
       this.service.selectLabel('app', this.app);
-      if (props.appProtocol) {
+      if (props.appProtocol !== undefined) {
         ApiObject.of(this.service).addJsonPatch(JsonPatch.add('/spec/ports/0/appProtocol', props.appProtocol));
       }
     }
@@ -283,6 +296,103 @@ export class VersionedApp extends Construct {
     };
   }
 
+  /** Our labels plus the user's, refusing a user label that would change one of ours. */
+  private resolveLabels(extra: { [key: string]: string } = {}): { [key: string]: string } {
+    checkLabels(this, 'labels', extra);
+    const ours: { [key: string]: string } = {
+      ...this.selectorLabels,
+      'app.kubernetes.io/name': this.app,
+      'app.kubernetes.io/version': this.version,
+    };
+    for (const [key, value] of Object.entries(extra)) {
+      if (key in ours && value !== ours[key]) {
+        throw invalidProp(this, `labels[${key}]`, value,
+          `must be left out or equal '${ours[key]}': VersionedApp sets '${key}' from app and version`);
+      }
+      if (key === kplus.Pod.ADDRESS_LABEL) {
+        throw invalidProp(this, `labels[${key}]`, value, 'must be left out: it is reserved by cdk8s-plus');
+      }
+    }
+    return { ...extra, ...ours };
+  }
+
+  /** The sidecar lifecycle annotation plus the user's, refusing a user annotation that would change ours. */
+  private resolvePodAnnotations(extra: { [key: string]: string } = {}): { [key: string]: string } {
+    checkAnnotations(this, 'podAnnotations', extra);
+    const ours = this.sidecarAnnotations();
+    for (const [key, value] of Object.entries(extra)) {
+      if (key in ours && value !== ours[key]) {
+        throw invalidProp(this, `podAnnotations[${key}]`, value,
+          `must be left out or equal ${JSON.stringify(ours[key])}: it is set from sidecarDrainDuration; `
+          + 'set istioSidecarLifecycle to false to write your own');
+      }
+    }
+    return { ...extra, ...ours };
+  }
+
+  /**
+   * The restricted container security context with the user's fields over it, refusing
+   * combinations the API server or the kubelet would refuse later.
+   */
+  private resolveSecurityContext(fields: kplus.ContainerSecurityContextProps = {}): kplus.ContainerSecurityContextProps {
+    const context: kplus.ContainerSecurityContextProps = {
+      ensureNonRoot: true,
+      privileged: false,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: [kplus.Capability.ALL] },
+      seccompProfile: { type: kplus.SeccompProfileType.RUNTIME_DEFAULT },
+      ...definedOnly(fields),
+    };
+    this.checkUser('securityContext', context);
+    if (context.privileged && !context.allowPrivilegeEscalation) {
+      throw invalidProp(this, 'securityContext.allowPrivilegeEscalation', context.allowPrivilegeEscalation,
+        'must be true when securityContext.privileged is true (the API server refuses a privileged container without privilege escalation)');
+    }
+    if (!context.allowPrivilegeEscalation && context.capabilities?.add?.includes(kplus.Capability.SYS_ADMIN)) {
+      throw invalidProp(this, 'securityContext.allowPrivilegeEscalation', context.allowPrivilegeEscalation,
+        'must be true when securityContext.capabilities.add has SYS_ADMIN (the API server refuses the combination)');
+    }
+    const seccomp = context.seccompProfile;
+    if (seccomp) {
+      checkEnum(this, 'securityContext.seccompProfile.type', seccomp.type, kplus.SeccompProfileType);
+      if ((seccomp.type === kplus.SeccompProfileType.LOCALHOST) !== (seccomp.localhostProfile !== undefined)) {
+        throw invalidProp(this, 'securityContext.seccompProfile.localhostProfile', seccomp.localhostProfile,
+          'must be given exactly when securityContext.seccompProfile.type is SeccompProfileType.LOCALHOST');
+      }
+    }
+    return context;
+  }
+
+  private resolvePodSecurityContext(fields: kplus.PodSecurityContextProps = {}): kplus.PodSecurityContextProps {
+    const context = { ensureNonRoot: true, ...definedOnly(fields) };
+    this.checkUser('podSecurityContext', context);
+    for (const prop of ['group', 'fsGroup'] as const) {
+      if (context[prop] !== undefined) {
+        checkInteger(this, `podSecurityContext.${prop}`, context[prop], 0, 2 ** 31 - 1);
+      }
+    }
+    return context;
+  }
+
+  /** A user id Kubernetes and Istio accept together with `ensureNonRoot`. */
+  private checkUser(prop: string, context: { user?: number; group?: number; ensureNonRoot?: boolean }): void {
+    if (context.user !== undefined) {
+      checkInteger(this, `${prop}.user`, context.user, 0, 2 ** 31 - 1);
+      if (context.user === 0 && context.ensureNonRoot) {
+        throw invalidProp(this, `${prop}.user`, context.user,
+          `must not be 0 (root) while ${prop}.ensureNonRoot is true: the kubelet refuses to start the container`);
+      }
+      if (context.user === ISTIO_PROXY_UID) {
+        throw invalidProp(this, `${prop}.user`, context.user,
+          `must not be ${ISTIO_PROXY_UID}, the Istio sidecar's user id (https://istio.io/latest/docs/ops/deployment/requirements/)`);
+      }
+    }
+    if (prop === 'securityContext' && context.group !== undefined) {
+      checkInteger(this, `${prop}.group`, context.group, 0, 2 ** 31 - 1);
+    }
+  }
+
   private resolveResources(resources: kplus.ContainerResources = {}): kplus.ContainerResources {
     const cpu = {
       request: resources.cpu?.request ?? DEFAULT_CPU_REQUEST,
@@ -292,26 +402,72 @@ export class VersionedApp extends Construct {
       request: resources.memory?.request ?? DEFAULT_MEMORY_REQUEST,
       limit: resources.memory?.limit ?? DEFAULT_MEMORY_LIMIT,
     };
-    if (cpuMillis(cpu.limit) < cpuMillis(cpu.request)) {
+    const [cpuRequest, cpuLimit] = [cpuMillis(this, 'resources.cpu.request', cpu.request), cpuMillis(this, 'resources.cpu.limit', cpu.limit)];
+    if (cpuLimit < cpuRequest) {
       throw invalidProp(this, 'resources.cpu.limit', cpu.limit.amount, `must be at least the CPU request (${cpu.request.amount})`);
     }
-    const mebibytes = (prop: string, size: Size) => {
-      const value = size.toMebibytes({ rounding: SizeRoundingBehavior.NONE });
-      if (!Number.isInteger(value)) {
-        throw invalidProp(this, prop, `${value}Mi`, 'must be a whole number of mebibytes (it is emitted in Mi)');
-      }
-      return value;
-    };
-    const [limitMi, requestMi] = [mebibytes('resources.memory.limit', memory.limit), mebibytes('resources.memory.request', memory.request)];
+    const [requestMi, limitMi] = [wholeSize(this, 'resources.memory.request', memory.request, 'Mi'), wholeSize(this, 'resources.memory.limit', memory.limit, 'Mi')];
     if (limitMi < requestMi) {
       throw invalidProp(this, 'resources.memory.limit', `${limitMi}Mi`, `must be at least the memory request (${requestMi}Mi)`);
+    }
+    if (this.scaling.autoscaled) {
+      // The autoscaler's utilization targets are percentages of the requests.
+      for (const [prop, value, shown] of [['cpu', cpuRequest, cpu.request.amount], ['memory', requestMi, `${requestMi}Mi`]] as const) {
+        if (value === 0) {
+          throw invalidProp(this, `resources.${prop}.request`, shown,
+            `must be above zero when scaling autoscales: the ${prop} utilization target is a percentage of the request`);
+        }
+      }
+    }
+    const storage = resources.ephemeralStorage ?? {};
+    const storageRequest = storage.request && wholeSize(this, 'resources.ephemeralStorage.request', storage.request, 'Gi');
+    const storageLimit = storage.limit && wholeSize(this, 'resources.ephemeralStorage.limit', storage.limit, 'Gi');
+    if (storageRequest !== undefined && storageLimit !== undefined && storageLimit < storageRequest) {
+      throw invalidProp(this, 'resources.ephemeralStorage.limit', `${storageLimit}Gi`,
+        `must be at least the ephemeral storage request (${storageRequest}Gi)`);
     }
     return { cpu, memory, ephemeralStorage: resources.ephemeralStorage };
   }
 }
 
-function cpuMillis(cpu: kplus.Cpu): number {
-  return cpu.amount.endsWith('m') ? Number(cpu.amount.slice(0, -1)) : Number(cpu.amount) * 1000;
+/**
+ * The Deployment of one version. Every cdk8s-plus API that selects its pods (`exposeViaService()`,
+ * `connections`, network policy peers, pod affinity) selects on `app` and `version`, the labels the
+ * pods carry; the pod template carries no `cdk8s.io/metadata.addr` label, so renaming a construct id
+ * does not roll the pods.
+ */
+class VersionDeployment extends kplus.Deployment {
+  private readonly versionPodMetadataProps: ApiObjectMetadata;
+  private versionPodMetadata?: ApiObjectMetadataDefinition;
+
+  constructor(scope: Construct, id: string, props: kplus.DeploymentProps, selectorLabels: { [key: string]: string }) {
+    super(scope, id, { ...props, select: false });
+    this.versionPodMetadataProps = props.podMetadata ?? {};
+    this.select(kplus.LabelSelector.of({ labels: selectorLabels }));
+  }
+
+  /** The pod template's metadata, without the address label cdk8s-plus' Workload adds. */
+  public get podMetadata(): ApiObjectMetadataDefinition {
+    if (!this.versionPodMetadata) {
+      this.versionPodMetadata = new ApiObjectMetadataDefinition({ ...this.versionPodMetadataProps, apiObject: this.apiObject });
+    }
+    return this.versionPodMetadata;
+  }
+
+  /** Selects the pods by the Deployment's own selector (`app` and `version`). */
+  public toPodSelectorConfig(): kplus.PodSelectorConfig {
+    return {
+      labelSelector: kplus.LabelSelector.of({ labels: this.matchLabels }),
+      namespaces: this.metadata.namespace ? { names: [this.metadata.namespace] } : undefined,
+    };
+  }
+}
+
+/** The user id the Istio sidecar runs as, which the app must not use. */
+const ISTIO_PROXY_UID = 1337;
+
+function definedOnly<T extends object>(obj: T): T {
+  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as T;
 }
 
 function intOrString(value: kplus.PercentOrAbsolute): kplus.k8s.IntOrString {
