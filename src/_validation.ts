@@ -1,6 +1,5 @@
 import { Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import { Cpu, PercentOrAbsolute } from 'cdk8s-plus-28';
-import { Construct } from 'constructs';
 
 /** DNS-1035 label: what Kubernetes accepts as a Service name (and what we accept as app and version). */
 const DNS_1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
@@ -25,10 +24,15 @@ const IMAGE_REFERENCE = (() => {
   return new RegExp(`^${name}(?::${tag})?(?:@(?:${digest}))?$`);
 })();
 
+/** Something whose path names a construct in errors: a construct, or one about to be created. */
+export interface PathScope {
+  readonly node: { readonly path: string };
+}
+
 /**
  * The error every bad input raises: construct path, prop, value received, what is valid.
  */
-export function invalidProp(scope: Construct, prop: string, value: unknown, valid: string): Error {
+export function invalidProp(scope: PathScope, prop: string, value: unknown, valid: string): Error {
   return new Error(`[${scope.node.path}] '${prop}' ${valid}, got ${formatValue(value)}`);
 }
 
@@ -42,21 +46,21 @@ export function formatValue(value: unknown): string {
   return JSON.stringify(value) ?? String(value);
 }
 
-export function checkDns1035Label(scope: Construct, prop: string, value: string, maxLength = 63): void {
+export function checkDns1035Label(scope: PathScope, prop: string, value: string, maxLength = 63): void {
   if (value.length > maxLength || !DNS_1035_LABEL.test(value)) {
     throw invalidProp(scope, prop, value,
       `must be a DNS-1035 label: lowercase letters, digits and '-', starting with a letter, ending with a letter or digit, at most ${maxLength} characters`);
   }
 }
 
-export function checkPortName(scope: Construct, prop: string, value: string): void {
+export function checkPortName(scope: PathScope, prop: string, value: string): void {
   if (value.length > 15 || !IANA_SVC_NAME.test(value) || value.includes('--')) {
     throw invalidProp(scope, prop, value,
       "must be an IANA service name (at most 15 lowercase letters, digits and single '-', e.g. 'http' or 'http-web'; its prefix selects the Istio protocol)");
   }
 }
 
-export function checkInteger(scope: Construct, prop: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): void {
+export function checkInteger(scope: PathScope, prop: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): void {
   if (!Number.isInteger(value) || value < min || value > max) {
     const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `between ${min} and ${max}`;
     throw invalidProp(scope, prop, value, `must be an integer ${range}`);
@@ -64,7 +68,7 @@ export function checkInteger(scope: Construct, prop: string, value: number, min:
 }
 
 /** Whole seconds of a Duration, refusing negative or fractional values (Kubernetes counts whole seconds). */
-export function wholeSeconds(scope: Construct, prop: string, value: Duration, min = 0): number {
+export function wholeSeconds(scope: PathScope, prop: string, value: Duration, min = 0): number {
   const seconds = value.toSeconds({ integral: false });
   if (!Number.isInteger(seconds) || seconds < min) {
     throw invalidProp(scope, prop, value, `must be a whole number of seconds >= ${min}`);
@@ -81,7 +85,7 @@ export function wholeSeconds(scope: Construct, prop: string, value: Duration, mi
 export const ISTIO_RESERVED_PORTS: readonly number[] = [15000, 15001, 15004, 15006, 15008, 15009, 15020, 15021, 15053, 15090];
 
 /** The application port: an integer 1–65535 that is not one of `ISTIO_RESERVED_PORTS`. */
-export function checkPort(scope: Construct, prop: string, value: number): void {
+export function checkPort(scope: PathScope, prop: string, value: number): void {
   if (!Number.isInteger(value) || value < 1 || value > 65535) {
     throw invalidProp(scope, prop, value, 'must be an integer port number between 1 and 65535');
   }
@@ -92,7 +96,7 @@ export function checkPort(scope: Construct, prop: string, value: number): void {
 }
 
 /** DNS-1123 label: what Kubernetes accepts as a namespace name (may start with a digit, e.g. `1shop`). */
-export function checkDns1123Label(scope: Construct, prop: string, value: string, maxLength = 63): void {
+export function checkDns1123Label(scope: PathScope, prop: string, value: string, maxLength = 63): void {
   if (typeof value !== 'string' || value.length > maxLength || !DNS_1123_LABEL.test(value)) {
     throw invalidProp(scope, prop, value,
       `must be a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit, at most ${maxLength} characters`);
@@ -100,7 +104,7 @@ export function checkDns1123Label(scope: Construct, prop: string, value: string,
 }
 
 /** `value` is one of the values of the enum object `enumObject` (jsii languages and JavaScript can pass anything). */
-export function checkEnum(scope: Construct, prop: string, value: unknown, enumObject: object): void {
+export function checkEnum(scope: PathScope, prop: string, value: unknown, enumObject: object): void {
   const values = Object.values(enumObject);
   if (!values.includes(value)) {
     throw invalidProp(scope, prop, value, `must be one of ${values.map((v) => JSON.stringify(v)).join(', ')}`);
@@ -113,7 +117,7 @@ export function checkEnum(scope: Construct, prop: string, value: unknown, enumOb
  *
  * @see https://github.com/distribution/reference/blob/main/reference.go
  */
-export function checkImage(scope: Construct, prop: string, value: string): void {
+export function checkImage(scope: PathScope, prop: string, value: string): void {
   const match = typeof value === 'string' ? IMAGE_REFERENCE.exec(value) : null;
   if (!match || match[1].length > 255) {
     throw invalidProp(scope, prop, value,
@@ -128,7 +132,7 @@ export function checkImage(scope: Construct, prop: string, value: string): void 
  *
  * @see https://kubernetes.io/docs/concepts/services-networking/service/#application-protocol
  */
-export function checkAppProtocol(scope: Construct, prop: string, value: string): void {
+export function checkAppProtocol(scope: PathScope, prop: string, value: string): void {
   const [prefix, name] = typeof value === 'string' && value.includes('/') ? value.split(/\/(.*)/s) : [undefined, value];
   const valid = prefix === undefined
     ? isIanaServiceName(value)
@@ -146,7 +150,7 @@ export function checkAppProtocol(scope: Construct, prop: string, value: string):
  *
  * @see https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#syntax-and-character-set
  */
-export function checkLabels(scope: Construct, prop: string, labels: { [key: string]: string } = {}): void {
+export function checkLabels(scope: PathScope, prop: string, labels: { [key: string]: string } = {}): void {
   for (const [key, value] of Object.entries(labels)) {
     checkQualifiedKey(scope, prop, key);
     if (typeof value !== 'string' || value.length > 63 || (value !== '' && !QUALIFIED_NAME.test(value))) {
@@ -157,7 +161,7 @@ export function checkLabels(scope: Construct, prop: string, labels: { [key: stri
 }
 
 /** Annotation keys Kubernetes accepts (`[prefix/]name`, like label keys); values are any string. */
-export function checkAnnotations(scope: Construct, prop: string, annotations: { [key: string]: string } = {}): void {
+export function checkAnnotations(scope: PathScope, prop: string, annotations: { [key: string]: string } = {}): void {
   for (const [key, value] of Object.entries(annotations)) {
     checkQualifiedKey(scope, prop, key);
     if (typeof value !== 'string') {
@@ -166,7 +170,7 @@ export function checkAnnotations(scope: Construct, prop: string, annotations: { 
   }
 }
 
-function checkQualifiedKey(scope: Construct, prop: string, key: string): void {
+function checkQualifiedKey(scope: PathScope, prop: string, key: string): void {
   const slash = key.indexOf('/');
   const [prefix, name] = slash === -1 ? [undefined, key] : [key.slice(0, slash), key.slice(slash + 1)];
   if ((prefix !== undefined && !isDns1123Subdomain(prefix)) || name.length > 63 || !QUALIFIED_NAME.test(name)) {
@@ -194,7 +198,7 @@ const PROTOBUF_MAX_SECONDS = 315_576_000_000;
  *
  * @see https://istio.io/latest/docs/reference/config/networking/virtual-service/#HTTPRoute
  */
-export function istioDuration(scope: Construct, prop: string, value: Duration): string {
+export function istioDuration(scope: PathScope, prop: string, value: Duration): string {
   const millis = value.toMilliseconds({ integral: false });
   if (!Number.isInteger(millis) || millis < 1 || millis > PROTOBUF_MAX_SECONDS * 1000) {
     throw invalidProp(scope, prop, value,
@@ -207,7 +211,7 @@ export function istioDuration(scope: Construct, prop: string, value: Duration): 
  * A replica count or percentage as Kubernetes reads it (`IntOrString`): a non-negative integer,
  * or an integer percentage between 0% and 100%.
  */
-export function checkPercentOrAbsolute(scope: Construct, prop: string, value: PercentOrAbsolute): void {
+export function checkPercentOrAbsolute(scope: PathScope, prop: string, value: PercentOrAbsolute): void {
   const raw = value?.value as unknown;
   const valid = typeof raw === 'number'
     ? Number.isInteger(raw) && raw >= 0
@@ -222,7 +226,7 @@ export function checkPercentOrAbsolute(scope: Construct, prop: string, value: Pe
  * Millicores of a CPU quantity, refusing negative or malformed amounts and precision finer
  * than 1m (which Kubernetes refuses).
  */
-export function cpuMillis(scope: Construct, prop: string, cpu: Cpu): number {
+export function cpuMillis(scope: PathScope, prop: string, cpu: Cpu): number {
   const amount = cpu?.amount as unknown;
   const match = typeof amount === 'string' ? /^(\d+(?:\.\d+)?)(m?)$/.exec(amount) : null;
   const millis = match ? Number(match[1]) * (match[2] ? 1 : 1000) : NaN;
@@ -239,7 +243,7 @@ export function cpuMillis(scope: Construct, prop: string, cpu: Cpu): number {
  * A storage quantity in whole `unit`s (cdk8s-plus emits memory in Mi and ephemeral storage in
  * Gi, and fails at synth time on fractions).
  */
-export function wholeSize(scope: Construct, prop: string, size: Size, unit: 'Mi' | 'Gi'): number {
+export function wholeSize(scope: PathScope, prop: string, size: Size, unit: 'Mi' | 'Gi'): number {
   const options = { rounding: SizeRoundingBehavior.NONE };
   const value = unit === 'Mi' ? size.toMebibytes(options) : size.toGibibytes(options);
   if (!Number.isInteger(value) || value < 0) {

@@ -1,7 +1,6 @@
 import { Duration } from 'cdk8s';
 import { Probe } from 'cdk8s-plus-28';
-import { Construct } from 'constructs';
-import { checkEnum, invalidProp, wholeSeconds } from '../_validation';
+import { checkEnum, invalidProp, PathScope, wholeSeconds } from '../_validation';
 
 /**
  * How the kubelet checks a container's health.
@@ -79,7 +78,7 @@ export interface ResolvedProbes {
 }
 
 /** Builds the readiness and liveness probes, refusing contradictory options. */
-export function resolveProbes(scope: Construct, port: number, options: HealthProbeOptions = {}): ResolvedProbes {
+export function resolveProbes(scope: PathScope, port: number, options: HealthProbeOptions = {}): ResolvedProbes {
   const kind = options.kind ?? ProbeKind.EXEC;
   checkEnum(scope, 'probes.kind', kind, ProbeKind);
   const timeout = options.timeout ?? Duration.seconds(5);
