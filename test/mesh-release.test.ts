@@ -141,11 +141,25 @@ describe('MeshRelease routing options', () => {
 
   test('retries and timeout are configurable; attempts 0 turns retries off', () => {
     const stage = ReleaseStage.stable('v1');
-    let route = only(synthRelease(stage, { retries: { attempts: 2, perTryTimeout: Duration.seconds(3), retryOn: '5xx' }, timeout: Duration.seconds(7) }), 'VirtualService').spec.http[0];
+    // 2 retries after the first try: 3 tries x 3s fit 9s.
+    let route = only(synthRelease(stage, { retries: { attempts: 2, perTryTimeout: Duration.seconds(3), retryOn: '5xx' }, timeout: Duration.seconds(9) }), 'VirtualService').spec.http[0];
     expect(route.retries).toEqual({ attempts: 2, perTryTimeout: '3s', retryOn: '5xx' });
-    expect(route.timeout).toBe('7s');
+    expect(route.timeout).toBe('9s');
     route = only(synthRelease(stage, { retries: { attempts: 0 } }), 'VirtualService').spec.http[0];
     expect(route.retries).toEqual({ attempts: 0 });
+  });
+
+  test('timeouts in milliseconds are kept as Istio accepts them (1500ms)', () => {
+    const route = only(synthRelease(ReleaseStage.stable('v1'), { retries: { attempts: 1, perTryTimeout: Duration.millis(700) }, timeout: Duration.millis(1500) }), 'VirtualService').spec.http[0];
+    expect(route.timeout).toBe('1500ms');
+    expect(route.retries).toEqual({ attempts: 1, perTryTimeout: '700ms', retryOn: 'gateway-error,connect-failure,refused-stream' });
+  });
+
+  test('fails on retry fields that would be dropped with attempts 0', () => {
+    expect(() => synthRelease(ReleaseStage.stable('v1'), { retries: { attempts: 0, perTryTimeout: Duration.seconds(1) } }))
+      .toThrow("[test/helloworld] 'retries.perTryTimeout' applies only when retries.attempts is above 0: drop it, or raise attempts, got 1s");
+    expect(() => synthRelease(ReleaseStage.stable('v1'), { retries: { attempts: 0, retryOn: 'bogus!!' } }))
+      .toThrow("[test/helloworld] 'retries.retryOn' applies only when retries.attempts is above 0: drop it, or raise attempts, got \"bogus!!\"");
   });
 
   test('hosts and gateways bind an ingress Gateway; short hosts are qualified with the namespace', () => {
@@ -268,7 +282,8 @@ describe('MeshRelease security', () => {
     expect(ap.spec).toEqual({
       selector: { matchLabels: { app: 'helloworld' } },
       action: 'ALLOW',
-      rules: [{ from: [{ source: { serviceAccounts: ['shop/frontend'], namespaces: ['istio-system'] } }] }],
+      // One source per kind of caller: ORed, and accepted by the CRD's CEL rule.
+      rules: [{ from: [{ source: { serviceAccounts: ['shop/frontend'] } }, { source: { namespaces: ['istio-system'] } }] }],
     });
   });
 
@@ -308,7 +323,7 @@ describe('MeshRelease refuses unsafe or invalid input', () => {
 
   test('fails when retries cannot fit in the timeout', () => {
     expect(() => synthRelease(ReleaseStage.stable('v1'), { retries: { attempts: 5, perTryTimeout: Duration.seconds(3) }, timeout: Duration.seconds(10) }))
-      .toThrow("[test/helloworld] 'timeout' must cover every retry: retries.attempts (5) x retries.perTryTimeout (3s) = 15s; raise timeout or lower attempts or perTryTimeout, got 10s");
+      .toThrow("[test/helloworld] 'timeout' must cover every try: the first try + retries.attempts (5) retries, each up to retries.perTryTimeout (3s) = 18s; raise timeout or lower attempts or perTryTimeout, got 10s");
   });
 
   test.each([
@@ -320,7 +335,7 @@ describe('MeshRelease refuses unsafe or invalid input', () => {
     [{ retries: { retryOn: '5xx; reset' } }, "[test/helloworld] 'retries.retryOn' must be comma-separated Envoy retry conditions"],
     [{ trafficPolicy: { warmup: Duration.seconds(30), loadBalancer: LoadBalancerAlgorithm.RANDOM } }, "[test/helloworld] 'trafficPolicy.warmup' needs loadBalancer ROUND_ROBIN or LEAST_REQUEST"],
     [{ trafficPolicy: { outlierDetection: { maxEjectionPercent: 150 } } }, "[test/helloworld] 'trafficPolicy.outlierDetection.maxEjectionPercent' must be an integer between 0 and 100, got 150"],
-    [{ namespace: 'Shop' }, "[test/helloworld] 'namespace' must be a DNS-1035 label"],
+    [{ namespace: 'Shop' }, "[test/helloworld] 'namespace' must be a DNS-1123 label"],
     [{ defaults: { preStopSleep: Duration.seconds(60) } }, "[test/helloworld/v1] 'terminationGracePeriod' must be longer than preStopSleep (60s) + sidecarDrainDuration (15s) = 75s"],
   ])('fails on %j', (props, message) => {
     expect(() => synthRelease(ReleaseStage.stable('v1'), props as any)).toThrow(message);

@@ -199,7 +199,8 @@ describe('VersionedApp defaults', () => {
     expect(JSON.parse(annotations['proxy.istio.io/config'])).toEqual({
       holdApplicationUntilProxyStarts: true,
       terminationDrainDuration: '15s',
-      proxyMetadata: { EXIT_ON_ZERO_ACTIVE_CONNECTIONS: 'true' },
+      // MINIMUM_DRAIN_DURATION is what pilot-agent waits with EXIT_ON_ZERO_ACTIVE_CONNECTIONS.
+      proxyMetadata: { EXIT_ON_ZERO_ACTIVE_CONNECTIONS: 'true', MINIMUM_DRAIN_DURATION: '15s' },
     });
   });
 
@@ -1085,7 +1086,7 @@ describe('VersionedApp labels and annotations are never silently overridden', ()
   test('fails on a proxy.istio.io/config pod annotation that differs from the sidecar lifecycle one', () => {
     expect(errorOf({ podAnnotations: { [ISTIO_PROXY_CONFIG_ANNOTATION]: '{}' } })).toBe(
       `[test/v1] 'podAnnotations[${ISTIO_PROXY_CONFIG_ANNOTATION}]' must be left out or equal `
-      + JSON.stringify('{"holdApplicationUntilProxyStarts":true,"terminationDrainDuration":"15s","proxyMetadata":{"EXIT_ON_ZERO_ACTIVE_CONNECTIONS":"true"}}')
+      + JSON.stringify('{"holdApplicationUntilProxyStarts":true,"terminationDrainDuration":"15s","proxyMetadata":{"EXIT_ON_ZERO_ACTIVE_CONNECTIONS":"true","MINIMUM_DRAIN_DURATION":"15s"}}')
       + ': it is set from sidecarDrainDuration; set istioSidecarLifecycle to false to write your own, got "{}"');
   });
 
