@@ -168,6 +168,18 @@ describe('MeshRelease routing options', () => {
     expect(vs.spec.gateways).toEqual(['istio-system/public', 'mesh']);
   });
 
+  test('a namespace starting with a digit is a valid Kubernetes namespace (DNS-1123 label)', () => {
+    const vs = only(synthRelease(ReleaseStage.stable('v1'), { namespace: '1shop' }), 'VirtualService');
+    expect(vs.metadata.namespace).toBe('1shop');
+    expect(vs.spec.hosts).toEqual(['helloworld.1shop.svc.cluster.local']);
+  });
+
+  test('a cluster domain other than cluster.local names the hosts', () => {
+    const manifests = synthRelease(ReleaseStage.stable('v1'), { clusterDomain: 'corp.internal' });
+    expect(only(manifests, 'VirtualService').spec.hosts).toEqual(['helloworld.default.svc.corp.internal']);
+    expect(only(manifests, 'DestinationRule').spec.host).toBe('helloworld.default.svc.corp.internal');
+  });
+
   test('the chart namespace decides the host; without one, objects are put in "default"', () => {
     const chart = new Chart(Testing.app(), 'c', { namespace: 'shop' });
     new MeshRelease(chart, 'r', { app: 'helloworld', port: 3000, versions: TWO_VERSIONS, stage: ReleaseStage.stable('v1') });
@@ -336,6 +348,19 @@ describe('MeshRelease refuses unsafe or invalid input', () => {
     [{ trafficPolicy: { warmup: Duration.seconds(30), loadBalancer: LoadBalancerAlgorithm.RANDOM } }, "[test/helloworld] 'trafficPolicy.warmup' needs loadBalancer ROUND_ROBIN or LEAST_REQUEST"],
     [{ trafficPolicy: { outlierDetection: { maxEjectionPercent: 150 } } }, "[test/helloworld] 'trafficPolicy.outlierDetection.maxEjectionPercent' must be an integer between 0 and 100, got 150"],
     [{ namespace: 'Shop' }, "[test/helloworld] 'namespace' must be a DNS-1123 label"],
+    [{ hosts: [] }, "[test/helloworld] 'hosts' must list at least one host, or be left out (the service FQDN), got []"],
+    [{ hosts: ['*'] }, "[test/helloworld] 'hosts' must not be '*' while the VirtualService is bound to the mesh (Istio refuses it)"],
+    [{ hosts: ['Hello World'] }, "[test/helloworld] 'hosts' must be DNS names (lowercase, optionally starting with '*.')"],
+    [{ gateways: ['istio-system/'] }, "[test/helloworld] 'gateways' must be 'mesh', '<gateway>' or '<namespace>/<gateway>', got \"istio-system/\""],
+    [{ gateways: [] }, "[test/helloworld] 'gateways' must list at least one gateway"],
+    [{ trafficPolicy: { connectionPool: { maxConnections: -1 } } }, "[test/helloworld] 'trafficPolicy.connectionPool.maxConnections' must be an integer between 1 and 2147483647, got -1"],
+    [{ trafficPolicy: { connectionPool: { maxConnections: 1.5 } } }, "[test/helloworld] 'trafficPolicy.connectionPool.maxConnections' must be an integer between 1 and 2147483647, got 1.5"],
+    [{ trafficPolicy: { connectionPool: { maxRequestsPerConnection: -5 } } }, "[test/helloworld] 'trafficPolicy.connectionPool.maxRequestsPerConnection' must be an integer between 0 and 2147483647, got -5"],
+    [{ trafficPolicy: { outlierDetection: { interval: Duration.millis(0) } } }, "[test/helloworld] 'trafficPolicy.outlierDetection.interval' must be"],
+    [{ versions: [{ version: 'v1', image: 'Learnistio/Hello World:1.0.0' }] }, "[test/helloworld] 'versions[v1].image' must be"],
+    [{ appProtocol: 'not a protocol!' }, "[test/helloworld] 'appProtocol' must be"],
+    [{ port: 15006 }, "[test/helloworld] 'port' must"],
+    [{ timeout: Duration.days(4_000_000) }, "[test/helloworld] 'timeout' must"],
     [{ defaults: { preStopSleep: Duration.seconds(60) } }, "[test/helloworld/v1] 'terminationGracePeriod' must be longer than preStopSleep (60s) + sidecarDrainDuration (15s) = 75s"],
   ])('fails on %j', (props, message) => {
     expect(() => synthRelease(ReleaseStage.stable('v1'), props as any)).toThrow(message);
