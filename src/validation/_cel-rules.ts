@@ -95,9 +95,11 @@ function compile(text: string, optionalOldSelf: boolean): Compiled {
     const free = [...idents].filter(i => !bound.has(i) && i !== 'self');
     const missing = [...calls].filter(c => !isDefinedFunction(c));
     if (free.includes('oldSelf')) {
-      compiled = { reason: optionalOldSelf
-        ? 'transition rule with optionalOldSelf: needs CEL optional values, which this validator does not support'
-        : 'transition rule (uses oldSelf): only evaluated on update, not checked here' };
+      compiled = {
+        reason: optionalOldSelf
+          ? 'transition rule with optionalOldSelf: needs CEL optional values, which this validator does not support'
+          : 'transition rule (uses oldSelf): only evaluated on update, not checked here',
+      };
     } else if (free.length > 0) {
       compiled = { reason: `unknown identifier(s): ${free.join(', ')}` };
     } else if (missing.length > 0) {

@@ -9,16 +9,16 @@
  */
 
 const UNITS: Record<string, bigint> = {
-  'ns': 1n,
-  'us': 1_000n,
-  '\u00b5s': 1_000n,
-  '\u03bcs': 1_000n,
-  'ms': 1_000_000n,
-  's': 1_000_000_000n,
-  'm': 60_000_000_000n,
-  'h': 3_600_000_000_000n,
+  ns: 1n,
+  us: 1_000n,
+  µs: 1_000n, // U+00B5 micro sign
+  μs: 1_000n, // U+03BC Greek small letter mu
+  ms: 1_000_000n,
+  s: 1_000_000_000n,
+  m: 60_000_000_000n,
+  h: 3_600_000_000_000n,
 };
-const MAX = 1n << 63n;
+const MAX = 2n ** 63n;
 
 /** Nanoseconds of a Go duration string; throws `time: invalid duration "<s>"` (and Go's other messages) otherwise. */
 export function parseGoDuration(input: string): bigint {

@@ -112,4 +112,6 @@ export function gatewayApiGateway(): any {
   };
 }
 
-export const ALL_CUSTOM = [virtualService, destinationRule, istioGateway, peerAuthentication, authorizationPolicy, httpRoute, referenceGrant, gatewayApiGateway];
+export const ALL_CUSTOM = [
+  virtualService, destinationRule, istioGateway, peerAuthentication, authorizationPolicy, httpRoute, referenceGrant, gatewayApiGateway,
+];

@@ -1,8 +1,8 @@
 import { parse, run, isCelError } from '@bufbuild/cel';
-import { celEnvironment, goSplit, isDefinedFunction } from '../../src/validation/_cel-library';
-import { parseGoDuration } from '../../src/validation/_go-duration';
 import { GATEWAY_API_EXPERIMENTAL_SCHEMAS, GATEWAY_API_SCHEMAS } from '../../src/imports/gateway-api-schemas';
 import { ISTIO_SCHEMAS } from '../../src/imports/istio-schemas';
+import { celEnvironment, goSplit, isDefinedFunction } from '../../src/validation/_cel-library';
+import { parseGoDuration } from '../../src/validation/_go-duration';
 
 /** Every rule text (rule and messageExpression) of the schemas we validate. */
 function ruleTexts(): string[] {

@@ -1,7 +1,7 @@
+import * as f from './_fixtures';
 import { evaluateCelRules } from '../../src/validation/_cel-rules';
 import { emptyFindings } from '../../src/validation/_types';
 import { ManifestSchemas } from '../../src/validation/schema-validation';
-import * as f from './_fixtures';
 
 const messages = (manifests: any[]) => ManifestSchemas.validate(manifests).map(v => `${v.object} ${v.path}: ${v.message}`);
 
@@ -135,7 +135,7 @@ describe('one CEL rule of every custom kind is really evaluated', () => {
     expect(messages([gw])).toEqual([
       "Gateway/public /spec/listeners: tls must not be specified for protocols ['HTTP', 'TCP', 'UDP']",
       'Gateway/public /spec/listeners: Listener name must be unique within the Gateway',
-      "Gateway/public /spec/listeners/2: Duplicate value: {\"name\":\"http\"}",
+      'Gateway/public /spec/listeners/2: Duplicate value: {"name":"http"}',
     ]);
   });
 });

@@ -1,5 +1,5 @@
-import { ManifestSchemas } from '../../src/validation/schema-validation';
 import * as f from './_fixtures';
+import { ManifestSchemas } from '../../src/validation/schema-validation';
 
 const messages = (manifests: any[]) => ManifestSchemas.validate(manifests).map(v => `${v.object} ${v.path}: ${v.message}`);
 const vsWith = (mutate: (spec: any) => void) => {
