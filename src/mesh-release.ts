@@ -4,7 +4,8 @@ import { Construct } from 'constructs';
 import { DEFAULT_CLUSTER_DOMAIN, DNS_1123_LABEL, DNS_1123_SUBDOMAIN, PLAN_ANNOTATION, STAGE_ANNOTATION, serviceFqdn } from './_conventions';
 import { isRenderOnly, renderChart } from './_render';
 import { checkAppProtocol, checkDns1035Label, checkDns1123Label, checkImage, checkInteger, checkPort, checkPortName, invalidProp, istioDuration } from './_validation';
-import { annotateApplyOrder, ApplyOrder } from './apply-order';
+import { annotateApplyOrder } from './_apply-order';
+import { ApplyOrder } from './apply-order';
 import { DestinationRule, VirtualService } from './imports/networking.istio.io';
 import { AuthorizationPolicy, AuthorizationPolicySpecAction, PeerAuthentication, PeerAuthenticationSpecMtlsMode } from './imports/security.istio.io';
 import { ReleaseStage } from './plan/release-stage';
@@ -12,6 +13,7 @@ import { ReleaseContext, RoutingConstructs } from './routing/_router';
 import { TrafficPolicyOptions } from './routing/istio/traffic-policy';
 import { TrafficRouter } from './routing/router';
 import { checkManifests, readOptions, throwIfUnsafe } from './safety/_engine';
+import { invalidRetryOn, RETRY_ON_POLICIES } from './validation/_istio-semantics';
 import { SafetyViolation } from './safety/safety-rule';
 import { mergeWorkloadOptions } from './workload/_merge';
 import { ResolvedVersion } from './workload/_resolved-version';
@@ -507,8 +509,10 @@ function resilience(scope: Construct, props: MeshReleaseProps): Pick<ReleaseCont
       + `${(tries * perTryMs) / 1000}s; raise timeout or lower attempts or perTryTimeout`);
   }
   const retryOn = props.retries?.retryOn ?? 'gateway-error,connect-failure,refused-stream';
-  if (!/^[a-z0-9-]+(,[a-z0-9-]+)*$/.test(retryOn)) {
-    throw invalidProp(scope, 'retries.retryOn', retryOn, "must be comma-separated Envoy retry conditions, e.g. 'gateway-error,connect-failure,refused-stream'");
+  const unknown = invalidRetryOn(retryOn);
+  if (unknown.length > 0) {
+    throw invalidProp(scope, 'retries.retryOn', retryOn,
+      `must be comma-separated Envoy retry conditions Istio accepts (${[...RETRY_ON_POLICIES].join(', ')}, or HTTP status codes); not ${unknown.map((u) => `'${u}'`).join(', ')}`);
   }
   return { timeout, retries: { attempts, perTryTimeout, retryOn } };
 }

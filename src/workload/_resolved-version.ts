@@ -9,7 +9,7 @@ import {
   checkPercentOrAbsolute, checkPort, checkPortName, cpuMillis, invalidProp, PathScope, wholeSeconds, wholeSize,
 } from '../_validation';
 import { DisruptionBudget } from './disruption-budget';
-import { resolveProbes } from './health-probes';
+import { resolveProbes } from './_probes';
 import { Scaling } from './scaling';
 import type { VersionedAppProps } from './versioned-app';
 
