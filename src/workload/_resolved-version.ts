@@ -141,6 +141,12 @@ export class ResolvedVersion implements PathScope {
     const preStop = wholeSeconds(this, 'preStopSleep', this.preStopSleep);
     const grace = wholeSeconds(this, 'terminationGracePeriod', this.terminationGracePeriod);
     const drain = this.sidecarDrainDuration ? wholeSeconds(this, 'sidecarDrainDuration', this.sidecarDrainDuration) : 0;
+    if (this.sidecarDrainDuration && drain < preStop) {
+      // A classic sidecar gets SIGTERM with the app's preStop hook and exits after its drain
+      // (pilot-agent pkg/envoy/agent.go): while the app still sleeps for endpoints to go.
+      throw invalidProp(this, 'sidecarDrainDuration', this.sidecarDrainDuration,
+        `must be at least preStopSleep (${preStop}s): a classic Istio sidecar stops after its drain, while the app's preStop sleep still lets late requests in`);
+    }
     if (grace <= preStop + drain) {
       const budget = this.sidecarDrainDuration
         ? `preStopSleep (${preStop}s) + sidecarDrainDuration (${drain}s) = ${preStop + drain}s`
