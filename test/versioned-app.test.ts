@@ -758,6 +758,11 @@ describe('VersionedApp errors', () => {
       "[test/v1] 'terminationGracePeriod' must be longer than preStopSleep (30s) + sidecarDrainDuration (40s) = 70s, or pods are killed while still draining requests: raise terminationGracePeriod or shorten preStopSleep, got 60s");
   });
 
+  test('a sidecar drain shorter than the preStop sleep (a classic sidecar would exit first)', () => {
+    expect(errorOf({ preStopSleep: Duration.seconds(20), sidecarDrainDuration: Duration.seconds(5) })).toBe(
+      "[test/v1] 'sidecarDrainDuration' must be at least preStopSleep (20s): a classic Istio sidecar stops after its drain, while the app's preStop sleep still lets late requests in, got 5s");
+  });
+
   test('sidecarDrainDuration with istioSidecarLifecycle false', () => {
     expect(errorOf({ istioSidecarLifecycle: false, sidecarDrainDuration: Duration.seconds(15) })).toBe(
       "[test/v1] 'sidecarDrainDuration' applies only with the Istio sidecar lifecycle: drop it or set istioSidecarLifecycle to true, got 15s");
