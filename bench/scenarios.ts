@@ -41,7 +41,7 @@ export function buildA(n: number): App {
 const PROXY_CONFIG = JSON.stringify({
   holdApplicationUntilProxyStarts: true,
   terminationDrainDuration: '15s',
-  proxyMetadata: { EXIT_ON_ZERO_ACTIVE_CONNECTIONS: 'true' },
+  proxyMetadata: { EXIT_ON_ZERO_ACTIVE_CONNECTIONS: 'true', MINIMUM_DRAIN_DURATION: '15s' },
 });
 const PLAN_STAGES = 'stable,add-subset,deploy,shift-10,shift-50,shift-100,unroute,remove-subset,retire';
 

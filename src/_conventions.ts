@@ -66,3 +66,6 @@ export const DNS_1123_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\
 export const STAGE_ANNOTATION = 'mesh-release.io/stage';
 /** Annotation listing the stages of the release's plan, in order, comma separated. */
 export const PLAN_ANNOTATION = 'mesh-release.io/plan-stages';
+
+/** Annotation Istio reads per pod to override the mesh-wide proxy configuration. */
+export const ISTIO_PROXY_CONFIG_ANNOTATION = 'proxy.istio.io/config';

@@ -1,5 +1,3 @@
-import { ApiObject } from 'cdk8s';
-
 /**
  * Annotations that make a GitOps tool apply one stage in a safe order when it applies all
  * objects of the stage at once: DestinationRule first, then the Deployments (waiting until
@@ -28,29 +26,4 @@ export enum ApplyOrder {
    * ready, and then fails the whole apply with the routes unchanged.
    */
   KAPP = 'kapp',
-}
-
-type Phase = 'subsets' | 'workloads' | 'routes';
-
-const ARGO_WAVES: Record<Phase, string> = { subsets: '-1', workloads: '0', routes: '1' };
-
-/** Annotates every object of a release for `order`. */
-export function annotateApplyOrder(objects: ApiObject[], app: string, order: ApplyOrder): void {
-  if (order === ApplyOrder.NONE) {
-    return;
-  }
-  const group = (phase: Phase) => `mesh-release.io/${app}-${phase}`;
-  for (const object of objects) {
-    const phase: Phase = object.kind === 'DestinationRule' ? 'subsets' : object.kind === 'VirtualService' ? 'routes' : 'workloads';
-    if (order === ApplyOrder.ARGO_CD) {
-      object.metadata.addAnnotation('argocd.argoproj.io/sync-wave', ARGO_WAVES[phase]);
-      continue;
-    }
-    object.metadata.addAnnotation('kapp.k14s.io/change-group', group(phase));
-    if (phase === 'workloads') {
-      object.metadata.addAnnotation('kapp.k14s.io/change-rule', `upsert after upserting ${group('subsets')}`);
-    } else if (phase === 'routes') {
-      object.metadata.addAnnotation('kapp.k14s.io/change-rule', `upsert after upserting ${group('workloads')}`);
-    }
-  }
 }

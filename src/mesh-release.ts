@@ -3,8 +3,9 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { DEFAULT_CLUSTER_DOMAIN, DNS_1123_LABEL, DNS_1123_SUBDOMAIN, PLAN_ANNOTATION, STAGE_ANNOTATION, serviceFqdn } from './_conventions';
 import { isRenderOnly, renderChart } from './_render';
-import { checkDns1035Label, checkInteger, checkPort, checkPortName, invalidProp } from './_validation';
-import { annotateApplyOrder, ApplyOrder } from './apply-order';
+import { checkAppProtocol, checkDns1035Label, checkDns1123Label, checkImage, checkInteger, checkPort, checkPortName, invalidProp, istioDuration } from './_validation';
+import { annotateApplyOrder } from './_apply-order';
+import { ApplyOrder } from './apply-order';
 import { DestinationRule, VirtualService } from './imports/networking.istio.io';
 import { AuthorizationPolicy, AuthorizationPolicySpecAction, PeerAuthentication, PeerAuthenticationSpecMtlsMode } from './imports/security.istio.io';
 import { ReleaseStage } from './plan/release-stage';
@@ -12,7 +13,10 @@ import { ReleaseContext, RoutingConstructs } from './routing/_router';
 import { TrafficPolicyOptions } from './routing/istio/traffic-policy';
 import { TrafficRouter } from './routing/router';
 import { checkManifests, readOptions, throwIfUnsafe } from './safety/_engine';
+import { invalidRetryOn, RETRY_ON_POLICIES } from './validation/_istio-semantics';
 import { SafetyViolation } from './safety/safety-rule';
+import { mergeWorkloadOptions } from './workload/_merge';
+import { ResolvedVersion } from './workload/_resolved-version';
 import { Scaling } from './workload/scaling';
 import { VersionedApp } from './workload/versioned-app';
 import { WorkloadOptions } from './workload/workload-options';
@@ -238,8 +242,9 @@ export class MeshRelease extends Construct {
       throw invalidProp(this, 'namespace', props.namespace, `must match the chart's namespace '${chart.namespace}' (or be left out)`);
     }
     this.namespace = props.namespace ?? chart.namespace ?? 'default';
-    if (!DNS_1123_LABEL.test(this.namespace)) {
-      throw invalidProp(this, 'namespace', this.namespace, "must be a DNS-1123 label (lowercase letters, digits and '-', at most 63 characters)");
+    checkDns1123Label(this, 'namespace', this.namespace);
+    if (props.appProtocol !== undefined) {
+      checkAppProtocol(this, 'appProtocol', props.appProtocol);
     }
     this.clusterDomain = props.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN;
     if (!DNS_1123_SUBDOMAIN.test(this.clusterDomain)) {
@@ -273,8 +278,11 @@ export class MeshRelease extends Construct {
     const overrides = this.router._impl.workloadOverrides(ctx);
     const workloads = this.stage.deployed.map((version) => {
       const { trafficPolicy, image, version: _v, ...own } = specs.get(version)!;
-      const options: WorkloadOptions = { ...props.defaults, ...definedOnly(own), ...overrides };
-      return { version, props: { ...options, scaling: floors.get(version) ?? options.scaling, version, image, app: this.app, port: props.port, portName } };
+      const options: WorkloadOptions = { ...mergeWorkloadOptions(props.defaults, own), ...overrides };
+      const workload = { ...options, scaling: floors.get(version) ?? options.scaling, version, image, app: this.app, port: props.port, portName };
+      // Every deployed version is resolved (and refused) before any child is created.
+      new ResolvedVersion(`${this.node.path}/${version}`, workload);
+      return { version, props: workload };
     });
 
     // 3. The objects, emitted from it.
@@ -436,6 +444,7 @@ export class MeshRelease extends Construct {
     const specs = new Map<string, VersionSpec>();
     for (const spec of props.versions) {
       checkDns1035Label(this, 'versions[].version', spec.version);
+      checkImage(this, `versions[${spec.version}].image`, spec.image);
       if (specs.has(spec.version)) {
         throw invalidProp(this, 'versions', spec.version, 'must list each version once');
       }
@@ -477,8 +486,9 @@ export class MeshRelease extends Construct {
 
 /** Timeout and retries of the routes, checked: every try must fit the timeout. */
 function resilience(scope: Construct, props: MeshReleaseProps): Pick<ReleaseContext, 'retries' | 'timeout'> {
-  const timeoutMs = durationMs(scope, 'timeout', props.timeout ?? Duration.seconds(10));
-  const timeout = protobufDuration(timeoutMs);
+  const timeoutValue = props.timeout ?? Duration.seconds(10);
+  const timeout = istioDuration(scope, 'timeout', timeoutValue);
+  const timeoutMs = timeoutValue.toMilliseconds({ integral: false });
   const attempts = props.retries?.attempts ?? 3;
   checkInteger(scope, 'retries.attempts', attempts, 0);
   if (attempts === 0) {
@@ -489,34 +499,20 @@ function resilience(scope: Construct, props: MeshReleaseProps): Pick<ReleaseCont
     }
     return { timeout, retries: { attempts: 0 } };
   }
-  const perTryMs = durationMs(scope, 'retries.perTryTimeout', props.retries?.perTryTimeout ?? Duration.seconds(2));
+  const perTry = props.retries?.perTryTimeout ?? Duration.seconds(2);
+  const perTryTimeout = istioDuration(scope, 'retries.perTryTimeout', perTry);
+  const perTryMs = perTry.toMilliseconds({ integral: false });
   const tries = attempts + 1;
   if (tries * perTryMs > timeoutMs) {
     throw invalidProp(scope, 'timeout', Duration.millis(timeoutMs),
-      `must cover every try: the first try + retries.attempts (${attempts}) retries, each up to retries.perTryTimeout (${protobufDuration(perTryMs)}) = `
-      + `${protobufDuration(tries * perTryMs)}; raise timeout or lower attempts or perTryTimeout`);
+      `must cover every try: the first try + retries.attempts (${attempts}) retries, each up to retries.perTryTimeout (${perTryTimeout}) = `
+      + `${(tries * perTryMs) / 1000}s; raise timeout or lower attempts or perTryTimeout`);
   }
   const retryOn = props.retries?.retryOn ?? 'gateway-error,connect-failure,refused-stream';
-  if (!/^[a-z0-9-]+(,[a-z0-9-]+)*$/.test(retryOn)) {
-    throw invalidProp(scope, 'retries.retryOn', retryOn, "must be comma-separated Envoy retry conditions, e.g. 'gateway-error,connect-failure,refused-stream'");
+  const unknown = invalidRetryOn(retryOn);
+  if (unknown.length > 0) {
+    throw invalidProp(scope, 'retries.retryOn', retryOn,
+      `must be comma-separated Envoy retry conditions Istio accepts (${[...RETRY_ON_POLICIES].join(', ')}, or HTTP status codes); not ${unknown.map((u) => `'${u}'`).join(', ')}`);
   }
-  return { timeout, retries: { attempts, perTryTimeout: protobufDuration(perTryMs), retryOn } };
-}
-
-/** Whole milliseconds of a duration, at least 1ms and within the protobuf Duration range. */
-function durationMs(scope: Construct, prop: string, value: Duration): number {
-  const ms = value.toMilliseconds({ integral: false });
-  if (!Number.isInteger(ms) || ms < 1 || ms > 315_576_000_000_000) {
-    throw invalidProp(scope, prop, value, 'must be a whole number of milliseconds, at least 1ms (and within the protobuf Duration range, 10,000 years)');
-  }
-  return ms;
-}
-
-/** A protobuf duration string: whole seconds as `3s`, anything finer in milliseconds (`1500ms`). */
-function protobufDuration(millis: number): string {
-  return millis % 1000 === 0 ? `${millis / 1000}s` : `${millis}ms`;
-}
-
-function definedOnly<T extends object>(obj: T): Partial<T> {
-  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as Partial<T>;
+  return { timeout, retries: { attempts, perTryTimeout, retryOn } };
 }

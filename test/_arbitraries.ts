@@ -285,12 +285,15 @@ export interface Shutdown {
   readonly drain?: number;
 }
 
-/** preStopSleep < grace - drain, all whole seconds. */
+/** preStopSleep <= drain (a classic sidecar outlives the sleep), preStopSleep + drain < grace, all whole seconds. */
 export const shutdown: fc.Arbitrary<Shutdown> = fc.record({
   preStopSleep: fc.integer({ min: 0, max: 30 }),
-  drain: fc.option(fc.integer({ min: 0, max: 30 }), { nil: undefined }),
+  extraDrain: fc.option(fc.integer({ min: 0, max: 30 }), { nil: undefined }),
   slack: fc.integer({ min: 1, max: 60 }),
-}).map(({ preStopSleep, drain, slack }) => ({ preStopSleep, drain, terminationGracePeriod: preStopSleep + (drain ?? 0) + slack }));
+}).map(({ preStopSleep, extraDrain, slack }) => {
+  const drain = extraDrain === undefined ? undefined : preStopSleep + extraDrain;
+  return { preStopSleep, drain, terminationGracePeriod: preStopSleep + (drain ?? 0) + slack };
+});
 
 export function shutdownOptions(s: Shutdown): WorkloadOptions {
   return {
@@ -329,7 +332,7 @@ export interface Resilience {
 }
 
 /**
- * Retries and timeout with attempts x perTryTimeout < timeout (each part possibly left to its default). The exact
+ * Retries and timeout with (attempts + 1) x perTryTimeout < timeout (each part possibly left to its default). The exact
  * boundary (attempts x perTryTimeout = timeout) is left out here: MeshRelease rejects some of those combinations
  * (floating-point error), which has its own `test.failing` property.
  */
@@ -337,9 +340,9 @@ export const resilience: fc.Arbitrary<Resilience> = fc.oneof(
   fc.constant<Resilience>({}),
   fc.integer({ min: 1, max: 60 }).chain((timeout) => fc.integer({ min: 0, max: 5 }).chain((attempts): fc.Arbitrary<Resilience> => attempts === 0
     ? fc.constant({ timeout, attempts })
-    : fc.integer({ min: 1, max: Math.floor((timeout * 1000 - 1) / attempts) }).map((perTryMillis) => ({ timeout, attempts, perTryMillis })))),
-  // perTryTimeout and attempts left to their defaults (3 x 2s): timeout >= 6
-  fc.integer({ min: 6, max: 60 }).map((timeout): Resilience => ({ timeout })),
+    : fc.integer({ min: 1, max: Math.floor((timeout * 1000 - 1) / (attempts + 1)) }).map((perTryMillis) => ({ timeout, attempts, perTryMillis })))),
+  // perTryTimeout and attempts left to their defaults (the first try + 3 retries x 2s): timeout >= 8
+  fc.integer({ min: 8, max: 60 }).map((timeout): Resilience => ({ timeout })),
 );
 
 export interface ReleaseOptions {

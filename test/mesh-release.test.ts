@@ -141,17 +141,43 @@ describe('MeshRelease routing options', () => {
 
   test('retries and timeout are configurable; attempts 0 turns retries off', () => {
     const stage = ReleaseStage.stable('v1');
-    let route = only(synthRelease(stage, { retries: { attempts: 2, perTryTimeout: Duration.seconds(3), retryOn: '5xx' }, timeout: Duration.seconds(7) }), 'VirtualService').spec.http[0];
+    // 2 retries after the first try: 3 tries x 3s fit 9s.
+    let route = only(synthRelease(stage, { retries: { attempts: 2, perTryTimeout: Duration.seconds(3), retryOn: '5xx' }, timeout: Duration.seconds(9) }), 'VirtualService').spec.http[0];
     expect(route.retries).toEqual({ attempts: 2, perTryTimeout: '3s', retryOn: '5xx' });
-    expect(route.timeout).toBe('7s');
+    expect(route.timeout).toBe('9s');
     route = only(synthRelease(stage, { retries: { attempts: 0 } }), 'VirtualService').spec.http[0];
     expect(route.retries).toEqual({ attempts: 0 });
+  });
+
+  test('timeouts in milliseconds are kept as Istio accepts them (1500ms)', () => {
+    const route = only(synthRelease(ReleaseStage.stable('v1'), { retries: { attempts: 1, perTryTimeout: Duration.millis(700) }, timeout: Duration.millis(1500) }), 'VirtualService').spec.http[0];
+    expect(route.timeout).toBe('1500ms');
+    expect(route.retries).toEqual({ attempts: 1, perTryTimeout: '700ms', retryOn: 'gateway-error,connect-failure,refused-stream' });
+  });
+
+  test('fails on retry fields that would be dropped with attempts 0', () => {
+    expect(() => synthRelease(ReleaseStage.stable('v1'), { retries: { attempts: 0, perTryTimeout: Duration.seconds(1) } }))
+      .toThrow("[test/helloworld] 'retries.perTryTimeout' applies only when retries.attempts is above 0: drop it, or raise attempts, got 1s");
+    expect(() => synthRelease(ReleaseStage.stable('v1'), { retries: { attempts: 0, retryOn: 'bogus!!' } }))
+      .toThrow("[test/helloworld] 'retries.retryOn' applies only when retries.attempts is above 0: drop it, or raise attempts, got \"bogus!!\"");
   });
 
   test('hosts and gateways bind an ingress Gateway; short hosts are qualified with the namespace', () => {
     const vs = only(synthRelease(ReleaseStage.stable('v1'), { hosts: ['hello.example.com', 'helloworld'], gateways: ['istio-system/public', 'mesh'] }), 'VirtualService');
     expect(vs.spec.hosts).toEqual(['hello.example.com', HOST]);
     expect(vs.spec.gateways).toEqual(['istio-system/public', 'mesh']);
+  });
+
+  test('a namespace starting with a digit is a valid Kubernetes namespace (DNS-1123 label)', () => {
+    const vs = only(synthRelease(ReleaseStage.stable('v1'), { namespace: '1shop' }), 'VirtualService');
+    expect(vs.metadata.namespace).toBe('1shop');
+    expect(vs.spec.hosts).toEqual(['helloworld.1shop.svc.cluster.local']);
+  });
+
+  test('a cluster domain other than cluster.local names the hosts', () => {
+    const manifests = synthRelease(ReleaseStage.stable('v1'), { clusterDomain: 'corp.internal' });
+    expect(only(manifests, 'VirtualService').spec.hosts).toEqual(['helloworld.default.svc.corp.internal']);
+    expect(only(manifests, 'DestinationRule').spec.host).toBe('helloworld.default.svc.corp.internal');
   });
 
   test('the chart namespace decides the host; without one, objects are put in "default"', () => {
@@ -268,7 +294,8 @@ describe('MeshRelease security', () => {
     expect(ap.spec).toEqual({
       selector: { matchLabels: { app: 'helloworld' } },
       action: 'ALLOW',
-      rules: [{ from: [{ source: { serviceAccounts: ['shop/frontend'], namespaces: ['istio-system'] } }] }],
+      // One source per kind of caller: ORed, and accepted by the CRD's CEL rule.
+      rules: [{ from: [{ source: { serviceAccounts: ['shop/frontend'] } }, { source: { namespaces: ['istio-system'] } }] }],
     });
   });
 
@@ -308,7 +335,7 @@ describe('MeshRelease refuses unsafe or invalid input', () => {
 
   test('fails when retries cannot fit in the timeout', () => {
     expect(() => synthRelease(ReleaseStage.stable('v1'), { retries: { attempts: 5, perTryTimeout: Duration.seconds(3) }, timeout: Duration.seconds(10) }))
-      .toThrow("[test/helloworld] 'timeout' must cover every retry: retries.attempts (5) x retries.perTryTimeout (3s) = 15s; raise timeout or lower attempts or perTryTimeout, got 10s");
+      .toThrow("[test/helloworld] 'timeout' must cover every try: the first try + retries.attempts (5) retries, each up to retries.perTryTimeout (3s) = 18s; raise timeout or lower attempts or perTryTimeout, got 10s");
   });
 
   test.each([
@@ -320,7 +347,20 @@ describe('MeshRelease refuses unsafe or invalid input', () => {
     [{ retries: { retryOn: '5xx; reset' } }, "[test/helloworld] 'retries.retryOn' must be comma-separated Envoy retry conditions"],
     [{ trafficPolicy: { warmup: Duration.seconds(30), loadBalancer: LoadBalancerAlgorithm.RANDOM } }, "[test/helloworld] 'trafficPolicy.warmup' needs loadBalancer ROUND_ROBIN or LEAST_REQUEST"],
     [{ trafficPolicy: { outlierDetection: { maxEjectionPercent: 150 } } }, "[test/helloworld] 'trafficPolicy.outlierDetection.maxEjectionPercent' must be an integer between 0 and 100, got 150"],
-    [{ namespace: 'Shop' }, "[test/helloworld] 'namespace' must be a DNS-1035 label"],
+    [{ namespace: 'Shop' }, "[test/helloworld] 'namespace' must be a DNS-1123 label"],
+    [{ hosts: [] }, "[test/helloworld] 'hosts' must list at least one host, or be left out (the service FQDN), got []"],
+    [{ hosts: ['*'] }, "[test/helloworld] 'hosts' must not be '*' while the VirtualService is bound to the mesh (Istio refuses it)"],
+    [{ hosts: ['Hello World'] }, "[test/helloworld] 'hosts' must be DNS names (lowercase, optionally starting with '*.')"],
+    [{ gateways: ['istio-system/'] }, "[test/helloworld] 'gateways' must be 'mesh', '<gateway>' or '<namespace>/<gateway>', got \"istio-system/\""],
+    [{ gateways: [] }, "[test/helloworld] 'gateways' must list at least one gateway"],
+    [{ trafficPolicy: { connectionPool: { maxConnections: -1 } } }, "[test/helloworld] 'trafficPolicy.connectionPool.maxConnections' must be an integer between 1 and 2147483647, got -1"],
+    [{ trafficPolicy: { connectionPool: { maxConnections: 1.5 } } }, "[test/helloworld] 'trafficPolicy.connectionPool.maxConnections' must be an integer between 1 and 2147483647, got 1.5"],
+    [{ trafficPolicy: { connectionPool: { maxRequestsPerConnection: -5 } } }, "[test/helloworld] 'trafficPolicy.connectionPool.maxRequestsPerConnection' must be an integer between 0 and 2147483647, got -5"],
+    [{ trafficPolicy: { outlierDetection: { interval: Duration.millis(0) } } }, "[test/helloworld] 'trafficPolicy.outlierDetection.interval' must be"],
+    [{ versions: [{ version: 'v1', image: 'Learnistio/Hello World:1.0.0' }] }, "[test/helloworld] 'versions[v1].image' must be"],
+    [{ appProtocol: 'not a protocol!' }, "[test/helloworld] 'appProtocol' must be"],
+    [{ port: 15006 }, "[test/helloworld] 'port' must"],
+    [{ timeout: Duration.days(4_000_000) }, "[test/helloworld] 'timeout' must"],
     [{ defaults: { preStopSleep: Duration.seconds(60) } }, "[test/helloworld/v1] 'terminationGracePeriod' must be longer than preStopSleep (60s) + sidecarDrainDuration (15s) = 75s"],
   ])('fails on %j', (props, message) => {
     expect(() => synthRelease(ReleaseStage.stable('v1'), props as any)).toThrow(message);

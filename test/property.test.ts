@@ -93,7 +93,8 @@ function stageProblems(manifests: any[], previous: any[] | undefined, stage: Rel
 
   const schemaViolations = ManifestSchemas.validate(manifests);
   if (schemaViolations.length) problem('schema violations', schemaViolations);
-  const violations = SafetyCheck.check(manifests, previous);
+  // Errors only: warnings (hygiene, load-dependent capacity) never refuse a stage.
+  const violations = SafetyCheck.errors(SafetyCheck.check(manifests, previous));
   if (violations.length) problem(`SafetyCheck after '${stage.previous?.name ?? '(none)'}'`, SafetyCheck.format(violations));
 
   const services = ofKind(manifests, 'Service');
@@ -263,15 +264,19 @@ const badWorkload: fc.Arbitrary<{ options: WorkloadOptions; prop: string }> = fc
     drain: fc.option(fc.integer({ min: 0, max: 60 }), { nil: undefined }),
     over: fc.nat({ max: 30 }),
   })
-    .map(({ grace, drain, over }) => ({
-      options: {
-        terminationGracePeriod: Duration.seconds(grace),
-        preStopSleep: Duration.seconds(Math.max(0, grace - (drain ?? 0)) + over),
-        istioSidecarLifecycle: drain !== undefined,
-        sidecarDrainDuration: drain === undefined ? undefined : Duration.seconds(drain),
-      },
-      prop: 'terminationGracePeriod',
-    })),
+    .map(({ grace, drain, over }) => {
+      const preStop = Math.max(0, grace - (drain ?? 0)) + over;
+      return {
+        options: {
+          terminationGracePeriod: Duration.seconds(grace),
+          preStopSleep: Duration.seconds(preStop),
+          istioSidecarLifecycle: drain !== undefined,
+          sidecarDrainDuration: drain === undefined ? undefined : Duration.seconds(drain),
+        },
+        // A drain shorter than the sleep is refused first (the sidecar would exit before the sleep ends).
+        prop: drain !== undefined && drain < preStop ? 'sidecarDrainDuration' : 'terminationGracePeriod',
+      };
+    }),
 );
 
 function meshRelease(chart: Chart, props: Partial<MeshReleaseProps>): MeshRelease {
@@ -360,14 +365,15 @@ describe('property 2: invalid props throw a clear Error and leave nothing behind
   });
 
   // (Found by this property: formatValue used Duration.toSeconds(), which throws for fractional seconds; fixed in c7af543.)
-  test('durations that are not whole seconds give a clear message', () => {
+  test('durations Kubernetes counts in whole seconds, and Istio in whole milliseconds, give a clear message otherwise', () => {
     const fractional = fc.integer({ min: 1, max: 300_000 }).filter((ms) => ms % 1000 !== 0);
     const cases = fc.record({
       prop: fc.constantFrom('timeout', 'preStopSleep', 'terminationGracePeriod', 'sidecarDrainDuration', 'progressDeadline', 'minReady'),
       millis: fractional,
     });
     fc.assert(fc.property(cases, ({ prop, millis }) => {
-      const duration = Duration.millis(millis);
+      // Istio's route timeout takes milliseconds (1500ms), not finer: half a millisecond more is refused.
+      const duration = Duration.millis(prop === 'timeout' ? millis + 0.5 : millis);
       const { message } = prop === 'timeout'
         ? failure((chart) => meshRelease(chart, { timeout: duration }))
         : failure((chart) => new VersionedApp(chart, 'v1', { app: 'app', version: 'v1', image: 'x:1', port: 8080, [prop]: duration }));
@@ -376,18 +382,19 @@ describe('property 2: invalid props throw a clear Error and leave nothing behind
   });
 
   test('a retry budget that fits the timeout exactly is accepted', () => {
+    // attempts are retries after the first try: attempts + 1 tries must fit.
     const exact = fc.record({ attempts: fc.integer({ min: 1, max: 10 }), timeout: fc.integer({ min: 1, max: 60 }) })
-      .filter(({ attempts, timeout }) => (timeout * 1000) % attempts === 0);
+      .filter(({ attempts, timeout }) => (timeout * 1000) % (attempts + 1) === 0);
     fc.assert(fc.property(exact, ({ attempts, timeout }) => {
-      const perTryTimeout = Duration.millis((timeout * 1000) / attempts);
+      const perTryTimeout = Duration.millis((timeout * 1000) / (attempts + 1));
       meshRelease(newChart(), { retries: { attempts, perTryTimeout }, timeout: Duration.seconds(timeout) });
-    }), { numRuns: 100, examples: [[{ attempts: 5, timeout: 7 }]] });
+    }), { numRuns: 100, examples: [[{ attempts: 5, timeout: 6 }]] });
   });
 
   test('perTryTimeout is written as given', () => {
     fc.assert(fc.property(fc.integer({ min: 1, max: 3000 }), (millis) => {
       const chart = newChart();
-      meshRelease(chart, { retries: { attempts: 1, perTryTimeout: Duration.millis(millis) }, timeout: Duration.seconds(5) });
+      meshRelease(chart, { retries: { attempts: 1, perTryTimeout: Duration.millis(millis) }, timeout: Duration.seconds(6) });
       const vs = Testing.synth(chart).find((m) => m.kind === 'VirtualService');
       expect(vs.spec.http[0].retries.perTryTimeout).toBe(millis % 1000 === 0 ? `${millis / 1000}s` : `${millis}ms`);
     }), { numRuns: 50, examples: [[1400]] });

@@ -109,14 +109,21 @@ describe('ReleasePlan.custom', () => {
     expect(() => ReleasePlan.custom([
       { name: 'a', deployed: ['v1', 'v2'], weights: split },
       { name: 'b', deployed: ['v1', 'v2'], subsets: ['v2'], weights: [{ version: 'v2', weight: 100 }] },
-    ])).toThrow(/\[subset-removed-while-routed\] DestinationRule\/app: subset 'v1' is removed while the previous stage's VirtualService still routes to it/);
+    ])).toThrow(/\[subset-removed-while-routed\] DestinationRule\/app: subset 'v1' is removed while the previous stage's route still sends to it/);
   });
 
-  test('fails on a Deployment deleted in the stage that removes its subset', () => {
+  test('fails on a Deployment deleted in the stage that removes its subset while routes still name it', () => {
+    expect(() => ReleasePlan.custom([
+      { name: 'a', deployed: ['v1', 'v2'], weights: [{ version: 'v1', weight: 0 }, { version: 'v2', weight: 100 }] },
+      { name: 'b', deployed: ['v2'], weights: [{ version: 'v2', weight: 100 }] },
+    ])).toThrow(/\[deployment-removed-while-subset\] Deployment\/app-v1: is deleted while subset 'v1'/);
+  });
+
+  test('deleting an unrouted version together with its subset drops no request', () => {
     expect(() => ReleasePlan.custom([
       { name: 'a', deployed: ['v1', 'v2'], weights: [{ version: 'v2', weight: 100 }] },
       { name: 'b', deployed: ['v2'], weights: [{ version: 'v2', weight: 100 }] },
-    ])).toThrow(/\[deployment-removed-while-subset\] Deployment\/app-v1: is deleted while subset 'v1'/);
+    ])).not.toThrow();
   });
 
   test('fails on duplicate stage names', () => {

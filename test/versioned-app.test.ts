@@ -29,6 +29,8 @@ const RESTRICTED_SECURITY_CONTEXT = {
   seccompProfile: { type: 'RuntimeDefault' },
 };
 const ADDRESS_LABEL = 'cdk8s.io/metadata.addr';
+const IMAGE_RULE = "must be a container image reference '[registry[:port]/]repository[:tag][@sha256:<64 hex>]' with a lowercase repository,"
+  + " a tag of at most 128 letters, digits, '_', '.' and '-', and no spaces, e.g. 'learnistio/helloworld:1.0.0'";
 
 /** A chart holding one helloworld VersionedApp (id `v1`) with `props` over the base props. */
 function build(props: Partial<VersionedAppProps> = {}): { chart: Chart; app: VersionedApp } {
@@ -197,7 +199,8 @@ describe('VersionedApp defaults', () => {
     expect(JSON.parse(annotations['proxy.istio.io/config'])).toEqual({
       holdApplicationUntilProxyStarts: true,
       terminationDrainDuration: '15s',
-      proxyMetadata: { EXIT_ON_ZERO_ACTIVE_CONNECTIONS: 'true' },
+      // MINIMUM_DRAIN_DURATION is what pilot-agent waits with EXIT_ON_ZERO_ACTIVE_CONNECTIONS.
+      proxyMetadata: { EXIT_ON_ZERO_ACTIVE_CONNECTIONS: 'true', MINIMUM_DRAIN_DURATION: '15s' },
     });
   });
 
@@ -409,9 +412,9 @@ describe('VersionedApp overrides', () => {
     });
 
     test('durations in minutes convert to seconds', () => {
-      const manifests = synth({ preStopSleep: Duration.minutes(1), terminationGracePeriod: Duration.minutes(2) });
+      const manifests = synth({ preStopSleep: Duration.minutes(1), sidecarDrainDuration: Duration.minutes(1), terminationGracePeriod: Duration.minutes(3) });
       expect(containerOf(manifests).lifecycle.preStop.exec.command).toEqual(['sleep', '60']);
-      expect(only(manifests, 'Deployment').spec.template.spec.terminationGracePeriodSeconds).toBe(120);
+      expect(only(manifests, 'Deployment').spec.template.spec.terminationGracePeriodSeconds).toBe(180);
     });
 
     test('grace period just above preStop + drain is allowed', () => {
@@ -564,12 +567,21 @@ describe('VersionedApp overrides', () => {
       expect(only(manifests, 'PodDisruptionBudget').spec.selector.matchLabels).toEqual(SELECTOR);
     });
 
-    test('extra labels cannot override app, version or the app.kubernetes.io labels', () => {
-      const deployment = only(synth({
-        labels: { 'app': 'other', 'version': 'v9', 'app.kubernetes.io/name': 'other', 'app.kubernetes.io/version': 'v9' },
-      }), 'Deployment');
-      expect(deployment.metadata.labels).toEqual(LABELS);
-      expect(deployment.spec.template.metadata.labels).toEqual(LABELS);
+    // Behaviour change (issue 9): a conflicting label used to be silently overridden; now it is refused.
+    test.each([
+      ['app', 'other', 'helloworld'],
+      ['version', 'v9', 'v1'],
+      ['app.kubernetes.io/name', 'other', 'helloworld'],
+      ['app.kubernetes.io/version', 'v9', 'v1'],
+    ])('fails when labels set %s to a different value', (key, value, ours) => {
+      expect(errorOf({ labels: { [key]: value } })).toBe(
+        `[test/v1] 'labels[${key}]' must be left out or equal '${ours}': VersionedApp sets '${key}' from app and version, got "${value}"`);
+    });
+
+    test('labels equal to ours are accepted', () => {
+      const deployment = only(synth({ labels: { ...LABELS, team: 'web' } }), 'Deployment');
+      expect(deployment.metadata.labels).toEqual({ ...LABELS, team: 'web' });
+      expect(deployment.spec.template.metadata.labels).toEqual({ ...LABELS, team: 'web' });
     });
 
     test('extra pod annotations sit next to the Istio annotation', () => {
@@ -648,7 +660,7 @@ describe('VersionedApp errors', () => {
 
   test.each(['', '   '])('image %j', (image) => {
     expect(errorOf({ image })).toBe(
-      `[test/v1] 'image' must be a container image reference, e.g. 'learnistio/helloworld:1.0.0', got ${JSON.stringify(image)}`);
+      `[test/v1] 'image' ${IMAGE_RULE}, got ${JSON.stringify(image)}`);
   });
 
   test.each([0, 65536, 1.5, -1])('port %p', (port) => {
@@ -746,6 +758,11 @@ describe('VersionedApp errors', () => {
       "[test/v1] 'terminationGracePeriod' must be longer than preStopSleep (30s) + sidecarDrainDuration (40s) = 70s, or pods are killed while still draining requests: raise terminationGracePeriod or shorten preStopSleep, got 60s");
   });
 
+  test('a sidecar drain shorter than the preStop sleep (a classic sidecar would exit first)', () => {
+    expect(errorOf({ preStopSleep: Duration.seconds(20), sidecarDrainDuration: Duration.seconds(5) })).toBe(
+      "[test/v1] 'sidecarDrainDuration' must be at least preStopSleep (20s): a classic Istio sidecar stops after its drain, while the app's preStop sleep still lets late requests in, got 5s");
+  });
+
   test('sidecarDrainDuration with istioSidecarLifecycle false', () => {
     expect(errorOf({ istioSidecarLifecycle: false, sidecarDrainDuration: Duration.seconds(15) })).toBe(
       "[test/v1] 'sidecarDrainDuration' applies only with the Istio sidecar lifecycle: drop it or set istioSidecarLifecycle to true, got 15s");
@@ -766,12 +783,12 @@ describe('VersionedApp errors', () => {
 
   test.each(['readinessPath', 'livenessPath'] as const)('probe %s without a leading /', (prop) => {
     expect(errorOf({ probes: { [prop]: 'readyz' } })).toBe(
-      `[test/v1] 'probes.${prop}' must be an absolute HTTP path starting with '/', got "readyz"`);
+      `[test/v1] 'probes.${prop}' must be an absolute HTTP path starting with '/', without spaces, got "readyz"`);
   });
 
   test('probe path without a leading / is refused for HTTP_GET too', () => {
     expect(errorOf({ probes: { kind: ProbeKind.HTTP_GET, livenessPath: 'healthz' } })).toBe(
-      "[test/v1] 'probes.livenessPath' must be an absolute HTTP path starting with '/', got \"healthz\"");
+      "[test/v1] 'probes.livenessPath' must be an absolute HTTP path starting with '/', without spaces, got \"healthz\"");
   });
 
   test.each([
@@ -848,5 +865,304 @@ describe('VersionedApp errors', () => {
     const parent = new Construct(chart, 'Parent');
     // THEN
     expect(() => new VersionedApp(parent, 'canary', { ...BASE, port: 0 })).toThrow(/^\[test\/Parent\/canary\] 'port' /);
+  });
+});
+
+describe('VersionedApp validation of numbers, quantities and references', () => {
+  const INT_OR_PERCENT = 'must be a non-negative integer (PercentOrAbsolute.absolute(n)) or an integer percentage between 0% and 100% (PercentOrAbsolute.percent(n))';
+  const { absolute, percent } = kplus.PercentOrAbsolute;
+
+  test.each([
+    ['maxUnavailable', DisruptionBudget.maxUnavailable(absolute(-3)), '-3'],
+    ['maxUnavailable', DisruptionBudget.maxUnavailable(absolute(1.5)), '1.5'],
+    ['minAvailable', DisruptionBudget.minAvailable(absolute(-1)), '-1'],
+    ['minAvailable', DisruptionBudget.minAvailable(percent(150)), '"150%"'],
+    ['maxUnavailable', DisruptionBudget.maxUnavailable(percent(-10)), '"-10%"'],
+    ['maxUnavailable', DisruptionBudget.maxUnavailable(percent(12.5)), '"12.5%"'],
+  ])('fails on disruptionBudget.%s %s', (prop, disruptionBudget, shown) => {
+    expect(errorOf({ disruptionBudget })).toBe(`[test/v1] 'disruptionBudget.${prop}' ${INT_OR_PERCENT}, got ${shown}`);
+  });
+
+  test('a PDB of minAvailable 100% or maxUnavailable 0 is valid', () => {
+    expect(only(synth({ disruptionBudget: DisruptionBudget.minAvailable(percent(100)) }), 'PodDisruptionBudget').spec.minAvailable).toBe('100%');
+    expect(only(synth({ disruptionBudget: DisruptionBudget.maxUnavailable(absolute(0)) }), 'PodDisruptionBudget').spec.maxUnavailable).toBe(0);
+  });
+
+  test.each([
+    [absolute(-1), '-1'],
+    [absolute(1.5), '1.5'],
+    [percent(101), '"101%"'],
+    [percent(0.5), '"0.5%"'],
+  ])('fails on maxSurge %s', (maxSurge, shown) => {
+    expect(errorOf({ maxSurge })).toBe(`[test/v1] 'maxSurge' ${INT_OR_PERCENT}, got ${shown}`);
+  });
+
+  test.each([
+    ['cpu.request', { cpu: { request: kplus.Cpu.millis(-5) } }, '"-5m"'],
+    ['cpu.limit', { cpu: { limit: kplus.Cpu.units(-1) } }, '"-1"'],
+    ['cpu.request', { cpu: { request: kplus.Cpu.millis(0.5) } }, '"0.5m"'],
+    ['cpu.request', { cpu: { request: kplus.Cpu.units(0.0001) } }, '"0.0001"'],
+    ['cpu.limit', { cpu: { limit: kplus.Cpu.units(NaN) } }, '"NaN"'],
+    ['cpu.limit', { cpu: { limit: kplus.Cpu.units(1e21) } }, '"1e+21"'],
+  ])('fails on resources.%s %s', (prop, resources, shown) => {
+    expect(errorOf({ resources })).toBe(
+      `[test/v1] 'resources.${prop}' must be a non-negative CPU amount in whole millicores, e.g. Cpu.millis(250) or Cpu.units(0.5), got ${shown}`);
+  });
+
+  test('Cpu.units(0.1) is 100 millicores', () => {
+    expect(containerOf(synth({ resources: { cpu: { request: kplus.Cpu.units(0.1) } } })).resources.requests.cpu).toBe('0.1');
+  });
+
+  test('negative memory is refused by cdk8s itself', () => {
+    expect(() => Size.mebibytes(-1)).toThrow('Storage amounts cannot be negative. Received: -1');
+  });
+
+  test('fails on a memory request that is not whole mebibytes', () => {
+    expect(errorOf({ resources: { memory: { request: Size.kibibytes(1536) } } })).toBe(
+      "[test/v1] 'resources.memory.request' must be a whole number of mebibytes (it is emitted in Mi), got \"1.5Mi\"");
+  });
+
+  test('fails on ephemeral storage that is not whole gibibytes (cdk8s-plus used to fail at synth, without path)', () => {
+    expect(errorOf({ resources: { ephemeralStorage: { request: Size.mebibytes(512) } } })).toBe(
+      "[test/v1] 'resources.ephemeralStorage.request' must be a whole number of gibibytes (it is emitted in Gi), got \"0.5Gi\"");
+  });
+
+  test('fails on an ephemeral storage limit below its request', () => {
+    expect(errorOf({ resources: { ephemeralStorage: { request: Size.gibibytes(2), limit: Size.gibibytes(1) } } })).toBe(
+      "[test/v1] 'resources.ephemeralStorage.limit' must be at least the ephemeral storage request (2Gi), got \"1Gi\"");
+  });
+
+  test('fails on a zero CPU request when autoscaled (the utilization target is a share of it)', () => {
+    expect(errorOf({ resources: { cpu: { request: kplus.Cpu.millis(0) } } })).toBe(
+      "[test/v1] 'resources.cpu.request' must be above zero when scaling autoscales: the cpu utilization target is a percentage of the request, got \"0m\"");
+  });
+
+  test('fails on a zero memory request when autoscaled', () => {
+    expect(errorOf({ resources: { memory: { request: Size.mebibytes(0) } } })).toBe(
+      "[test/v1] 'resources.memory.request' must be above zero when scaling autoscales: the memory utilization target is a percentage of the request, got \"0Mi\"");
+  });
+
+  test('a zero CPU request is valid with fixed replicas', () => {
+    expect(containerOf(synth({ scaling: Scaling.fixed(2), resources: { cpu: { request: kplus.Cpu.millis(0) } } })).resources.requests.cpu).toBe('0m');
+  });
+
+  test.each([
+    'Learnistio/Hello World:1.0.0',
+    'learnistio/Helloworld:1.0.0',
+    'Learnistio/helloworld:1.0.0',
+    'learnistio/helloworld:1.0.0 ',
+    'learnistio/helloworld:',
+    'learnistio/helloworld:-1',
+    `learnistio/helloworld:${'a'.repeat(129)}`,
+    'learnistio/helloworld@sha256:abc',
+    `learnistio/helloworld@sha256:${'A'.repeat(64)}`,
+    'learnistio//helloworld',
+    'learnistio/helloworld/',
+    'https://registry.example.com/helloworld',
+  ])('fails on image %j', (image) => {
+    expect(errorOf({ image })).toBe(`[test/v1] 'image' ${IMAGE_RULE}, got ${JSON.stringify(image)}`);
+  });
+
+  test.each([
+    'nginx',
+    'learnistio/helloworld:1.0.0',
+    'docker.io/library/nginx:1.27-alpine',
+    'registry.example.com:5000/team/helloworld:v1_2.3',
+    'localhost:5000/helloworld',
+    'myregistry:5000/helloworld:1.0',
+    'Registry.Example.com/helloworld',
+    '[::1]:5000/helloworld:1',
+    `ghcr.io/acme/hello-world__x.y@sha256:${'a'.repeat(64)}`,
+    `learnistio/helloworld:1.0.0@sha256:${'0123456789abcdef'.repeat(4)}`,
+    `learnistio/helloworld:${'a'.repeat(128)}`,
+  ])('accepts image %j', (image) => {
+    expect(containerOf(synth({ image })).image).toBe(image);
+  });
+
+  test.each(['not a protocol!', '', 'HTTP', 'a-very-long-protocol', 'http--2', 'kubernetes.io/', '/h2c', 'Example.com/x'])(
+    'fails on appProtocol %j', (appProtocol) => {
+      expect(errorOf({ createService: true, appProtocol })).toBe(
+        "[test/v1] 'appProtocol' must be an IANA service name (at most 15 lowercase letters, digits and single '-', e.g. 'http2' or 'grpc')"
+        + ` or a domain-prefixed name (e.g. 'kubernetes.io/h2c'), got ${JSON.stringify(appProtocol)}`);
+    });
+
+  test.each(['http', 'grpc-web', 'kubernetes.io/h2c', 'kubernetes.io/wss', 'example.com/My_Proto.v2'])('accepts appProtocol %j', (appProtocol) => {
+    expect(only(synth({ createService: true, appProtocol }), 'Service').spec.ports[0].appProtocol).toBe(appProtocol);
+  });
+
+  test.each([15000, 15001, 15004, 15006, 15008, 15009, 15020, 15021, 15053, 15090])('fails on the Istio sidecar port %p', (port) => {
+    expect(errorOf({ port })).toBe(
+      "[test/v1] 'port' must not be a port the Istio sidecar uses (15000, 15001, 15004, 15006, 15008, 15009, 15020, 15021, 15053, 15090;"
+      + ` see https://istio.io/latest/docs/ops/deployment/requirements/#ports-used-by-istio), got ${port}`);
+  });
+
+  test('fails on an enum value from outside the enum (JavaScript, other jsii languages)', () => {
+    expect(errorOf({ probes: { kind: 'tcp' as any } })).toBe("[test/v1] 'probes.kind' must be one of \"exec\", \"httpGet\", got \"tcp\"");
+    expect(errorOf({ imagePullPolicy: 'Sometimes' as any })).toBe(
+      "[test/v1] 'imagePullPolicy' must be one of \"Always\", \"IfNotPresent\", \"Never\", got \"Sometimes\"");
+  });
+
+  test('fails on a probe path with spaces', () => {
+    expect(errorOf({ probes: { readinessPath: '/ready now' } })).toBe(
+      "[test/v1] 'probes.readinessPath' must be an absolute HTTP path starting with '/', without spaces, got \"/ready now\"");
+  });
+
+  test.each(['', 'A=B'])('fails on env name %j', (name) => {
+    expect(errorOf({ env: { [name]: kplus.EnvValue.fromValue('x') } })).toBe(
+      `[test/v1] 'env' names must be non-empty printable ASCII without '=', got ${JSON.stringify(name)}`);
+  });
+});
+
+describe('VersionedApp refuses what cdk8s-plus, the API server or the kubelet would refuse later', () => {
+  test('fails on minReady above progressDeadline (cdk8s-plus threw without path or prop)', () => {
+    expect(errorOf({ minReady: Duration.seconds(200) })).toBe(
+      "[test/v1] 'minReady' must be shorter than progressDeadline (120s), or every rollout is reported as failed: raise progressDeadline or shorten minReady, got 200s");
+  });
+
+  test('fails on minReady equal to progressDeadline', () => {
+    expect(errorOf({ minReady: Duration.seconds(30), progressDeadline: Duration.seconds(30) })).toBe(
+      "[test/v1] 'minReady' must be shorter than progressDeadline (30s), or every rollout is reported as failed: raise progressDeadline or shorten minReady, got 30s");
+  });
+
+  test('fails on a localhostProfile without type LOCALHOST (cdk8s-plus threw without path or prop)', () => {
+    expect(errorOf({ securityContext: { seccompProfile: { type: kplus.SeccompProfileType.RUNTIME_DEFAULT, localhostProfile: 'x.json' } } })).toBe(
+      "[test/v1] 'securityContext.seccompProfile.localhostProfile' must be given exactly when securityContext.seccompProfile.type is SeccompProfileType.LOCALHOST, got \"x.json\"");
+  });
+
+  test('fails on type LOCALHOST without a localhostProfile', () => {
+    expect(errorOf({ securityContext: { seccompProfile: { type: kplus.SeccompProfileType.LOCALHOST } } })).toMatch(
+      /^\[test\/v1\] 'securityContext.seccompProfile.localhostProfile' must be given exactly when .*, got undefined$/);
+  });
+
+  test('fails on privileged without allowPrivilegeEscalation', () => {
+    expect(errorOf({ securityContext: { privileged: true } })).toBe(
+      "[test/v1] 'securityContext.allowPrivilegeEscalation' must be true when securityContext.privileged is true (the API server refuses a privileged container without privilege escalation), got false");
+  });
+
+  test('fails on SYS_ADMIN without allowPrivilegeEscalation', () => {
+    expect(errorOf({ securityContext: { capabilities: { add: [kplus.Capability.SYS_ADMIN] } } })).toBe(
+      "[test/v1] 'securityContext.allowPrivilegeEscalation' must be true when securityContext.capabilities.add has SYS_ADMIN (the API server refuses the combination), got false");
+  });
+
+  test.each(['securityContext', 'podSecurityContext'] as const)('fails on %s.user 0 with ensureNonRoot', (prop) => {
+    expect(errorOf({ [prop]: { user: 0 } })).toBe(
+      `[test/v1] '${prop}.user' must not be 0 (root) while ${prop}.ensureNonRoot is true: the kubelet refuses to start the container, got 0`);
+  });
+
+  test('user 0 is accepted with ensureNonRoot false', () => {
+    const container = containerOf(synth({ securityContext: { user: 0, ensureNonRoot: false } }));
+    expect(container.securityContext).toMatchObject({ runAsUser: 0, runAsNonRoot: false });
+  });
+
+  test('fails on the Istio sidecar user id 1337', () => {
+    expect(errorOf({ securityContext: { user: 1337 } })).toBe(
+      "[test/v1] 'securityContext.user' must not be 1337, the Istio sidecar's user id (https://istio.io/latest/docs/ops/deployment/requirements/), got 1337");
+  });
+
+  test('fails on a negative fsGroup', () => {
+    expect(errorOf({ podSecurityContext: { fsGroup: -1 } })).toBe("[test/v1] 'podSecurityContext.fsGroup' must be an integer between 0 and 2147483647, got -1");
+  });
+
+  test('a securityContext field given as undefined keeps the restricted default', () => {
+    const container = containerOf(synth({ securityContext: { privileged: undefined, user: 1000 } }));
+    expect(container.securityContext).toEqual({ ...RESTRICTED_SECURITY_CONTEXT, runAsUser: 1000 });
+  });
+});
+
+describe('VersionedApp labels and annotations are never silently overridden', () => {
+  test('fails on a label key Kubernetes refuses', () => {
+    expect(errorOf({ labels: { 'bad key!': 'x' } })).toBe(
+      "[test/v1] 'labels' keys must be '[prefix/]name': an optional DNS-1123 subdomain prefix and a name of at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit, got \"bad key!\"");
+  });
+
+  test.each(['a b', 'x'.repeat(64), '-x'])('fails on label value %j', (value) => {
+    expect(errorOf({ labels: { team: value } })).toBe(
+      `[test/v1] 'labels[team]' must be a label value: at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit, got ${JSON.stringify(value)}`);
+  });
+
+  test('fails on the cdk8s-plus address label', () => {
+    expect(errorOf({ labels: { [ADDRESS_LABEL]: 'x' } })).toBe(`[test/v1] 'labels[${ADDRESS_LABEL}]' must be left out: it is reserved by cdk8s-plus, got "x"`);
+  });
+
+  test('fails on a pod annotation key Kubernetes refuses', () => {
+    expect(errorOf({ podAnnotations: { 'a/b/c': 'x' } })).toMatch(/^\[test\/v1\] 'podAnnotations' keys must be '\[prefix\/\]name'.*, got "a\/b\/c"$/);
+  });
+
+  test('fails on a proxy.istio.io/config pod annotation that differs from the sidecar lifecycle one', () => {
+    expect(errorOf({ podAnnotations: { [ISTIO_PROXY_CONFIG_ANNOTATION]: '{}' } })).toBe(
+      `[test/v1] 'podAnnotations[${ISTIO_PROXY_CONFIG_ANNOTATION}]' must be left out or equal `
+      + JSON.stringify('{"holdApplicationUntilProxyStarts":true,"terminationDrainDuration":"15s","proxyMetadata":{"EXIT_ON_ZERO_ACTIVE_CONNECTIONS":"true","MINIMUM_DRAIN_DURATION":"15s"}}')
+      + ': it is set from sidecarDrainDuration; set istioSidecarLifecycle to false to write your own, got "{}"');
+  });
+
+  test('a proxy.istio.io/config pod annotation of your own is fine without the sidecar lifecycle', () => {
+    const annotations = only(synth({ istioSidecarLifecycle: false, podAnnotations: { [ISTIO_PROXY_CONFIG_ANNOTATION]: '{}' } }), 'Deployment')
+      .spec.template.metadata.annotations;
+    expect(annotations).toEqual({ [ISTIO_PROXY_CONFIG_ANNOTATION]: '{}' });
+  });
+});
+
+describe('cdk8s-plus selector APIs on the exposed deployment select the version\'s pods', () => {
+  test('deployment.exposeViaService() selects app and version, which the pods carry', () => {
+    // GIVEN
+    const { chart, app } = build();
+    // WHEN
+    app.deployment.exposeViaService({ name: 'helloworld-v1' });
+    const manifests = Testing.synth(chart);
+    // THEN
+    const service = only(manifests, 'Service');
+    const podLabels = only(manifests, 'Deployment').spec.template.metadata.labels;
+    expect(service.spec.selector).toEqual(SELECTOR);
+    for (const [key, value] of Object.entries(service.spec.selector)) {
+      expect(podLabels[key]).toBe(value);
+    }
+    expect(service.spec.ports).toEqual([{ name: 'http', port: 3000, targetPort: 3000 }]);
+    expect(JSON.stringify(manifests)).not.toContain(ADDRESS_LABEL);
+  });
+
+  test('a plain Service selecting the deployment selects app and version', () => {
+    const { chart, app } = build();
+    new kplus.Service(chart, 'Direct', { selector: app.deployment, ports: [{ port: 80, targetPort: 3000 }] });
+    expect(only(Testing.synth(chart), 'Service').spec.selector).toEqual(SELECTOR);
+  });
+
+  test('deployment.connections.allowFrom() writes a NetworkPolicy whose podSelector matches the pods', () => {
+    // GIVEN
+    const { chart, app } = build();
+    const client = new kplus.Deployment(chart, 'Client', { containers: [{ image: 'curlimages/curl', portNumber: 8080 }] });
+    // WHEN
+    app.deployment.connections.allowFrom(client, { ports: [kplus.NetworkPolicyPort.tcp(3000)] });
+    const manifests = Testing.synth(chart);
+    // THEN every NetworkPolicy that names our pods selects them by app and version
+    const policies = ofKind(manifests, 'NetworkPolicy');
+    expect(policies.length).toBeGreaterThan(0);
+    const selectors = policies.flatMap((p) => [
+      p.spec.podSelector,
+      ...(p.spec.ingress ?? []).flatMap((i: any) => i.from.map((f: any) => f.podSelector)),
+      ...(p.spec.egress ?? []).flatMap((e: any) => e.to.map((t: any) => t.podSelector)),
+    ]);
+    expect(selectors).toContainEqual({ matchLabels: SELECTOR });
+  });
+
+  test('deployment as a network policy peer selects app and version', () => {
+    const { chart, app } = build();
+    const policy = new kplus.NetworkPolicy(chart, 'Policy', { selector: kplus.Pods.all(chart, 'All') });
+    policy.addIngressRule(app.deployment);
+    const rule = only(Testing.synth(chart), 'NetworkPolicy').spec.ingress[0];
+    expect(rule.from).toEqual([{ podSelector: { matchLabels: SELECTOR } }]);
+  });
+
+  test('pod anti-affinity against the deployment selects app and version', () => {
+    const { chart, app } = build();
+    app.deployment.scheduling.spread();
+    const affinity = only(Testing.synth(chart), 'Deployment').spec.template.spec.affinity;
+    expect(JSON.stringify(affinity)).toContain(JSON.stringify({ matchLabels: SELECTOR }));
+  });
+
+  test('toPodSelectorConfig() selects app and version, with no namespace when the chart has none', () => {
+    const chart = Testing.chart();
+    const app = new VersionedApp(chart, 'v1', { ...BASE });
+    expect(app.deployment.toPodSelectorConfig().labelSelector._toKube()).toEqual({ matchLabels: SELECTOR, matchExpressions: undefined });
+    expect(app.deployment.toPodSelectorConfig().namespaces).toBeUndefined();
   });
 });

@@ -174,8 +174,9 @@ export class ReleaseStage {
   private validate(): void {
     const fail = (field: string, value: unknown, valid: string) =>
       new Error(`ReleaseStage '${this.name}': '${field}' ${valid}, got ${formatValue(value)}`);
-    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(this.name)) {
-      throw fail('name', this.name, "must be lowercase letters, digits and '-' (it names a directory and a CLI argument)");
+    if (typeof this.name !== 'string' || this.name.length > 63 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(this.name)) {
+      throw fail('name', this.name,
+        "must be at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit (it names a directory, a CLI argument and a label value)");
     }
     for (const version of this.versions) {
       if (version.length > 63 || !/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(version)) {
@@ -206,6 +207,21 @@ export class ReleaseStage {
       if (route.value === '') {
         throw fail(`headerRoutes[${route.header}].value`, route.value, 'must not be empty');
       }
+      const matchType = route.matchType ?? HeaderMatchType.EXACT;
+      if (!Object.values(HeaderMatchType).includes(matchType)) {
+        throw fail(`headerRoutes[${route.header}].matchType`, matchType,
+          `must be one of ${Object.values(HeaderMatchType).map((v) => JSON.stringify(v)).join(', ')}`);
+      }
+      if (matchType === HeaderMatchType.REGEX) {
+        checkRe2(route.value, (valid) => fail(`headerRoutes[${route.header}].value`, route.value, valid));
+      }
+    }
+    const routeNames = this.headerRoutes.map((r) => headerRouteName(r));
+    const clash = routeNames.find((name, i) => routeNames.indexOf(name) !== i);
+    if (clash) {
+      throw fail('headerRoutes', clash,
+        'must give each route a distinct name (header-<header>-<version>): send one header to one version once,'
+        + ' or combine the values in one REGEX route');
     }
     if (this.mirror) {
       const percent = this.mirror.percent ?? 100;
@@ -216,5 +232,28 @@ export class ReleaseStage {
         throw fail('mirror.version', this.mirror.version, 'must not also receive weighted traffic from the route it mirrors');
       }
     }
+  }
+}
+
+/** The name of a header route in the VirtualService (kept in step with routing/istio/_specs.ts). */
+function headerRouteName(route: HeaderRoute): string {
+  return `header-${route.header}-${route.version}`;
+}
+
+/** Longest regular expression Istio accepts in a string match. */
+const MAX_REGEX_LENGTH = 1024;
+
+/** Throws `fail(...)` unless `regex` compiles as RE2, the syntax Envoy uses, and fits Istio's limit. */
+function checkRe2(regex: string, fail: (valid: string) => Error): void {
+  if (regex.length > MAX_REGEX_LENGTH) {
+    throw fail(`must be at most ${MAX_REGEX_LENGTH} characters (it is ${regex.length})`);
+  }
+  // Loaded on first use only: most releases have no REGEX route, and the library keeps its require cost low.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { RE2JS } = require('re2js') as typeof import('re2js');
+  try {
+    RE2JS.compile(regex);
+  } catch (e) {
+    throw fail(`must be an RE2 regular expression (${(e as Error).message})`);
   }
 }

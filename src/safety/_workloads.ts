@@ -3,11 +3,10 @@
  * them: how many pods are guaranteed, whether a rollout keeps pods, and how long a pod needs
  * to stop without dropping a request.
  */
+import { ISTIO_PROXY_CONFIG_ANNOTATION } from '../_conventions';
 import { ReadOptions, SidecarDrain, WorkloadFacts, objectName } from './_facts';
 import { parseDurationMs } from './_durations';
 
-/** Annotation Istio reads per pod to override the mesh-wide proxy configuration. */
-export const ISTIO_PROXY_CONFIG_ANNOTATION = 'proxy.istio.io/config';
 /** Annotation that turns Istio's native sidecar (a restartable init container) on or off for a pod. */
 export const ISTIO_NATIVE_SIDECAR_ANNOTATION = 'sidecar.istio.io/nativeSidecar';
 

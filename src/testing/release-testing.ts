@@ -30,10 +30,18 @@ export interface StageManifests {
  * expect(stages).toMatchSnapshot();
  */
 export class ReleaseTesting {
-  /** Synthesizes `builder` at `stage` in a fresh test chart and returns the manifests. */
+  /**
+   * Synthesizes `builder` at `stage` in a fresh test chart and returns the manifests. Construct
+   * validations run first, as `app.synth()` runs them (cdk8s' `Testing.synth` does not): a
+   * `MeshRelease` whose emitted objects (user patches included) are unsafe throws.
+   */
   public static synthStage(builder: IStageBuilder, stage: ReleaseStage): any[] {
     const chart = Testing.chart();
     builder.buildStage(chart, stage);
+    const errors = chart.node.findAll().flatMap((c) => c.node.validate().map((e) => `[${c.node.path}] ${e}`));
+    if (errors.length > 0) {
+      throw new Error(`stage '${stage.name}' failed validation:\n${errors.join('\n')}`);
+    }
     return Testing.synth(chart);
   }
 

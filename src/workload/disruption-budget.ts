@@ -2,7 +2,8 @@ import { PercentOrAbsolute } from 'cdk8s-plus-28';
 
 /**
  * The PodDisruptionBudget (policy/v1) of one version: how many of its pods voluntary
- * disruptions (node drains, cluster upgrades) may take down at once.
+ * disruptions (node drains, cluster upgrades) may take down at once. Values are non-negative
+ * integers or integer percentages up to 100% (checked by `VersionedApp`).
  *
  * @see https://kubernetes.io/docs/tasks/run-application/configure-pdb/
  */

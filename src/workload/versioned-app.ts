@@ -1,14 +1,12 @@
-import { ApiObject, Duration, JsonPatch, Size, SizeRoundingBehavior } from 'cdk8s';
+import { ApiObject, ApiObjectMetadata, ApiObjectMetadataDefinition, Duration, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { checkDns1035Label, checkInteger, checkPort, checkPortName, invalidProp, wholeSeconds } from '../_validation';
-import { DisruptionBudget } from './disruption-budget';
-import { resolveProbes } from './health-probes';
+import { ResolvedVersion } from './_resolved-version';
 import { Scaling } from './scaling';
 import { WorkloadOptions } from './workload-options';
 
 /** Annotation Istio reads per pod to override the mesh-wide proxy configuration. */
-export const ISTIO_PROXY_CONFIG_ANNOTATION = 'proxy.istio.io/config';
+export { ISTIO_PROXY_CONFIG_ANNOTATION } from '../_conventions';
 
 /**
  * Props of `VersionedApp`: one version of one service.
@@ -25,12 +23,15 @@ export interface VersionedAppProps extends WorkloadOptions {
   readonly version: string;
 
   /**
-   * Container image, e.g. `learnistio/helloworld:1.0.0`.
+   * Container image, e.g. `learnistio/helloworld:1.0.0`: a Docker reference
+   * (`[registry[:port]/]repository[:tag][@sha256:<digest>]`, repository lowercase).
    */
   readonly image: string;
 
   /**
-   * Port the container listens on.
+   * Port the container listens on, 1–65535, not one of the Istio sidecar's ports
+   * (15000, 15001, 15004, 15006, 15008, 15009, 15020, 15021, 15053, 15090).
+   * @see https://istio.io/latest/docs/ops/deployment/requirements/#ports-used-by-istio
    */
   readonly port: number;
 
@@ -43,7 +44,9 @@ export interface VersionedAppProps extends WorkloadOptions {
 
   /**
    * `appProtocol` of the Service port, which Istio prefers over the port name for
-   * protocol selection (only used when `createService` is on).
+   * protocol selection (only with `createService`): an IANA service name (`http2`, `grpc`)
+   * or a domain-prefixed name (`kubernetes.io/h2c`).
+   * @see https://kubernetes.io/docs/concepts/services-networking/service/#application-protocol
    * @default - none (the port name selects the protocol)
    */
   readonly appProtocol?: string;
@@ -57,10 +60,6 @@ export interface VersionedAppProps extends WorkloadOptions {
   readonly createService?: boolean;
 }
 
-const DEFAULT_CPU_REQUEST = kplus.Cpu.millis(100);
-const DEFAULT_CPU_LIMIT = kplus.Cpu.millis(1000);
-const DEFAULT_MEMORY_REQUEST = Size.mebibytes(128);
-const DEFAULT_MEMORY_LIMIT = Size.gibibytes(1);
 
 /**
  * One version of a service, safe to roll out with zero downtime on plain Kubernetes,
@@ -112,74 +111,31 @@ export class VersionedApp extends Construct {
 
   constructor(scope: Construct, id: string, props: VersionedAppProps) {
     super(scope, id);
-    checkDns1035Label(this, 'app', props.app);
-    checkDns1035Label(this, 'version', props.version);
-    this.app = props.app;
-    this.version = props.version;
-    this.name = `${props.app}-${props.version}`;
-    if (this.name.length > 63) {
-      throw invalidProp(this, 'app + version', this.name,
-        `must form a name '<app>-<version>' of at most 63 characters (it is ${this.name.length}): shorten the app or version`);
-    }
-    if (props.image.trim() === '') {
-      throw invalidProp(this, 'image', props.image, "must be a container image reference, e.g. 'learnistio/helloworld:1.0.0'");
-    }
-    checkPort(this, 'port', props.port);
-    this.port = props.port;
-    this.portName = props.portName ?? 'http';
-    checkPortName(this, 'portName', this.portName);
-
-    this.scaling = props.scaling ?? Scaling.autoscale();
-    this.checkScaling(this.scaling);
-    this.preStopSleep = props.preStopSleep ?? Duration.seconds(10);
-    this.terminationGracePeriod = props.terminationGracePeriod ?? Duration.seconds(60);
-    const sidecarLifecycle = props.istioSidecarLifecycle ?? true;
-    this.sidecarDrainDuration = sidecarLifecycle ? props.sidecarDrainDuration ?? Duration.seconds(15) : undefined;
-    if (!sidecarLifecycle && props.sidecarDrainDuration) {
-      throw invalidProp(this, 'sidecarDrainDuration', props.sidecarDrainDuration,
-        'applies only with the Istio sidecar lifecycle: drop it or set istioSidecarLifecycle to true');
-    }
-    this.checkTerminationBudget();
-
-    this.selectorLabels = { app: this.app, version: this.version };
-    const labels = {
-      ...props.labels,
-      ...this.selectorLabels,
-      'app.kubernetes.io/name': this.app,
-      'app.kubernetes.io/version': this.version,
-    };
-    const probes = resolveProbes(this, this.port, props.probes);
-    const maxSurge = props.maxSurge ?? kplus.PercentOrAbsolute.percent(25);
-    if (maxSurge.isZero()) {
-      throw invalidProp(this, 'maxSurge', maxSurge.value,
-        'must be above zero: maxUnavailable is always 0, so a rollout needs surge pods to make progress');
-    }
-    const resources = this.resolveResources(props.resources);
-    const progressDeadline = props.progressDeadline ?? Duration.seconds(120);
-    wholeSeconds(this, 'progressDeadline', progressDeadline, 1);
-    const minReady = props.minReady ?? Duration.seconds(0);
-    wholeSeconds(this, 'minReady', minReady);
-    if (props.appProtocol && !props.createService) {
-      throw invalidProp(this, 'appProtocol', props.appProtocol, 'applies only to the Service: drop it or set createService to true');
-    }
+    const r = new ResolvedVersion(this.node.path, props);
+    this.app = r.app;
+    this.version = r.version;
+    this.name = r.name;
+    this.port = r.port;
+    this.portName = r.portName;
+    this.scaling = r.scaling;
+    this.preStopSleep = r.preStopSleep;
+    this.terminationGracePeriod = r.terminationGracePeriod;
+    this.sidecarDrainDuration = r.sidecarDrainDuration;
+    this.selectorLabels = r.selectorLabels;
+    const { labels, podAnnotations, probes, maxSurge, resources, progressDeadline, minReady, budget, securityContext, podSecurityContext } = r;
     // Everything is validated: from here on, children are created.
 
-    this.deployment = new kplus.Deployment(this, 'Deployment', {
+    this.deployment = new VersionDeployment(this, 'Deployment', {
       metadata: { name: this.name, labels },
-      select: false,
-      podMetadata: { labels, annotations: { ...this.sidecarAnnotations(), ...props.podAnnotations } },
+      podMetadata: { labels, annotations: podAnnotations },
       replicas: this.scaling.autoscaled ? undefined : this.scaling.minReplicas,
       strategy: kplus.DeploymentStrategy.rollingUpdate({ maxSurge, maxUnavailable: kplus.PercentOrAbsolute.absolute(0) }),
       progressDeadline,
       minReady,
       terminationGracePeriod: this.terminationGracePeriod,
       serviceAccount: props.serviceAccount,
-      securityContext: { ensureNonRoot: true, ...props.podSecurityContext },
-    });
-    this.deployment.select(kplus.LabelSelector.of({ labels: this.selectorLabels }));
-    // The pod template carries only our labels: cdk8s-plus' address label would make every
-    // rename of a construct id roll the pods.
-    ApiObject.of(this.deployment).addJsonPatch(JsonPatch.remove(`/spec/template/metadata/labels/${kplus.Pod.ADDRESS_LABEL.replace('/', '~1')}`));
+      securityContext: podSecurityContext,
+    }, this.selectorLabels);
 
     this.container = this.deployment.addContainer({
       name: this.app,
@@ -194,15 +150,7 @@ export class VersionedApp extends Construct {
       liveness: probes.liveness,
       lifecycle: { preStop: kplus.Handler.fromCommand(['sleep', `${this.preStopSleep.toSeconds()}`]) },
       resources,
-      securityContext: {
-        ensureNonRoot: true,
-        privileged: false,
-        readOnlyRootFilesystem: true,
-        allowPrivilegeEscalation: false,
-        capabilities: { drop: [kplus.Capability.ALL] },
-        seccompProfile: { type: kplus.SeccompProfileType.RUNTIME_DEFAULT },
-        ...props.securityContext,
-      },
+      securityContext,
     });
 
     if (this.scaling.autoscaled) {
@@ -218,7 +166,6 @@ export class VersionedApp extends Construct {
       });
     }
 
-    const budget = props.disruptionBudget ?? DisruptionBudget.maxUnavailable(kplus.PercentOrAbsolute.absolute(1));
     this.podDisruptionBudget = new kplus.k8s.KubePodDisruptionBudget(this, 'DisruptionBudget', {
       metadata: { name: this.name, labels },
       spec: {
@@ -234,85 +181,47 @@ export class VersionedApp extends Construct {
         ports: [{ name: this.portName, port: this.port, targetPort: this.port }],
       });
       this.service.selectLabel('app', this.app);
-      if (props.appProtocol) {
+      if (props.appProtocol !== undefined) {
         ApiObject.of(this.service).addJsonPatch(JsonPatch.add('/spec/ports/0/appProtocol', props.appProtocol));
       }
     }
   }
+}
 
-  private checkScaling(scaling: Scaling): void {
-    checkInteger(this, 'scaling.minReplicas', scaling.minReplicas, 1);
-    checkInteger(this, 'scaling.maxReplicas', scaling.maxReplicas, 1);
-    if (scaling.minReplicas > scaling.maxReplicas) {
-      throw invalidProp(this, 'scaling', `minReplicas ${scaling.minReplicas} > maxReplicas ${scaling.maxReplicas}`,
-        'must have minReplicas <= maxReplicas');
-    }
-    if (scaling.autoscaled) {
-      checkInteger(this, 'scaling.cpuUtilizationPercent', scaling.cpuUtilizationPercent!, 1);
-      checkInteger(this, 'scaling.memoryUtilizationPercent', scaling.memoryUtilizationPercent!, 1);
-    }
+/**
+ * The Deployment of one version. Every cdk8s-plus API that selects its pods (`exposeViaService()`,
+ * `connections`, network policy peers, pod affinity) selects on `app` and `version`, the labels the
+ * pods carry; the pod template carries no `cdk8s.io/metadata.addr` label, so renaming a construct id
+ * does not roll the pods.
+ */
+class VersionDeployment extends kplus.Deployment {
+  private readonly versionPodMetadataProps: ApiObjectMetadata;
+  private versionPodMetadata?: ApiObjectMetadataDefinition;
+
+  constructor(scope: Construct, id: string, props: kplus.DeploymentProps, selectorLabels: { [key: string]: string }) {
+    super(scope, id, { ...props, select: false });
+    this.versionPodMetadataProps = props.podMetadata ?? {};
+    this.select(kplus.LabelSelector.of({ labels: selectorLabels }));
   }
 
-  /** Grace period > preStop sleep + sidecar drain, or the kubelet kills a pod still serving. */
-  private checkTerminationBudget(): void {
-    const preStop = wholeSeconds(this, 'preStopSleep', this.preStopSleep);
-    const grace = wholeSeconds(this, 'terminationGracePeriod', this.terminationGracePeriod);
-    const drain = this.sidecarDrainDuration ? wholeSeconds(this, 'sidecarDrainDuration', this.sidecarDrainDuration) : 0;
-    if (grace <= preStop + drain) {
-      const budget = this.sidecarDrainDuration
-        ? `preStopSleep (${preStop}s) + sidecarDrainDuration (${drain}s) = ${preStop + drain}s`
-        : `preStopSleep (${preStop}s)`;
-      throw invalidProp(this, 'terminationGracePeriod', this.terminationGracePeriod,
-        `must be longer than ${budget}, or pods are killed while still draining requests: raise terminationGracePeriod or shorten preStopSleep`);
+  /** The pod template's metadata, without the address label cdk8s-plus' Workload adds. */
+  public get podMetadata(): ApiObjectMetadataDefinition {
+    if (!this.versionPodMetadata) {
+      this.versionPodMetadata = new ApiObjectMetadataDefinition({ ...this.versionPodMetadataProps, apiObject: this.apiObject });
     }
+    return this.versionPodMetadata;
   }
 
-  private sidecarAnnotations(): { [key: string]: string } {
-    if (!this.sidecarDrainDuration) {
-      return {};
-    }
+  /** Selects the pods by the Deployment's own selector (`app` and `version`). */
+  public toPodSelectorConfig(): kplus.PodSelectorConfig {
     return {
-      [ISTIO_PROXY_CONFIG_ANNOTATION]: JSON.stringify({
-        holdApplicationUntilProxyStarts: true,
-        terminationDrainDuration: `${this.sidecarDrainDuration.toSeconds()}s`,
-        // With EXIT_ON_ZERO_ACTIVE_CONNECTIONS pilot-agent ignores terminationDrainDuration: it waits
-        // MINIMUM_DRAIN_DURATION, then until no connection is active (pkg/envoy/agent.go). Both are
-        // set, so the drain lasts at least sidecarDrainDuration whichever setting Istio honours.
-        proxyMetadata: { EXIT_ON_ZERO_ACTIVE_CONNECTIONS: 'true', MINIMUM_DRAIN_DURATION: `${this.sidecarDrainDuration.toSeconds()}s` },
-      }),
+      labelSelector: kplus.LabelSelector.of({ labels: this.matchLabels }),
+      namespaces: this.metadata.namespace ? { names: [this.metadata.namespace] } : undefined,
     };
-  }
-
-  private resolveResources(resources: kplus.ContainerResources = {}): kplus.ContainerResources {
-    const cpu = {
-      request: resources.cpu?.request ?? DEFAULT_CPU_REQUEST,
-      limit: resources.cpu?.limit ?? DEFAULT_CPU_LIMIT,
-    };
-    const memory = {
-      request: resources.memory?.request ?? DEFAULT_MEMORY_REQUEST,
-      limit: resources.memory?.limit ?? DEFAULT_MEMORY_LIMIT,
-    };
-    if (cpuMillis(cpu.limit) < cpuMillis(cpu.request)) {
-      throw invalidProp(this, 'resources.cpu.limit', cpu.limit.amount, `must be at least the CPU request (${cpu.request.amount})`);
-    }
-    const mebibytes = (prop: string, size: Size) => {
-      const value = size.toMebibytes({ rounding: SizeRoundingBehavior.NONE });
-      if (!Number.isInteger(value)) {
-        throw invalidProp(this, prop, `${value}Mi`, 'must be a whole number of mebibytes (it is emitted in Mi)');
-      }
-      return value;
-    };
-    const [limitMi, requestMi] = [mebibytes('resources.memory.limit', memory.limit), mebibytes('resources.memory.request', memory.request)];
-    if (limitMi < requestMi) {
-      throw invalidProp(this, 'resources.memory.limit', `${limitMi}Mi`, `must be at least the memory request (${requestMi}Mi)`);
-    }
-    return { cpu, memory, ephemeralStorage: resources.ephemeralStorage };
   }
 }
 
-function cpuMillis(cpu: kplus.Cpu): number {
-  return cpu.amount.endsWith('m') ? Number(cpu.amount.slice(0, -1)) : Number(cpu.amount) * 1000;
-}
+
 
 function intOrString(value: kplus.PercentOrAbsolute): kplus.k8s.IntOrString {
   return typeof value.value === 'number'

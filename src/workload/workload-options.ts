@@ -11,6 +11,19 @@ import { Scaling } from './scaling';
  * Every default is zero-downtime: a surge-only rolling update, probes, a preStop sleep
  * that outlives endpoint propagation, a grace period that outlasts it and the sidecar
  * drain, an autoscaler and a disruption budget.
+ *
+ * How a version's options combine with `MeshRelease`'s `defaults`, field by field:
+ * - `probes`, `podSecurityContext`: each field the version gives wins, the others keep the default
+ *   (defaults `probes: { readinessPath: '/ready' }` + version `probes: { timeout }` keeps `/ready`).
+ * - `resources`: each of cpu, memory and ephemeral storage request and limit on its own.
+ * - `securityContext`: field by field, `capabilities.add` and `capabilities.drop` each on its own;
+ *   `seccompProfile` is taken whole (its type and localhostProfile go together).
+ * - `env` by variable name, `labels` and `podAnnotations` by key: the version wins on the same name.
+ * - `envFrom`: the defaults' sources, then the version's.
+ * - Everything else (`scaling`, durations, `maxSurge`, `disruptionBudget`, `command`, `args`,
+ *   `imagePullPolicy`, `serviceAccount`, `istioSidecarLifecycle`): the version's value replaces the default.
+ * A field given as `undefined` counts as not given. Values are then checked as a whole, so a
+ * version can break a rule together with the defaults (e.g. a CPU limit below the default request).
  */
 export interface WorkloadOptions {
   /**
@@ -20,8 +33,10 @@ export interface WorkloadOptions {
   readonly scaling?: Scaling;
 
   /**
-   * CPU and memory requests and limits of the container. Each of the four values left
-   * out keeps its default; a limit below its request is an error.
+   * CPU, memory and ephemeral storage requests and limits of the container. Each CPU and
+   * memory value left out keeps its default; a limit below its request is an error. CPU in
+   * whole millicores, memory in whole MiB and ephemeral storage in whole GiB (how they are
+   * emitted); requests above zero when autoscaled (utilization targets are shares of them).
    * @default - cpu request 100m, limit 1000m; memory request 128Mi, limit 1Gi
    */
   readonly resources?: kplus.ContainerResources;
@@ -63,8 +78,9 @@ export interface WorkloadOptions {
   readonly sidecarDrainDuration?: Duration;
 
   /**
-   * How many pods above the desired count a rolling update may add. `maxUnavailable` is
-   * always 0: a rollout never removes a ready pod before its replacement is ready.
+   * How many pods above the desired count a rolling update may add: a positive integer or an
+   * integer percentage up to 100%. `maxUnavailable` is always 0: a rollout never removes a
+   * ready pod before its replacement is ready.
    * @default PercentOrAbsolute.percent(25)
    */
   readonly maxSurge?: kplus.PercentOrAbsolute;
@@ -77,6 +93,7 @@ export interface WorkloadOptions {
 
   /**
    * How long a new pod must be ready, without crashing, before it counts as available.
+   * Shorter than `progressDeadline`.
    * @default Duration.seconds(0)
    */
   readonly minReady?: Duration;
@@ -125,26 +142,32 @@ export interface WorkloadOptions {
 
   /**
    * Container security context. Each field given replaces the matching field of the
-   * restricted default; fields left out stay restricted.
+   * restricted default; fields left out stay restricted. Combinations the API server or the
+   * kubelet refuse (privileged or SYS_ADMIN without allowPrivilegeEscalation, user 0 with
+   * ensureNonRoot, a localhostProfile without type LOCALHOST) are errors.
    * @default - Pod Security Standards "restricted": runAsNonRoot, no privilege escalation,
    * all capabilities dropped, seccomp RuntimeDefault, read-only root filesystem, not privileged
    */
   readonly securityContext?: kplus.ContainerSecurityContextProps;
 
   /**
-   * Pod security context.
+   * Pod security context. Each field given replaces the matching default. `user: 0` needs
+   * `ensureNonRoot: false`; user 1337 belongs to the Istio sidecar and is refused.
    * @default - runAsNonRoot, cdk8s-plus defaults otherwise
    */
   readonly podSecurityContext?: kplus.PodSecurityContextProps;
 
   /**
-   * Extra labels on the Deployment and its pods (`app` and `version` are always set).
+   * Extra labels on the Deployment and its pods. `app`, `version`, `app.kubernetes.io/name`
+   * and `app.kubernetes.io/version` are always set from the app and version: giving one of
+   * them a different value is an error. Keys and values must be valid Kubernetes labels.
    * @default - none
    */
   readonly labels?: { [key: string]: string };
 
   /**
-   * Extra annotations on the pods.
+   * Extra annotations on the pods. With the Istio sidecar lifecycle on, `proxy.istio.io/config`
+   * is ours: giving it a different value is an error (turn `istioSidecarLifecycle` off to write your own).
    * @default - none
    */
   readonly podAnnotations?: { [key: string]: string };

@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { Labels, resolveHost } from '../../_conventions';
-import { checkInteger, invalidProp } from '../../_validation';
+import { checkEnum, checkInteger, invalidProp, istioDuration } from '../../_validation';
 import { DestinationRule, VirtualService, VirtualServiceSpecHttpRetries } from '../../imports/networking.istio.io';
 import type { MeshReleaseProps } from '../../mesh-release';
 import { ReleaseStage } from '../../plan/release-stage';
@@ -8,7 +8,7 @@ import { WorkloadOptions } from '../../workload/workload-options';
 import { ReleaseContext, RouterImpl, RoutingConstructs } from '../_router';
 import { trafficPolicyOf } from './_traffic-policy-json';
 import { RoutingContext, destinationRuleSpec, virtualServiceSpec } from './_specs';
-import { LoadBalancerAlgorithm, TrafficPolicyOptions } from './traffic-policy';
+import { LoadBalancerAlgorithm, TlsMode, TrafficPolicyOptions } from './traffic-policy';
 
 /** `TrafficRouter.istio()`: DestinationRule subsets and a VirtualService. */
 export class IstioRouter implements RouterImpl {
@@ -16,6 +16,7 @@ export class IstioRouter implements RouterImpl {
   public readonly annotatesService = false;
 
   public checkProps(scope: Construct, props: MeshReleaseProps): void {
+    checkHosts(scope, props.hosts, props.gateways);
     checkTrafficPolicy(scope, 'trafficPolicy', props.trafficPolicy);
     for (const v of props.versions) {
       checkTrafficPolicy(scope, `versions[${v.version}].trafficPolicy`, v.trafficPolicy);
@@ -66,6 +67,38 @@ function istioContext(ctx: ReleaseContext): RoutingContext {
   };
 }
 
+/**
+ * Hosts and gateways as Istio's validation accepts them (pilot/pkg/config/validation: a
+ * VirtualService needs a host; `*` alone is refused for the mesh gateway; gateway references are
+ * `mesh`, `<name>` or `<namespace>/<name>`).
+ */
+function checkHosts(scope: Construct, hosts: string[] | undefined, gateways: string[] | undefined): void {
+  const boundToMesh = gateways === undefined || gateways.length === 0 || gateways.includes('mesh');
+  if (hosts !== undefined && hosts.length === 0) {
+    throw invalidProp(scope, 'hosts', hosts, 'must list at least one host, or be left out (the service FQDN)');
+  }
+  for (const host of hosts ?? []) {
+    if (host === '*' && boundToMesh) {
+      throw invalidProp(scope, 'hosts', host, "must not be '*' while the VirtualService is bound to the mesh (Istio refuses it): name the hosts, or bind it to gateways without 'mesh'");
+    }
+    if (host !== '*' && !/^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(host)) {
+      throw invalidProp(scope, 'hosts', host, "must be DNS names (lowercase, optionally starting with '*.'), e.g. 'hello.example.com' or 'helloworld'");
+    }
+  }
+  if (gateways !== undefined && gateways.length === 0) {
+    throw invalidProp(scope, 'gateways', gateways, "must list at least one gateway, or be left out (in-mesh traffic only, as ['mesh'])");
+  }
+  for (const gateway of gateways ?? []) {
+    const parts = gateway.split('/');
+    const label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+    const name = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+    const valid = gateway === 'mesh' || (parts.length === 1 && name.test(parts[0])) || (parts.length === 2 && label.test(parts[0]) && name.test(parts[1]));
+    if (!valid) {
+      throw invalidProp(scope, 'gateways', gateway, "must be 'mesh', '<gateway>' or '<namespace>/<gateway>'");
+    }
+  }
+}
+
 function checkTrafficPolicy(scope: Construct, prop: string, options: TrafficPolicyOptions | undefined): void {
   if (options?.warmup && options.loadBalancer === LoadBalancerAlgorithm.RANDOM) {
     throw invalidProp(scope, `${prop}.warmup`, options.warmup, 'needs loadBalancer ROUND_ROBIN or LEAST_REQUEST (Envoy has no warmup for RANDOM)');
@@ -76,5 +109,31 @@ function checkTrafficPolicy(scope: Construct, prop: string, options: TrafficPoli
   }
   if (od?.consecutive5xxErrors !== undefined) {
     checkInteger(scope, `${prop}.outlierDetection.consecutive5xxErrors`, od.consecutive5xxErrors, 1);
+  }
+  for (const field of ['interval', 'baseEjectionTime'] as const) {
+    if (od?.[field] !== undefined) {
+      istioDuration(scope, `${prop}.outlierDetection.${field}`, od[field]);
+    }
+  }
+  const cp = options?.connectionPool;
+  for (const field of ['maxConnections', 'http1MaxPendingRequests', 'http2MaxRequests'] as const) {
+    if (cp?.[field] !== undefined) {
+      checkInteger(scope, `${prop}.connectionPool.${field}`, cp[field], 1, 2 ** 31 - 1);
+    }
+  }
+  if (cp?.maxRequestsPerConnection !== undefined) {
+    checkInteger(scope, `${prop}.connectionPool.maxRequestsPerConnection`, cp.maxRequestsPerConnection, 0, 2 ** 31 - 1);
+  }
+  if (cp?.idleTimeout !== undefined) {
+    istioDuration(scope, `${prop}.connectionPool.idleTimeout`, cp.idleTimeout);
+  }
+  if (options?.warmup !== undefined) {
+    istioDuration(scope, `${prop}.warmup`, options.warmup);
+  }
+  if (options?.tlsMode !== undefined) {
+    checkEnum(scope, `${prop}.tlsMode`, options.tlsMode, TlsMode);
+  }
+  if (options?.loadBalancer !== undefined) {
+    checkEnum(scope, `${prop}.loadBalancer`, options.loadBalancer, LoadBalancerAlgorithm);
   }
 }

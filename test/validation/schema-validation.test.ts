@@ -1,6 +1,6 @@
 import { Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { ManifestSchemas } from '../src/validation/schema-validation';
+import { ManifestSchemas } from '../../src/validation/schema-validation';
 
 const labels = { 'app': 'helloworld', 'version': 'v1', 'app.kubernetes.io/part-of': 'shop', 'example.com/any key-ok': 'yes' };
 
@@ -281,7 +281,7 @@ test('without kubernetes-models installed, the error says how to install it', ()
       throw Object.assign(new Error("Cannot find module 'kubernetes-models/v1/Service'"), { code: 'MODULE_NOT_FOUND' });
     });
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const isolated: typeof import('../src/validation/schema-validation') = require('../src/validation/schema-validation');
+    const isolated: typeof import('../../src/validation/schema-validation') = require('../../src/validation/schema-validation');
     expect(() => isolated.ManifestSchemas.validate([service])).toThrow(/npm install --save-dev kubernetes-models@\^4\.5/);
     // Istio kinds do not need it.
     expect(isolated.ManifestSchemas.validate([destinationRule()])).toEqual([]);
