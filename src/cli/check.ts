@@ -38,7 +38,7 @@ export function checkCommand(before: string, after: string, options: CheckOption
   const [fromPath, toPath] = options.rollback ? [after, before] : [before, after];
   const previous = readManifests(fromPath).objects;
   const current = readManifests(toPath).objects;
-  const schemas: SchemaReport = options.schemas === false ? { findings: [], notChecked: [] } : loadSchemas().validateSchemas([...previous, ...current]);
+  const schemas: SchemaReport = options.schemas === false ? { findings: [], notChecked: [], notes: [] } : loadSchemas().validateSchemas([...previous, ...current]);
   // Objects the API server would refuse or read differently: the rules would judge something else than what applies.
   const violations = schemas.findings.length > 0 ? [] : checkManifests(current, previous, readOptions(options.namespace, options.clusterDomain));
   const errors = violations.filter((v) => v.severity === Severity.ERROR).length;
@@ -50,12 +50,15 @@ export function checkCommand(before: string, after: string, options: CheckOption
     console.log(JSON.stringify({
       from: displayPath(fromPath), to: displayPath(toPath), rollback: options.rollback === true, ok: !failed,
       objects: previous.length + current.length, errors, warnings,
-      schemaViolations: schemas.findings, violations: violations.map(violationJson), notChecked: schemas.notChecked,
+      schemaViolations: schemas.findings, violations: violations.map(violationJson), notChecked: schemas.notChecked, notes: schemas.notes,
     }, undefined, 2));
     return failed ? EXIT_UNSAFE : EXIT_OK;
   }
   if (schemas.notChecked.length > 0) {
-    console.error(`note: schemas not checked for ${schemas.notChecked.length} object(s): ${schemas.notChecked.join('; ')}`);
+    console.error(`note: not checked (${schemas.notChecked.length}): ${schemas.notChecked.join('; ')}`);
+  }
+  for (const note of schemas.notes) {
+    console.error(`note: ${note}`);
   }
   if (schemas.findings.length > 0) {
     console.log(schemas.findings.map((f) => `schema: ${f.object} ${f.path}: ${f.message}`).join('\n'));

@@ -66,12 +66,15 @@ export function summarize(changes: StageChanges): string {
   return parts.join(' ') || '-';
 }
 
-/** The object as JSON with sorted keys, without the annotation that names the stage (it changes every stage). */
+/**
+ * The object as JSON with sorted keys, without the annotation that names the stage (it changes every stage)
+ * and without `apiVersion` (one object served at two versions is the same object).
+ */
 function canonical(manifest: any): string {
   const annotations = manifest?.metadata?.annotations;
   const copy = annotations && STAGE_ANNOTATION in annotations
-    ? { ...manifest, metadata: { ...manifest.metadata, annotations: { ...annotations, [STAGE_ANNOTATION]: undefined } } }
-    : manifest;
+    ? { ...manifest, apiVersion: undefined, metadata: { ...manifest.metadata, annotations: { ...annotations, [STAGE_ANNOTATION]: undefined } } }
+    : { ...manifest, apiVersion: undefined };
   return JSON.stringify(copy, (_key, value) => (value && typeof value === 'object' && !Array.isArray(value)
     ? Object.fromEntries(Object.keys(value).sort().map((k) => [k, value[k]])) : value));
 }

@@ -75,7 +75,7 @@ describe('check on hand-written YAML', () => {
     const run = await cliInProcess(['check', '--output', 'json', fixture('stable'), fixture('route-to-missing-subset.yaml')]);
     expect(run.status).toBe(1);
     const json = JSON.parse(run.stdout);
-    expect(json).toMatchObject({ ok: false, rollback: false, schemaViolations: [], notChecked: [] });
+    expect(json).toMatchObject({ ok: false, rollback: false, schemaViolations: [], notChecked: [], notes: [] });
     expect(json.errors).toBeGreaterThan(0);
     expect(json.violations[0]).toEqual(expect.objectContaining({ rule: 'subset-defined', severity: 'error', object: 'VirtualService/helloworld http[0]' }));
   });
@@ -114,7 +114,7 @@ describe('check validates schemas before the safety rules', () => {
     fs.writeFileSync(path.join(dir, 'extra.yaml'), 'apiVersion: example.com/v1\nkind: Widget\nmetadata: { name: w, namespace: shop }\n');
     const run = await cliInProcess(['check', fixture('stable'), dir]);
     expect(run.status).toBe(0);
-    expect(run.stderr).toContain('note: schemas not checked for 1 object(s): Widget/w (example.com/v1): no schema for this kind');
+    expect(run.stderr).toContain('note: not checked (1): Widget/w (example.com/v1): no schema for this kind');
   });
 });
 
