@@ -4,7 +4,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { cli, cliBuild, FakeStage, fakeApp, FIXTURES, tmpDir } from './_cli';
+import { cli, cliBuild, cliInProcess, FakeStage, fakeApp, FIXTURES, tmpDir } from './_cli';
 
 beforeAll(() => cliBuild(), 120_000);
 
@@ -19,15 +19,15 @@ const CANARY: { [stage: string]: FakeStage } = {
 };
 
 describe('--help and usage', () => {
-  test.each([[[]], [['plan']], [['check']], [['runbook']]])('mesh-release %j --help exits 0 with usage', (command: string[]) => {
-    const run = cli([...command, '--help']);
+  test.each([[[]], [['plan']], [['check']], [['runbook']]])('mesh-release %j --help exits 0 with usage', async (command: string[]) => {
+    const run = await cliInProcess([...command, '--help']);
     expect(run.status).toBe(0);
     expect(run.stdout).toContain(`Usage: mesh-release${command.length ? ` ${command[0]}` : ''}`);
     expect(run.stdout).toContain('Exit codes:');
   });
 
-  test('plan --help documents how the release is chosen, the one-process synthesis and the output directory', () => {
-    const run = cli(['plan', '--help']);
+  test('plan --help documents how the release is chosen, the one-process synthesis and the output directory', async () => {
+    const run = await cliInProcess(['plan', '--help']);
     expect(run.stdout).toContain('--release <name>');
     expect(run.stdout).toMatch(/RELEASE_STAGE/);
     expect(run.stdout).toContain('<out>/<NN>-<stage>');
@@ -36,23 +36,23 @@ describe('--help and usage', () => {
     expect(run.stdout).toMatch(/--output <format> +text, or json/);
   });
 
-  test('no command, an unknown command or option, no --app: usage error, exit 2', () => {
-    expect(cli([]).status).toBe(2);
-    const unknown = cli(['deploy']);
+  test('no command, an unknown command or option, no --app: usage error, exit 2', async () => {
+    expect((await cliInProcess([])).status).toBe(2);
+    const unknown = await cliInProcess(['deploy']);
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toContain("unknown command 'deploy'");
-    const missing = cli(['plan']);
+    const missing = await cliInProcess(['plan']);
     expect(missing.status).toBe(2);
     expect(missing.stderr.trim()).toBe('mesh-release: error: pass --app <dir> (a cdk8s app) or --stages <dir> (the output of an earlier plan)');
   });
 });
 
 describe('plan errors: exit 2 with one line (and the app\'s stderr), never a stack trace of ours', () => {
-  test('a missing app directory or cdk8s.yaml', () => {
-    const missing = cli(['plan', '--app', 'no/such/dir']);
+  test('a missing app directory or cdk8s.yaml', async () => {
+    const missing = await cliInProcess(['plan', '--app', 'no/such/dir']);
     expect(missing.status).toBe(2);
     expect(missing.stderr.trim()).toBe('mesh-release: error: app directory not found: no/such/dir');
-    const notAnApp = cli(['plan', '--app', FIXTURES]);
+    const notAnApp = await cliInProcess(['plan', '--app', FIXTURES]);
     expect(notAnApp.status).toBe(2);
     expect(notAnApp.stderr).toContain('not a cdk8s app: test/fixtures/cli/cdk8s.yaml does not exist');
   });

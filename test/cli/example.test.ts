@@ -5,7 +5,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { cli, cliBuild, EXAMPLE, run, Run, tmpDir } from './_cli';
+import { cli, cliBuild, cliInProcess, EXAMPLE, run, Run, tmpDir } from './_cli';
 
 const STAGES = ['stable', 'add-subset', 'deploy', 'shift-10', 'shift-50', 'shift-100', 'unroute', 'remove-subset', 'retire'];
 const V1_OBJECTS = ['deployment/helloworld-v1', 'horizontalpodautoscaler/helloworld-v1', 'poddisruptionbudget/helloworld-v1'];
@@ -58,8 +58,8 @@ describe('plan on examples/helloworld', () => {
       + '  - PodDisruptionBudget/helloworld-v1 (shop)\n');
   });
 
-  test('plan --stages --output json: the same plan, machine-readable, without running the app again', () => {
-    const json = cli(['plan', '--stages', out, '--output', 'json']);
+  test('plan --stages --output json: the same plan, machine-readable, without running the app again', async () => {
+    const json = await cliInProcess(['plan', '--stages', out, '--output', 'json']);
     expect(json.status).toBe(0);
     const parsed = JSON.parse(json.stdout);
     expect(parsed.safe).toBe(true);
@@ -70,11 +70,11 @@ describe('plan on examples/helloworld', () => {
     expect(parsed.stages[3].releases[0]).toMatchObject({ deployed: ['v1', 'v2'], routable: ['v1', 'v2'], weights: [{ version: 'v1', weight: 90 }, { version: 'v2', weight: 10 }] });
   });
 
-  test('check accepts consecutive stages and rejects skipping the deploy stage', () => {
-    const ok = cli(['check', path.join(out, '03-deploy'), path.join(out, '04-shift-10')]);
+  test('check accepts consecutive stages and rejects skipping the deploy stage', async () => {
+    const ok = await cliInProcess(['check', path.join(out, '03-deploy'), path.join(out, '04-shift-10')]);
     expect(ok.status).toBe(0);
     expect(ok.stdout).toMatch(/^OK: no violations \(\d+ objects checked\)/);
-    const skipped = cli(['check', path.join(out, '02-add-subset'), path.join(out, '04-shift-10')]);
+    const skipped = await cliInProcess(['check', path.join(out, '02-add-subset'), path.join(out, '04-shift-10')]);
     expect(skipped.status).toBe(1);
     expect(skipped.stdout).toContain('error: VirtualService/helloworld http[0]  [destination-ready]');
   });
@@ -90,8 +90,8 @@ function section(runbook: string, stage: string): string {
 
 describe('runbook (Markdown) of the example', () => {
   let runbook: string;
-  beforeAll(() => {
-    const result = cli(['runbook', '--stages', out, '--file', path.join(dir, 'RUNBOOK.md')]);
+  beforeAll(async () => {
+    const result = await cliInProcess(['runbook', '--stages', out, '--file', path.join(dir, 'RUNBOOK.md')]);
     expect(result.status).toBe(0);
     expect(result.stdout).toContain(`Runbook written to ${path.join(dir, 'RUNBOOK.md')}`);
     runbook = fs.readFileSync(path.join(dir, 'RUNBOOK.md'), 'utf8');
@@ -151,9 +151,9 @@ describe('runbook --format sh of the example', () => {
   let scriptFile: string;
   /** A bin directory with fake kubectl and istioctl that append their arguments to $MR_LOG. */
   let bin: string;
-  beforeAll(() => {
+  beforeAll(async () => {
     scriptFile = path.join(dir, 'runbook.sh');
-    const result = cli(['runbook', '--stages', out, '--format', 'sh', '--file', scriptFile]);
+    const result = await cliInProcess(['runbook', '--stages', out, '--format', 'sh', '--file', scriptFile]);
     expect(result.status).toBe(0);
     script = fs.readFileSync(scriptFile, 'utf8');
     bin = path.join(dir, 'bin');
