@@ -36,6 +36,9 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     // `npm test` must fail on a changed snapshot; `npm run test:update` rewrites them.
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
     jestConfig: {
+      // Jest's default on N cores is N-1 workers: 1 on a 2-core machine, i.e. every file in series. The CLI
+      // tests wait on child processes and the property tests on synthesis: two workers overlap them.
+      maxWorkers: '100%',
       coveragePathIgnorePatterns: ['/node_modules/', '/src/imports/'],
       moduleNameMapper: { '^cdk8s-mesh-release$': '<rootDir>/src/index.ts' },
     },
