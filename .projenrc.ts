@@ -94,7 +94,7 @@ project.addTask('example', {
 // Generated from upstream CRDs (npx projen import:istio / import:gateway-api): never edited by hand.
 project.gitattributes.addAttributes('/src/imports/**', 'linguist-generated');
 
-project.gitignore.exclude('examples/**/dist/', '/.cli-build/');
+project.gitignore.exclude('examples/**/dist/', '/.cli-build/', '/bench/.apps/');
 project.npmignore?.exclude('/examples/', '/scripts/', '/.ci/');
 
 project.synth();
