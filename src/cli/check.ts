@@ -1,9 +1,9 @@
-import { checkManifests, readOptions } from '../safety/_engine';
-import { SafetyViolation, Severity } from '../safety/safety-rule';
 import type { SchemaReport } from './_schemas';
 import { EXIT_OK, EXIT_UNSAFE } from './errors';
 import { readManifests } from './manifests';
 import { displayPath } from './paths';
+import { checkManifests, readOptions } from '../safety/_engine';
+import { SafetyViolation, Severity } from '../safety/safety-rule';
 
 export interface CheckOptions {
   /** Namespace of objects without one (applied with `kubectl -n`). */
@@ -38,7 +38,9 @@ export function checkCommand(before: string, after: string, options: CheckOption
   const [fromPath, toPath] = options.rollback ? [after, before] : [before, after];
   const previous = readManifests(fromPath).objects;
   const current = readManifests(toPath).objects;
-  const schemas: SchemaReport = options.schemas === false ? { findings: [], notChecked: [], notes: [] } : loadSchemas().validateSchemas([...previous, ...current]);
+  const schemas: SchemaReport = options.schemas === false
+    ? { findings: [], notChecked: [], notes: [] }
+    : loadSchemas().validateSchemas([...previous, ...current]);
   // Objects the API server would refuse or read differently: the rules would judge something else than what applies.
   const violations = schemas.findings.length > 0 ? [] : checkManifests(current, previous, readOptions(options.namespace, options.clusterDomain));
   const errors = violations.filter((v) => v.severity === Severity.ERROR).length;
@@ -48,9 +50,17 @@ export function checkCommand(before: string, after: string, options: CheckOption
 
   if (options.output === 'json') {
     console.log(JSON.stringify({
-      from: displayPath(fromPath), to: displayPath(toPath), rollback: options.rollback === true, ok: !failed,
-      objects: previous.length + current.length, errors, warnings,
-      schemaViolations: schemas.findings, violations: violations.map(violationJson), notChecked: schemas.notChecked, notes: schemas.notes,
+      from: displayPath(fromPath),
+      to: displayPath(toPath),
+      rollback: options.rollback === true,
+      ok: !failed,
+      objects: previous.length + current.length,
+      errors,
+      warnings,
+      schemaViolations: schemas.findings,
+      violations: violations.map(violationJson),
+      notChecked: schemas.notChecked,
+      notes: schemas.notes,
     }, undefined, 2));
     return failed ? EXIT_UNSAFE : EXIT_OK;
   }

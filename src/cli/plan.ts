@@ -1,5 +1,4 @@
 import * as path from 'path';
-import { SafetyViolation, Severity } from '../safety/safety-rule';
 import { formatViolation, violationJson } from './check';
 import { EXIT_OK, EXIT_UNSAFE } from './errors';
 import { stageDirName } from './out-dir';
@@ -8,6 +7,7 @@ import { ReleaseRef, releaseState, Weight } from './release-view';
 import { refOf, StageChanges, summarize } from './stage-diff';
 import { errorsIn, PlanResult, synthesizePlan, SynthesizeOptions } from './stages';
 import { bar, renderTable } from './table';
+import { SafetyViolation, Severity } from '../safety/safety-rule';
 
 export interface PlanOptions extends SynthesizeOptions {
   /** Print what each stage creates, changes and deletes under the table. */

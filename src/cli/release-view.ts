@@ -139,7 +139,8 @@ function gatewayApiView(route: any, manifests: any[], release: ReleaseRef, ctx: 
   const versionServices = new Map<string, string>();
   for (const m of manifests) {
     const selector = m?.kind === 'Service' && m.apiVersion === 'v1' ? m.spec?.selector : undefined;
-    if (selector?.[APP_LABEL] === release.name && selector?.[VERSION_LABEL] !== undefined && namespaceOf(m, ctx.defaultNamespace) === release.namespace) {
+    const ofRelease = selector?.[APP_LABEL] === release.name && namespaceOf(m, ctx.defaultNamespace) === release.namespace;
+    if (ofRelease && selector?.[VERSION_LABEL] !== undefined) {
       versionServices.set(m.metadata?.name, String(selector[VERSION_LABEL]));
     }
   }

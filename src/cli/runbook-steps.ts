@@ -4,8 +4,8 @@
  * timeout; objects a stage drops are deleted explicitly, by name (see the README for why this is
  * not `kubectl apply --prune`).
  */
-import { StageResult } from './stages';
 import { changesBetween, groupOf, isRouting, StageChanges } from './stage-diff';
+import { StageResult } from './stages';
 
 /** Kubernetes' default `progressDeadlineSeconds`. */
 export const DEFAULT_PROGRESS_DEADLINE = 600;
@@ -110,14 +110,20 @@ function transitionSteps(dir: string, target: any[], from: any[], changes: Stage
   for (const d of [...changedDeployments.created, ...changedDeployments.changed]) {
     const old = from.find((m) => isDeployment(m) && sameObject(m, d, ctx));
     if (!old || JSON.stringify(old.spec?.template) !== JSON.stringify(d.spec?.template)) {
-      steps.push({ kind: 'wait', command: `kubectl rollout status deployment/${d.metadata?.name}${nsFlag(d, ctx)} --timeout=${deadline(d)}s`,
-        why: `new pods of ${d.metadata?.name} ready` });
+      steps.push({
+        kind: 'wait',
+        command: `kubectl rollout status deployment/${d.metadata?.name}${nsFlag(d, ctx)} --timeout=${deadline(d)}s`,
+        why: `new pods of ${d.metadata?.name} ready`,
+      });
     }
   }
   for (const [key, { deployment, floor }] of floors(target)) {
     if (floor > 0 && floor > (floorsBefore.get(key)?.floor ?? 0)) {
-      steps.push({ kind: 'wait', command: `mr_wait_replicas ${deployment.metadata?.name} ${deployment.metadata?.namespace ?? ctx.namespace ?? '-'} ${floor} ${deadline(deployment)}`,
-        why: `${deployment.metadata?.name} has its floor of ${floor} ready pods` });
+      steps.push({
+        kind: 'wait',
+        command: `mr_wait_replicas ${deployment.metadata?.name} ${deployment.metadata?.namespace ?? ctx.namespace ?? '-'} ${floor} ${deadline(deployment)}`,
+        why: `${deployment.metadata?.name} has its floor of ${floor} ready pods`,
+      });
     }
   }
   const applied = [...changes.created, ...changes.changed].filter(isRouting);
@@ -126,11 +132,17 @@ function transitionSteps(dir: string, target: any[], from: any[], changes: Stage
   }
   const deleted = [...changes.deleted].sort((a, b) => deleteRank(a) - deleteRank(b));
   for (const m of deleted) {
-    steps.push({ kind: 'delete', command: `kubectl delete ${resourceOf(m)}${nsFlag(m, ctx)} --ignore-not-found --wait=true --timeout=${DEFAULT_GRACE + SLACK}s`,
-      why: `the ${what} drops ${m.kind}/${m.metadata?.name} (kubectl apply deletes nothing)` });
+    steps.push({
+      kind: 'delete',
+      command: `kubectl delete ${resourceOf(m)}${nsFlag(m, ctx)} --ignore-not-found --wait=true --timeout=${DEFAULT_GRACE + SLACK}s`,
+      why: `the ${what} drops ${m.kind}/${m.metadata?.name} (kubectl apply deletes nothing)`,
+    });
     if (isDeployment(m)) {
-      steps.push({ kind: 'wait', command: `kubectl wait --for=delete pod${nsFlag(m, ctx)} -l ${selectorOf(m)} --timeout=${grace(m) + SLACK}s`,
-        why: `the pods of ${m.metadata?.name} are gone` });
+      steps.push({
+        kind: 'wait',
+        command: `kubectl wait --for=delete pod${nsFlag(m, ctx)} -l ${selectorOf(m)} --timeout=${grace(m) + SLACK}s`,
+        why: `the pods of ${m.metadata?.name} are gone`,
+      });
     }
   }
   const removedRouting = deleted.filter(isRouting);

@@ -144,7 +144,7 @@ function stageSection(result: PlanResult, stage: StageResult, forward: Step[], r
         '```',
         '',
         ...(rollbackErrors.length > 0
-          ? [`Warning: rolling back in one step is unsafe:`, '', ...rollbackErrors.map((v) => `    ${formatViolation(v).split('\n').join('\n    ')}`), '']
+          ? ['Warning: rolling back in one step is unsafe:', '', ...rollbackErrors.map((v) => `    ${formatViolation(v).split('\n').join('\n    ')}`), '']
           : []),
       ]
       : ['Roll back: nothing to roll back (first stage).', '']),
@@ -238,7 +238,7 @@ export function renderScript(result: PlanResult, baseDir: string): string {
     '      "rollback_$(printf \'%02d\' "$i")"',
     '    done',
     '  else',
-    `    from="\${from:-1}"`,
+    '    from="${from:-1}"',
     `    to="\${to:-${n}}"`,
     '    if [ "$from" -gt "$to" ]; then echo "--from must not come after --to (use --rollback to go back)" >&2; exit 2; fi',
     '    for ((i = from; i <= to; i++)); do',

@@ -36,7 +36,8 @@ export function groupOf(apiVersion: unknown): string {
 }
 
 export function refOf(manifest: any, defaultNamespace: string = 'default'): ObjectRef {
-  return { apiVersion: manifest?.apiVersion, kind: manifest?.kind, name: manifest?.metadata?.name, namespace: manifest?.metadata?.namespace ?? defaultNamespace };
+  const metadata = manifest?.metadata;
+  return { apiVersion: manifest?.apiVersion, kind: manifest?.kind, name: metadata?.name, namespace: metadata?.namespace ?? defaultNamespace };
 }
 
 /** The changes from `previous` (none for the first stage: everything is created) to `current`. */

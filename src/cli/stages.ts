@@ -1,8 +1,6 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { checkManifests, readOptions } from '../safety/_engine';
-import { SafetyViolation, Severity } from '../safety/safety-rule';
 import { chooseReleases } from './discover';
 import { CliError } from './errors';
 import { readManifests } from './manifests';
@@ -11,6 +9,8 @@ import { displayPath } from './paths';
 import { ReleaseRef, stageOf } from './release-view';
 import { changesBetween, StageChanges } from './stage-diff';
 import { CdkApp, loadApp, synthApp, synthInOneProcess } from './synth-app';
+import { checkManifests, readOptions } from '../safety/_engine';
+import { SafetyViolation, Severity } from '../safety/safety-rule';
 
 /** How manifests are read: the namespace of objects without one, the cluster DNS domain. */
 export interface ReadFlags {
@@ -100,7 +100,10 @@ Promise<{ releases: ReleaseRef[]; dirs: Map<string, string> }> {
   outcome.result.log.forEach(log);
   const { releases, stages } = outcome.result;
   const dirs = new Map(stages.map((name, i) => [name, path.join(work, stageDirName(i, name))]));
-  const stale = stages.find((name) => releases.some((r) => stageOf(readManifests(dirs.get(name)!, { allowEmpty: true }).objects, r, options.namespace) !== name));
+  const stale = stages.find((name) => {
+    const manifests = readManifests(dirs.get(name)!, { allowEmpty: true }).objects;
+    return releases.some((r) => stageOf(manifests, r, options.namespace) !== name);
+  });
   if (stale !== undefined) {
     log(`with RELEASE_STAGE=${stale} the one-process synthesis gave another stage (does a module outside the app directory read `
       + 'RELEASE_STAGE when it is loaded?): synthesizing each stage in a process of its own');

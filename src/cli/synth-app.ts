@@ -80,7 +80,9 @@ export type OneProcessOutcome =
 export async function synthInOneProcess(app: CdkApp, work: string, options: { release?: string; namespace?: string }): Promise<OneProcessOutcome> {
   const discoverDir = path.join(work, 'discover');
   fs.mkdirSync(discoverDir, { recursive: true });
-  const control: HookControl = { work, appDir: app.dir, release: options.release, namespace: options.namespace, nodeOptions: process.env.NODE_OPTIONS };
+  const control: HookControl = {
+    work, appDir: app.dir, release: options.release, namespace: options.namespace, nodeOptions: process.env.NODE_OPTIONS,
+  };
   const hook = path.join(__dirname, `synth-hook${path.extname(__filename)}`);
   // From source (ts-node), the hook is TypeScript: the app's process needs ts-node to load it.
   const preload = path.extname(hook) === '.ts' ? [require.resolve('ts-node/register/transpile-only'), hook] : [hook];

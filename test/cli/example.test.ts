@@ -172,7 +172,7 @@ describe('runbook --format sh of the example', () => {
   }
 
   test('is executable bash: set -euo pipefail, one function per stage and per roll back, bash -n passes', () => {
-    expect(fs.statSync(scriptFile).mode & 0o111).not.toBe(0);
+    expect(() => fs.accessSync(scriptFile, fs.constants.X_OK)).not.toThrow();
     expect(script).toMatch(/^#!\/usr\/bin\/env bash\n/);
     expect(script).toContain('\nset -euo pipefail\n');
     STAGES.forEach((_, i) => expect(script).toContain(`\nstage_0${i + 1}() {\n`));
@@ -229,7 +229,7 @@ describe('runbook --format sh of the example', () => {
     // No delete before retire: earlier stages drop nothing.
     expect(calls.slice(0, retire).filter((c) => c.startsWith('kubectl delete'))).toEqual([]);
     // The floors are polled (readyReplicas >= floor), the proxies until none is STALE.
-    expect(calls).toContain("kubectl get deployment helloworld-v2 -n shop -o jsonpath={.status.readyReplicas}");
+    expect(calls).toContain('kubectl get deployment helloworld-v2 -n shop -o jsonpath={.status.readyReplicas}');
     expect(calls.filter((c) => c === 'istioctl proxy-status').length).toBeGreaterThanOrEqual(6);
   });
 

@@ -4,7 +4,9 @@ import { changesBetween, summarize } from '../../src/cli/stage-diff';
 
 const annotations = (stage: string) => ({ 'mesh-release.io/stage': stage, 'mesh-release.io/plan-stages': 'blue,switch' });
 const deployment = (version: string) => ({
-  apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: `shop-${version}`, namespace: 'prod' },
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name: `shop-${version}`, namespace: 'prod' },
   spec: { selector: { matchLabels: { app: 'shop', version } }, template: { metadata: { labels: { app: 'shop', version } }, spec: { containers: [] } } },
 });
 const service = (name: string, selector: object, extra: object = {}) =>
@@ -18,7 +20,9 @@ describe('release discovery is router-neutral', () => {
       service('shop-v1', { app: 'shop', version: 'v1' }),
       service('shop-v2', { app: 'shop', version: 'v2' }),
       {
-        apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: 'shop', namespace: 'prod', annotations: annotations('switch') },
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'HTTPRoute',
+        metadata: { name: 'shop', namespace: 'prod', annotations: annotations('switch') },
         spec: {
           parentRefs: [{ group: '', kind: 'Service', name: 'shop' }],
           rules: [
@@ -40,7 +44,9 @@ describe('release discovery is router-neutral', () => {
 
   test('relative Gateway API weights (default 1) are shown as percentages', () => {
     const route = {
-      apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: 'shop', namespace: 'prod', annotations: annotations('blue') },
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'HTTPRoute',
+      metadata: { name: 'shop', namespace: 'prod', annotations: annotations('blue') },
       spec: { rules: [{ backendRefs: [{ name: 'shop-v1' }, { name: 'shop-v2', weight: 3 }] }] },
     };
     const [release] = releasesIn([route]);
@@ -65,7 +71,9 @@ describe('release discovery is router-neutral', () => {
 describe('per-stage changes', () => {
   test('created, changed (the stage annotation aside) and deleted, by group, kind, namespace and name', () => {
     const vs = (stage: string, weight: number) => ({
-      apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'shop', namespace: 'prod', annotations: annotations(stage) },
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'VirtualService',
+      metadata: { name: 'shop', namespace: 'prod', annotations: annotations(stage) },
       spec: { http: [{ route: [{ destination: { host: 'shop', subset: 'v1' }, weight }] }] },
     });
     const before = [deployment('v1'), vs('blue', 100), service('shop', { app: 'shop' })];
