@@ -75,22 +75,37 @@ export async function synthesizePlan(options: SynthesizeOptions, log: (message: 
   const out = OutDir.claim(options.out ?? path.join(app.dir, 'dist', 'stages'), options.force ?? false);
   const work = out.scratch();
   try {
-    const { releases, dirs } = options.isolate
-      ? await synthIsolated(app, work, options, log)
-      : await synthOneProcess(app, work, options, log);
+    let synthesized = options.isolate ? await synthIsolated(app, work, options, log) : await synthOneProcess(app, work, options, log);
+    const read = (s: Synthesized) => s.releases[0].plan.map((name) => readManifests(s.dirs.get(name)!, { allowEmpty: true }).objects);
+    let manifests = read(synthesized);
+    const stale = synthesized.oneProcess && synthesized.releases[0].plan
+      .find((name, i) => synthesized.releases.some((r) => stageOf(manifests[i], r, options.namespace) !== name));
+    if (stale) {
+      log(`with RELEASE_STAGE=${stale} the one-process synthesis gave another stage (does a module outside the app directory read `
+        + 'RELEASE_STAGE when it is loaded?): synthesizing each stage in a process of its own');
+      synthesized = await synthIsolated(app, work, options, log);
+      manifests = read(synthesized);
+    }
+    const { releases, dirs } = synthesized;
     const plan = releases[0].plan;
     const names = plan.map((name, i) => stageDirName(i, name));
     const installed = plan.map((name, i) => out.install(dirs.get(name)!, names[i]));
     out.finish({ app: app.dir, releases, stages: plan, namespace: options.namespace, clusterDomain: options.clusterDomain }, names);
-    return checkPlan(app.dir, out.dir, releases, installed.map((dir) => readManifests(dir, { allowEmpty: true }).objects), installed, options);
+    return checkPlan(app.dir, out.dir, releases, manifests, installed, options);
   } finally {
     removeQuietly(work);
   }
 }
 
-/** One process for all stages; falls back to isolated mode when the hook cannot drive the app or the stages came out stale. */
-async function synthOneProcess(app: CdkApp, work: string, options: SynthesizeOptions, log: (message: string) => void):
-Promise<{ releases: ReleaseRef[]; dirs: Map<string, string> }> {
+/** The stages synthesized into the scratch directory, by stage name; `oneProcess` when the hook drove the app. */
+interface Synthesized {
+  readonly releases: ReleaseRef[];
+  readonly dirs: Map<string, string>;
+  readonly oneProcess?: boolean;
+}
+
+/** One process for all stages; falls back to isolated mode when the hook cannot drive the app. */
+async function synthOneProcess(app: CdkApp, work: string, options: SynthesizeOptions, log: (message: string) => void): Promise<Synthesized> {
   log(`synthesizing the stages of the app in ${displayPath(app.dir)} in one process...`);
   const outcome = await synthInOneProcess(app, work, { release: options.release, namespace: options.namespace });
   if (!outcome.driven) {
@@ -99,22 +114,12 @@ Promise<{ releases: ReleaseRef[]; dirs: Map<string, string> }> {
   }
   outcome.result.log.forEach(log);
   const { releases, stages } = outcome.result;
-  const dirs = new Map(stages.map((name, i) => [name, path.join(work, stageDirName(i, name))]));
-  const stale = stages.find((name) => {
-    const manifests = readManifests(dirs.get(name)!, { allowEmpty: true }).objects;
-    return releases.some((r) => stageOf(manifests, r, options.namespace) !== name);
-  });
-  if (stale !== undefined) {
-    log(`with RELEASE_STAGE=${stale} the one-process synthesis gave another stage (does a module outside the app directory read `
-      + 'RELEASE_STAGE when it is loaded?): synthesizing each stage in a process of its own');
-    return synthIsolated(app, work, options, log);
-  }
-  return { releases, dirs };
+  return { releases, dirs: new Map(stages.map((name, i) => [name, path.join(work, stageDirName(i, name))])), oneProcess: true };
 }
 
 /** One app process per stage (the app run once more first, to find the release, unless `found` is that run's output). */
 async function synthIsolated(app: CdkApp, work: string, options: SynthesizeOptions, log: (message: string) => void, found?: any[]):
-Promise<{ releases: ReleaseRef[]; dirs: Map<string, string> }> {
+Promise<Synthesized> {
   const stageDir = (index: number, name: string) => path.join(work, stageDirName(index, name));
   if (found === undefined) {
     log('running the app once to find its releases...');

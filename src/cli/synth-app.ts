@@ -105,7 +105,8 @@ export async function synthInOneProcess(app: CdkApp, work: string, options: { re
       undefined, run.stderr.trim() || run.stdout.trim() || failure.message);
   }
   if (!fs.existsSync(resultFile)) {
-    failIfExited(run, app, undefined);
+    const currentFile = path.join(work, 'current.json');
+    failIfExited(run, app, fs.existsSync(currentFile) ? JSON.parse(fs.readFileSync(currentFile, 'utf8')).stage : undefined);
     if (fs.existsSync(path.join(work, 'claimed'))) {
       throw new CliError(`the app in ${displayPath(app.dir)} exited before every stage was synthesized in one process `
         + '(does it call process.exit()?): run with --isolate to synthesize each stage in a process of its own');

@@ -137,7 +137,7 @@ async function drive(control: HookControl, loadMain: () => unknown): Promise<voi
   const log: string[] = [];
   let current: string | undefined;
   const inherited = process.env.RELEASE_STAGE;
-  const synth = async (stage: string | undefined, dir: string): Promise<any[]> => {
+  const synth = async (stage: string | undefined, dir: string, read: boolean = true): Promise<any[]> => {
     if (stage !== undefined) {
       process.env.RELEASE_STAGE = stage;
     } else if (inherited === undefined) {
@@ -151,11 +151,14 @@ async function drive(control: HookControl, loadMain: () => unknown): Promise<voi
     forgetUserModules(control.appDir);
     const before = synthCount;
     current = stage;
+    // If the app exits in the middle (process.exit), the CLI can still tell which stage it was at.
+    fs.writeFileSync(path.join(control.work, 'current.json'), JSON.stringify({ stage }));
     loadMain();
     if (synthCount === before) {
       await nextSynthOrIdle();
     }
-    return readManifests(dir, { allowEmpty: true }).objects;
+    // Only the discovery run and the probes are read here; the CLI reads the stages (once).
+    return read ? readManifests(dir, { allowEmpty: true }).objects : [];
   };
   try {
     const found = await synth(undefined, path.join(control.work, 'discover'));
@@ -165,7 +168,7 @@ async function drive(control: HookControl, loadMain: () => unknown): Promise<voi
     const plan = releases[0].plan;
     for (const [index, stage] of plan.entries()) {
       if (!synthesized.has(stage)) {
-        await synth(stage, stageDir(index, stage));
+        await synth(stage, stageDir(index, stage), false);
       }
     }
     current = undefined;

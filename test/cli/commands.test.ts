@@ -74,6 +74,16 @@ describe('plan errors: exit 2 with one line (and the app\'s stderr), never a sta
     expect(run.stderr).toContain('unknown stage nope');
   });
 
+  test('an app exiting in the middle of a stage: the stage is named, its stderr shown', () => {
+    const dir = fakeApp(SAFE);
+    const app = fs.readFileSync(path.join(dir, 'app.js'), 'utf8');
+    fs.writeFileSync(path.join(dir, 'app.js'), `if (process.env.RELEASE_STAGE === 'add-subset') { console.error('no quota'); process.exit(4); }\n${app}`);
+    const run = cli(['plan', '--app', dir]);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain("stage 'add-subset' of the app in");
+    expect(run.stderr).toContain('no quota');
+  });
+
   test('an unknown --release lists the releases', () => {
     const run = cli(['plan', '--app', fakeApp(SAFE), '--release', 'api']);
     expect(run.status).toBe(2);
