@@ -129,8 +129,7 @@ function stageSection(result: PlanResult, stage: StageResult, forward: Step[], r
     '',
     ...summary.map((s) => `${s}.`),
     '',
-    ...renderChanges(stage.name, stage.index, stage.changes, result.read.namespace).map((l, i) => (i === 0 ? `Changes: ${l.replace(/^Stage [^:]*:/, '').trim() || ''}` : `    ${l.trim()}`)),
-    '',
+    ...changeList(stage, result),
     '```bash',
     ...commandLines(forward),
     '```',
@@ -149,6 +148,12 @@ function stageSection(result: PlanResult, stage: StageResult, forward: Step[], r
       ]
       : ['Roll back: nothing to roll back (first stage).', '']),
   ];
+}
+
+/** `Changes:` and one bullet per object created (+), changed (~) or deleted (-). */
+function changeList(stage: StageResult, result: PlanResult): string[] {
+  const lines = renderChanges(stage.name, stage.index, stage.changes, result.read.namespace).slice(1);
+  return lines.length === 0 ? ['Changes: none.', ''] : ['Changes:', '', ...lines.map((l) => `- \`${l.trim().slice(0, 1)}\` ${l.trim().slice(2)}`), ''];
 }
 
 function commandLines(steps: Step[]): string[] {

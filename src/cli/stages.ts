@@ -76,7 +76,8 @@ export async function synthesizePlan(options: SynthesizeOptions, log: (message: 
   const work = out.scratch();
   try {
     let synthesized = options.isolate ? await synthIsolated(app, work, options, log) : await synthOneProcess(app, work, options, log);
-    const read = (s: Synthesized) => s.releases[0].plan.map((name) => readManifests(s.dirs.get(name)!, { allowEmpty: true }).objects);
+    const read = (s: Synthesized) => s.releases[0].plan.map((name, i) => s.parsed?.get(stageDirName(i, name))
+      ?? readManifests(s.dirs.get(name)!, { allowEmpty: true }).objects);
     let manifests = read(synthesized);
     const stale = synthesized.oneProcess && synthesized.releases[0].plan
       .find((name, i) => synthesized.releases.some((r) => stageOf(manifests[i], r, options.namespace) !== name));
@@ -102,6 +103,8 @@ interface Synthesized {
   readonly releases: ReleaseRef[];
   readonly dirs: Map<string, string>;
   readonly oneProcess?: boolean;
+  /** Stages parsed while the app ran, by directory name. */
+  readonly parsed?: Map<string, any[]>;
 }
 
 /** One process for all stages; falls back to isolated mode when the hook cannot drive the app. */
@@ -114,7 +117,8 @@ async function synthOneProcess(app: CdkApp, work: string, options: SynthesizeOpt
   }
   outcome.result.log.forEach(log);
   const { releases, stages } = outcome.result;
-  return { releases, dirs: new Map(stages.map((name, i) => [name, path.join(work, stageDirName(i, name))])), oneProcess: true };
+  const dirs = new Map(stages.map((name, i) => [name, path.join(work, stageDirName(i, name))]));
+  return { releases, dirs, oneProcess: true, parsed: outcome.parsed };
 }
 
 /** One app process per stage (the app run once more first, to find the release, unless `found` is that run's output). */

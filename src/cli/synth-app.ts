@@ -67,8 +67,8 @@ export function loadApp(dir: string): CdkApp {
 
 /** What one run of the app in one process gave. */
 export type OneProcessOutcome =
-  /** The hook drove every stage: each is in `<work>/<NN>-<stage>`. */
-  | { readonly driven: true; readonly result: HookResult }
+  /** The hook drove every stage: each is in `<work>/<NN>-<stage>`; `parsed`: their objects, by directory name, for those read already. */
+  | { readonly driven: true; readonly result: HookResult; readonly parsed: Map<string, any[]> }
   /** The hook did not drive the app (not a CommonJS Node.js main): the app ran once, its output is in `<work>/discover`. */
   | { readonly driven: false; readonly manifests: any[] };
 
@@ -92,7 +92,27 @@ export async function synthInOneProcess(app: CdkApp, work: string, options: { re
     MESH_RELEASE_SYNTH: JSON.stringify(control),
     NODE_OPTIONS: [process.env.NODE_OPTIONS ?? '', ...preload.map((p) => `--require ${JSON.stringify(p)}`)].join(' ').trim(),
   };
-  const run = await runCommand(app.command, app.dir, env);
+  // Parse each stage as soon as the app finished it, while the app synthesizes the next one.
+  const parsed = new Map<string, any[]>();
+  const doneDir = path.join(work, 'done');
+  const parseDone = () => {
+    for (const name of fs.existsSync(doneDir) ? fs.readdirSync(doneDir) : []) {
+      if (!parsed.has(name) && name !== 'discover') {
+        try {
+          parsed.set(name, readManifests(path.join(work, name), { allowEmpty: true }).objects);
+        } catch {
+          // Read again after the run, where the error is reported with its context.
+        }
+      }
+    }
+  };
+  const poller = setInterval(parseDone, 50);
+  let run: RunResult;
+  try {
+    run = await runCommand(app.command, app.dir, env);
+  } finally {
+    clearInterval(poller);
+  }
   const resultFile = path.join(work, 'result.json');
   const errorFile = path.join(work, 'error.json');
   if (fs.existsSync(errorFile)) {
@@ -113,7 +133,7 @@ export async function synthInOneProcess(app: CdkApp, work: string, options: { re
     }
     return { driven: false, manifests: readOutput(discoverDir, app, undefined) };
   }
-  return { driven: true, result: JSON.parse(fs.readFileSync(resultFile, 'utf8')) };
+  return { driven: true, result: JSON.parse(fs.readFileSync(resultFile, 'utf8')), parsed };
 }
 
 /**

@@ -157,6 +157,9 @@ async function drive(control: HookControl, loadMain: () => unknown): Promise<voi
     if (synthCount === before) {
       await nextSynthOrIdle();
     }
+    // Tell the CLI this directory is complete: it parses it while the next stage synthesizes (another core).
+    fs.mkdirSync(path.join(control.work, 'done'), { recursive: true });
+    fs.writeFileSync(path.join(control.work, 'done', path.basename(dir)), '');
     // Only the discovery run and the probes are read here; the CLI reads the stages (once).
     return read ? readManifests(dir, { allowEmpty: true }).objects : [];
   };
