@@ -1,6 +1,6 @@
 import { ApiObject, Chart, Duration, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { DEFAULT_CLUSTER_DOMAIN, DNS_1123_LABEL, DNS_1123_SUBDOMAIN, PLAN_ANNOTATION, STAGE_ANNOTATION, serviceFqdn } from './_conventions';
 import { isRenderOnly, renderChart } from './_render';
 import { checkAppProtocol, checkDns1035Label, checkDns1123Label, checkImage, checkInteger, checkPort, checkPortName, invalidProp, istioDuration } from './_validation';
@@ -14,7 +14,7 @@ import { TrafficPolicyOptions } from './routing/istio/traffic-policy';
 import { TrafficRouter } from './routing/router';
 import { checkManifests, readOptions, throwIfUnsafe } from './safety/_engine';
 import { invalidRetryOn, RETRY_ON_POLICIES } from './validation/_istio-semantics';
-import { SafetyViolation } from './safety/safety-rule';
+import { SafetyRule, SafetyViolation } from './safety/safety-rule';
 import { mergeWorkloadOptions } from './workload/_merge';
 import { ResolvedVersion } from './workload/_resolved-version';
 import { Scaling } from './workload/scaling';
@@ -340,8 +340,9 @@ export class MeshRelease extends Construct {
     const violations = this.check();
     this.warnings = violations.filter((v) => v.severity !== 'error');
     if (this.warnings.length < violations.length) {
-      // Leave nothing of an unsafe release in the tree.
+      // Leave nothing of an unsafe release in the tree, and free its name.
       scope.node.tryRemoveChild(id);
+      RELEASES_BY_CHART.get(chart)?.delete(`${this.namespace}/${this.app}`);
       throwIfUnsafe(violations, this.context());
     }
     this.node.addValidation({ validate: () => this.validateEmitted() });
@@ -380,7 +381,24 @@ export class MeshRelease extends Construct {
 
   private validateEmitted(): string[] {
     const errors = this.check().filter((v) => v.severity === 'error');
-    return errors.map((v) => `stage '${this.stage.name}' as synthesized: [${v.rule}] ${v.object}: ${v.message}. Fix: ${v.fix}`);
+    return [
+      ...errors.map((v) => `stage '${this.stage.name}' as synthesized: [${v.rule}] ${v.object}: ${v.message}. Fix: ${v.fix}`),
+      ...this.collisions(),
+    ];
+  }
+
+  /**
+   * Objects of this release that another object of the app (another release, another chart)
+   * also defines: the second apply overwrites the first, or fails on a Deployment's immutable
+   * selector (app `foo` + version `bar-v1` and app `foo-bar` + version `v1` both make `foo-bar-v1`).
+   */
+  private collisions(): string[] {
+    const index = appObjectIndex(this.node.root);
+    return this.apiObjects().flatMap((o) => {
+      const others = (index.get(identityOf(o)) ?? []).filter((path) => path !== o.node.path);
+      return others.length === 0 ? [] : [`[${SafetyRule.DUPLICATE_OBJECT}] ${o.kind}/${o.name} in namespace '${namespaceOf(o)}' is also defined by ${others.join(', ')}: `
+        + 'only one survives the apply. Fix: give every object a unique name (one MeshRelease per app and namespace in the whole app; app and version names that do not run together)'];
+    });
   }
 
   private context(): string {
@@ -482,6 +500,40 @@ export class MeshRelease extends Construct {
     }
     return floors;
   }
+}
+
+/**
+ * Every API object of an app by identity (group, kind, namespace, name). Built once for all the
+ * validations of one synth (they run in one synchronous pass) and dropped right after.
+ */
+const APP_INDEX = new WeakMap<IConstruct, Map<string, string[]>>();
+
+function appObjectIndex(root: IConstruct): Map<string, string[]> {
+  let index = APP_INDEX.get(root);
+  if (!index) {
+    index = new Map<string, string[]>();
+    for (const o of root.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject)) {
+      const key = identityOf(o);
+      index.set(key, [...(index.get(key) ?? []), o.node.path]);
+    }
+    APP_INDEX.set(root, index);
+    queueMicrotask(() => APP_INDEX.delete(root));
+  }
+  return index;
+}
+
+function identityOf(o: ApiObject): string {
+  return `${o.apiGroup}/${o.kind}/${namespaceOf(o)}/${o.name}`;
+}
+
+/** The namespace an object is applied to: its release's, else its own or its chart's, else `default`. */
+function namespaceOf(o: ApiObject): string {
+  for (let scope: IConstruct | undefined = o.node.scope; scope; scope = scope.node.scope) {
+    if (scope instanceof MeshRelease) {
+      return scope.namespace;
+    }
+  }
+  return o.metadata.namespace ?? Chart.of(o).namespace ?? 'default';
 }
 
 /** Timeout and retries of the routes, checked: every try must fit the timeout. */
