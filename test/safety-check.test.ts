@@ -921,29 +921,39 @@ describe(SafetyRule.TERMINATION_BUDGET, () => {
 });
 
 describe(SafetyRule.RETRY_BUDGET, () => {
-  test('3 x 2s retries under a 5s timeout are reported', () => {
-    // GIVEN timeout 5s, retries {attempts: 3, perTryTimeout: 2s}
+  test('the first try + 2 retries of 2s under a 5s timeout are reported', () => {
+    // GIVEN timeout 5s, retries {attempts: 2, perTryTimeout: 2s}: 3 tries of 2s
     const { current } = violating(SafetyRule.RETRY_BUDGET);
 
     // WHEN checking the stage
     const violations = SafetyCheck.check(current);
 
-    // THEN the product and the timeout are named
+    // THEN the tries, the product and the timeout are named
     expect(violations).toEqual([violation(SafetyRule.RETRY_BUDGET, 'VirtualService/helloworld http[0]',
-      ['retries 3 x perTryTimeout 2s = 6s exceed the route timeout 5s'],
+      ['the first try + 2 retries x perTryTimeout 2s = 6s exceed the route timeout 5s', 'the last retries can never run'],
       ['lower retries.attempts or retries.perTryTimeout, or raise timeout'])]);
+  });
+
+  test('attempts counts retries after the first try: 3 x 2s no longer fits a 6s timeout', () => {
+    // GIVEN the budget the old model accepted (attempts x perTryTimeout = timeout)
+    const current = stage(['v1'], ['v1'], weighted([['v1', 100]], { timeout: '6s', retries: { attempts: 3, perTryTimeout: '2s' } }));
+
+    // WHEN / THEN 4 tries of 2s = 8s
+    expect(SafetyCheck.check(current)).toEqual([violation(SafetyRule.RETRY_BUDGET, 'VirtualService/helloworld http[0]',
+      ['the first try + 3 retries x perTryTimeout 2s = 8s exceed the route timeout 6s'], ['raise timeout'])]);
   });
 
   test.each([
     // timeout, attempts, perTryTimeout, violation message or undefined when safe
-    ['6s', 3, '2s', undefined],
-    ['1m', 3, '20s', undefined],
-    ['1m', 3, '21s', 'retries 3 x perTryTimeout 21s = 63s exceed the route timeout 60s'],
-    ['1s', 3, '500ms', 'retries 3 x perTryTimeout 0.5s = 1.5s exceed the route timeout 1s'],
-    ['1.5s', 3, '500ms', undefined],
-    ['1m30s', 4, '30s', 'retries 4 x perTryTimeout 30s = 120s exceed the route timeout 90s'],
-    ['2m', 4, '30s', undefined],
-  ])('timeout %s with %d x %s', (timeout, attempts, perTryTimeout, message) => {
+    ['8s', 3, '2s', undefined],
+    ['1m', 3, '15s', undefined],
+    ['1m', 3, '16s', 'the first try + 3 retries x perTryTimeout 16s = 64s exceed the route timeout 60s'],
+    ['1s', 3, '500ms', 'the first try + 3 retries x perTryTimeout 0.5s = 2s exceed the route timeout 1s'],
+    ['2s', 3, '500ms', undefined],
+    ['1m30s', 4, '20s', 'the first try + 4 retries x perTryTimeout 20s = 100s exceed the route timeout 90s'],
+    ['2m30s', 4, '30s', undefined],
+    ['1s', 1, '600ms', 'the first try + 1 retries x perTryTimeout 0.6s = 1.2s exceed the route timeout 1s'],
+  ])('timeout %s with attempts %d x %s', (timeout, attempts, perTryTimeout, message) => {
     // GIVEN a route with that timeout and those retries
     const current = stage(['v1'], ['v1'], weighted([['v1', 100]], { timeout, retries: { attempts, perTryTimeout } }));
 
@@ -967,16 +977,25 @@ describe(SafetyRule.RETRY_BUDGET, () => {
     expect(SafetyCheck.check(current)).toEqual([]);
   });
 
-  test('3 x 100ms retries fit a 300ms timeout exactly', () => {
-    // GIVEN timeout 300ms, retries 3 x 100ms
-    const current = stage(['v1'], ['v1'], weighted([['v1', 100]], { timeout: '300ms', retries: { attempts: 3, perTryTimeout: '100ms' } }));
+  test('the first try + 2 retries of 100ms fit a 300ms timeout exactly', () => {
+    // GIVEN timeout 300ms, retries 2 x 100ms (3 tries; 0.1 + 0.1 + 0.1 is not 0.3 in floating point)
+    const current = stage(['v1'], ['v1'], weighted([['v1', 100]], { timeout: '300ms', retries: { attempts: 2, perTryTimeout: '100ms' } }));
 
     // WHEN / THEN expected no violation
     expect(SafetyCheck.check(current)).toEqual([]);
   });
 
+  test('a tcp route with retries-like fields is not checked (retries are http only)', () => {
+    // GIVEN a tcp route carrying timeout and retries (Istio ignores them there)
+    const current = [service({ app: APP }, [{ name: 'tcp', port: 3000 }]), deployment('v1'), destinationRule(['v1']),
+      virtualServiceOf(APP, { tcp: [{ route: [{ destination: { host: APP, subset: 'v1' } }], timeout: '1s', retries: { attempts: 3, perTryTimeout: '1s' } }] })];
+
+    // WHEN / THEN
+    expect(SafetyCheck.check(current)).toEqual([]);
+  });
+
   test('retry-budget.yaml: each route is checked with its own durations', () => {
-    // GIVEN a hand-written VirtualService with 5s, 1s (500ms tries) and 1m routes
+    // GIVEN a hand-written VirtualService with 5s, 1s (500ms tries) and 1m (15s tries) routes
     const manifests = fixture('retry-budget.yaml');
 
     // WHEN checking it (the fixture has no DestinationRule: only the retry budget is under test)
@@ -984,8 +1003,8 @@ describe(SafetyRule.RETRY_BUDGET, () => {
 
     // THEN http[0] and http[1] are reported, http[2] is not
     expect(violations).toEqual([
-      violation(SafetyRule.RETRY_BUDGET, 'VirtualService/reviews http[0]', ['retries 3 x perTryTimeout 2s = 6s exceed the route timeout 5s'], ['raise timeout']),
-      violation(SafetyRule.RETRY_BUDGET, 'VirtualService/reviews http[1]', ['retries 3 x perTryTimeout 0.5s = 1.5s exceed the route timeout 1s'], ['raise timeout']),
+      violation(SafetyRule.RETRY_BUDGET, 'VirtualService/reviews http[0]', ['the first try + 3 retries x perTryTimeout 2s = 8s exceed the route timeout 5s'], ['raise timeout']),
+      violation(SafetyRule.RETRY_BUDGET, 'VirtualService/reviews http[1]', ['the first try + 3 retries x perTryTimeout 0.5s = 2s exceed the route timeout 1s'], ['raise timeout']),
     ]);
   });
 });
@@ -1046,7 +1065,7 @@ describe('hand-written YAML (bookinfo reviews)', () => {
       ['deploy the version'])]);
   });
 
-  test('deployment-deleted-*.yaml: a Deployment deleted while its subset still exists', () => {
+  test('deployment-deleted-*.yaml: an unrouted Deployment deleted while its subset stays is no error, the subset is stale', () => {
     // GIVEN the unroute stage, then the same with reviews-v1 deleted but subset v1 kept
     const previous = fixture('deployment-deleted-before.yaml');
     const current = fixture('deployment-deleted-after.yaml');
@@ -1054,15 +1073,31 @@ describe('hand-written YAML (bookinfo reviews)', () => {
     // WHEN checking the transition
     const violations = SafetyCheck.check(current, previous);
 
-    // THEN reviews-v1 is reported once, naming subset v1 of the previous stage
+    // THEN no route names v1, so no request is lost: subset v1 is reported as stale (warning) only
     expect(violations).toEqual([
-      violation(SafetyRule.DEPLOYMENT_REMOVED_WHILE_SUBSET, 'Deployment/reviews-v1',
-        ["is deleted while subset 'v1' of DestinationRule/reviews in the previous stage still selects its pods"],
-        ["remove subset 'v1' in a stage before deleting the Deployment"]),
+      warning(SafetyRule.STALE_SUBSET, 'DestinationRule/reviews', [`subset 'v1' of ${REVIEWS} selects no pods and was already there in the previous stage`],
+        [`remove subset 'v1' of ${REVIEWS}, or deploy its version`]),
     ]);
     // AND each stage on its own is fine (v1 is unrouted)
     expect(SafetyCheck.check(previous)).toEqual([]);
     expect(SafetyCheck.check(current)).toEqual([]);
+  });
+
+  test('deployment-deleted-*.yaml with v1 still listed at weight 0: the Deployment is deleted while routed', () => {
+    // GIVEN both stages with v1 kept in the route at weight 0
+    const listV1 = (manifests: any[]) => patched(manifests, 'VirtualService', (vs) => {
+      vs.spec.http[0].route.unshift({ destination: { host: 'reviews', subset: 'v1' }, weight: 0 });
+    });
+
+    // WHEN checking the transition
+    const violations = SafetyCheck.check(listV1(fixture('deployment-deleted-after.yaml')), listV1(fixture('deployment-deleted-before.yaml')));
+
+    // THEN reviews-v1 is reported once
+    expect(violations).toEqual([
+      violation(SafetyRule.DEPLOYMENT_REMOVED_WHILE_SUBSET, 'Deployment/reviews-v1',
+        ["is deleted while subset 'v1' of DestinationRule/reviews in the previous stage, which a route names, still selects its pods"],
+        ["unroute and remove subset 'v1' of DestinationRule/reviews in stages before deleting the Deployment"]),
+    ]);
   });
 
   test('header-route-without-catch-all.yaml: a header route with no fallback', () => {
@@ -1173,12 +1208,10 @@ describe('MeshRelease stages of ReleasePlan.canary', () => {
       ["remove 'v1' from the route in one stage, then remove it in the next"])]);
   });
 
-  test('skipping remove-subset: retire right after unroute deletes helloworld-v1 while subset v1 exists', () => {
-    const violations = SafetyCheck.check(synth('retire'), synth('unroute'));
-
-    expect(violations).toEqual([violation(SafetyRule.DEPLOYMENT_REMOVED_WHILE_SUBSET, 'Deployment/helloworld-v1',
-      ["is deleted while subset 'v1' of DestinationRule/helloworld in the previous stage still selects its pods"],
-      ["remove subset 'v1' in a stage before deleting the Deployment"])]);
+  test('skipping remove-subset: retire right after unroute is safe, since nothing routes to v1 any more', () => {
+    // GIVEN unroute applied (v1 out of every route), then retire (subset v1 and helloworld-v1 go together)
+    // WHEN / THEN no request can reach v1: nothing to report
+    expect(SafetyCheck.check(synth('retire'), synth('unroute'))).toEqual([]);
   });
 
   test('skipping add-subset and deploy: shift-10 right after stable routes to a subset and pods that did not exist', () => {
