@@ -140,14 +140,13 @@ export function checkIstio(manifests: any[], options: ReadOptions, report: Repor
   }
 
   // Strict mutual TLS required by the pods, plain text sent by the DestinationRule.
-  const strict = manifests.filter((m) => m?.kind === 'PeerAuthentication' && typeof m.apiVersion === 'string'
-    && m.apiVersion.startsWith('security.istio.io/') && m.spec?.mtls?.mode === 'STRICT');
+  const peerAuthentications = manifests.filter((m) => m?.kind === 'PeerAuthentication' && typeof m.apiVersion === 'string'
+    && m.apiVersion.startsWith('security.istio.io/'));
   for (const dr of drs) {
     const drh = drHost(dr);
     const target = parseServiceHost(drh, options.clusterDomain);
     const selector: Labels = services.get(drh)?.spec?.selector ?? {};
-    const required = strict.find((pa) => ns(pa) === ISTIO_ROOT_NAMESPACE
-      || (ns(pa) === target?.namespace && overlaps(pa.spec?.selector?.matchLabels ?? {}, selector)));
+    const required = target && strictPolicyOf(peerAuthentications, target.namespace, selector, ns);
     if (!required) {
       continue;
     }
@@ -181,4 +180,27 @@ function exportedWithin(vs: any, drExportTo: unknown[], drNamespace: string, vsN
   }
   const seen = new Set(drExportTo.map((n) => (n === '.' ? drNamespace : n)));
   return vsExportTo.every((n) => n === '~' || seen.has(n === '.' ? vsNamespace : n));
+}
+
+/**
+ * The PeerAuthentication that makes the pods of a Service require mutual TLS, if the policy that
+ * applies to them is STRICT. Istio takes the most specific policy: one selecting the workload in
+ * its namespace, else the namespace-wide one (no selector), else the mesh-wide one (root namespace,
+ * no selector); `UNSET` (or no mtls) inherits from the next level.
+ * @see https://istio.io/latest/docs/reference/config/security/peer_authentication/
+ */
+function strictPolicyOf(policies: any[], namespace: string, serviceSelector: Labels, ns: (m: any) => string): any | undefined {
+  const selectorOf = (pa: any): Labels => pa.spec?.selector?.matchLabels ?? {};
+  const levels = [
+    policies.filter((pa) => ns(pa) === namespace && Object.keys(selectorOf(pa)).length > 0 && overlaps(selectorOf(pa), serviceSelector)),
+    policies.filter((pa) => ns(pa) === namespace && Object.keys(selectorOf(pa)).length === 0),
+    policies.filter((pa) => ns(pa) === ISTIO_ROOT_NAMESPACE && Object.keys(selectorOf(pa)).length === 0),
+  ];
+  for (const level of levels) {
+    const decided = level.filter((pa) => pa.spec?.mtls?.mode !== undefined && pa.spec.mtls.mode !== 'UNSET');
+    if (decided.length > 0) {
+      return decided.find((pa) => pa.spec.mtls.mode === 'STRICT');
+    }
+  }
+  return undefined;
 }
