@@ -695,6 +695,424 @@ describe(SafetyRule.SUBSET_UNIQUE, () => {
   });
 });
 
+describe(SafetyRule.STALE_SUBSET, () => {
+  test('a subset that selects no pods, kept from the previous stage and routed by nothing, is a warning', () => {
+    // GIVEN subset v3 in both stages, no helloworld-v3, no route to v3
+    const { previous, current } = violating(SafetyRule.STALE_SUBSET);
+
+    // WHEN checking the transition
+    const violations = SafetyCheck.check(current, previous);
+
+    // THEN v3 is named, as a warning: no request is lost
+    expect(violations).toEqual([warning(SafetyRule.STALE_SUBSET, 'DestinationRule/helloworld',
+      [`subset 'v3' of ${HOST} selects no pods and was already there in the previous stage`, 'nothing runs or routes to it'],
+      [`remove subset 'v3' of ${HOST}, or deploy its version`, 'keep routable objects in sync with the versions you run'])]);
+    expect(SafetyCheck.errors(violations)).toEqual([]);
+  });
+
+  test('a subset added before its version is deployed (the add-subset stage) is fine', () => {
+    // GIVEN subset v2 new in this stage, helloworld-v2 not deployed yet
+    const previous = stage(['v1'], ['v1'], weighted([['v1', 100]]));
+    const current = stage(['v1'], ['v1', 'v2'], weighted([['v1', 100]]));
+
+    // WHEN / THEN it is about to be deployed: no warning; and without a previous stage nothing is known
+    expect(SafetyCheck.check(current, previous)).toEqual([]);
+    expect(SafetyCheck.check(violating(SafetyRule.STALE_SUBSET).current)).toEqual([]);
+  });
+
+  test('stale-subset-v3.yaml (the hzeng10 zero-downtime repository shape): version-v3 is stale when applied after itself', () => {
+    // GIVEN the same stage applied twice (no namespace: read as `default`)
+    const manifests = fixture('stale-subset-v3.yaml');
+
+    // WHEN / THEN alone nothing is reported; as a transition subset version-v3 is a warning
+    expect(SafetyCheck.check(manifests)).toEqual([]);
+    expect(SafetyCheck.check(manifests, manifests)).toEqual([
+      warning(SafetyRule.STALE_SUBSET, 'DestinationRule/zero-downtime-rollingupdate-dr',
+        ["subset 'version-v3' of zero-downtime-rollingupdate.default.svc.cluster.local selects no pods"], ["remove subset 'version-v3'"]),
+    ]);
+    // AND applied with `kubectl -n shop`, the hosts resolve in shop
+    expect(SafetyCheck.check(manifests, manifests, { namespace: 'shop' })[0].message).toContain('zero-downtime-rollingupdate.shop.svc.cluster.local');
+  });
+});
+
+describe(SafetyRule.CAPACITY, () => {
+  test('a routed version with replicas: 0 is reported', () => {
+    // GIVEN all traffic to v1, which runs 0 replicas
+    const { current } = violating(SafetyRule.CAPACITY);
+
+    // WHEN / THEN the floor and where it comes from are named
+    expect(SafetyCheck.check(current)).toEqual([violation(SafetyRule.CAPACITY, 'VirtualService/helloworld http[0]',
+      [`sends traffic to subset 'v1' of ${HOST}`, 'no pod of it is guaranteed (Deployment/helloworld-v1 replicas: 0)'],
+      ['give the version at least one replica (replicas, or HorizontalPodAutoscaler minReplicas) while it receives traffic'])]);
+  });
+
+  test('a version scaled to 0 in the stage that routes 100% to it is reported', () => {
+    // GIVEN v2 ran 3 pods at weight 0, and is scaled to 0 in the stage that gives it 100%
+    // (v1 keeps its 3 pods, so rolling back is covered)
+    const previous = [service(), deployment('v1', { replicas: 3 }), deployment('v2', { replicas: 3 }), destinationRule(['v1', 'v2']), virtualService(weighted([['v1', 100], ['v2', 0]]))];
+    const current = [service(), deployment('v1', { replicas: 3 }), deployment('v2', { replicas: 0 }), destinationRule(['v1', 'v2']), virtualService(weighted([['v1', 0], ['v2', 100]]))];
+
+    // WHEN / THEN
+    expect(SafetyCheck.check(current, previous)).toEqual([violation(SafetyRule.CAPACITY, 'VirtualService/helloworld http[0]', ["subset 'v2'", 'replicas: 0'], ['at least one replica'])]);
+  });
+
+  test('an HorizontalPodAutoscaler with minReplicas 0 on a routed version is reported (its floor wins over replicas)', () => {
+    // GIVEN helloworld-v1 with replicas 3, autoscaled from 0
+    const current = [...stage(['v1'], ['v1'], weighted([['v1', 100]])), autoscaler('v1', 0)];
+
+    // WHEN / THEN
+    expect(SafetyCheck.check(current)).toEqual([violation(SafetyRule.CAPACITY, 'VirtualService/helloworld http[0]',
+      ['no pod of it is guaranteed (Deployment/helloworld-v1 HorizontalPodAutoscaler/helloworld-v1 minReplicas: 0)'], ['HorizontalPodAutoscaler minReplicas'])]);
+  });
+
+  test.each([
+    ['strategy Recreate', { type: 'Recreate' }, 2, 'strategy Recreate stops every pod before starting the new ones'],
+    ['maxUnavailable 100%', { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '100%', maxSurge: 0 } }, 2, 'rollingUpdate.maxUnavailable 100% lets a rollout stop every pod at once'],
+    ['maxUnavailable 2 of 2 pods', { rollingUpdate: { maxUnavailable: 2 } }, 2, 'rollingUpdate.maxUnavailable 2 is at least the 2 pod(s) guaranteed'],
+    ['maxUnavailable 1 of 1 pod', { rollingUpdate: { maxUnavailable: 1 } }, 1, 'rollingUpdate.maxUnavailable 1 is at least the 1 pod(s) guaranteed'],
+  ])('a routed version rolled with %s is reported', (_name, strategy, replicas, message) => {
+    // GIVEN v1 routed, with that rollout strategy
+    const current = [service(), deployment('v1', { replicas, strategy }), destinationRule(['v1']), virtualService(weighted([['v1', 100]]))];
+
+    // WHEN / THEN the Deployment is blamed
+    expect(SafetyCheck.check(current)).toEqual([violation(SafetyRule.CAPACITY, 'Deployment/helloworld-v1',
+      ['receives traffic through VirtualService/helloworld http[0]', message, `the next rollout leaves subset 'v1' of ${HOST} with no ready pod`],
+      ['use strategy RollingUpdate with maxUnavailable 0 (or below the replica count) and maxSurge above 0'])]);
+  });
+
+  test.each([
+    ['the default strategy', undefined, 1],
+    ['maxUnavailable 0', { rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } }, 1],
+    ['maxUnavailable 99% of 1 pod (rounds down to 0)', { rollingUpdate: { maxUnavailable: '99%' } }, 1],
+    ['maxUnavailable 1 of 2 pods', { rollingUpdate: { maxUnavailable: 1 } }, 2],
+  ])('a routed version rolled with %s is fine', (_name, strategy, replicas) => {
+    const current = [service(), deployment('v1', { replicas, strategy }), destinationRule(['v1']), virtualService(weighted([['v1', 100]]))];
+    expect(SafetyCheck.check(current)).toEqual([]);
+  });
+
+  test('an unrouted (weight 0) version may run 0 replicas or roll with Recreate', () => {
+    // GIVEN v2 listed at weight 0, replicas 0, Recreate
+    const current = [service(), deployment('v1'), deployment('v2', { replicas: 0, strategy: { type: 'Recreate' } }), destinationRule(['v1', 'v2']),
+      virtualService(weighted([['v1', 100], ['v2', 0]]))];
+
+    // WHEN / THEN no request reaches it
+    expect(SafetyCheck.check(current)).toEqual([]);
+  });
+
+  test('a fixed replica count far below its share of traffic is a warning', () => {
+    // GIVEN v1 on 10 pods and v2 on 1 pod, 50/50: v2 needs about 5
+    const current = [service(), deployment('v1', { replicas: 10 }), deployment('v2', { replicas: 1 }), destinationRule(['v1', 'v2']),
+      virtualService(weighted([['v1', 50], ['v2', 50]]))];
+
+    // WHEN / THEN
+    expect(SafetyCheck.check(current)).toEqual([warning(SafetyRule.CAPACITY, 'VirtualService/helloworld http[0]',
+      [`subset 'v2' of ${HOST} receives 50% of the requests on 1 guaranteed pod(s), while 10 pod(s) carry 100% elsewhere in the route: it needs about 5`],
+      ['raise the floor of Deployment/helloworld-v2 to at least 5 while it receives 50%'])]);
+  });
+
+  test('half of the pods its share needs is still fine (no warning)', () => {
+    // GIVEN v1 on 10 pods and v2 on 3 pods, 50/50 (needs 5, has more than half of it)
+    const current = [service(), deployment('v1', { replicas: 10 }), deployment('v2', { replicas: 3 }), destinationRule(['v1', 'v2']),
+      virtualService(weighted([['v1', 50], ['v2', 50]]))];
+    expect(SafetyCheck.check(current)).toEqual([]);
+  });
+
+  test('routed-replicas-zero.yaml, hpa-min-replicas-zero.yaml, rollout-takes-all-pods.yaml', () => {
+    const REVIEWS = 'reviews.bookinfo.svc.cluster.local';
+    expect(SafetyCheck.check(fixture('routed-replicas-zero.yaml'))).toEqual([violation(SafetyRule.CAPACITY, 'VirtualService/reviews http[0]',
+      [`subset 'v2' of ${REVIEWS}`, 'Deployment/reviews-v2 replicas: 0'], ['at least one replica'])]);
+    expect(SafetyCheck.check(fixture('hpa-min-replicas-zero.yaml'))).toEqual([violation(SafetyRule.CAPACITY, 'VirtualService/reviews http[0]',
+      [`subset 'v2' of ${REVIEWS}`, 'HorizontalPodAutoscaler/reviews-v2 minReplicas: 0'], ['at least one replica'])]);
+    expect(SafetyCheck.check(fixture('rollout-takes-all-pods.yaml'))).toEqual([
+      violation(SafetyRule.CAPACITY, 'Deployment/reviews-v1', ['strategy Recreate'], ['maxUnavailable 0']),
+      violation(SafetyRule.CAPACITY, 'Deployment/reviews-v2', ['maxUnavailable 100%'], ['maxUnavailable 0']),
+    ]);
+  });
+});
+
+describe(SafetyRule.ROLLBACK_CAPACITY, () => {
+  test('a version that had traffic keeps the floor for it, or rolling back lands on too few pods (warning)', () => {
+    // GIVEN v1 at 50% of a floor of 10 pods, then at 0% on 2 pods
+    const { previous, current } = violating(SafetyRule.ROLLBACK_CAPACITY);
+
+    // WHEN / THEN
+    expect(SafetyCheck.check(current, previous)).toEqual([warning(SafetyRule.ROLLBACK_CAPACITY, 'Deployment/helloworld-v1',
+      [`subset 'v1' of ${HOST} had 50% of the requests in the previous stage on a floor of 10 pod(s) for all traffic, but keeps only 2`, 'rolling back sends 50% to pods that do not run yet'],
+      [`keep the floor of subset 'v1' of ${HOST} at 5 or more until the stage after next`])]);
+  });
+
+  test('keeping the floor (5 of 10 for 50%) is fine', () => {
+    const { previous, current } = violating(SafetyRule.ROLLBACK_CAPACITY);
+    const kept = patched(current, 'Deployment', (d) => { d.spec.replicas = 5; }, 'helloworld-v1');
+    expect(SafetyCheck.check(kept, previous)).toEqual([]);
+  });
+
+  test('rollback-shift-*.yaml: shift-50 then shift-100 with v1 lowered to minReplicas 2; the roll back itself raises no error', () => {
+    // GIVEN v2 autoscaled from 10, v1 from 5 at shift-50 and from 2 at shift-100
+    const shift50 = fixture('rollback-shift-50.yaml');
+    const shift100 = fixture('rollback-shift-100.yaml');
+
+    // WHEN checking forward (shift-50 -> shift-100) and the roll back (shift-100 -> shift-50)
+    // THEN forward warns that v1 gave up the floor it needs if the stage is rolled back
+    expect(SafetyCheck.check(shift100, shift50)).toEqual([warning(SafetyRule.ROLLBACK_CAPACITY, 'Deployment/reviews-v1',
+      ['had 50% of the requests in the previous stage on a floor of 10 pod(s)', 'keeps only 2'], ['at 5 or more'])]);
+    // AND the backward transition is a stage like any other: no violation
+    expect(SafetyCheck.check(shift50, shift100)).toEqual([]);
+  });
+});
+
+describe(SafetyRule.DESTINATION_RULE_VISIBLE, () => {
+  test('a DestinationRule in another namespace than its Service is reported', () => {
+    const { current } = violating(SafetyRule.DESTINATION_RULE_VISIBLE);
+    expect(SafetyCheck.check(current)).toEqual([violation(SafetyRule.DESTINATION_RULE_VISIBLE, 'DestinationRule/helloworld',
+      ["is in namespace 'other'", `Istio looks for the DestinationRule of ${HOST} only in the caller's namespace, the service's namespace ('default') and the root namespace`, '503'],
+      ["move the DestinationRule to namespace 'default'"])]);
+  });
+
+  test('exportTo ["."] on a routed DestinationRule is reported', () => {
+    const current = [service(), deployment('v1'), destinationRule(['v1'], APP, { spec: { exportTo: ['.'] } }), virtualService(weighted([['v1', 100]]))];
+    expect(SafetyCheck.check(current)).toEqual([violation(SafetyRule.DESTINATION_RULE_VISIBLE, 'DestinationRule/helloworld',
+      ['exportTo ["."] hides its subsets from callers in other namespaces, while VirtualService/helloworld routes their requests to them'],
+      ["drop exportTo (or use ['*'])"])]);
+  });
+
+  test.each([
+    ['in the root namespace istio-system', destinationRule(['v1'], HOST, { namespace: 'istio-system' }), virtualService(weighted([['v1', 100]]))],
+    ['exported to *', destinationRule(['v1'], APP, { spec: { exportTo: ['*'] } }), virtualService(weighted([['v1', 100]]))],
+    ['exported to "." with a VirtualService exported to "." too', destinationRule(['v1'], APP, { spec: { exportTo: ['.'] } }),
+      virtualServiceOf(APP, { exportTo: ['.'], http: [weighted([['v1', 100]])] })],
+  ])('a DestinationRule %s is fine', (_name, dr, vs) => {
+    expect(SafetyCheck.check([service(), deployment('v1'), dr, vs])).toEqual([]);
+  });
+
+  test('destination-rule-other-namespace.yaml and destination-rule-export-to.yaml', () => {
+    expect(SafetyCheck.check(fixture('destination-rule-other-namespace.yaml'))).toEqual([
+      violation(SafetyRule.DESTINATION_RULE_VISIBLE, 'DestinationRule/reviews', ["is in namespace 'frontend'"], ["move the DestinationRule to namespace 'bookinfo'"]),
+    ]);
+    expect(SafetyCheck.check(fixture('destination-rule-export-to.yaml'))).toEqual([
+      violation(SafetyRule.DESTINATION_RULE_VISIBLE, 'DestinationRule/reviews', ['exportTo ["."]'], ['drop exportTo']),
+    ]);
+  });
+});
+
+describe(SafetyRule.ONE_VIRTUAL_SERVICE_PER_HOST, () => {
+  test('two VirtualServices for one host are reported', () => {
+    const { current } = violating(SafetyRule.ONE_VIRTUAL_SERVICE_PER_HOST);
+    expect(SafetyCheck.check(current)).toEqual([violation(SafetyRule.ONE_VIRTUAL_SERVICE_PER_HOST, 'VirtualService/helloworld-extra',
+      [`routes host ${HOST} on gateway 'mesh' like VirtualService/helloworld`, 'Istio merges the two unpredictably'],
+      ['keep one VirtualService per host and gateway'])]);
+  });
+
+  test('one VirtualService for the mesh and one for an ingress gateway are fine', () => {
+    const current = [...stage(['v1'], ['v1'], weighted([['v1', 100]])),
+      virtualServiceOf('helloworld-public', { hosts: ['helloworld.example.com'], gateways: ['istio-system/public-gateway'], http: [weighted([['v1', 100]])] })];
+    expect(SafetyCheck.check(current)).toEqual([]);
+  });
+
+  test('two-virtual-services.yaml: the short name and the FQDN are one host', () => {
+    expect(SafetyCheck.check(fixture('two-virtual-services.yaml'))).toEqual([violation(SafetyRule.ONE_VIRTUAL_SERVICE_PER_HOST, 'VirtualService/reviews-canary',
+      ["routes host reviews.bookinfo.svc.cluster.local on gateway 'mesh' like VirtualService/reviews"], ['one VirtualService per host'])]);
+  });
+});
+
+describe(SafetyRule.MTLS_MODE, () => {
+  const MESSAGE = [`sets tls mode DISABLE (plain text) towards pods of ${HOST}, which PeerAuthentication/helloworld requires to use mutual TLS (STRICT)`, 'every request is refused'];
+  const FIX = ['use tls mode ISTIO_MUTUAL (or drop the tls setting)'];
+  const withPolicy = (drSpec: any, subsets: SubsetSpec[] = ['v1'], ...policies: any[]) =>
+    [service(), deployment('v1'), destinationRule(subsets, APP, { spec: drSpec }), virtualService(weighted([['v1', 100]])), ...policies];
+
+  test('STRICT PeerAuthentication and tls mode DISABLE on the DestinationRule are reported', () => {
+    const { current } = violating(SafetyRule.MTLS_MODE);
+    expect(SafetyCheck.check(current)).toEqual([violation(SafetyRule.MTLS_MODE, 'DestinationRule/helloworld trafficPolicy', MESSAGE, FIX)]);
+  });
+
+  test('DISABLE on one subset, or on a port of it, is reported with the subset', () => {
+    const current = withPolicy({}, [{ name: 'v1', labels: { version: 'v1' }, trafficPolicy: { portLevelSettings: [{ port: { number: 3000 }, tls: { mode: 'DISABLE' } }] } }],
+      peerAuthentication());
+    expect(SafetyCheck.check(current)).toEqual([violation(SafetyRule.MTLS_MODE, "DestinationRule/helloworld subset 'v1'", MESSAGE, FIX)]);
+  });
+
+  test('a mesh-wide STRICT policy (root namespace, no selector) counts', () => {
+    const meshWide = { ...peerAuthentication('STRICT', {}), metadata: { name: 'default', namespace: 'istio-system' } };
+    meshWide.spec = { mtls: { mode: 'STRICT' } };
+    expect(rulesOf(SafetyCheck.check(withPolicy({ trafficPolicy: { tls: { mode: 'DISABLE' } } }, ['v1'], meshWide)))).toEqual([SafetyRule.MTLS_MODE]);
+  });
+
+  test.each([
+    ['ISTIO_MUTUAL under STRICT', { trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } } }, [peerAuthentication()]],
+    ['DISABLE under PERMISSIVE', { trafficPolicy: { tls: { mode: 'DISABLE' } } }, [peerAuthentication('PERMISSIVE')]],
+    ['DISABLE with a STRICT policy for another app', { trafficPolicy: { tls: { mode: 'DISABLE' } } }, [peerAuthentication('STRICT', { app: 'ratings' })]],
+    ['DISABLE under a namespace PERMISSIVE policy that overrides a mesh-wide STRICT one', { trafficPolicy: { tls: { mode: 'DISABLE' } } }, [
+      { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'default', namespace: 'istio-system' }, spec: { mtls: { mode: 'STRICT' } } },
+      { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'default', namespace: 'default' }, spec: { mtls: { mode: 'PERMISSIVE' } } },
+    ]],
+  ])('%s is fine', (_name, drSpec, policies) => {
+    expect(SafetyCheck.check(withPolicy(drSpec, ['v1'], ...policies))).toEqual([]);
+  });
+
+  test('mtls-disable.yaml: the host-wide DISABLE and the one on port 9080 of subset v2', () => {
+    expect(SafetyCheck.check(fixture('mtls-disable.yaml'))).toEqual([
+      violation(SafetyRule.MTLS_MODE, 'DestinationRule/reviews trafficPolicy', ['tls mode DISABLE', 'PeerAuthentication/reviews'], FIX),
+      violation(SafetyRule.MTLS_MODE, "DestinationRule/reviews subset 'v2'", ['tls mode DISABLE'], FIX),
+    ]);
+  });
+});
+
+describe(SafetyRule.PROTOCOL, () => {
+  const withPorts = (...ports: any[]) => [service({ app: APP }, ports), deployment('v1'), destinationRule(['v1']), virtualService(weighted([['v1', 100]]))];
+
+  test.each([
+    [{ name: 'tcp', port: 3000 }, 'tcp'],
+    [{ name: 'mongo', port: 27017 }, 'mongo'],
+    [{ name: 'https', port: 443 }, 'https'],
+    [{ name: 'tls-api', port: 443 }, 'tls'],
+    [{ name: 'http', port: 3000, appProtocol: 'tcp' }, 'tcp'],
+  ])('http routes for a Service whose only port is %j are reported', (port, protocol) => {
+    expect(SafetyCheck.check(withPorts(port))).toEqual([violation(SafetyRule.PROTOCOL, 'VirtualService/helloworld',
+      [`has http routes for ${HOST}, whose Service ports are ${protocol}`, 'Istio applies http routes to HTTP ports only, so its weights do nothing'],
+      ["name the Service port 'http' (or set appProtocol http/http2/grpc), or route the port with tcp routes"])]);
+  });
+
+  test.each([
+    [{ name: 'http-web', port: 3000 }],
+    [{ name: 'grpc', port: 3000 }],
+    [{ name: 'tcp', port: 3000, appProtocol: 'http' }],
+    [{ name: 'web', port: 3000, appProtocol: 'kubernetes.io/h2c' }],
+    [{ port: 3000 }],
+  ])('http routes for a port %j are fine', (port) => {
+    expect(SafetyCheck.check(withPorts(port))).toEqual([]);
+  });
+
+  test('a tcp port next to an http port is fine (the http routes apply to the http port)', () => {
+    expect(SafetyCheck.check(withPorts({ name: 'http', port: 3000 }, { name: 'tcp-metrics', port: 9090 }))).toEqual([]);
+  });
+
+  test('protocol-tcp-port.yaml: appProtocol tcp wins over the port name', () => {
+    expect(SafetyCheck.check(fixture('protocol-tcp-port.yaml'))).toEqual([violation(SafetyRule.PROTOCOL, 'VirtualService/reviews',
+      ['whose Service ports are tcp'], ['appProtocol'])]);
+  });
+
+  test('tcp-route-undefined-subset.yaml: tcp routes are read like http routes (and fit a mongo port)', () => {
+    expect(SafetyCheck.check(fixture('tcp-route-undefined-subset.yaml'))).toEqual([violation(SafetyRule.SUBSET_DEFINED, 'VirtualService/mongodb tcp[0]',
+      ["routes to subset 'v2' of mongodb.bookinfo.svc.cluster.local", 'which no DestinationRule of this stage defines'],
+      ["add subset 'v2' to the DestinationRule of mongodb.bookinfo.svc.cluster.local"])]);
+  });
+
+  test('tls routes are read like http routes', () => {
+    const current = [service({ app: APP }, [{ name: 'tls', port: 443 }]), deployment('v1'), destinationRule(['v1']),
+      virtualServiceOf(APP, { tls: [{ match: [{ port: 443, sniHosts: ['helloworld.example.com'] }], route: [{ destination: { host: APP, subset: 'v9' } }] }] })];
+    expect(SafetyCheck.check(current)).toEqual([violation(SafetyRule.SUBSET_DEFINED, 'VirtualService/helloworld tls[0]', ["routes to subset 'v9'"], ["add subset 'v9'"])]);
+  });
+});
+
+describe(SafetyRule.GATEWAYS_WITHOUT_MESH, () => {
+  test('a VirtualService of an in-cluster host bound to gateways only is a warning', () => {
+    const { current } = violating(SafetyRule.GATEWAYS_WITHOUT_MESH);
+    expect(SafetyCheck.check(current)).toEqual([warning(SafetyRule.GATEWAYS_WITHOUT_MESH, 'VirtualService/helloworld',
+      [`is bound to istio-system/public-gateway only, so in-mesh callers of ${HOST} bypass its weights and reach every version the Service selects`],
+      ["add 'mesh' to gateways (or route in-mesh callers with a VirtualService of their own)"])]);
+  });
+
+  test.each([
+    ['gateways listing mesh', { gateways: ['istio-system/public-gateway', 'mesh'] }],
+    ['an external host only', { hosts: ['helloworld.example.com'], gateways: ['istio-system/public-gateway'] }],
+    ['no gateways (mesh only)', {}],
+  ])('%s is fine', (_name, spec) => {
+    const current = [service(), deployment('v1'), destinationRule(['v1']), virtualServiceOf(APP, { ...spec, http: [weighted([['v1', 100]])] })];
+    expect(SafetyCheck.check(current)).toEqual([]);
+  });
+
+  test('gateways-without-mesh.yaml', () => {
+    expect(SafetyCheck.check(fixture('gateways-without-mesh.yaml'))).toEqual([warning(SafetyRule.GATEWAYS_WITHOUT_MESH, 'VirtualService/reviews',
+      ['in-mesh callers of reviews.bookinfo.svc.cluster.local bypass its weights'], ["add 'mesh' to gateways"])]);
+  });
+});
+
+describe(SafetyRule.DUPLICATE_OBJECT, () => {
+  test('two objects of one kind, namespace and name are reported once', () => {
+    const { current } = violating(SafetyRule.DUPLICATE_OBJECT);
+    expect(SafetyCheck.check(current)).toEqual([violation(SafetyRule.DUPLICATE_OBJECT, 'Deployment/helloworld-v1',
+      ["is defined 2 times in namespace 'default'", 'only one survives the apply'],
+      ['give every object a unique name', 'foo + bar-v1 and foo-bar + v1 both make foo-bar-v1'])]);
+  });
+
+  test('duplicate-objects.yaml: app foo + version bar-v1 and app foo-bar + version v1 (other namespaces and kinds do not count)', () => {
+    expect(SafetyCheck.check(fixture('duplicate-objects.yaml'))).toEqual([violation(SafetyRule.DUPLICATE_OBJECT, 'Deployment/foo-bar-v1',
+      ["is defined 2 times in namespace 'shop'"], ['give every object a unique name'])]);
+  });
+
+  test('objects without a namespace count in the namespace of the check', () => {
+    // GIVEN one Deployment without namespace, the same one in `shop`
+    const bare = deployment('v1');
+    delete bare.metadata.namespace;
+    const inShop = deployment('v1', { namespace: 'shop' });
+
+    // WHEN / THEN they collide when applied with `-n shop` only
+    expect(SafetyCheck.check([bare, inShop])).toEqual([]);
+    expect(rulesOf(SafetyCheck.check([bare, inShop], undefined, { namespace: 'shop' }))).toEqual([SafetyRule.DUPLICATE_OBJECT]);
+  });
+
+  test('two MeshReleases of one app synthesized into one stage collide on every object', () => {
+    // GIVEN the same release synthesized in two charts, applied together
+    const plan = ReleasePlan.canary({ stable: 'v1', candidate: 'v2', weights: [10] });
+    const synthOne = () => {
+      const chart = Testing.chart();
+      new MeshRelease(chart, 'helloworld', { app: APP, port: 3000, versions: [{ version: 'v1', image: 'a:1' }, { version: 'v2', image: 'a:2' }], stage: plan.stage('stable') });
+      return Testing.synth(chart);
+    };
+    const one = synthOne();
+
+    // WHEN / THEN every object is reported as a duplicate, errors only
+    const violations = SafetyCheck.check([...one, ...synthOne()]);
+    expect(new Set(rulesOf(violations))).toEqual(new Set([SafetyRule.DUPLICATE_OBJECT]));
+    expect(violations.map((v) => v.object).sort()).toEqual(one.map((m) => `${m.kind}/${m.metadata.name}`).sort());
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// Reading: cluster domain, kind: List, namespaces.
+// ---------------------------------------------------------------------------------------
+
+describe('reading manifests', () => {
+  test('cluster-domain.yaml: hosts in another cluster domain are checked with options.clusterDomain', () => {
+    // GIVEN hosts written as reviews.bookinfo.svc.corp.internal, 10% to v2 which does not run
+    const manifests = fixture('cluster-domain.yaml');
+
+    // WHEN checking with the default domain, then with corp.internal
+    // THEN with cluster.local the hosts look external: nothing can be checked (and nothing is misreported)
+    expect(SafetyCheck.check(manifests)).toEqual([]);
+    // AND with the cluster's domain the missing version is found
+    expect(SafetyCheck.check(manifests, undefined, { clusterDomain: 'corp.internal' })).toEqual([violation(SafetyRule.DESTINATION_READY, 'VirtualService/reviews http[0]',
+      ["sends traffic to subset 'v2' of reviews.bookinfo.svc.corp.internal", 'no Deployment of this stage has pods it selects'], ['deploy the version'])]);
+  });
+
+  test('short hosts are qualified with the cluster domain given', () => {
+    // GIVEN the SUBSET_DEFINED case (short hosts)
+    const { current } = violating(SafetyRule.SUBSET_DEFINED);
+
+    // WHEN / THEN the host in the message is in corp.internal
+    expect(SafetyCheck.check(current, undefined, { clusterDomain: 'corp.internal' })).toEqual([violation(SafetyRule.SUBSET_DEFINED, 'VirtualService/helloworld http[0]',
+      ["routes to subset 'v2' of helloworld.default.svc.corp.internal"], ["add subset 'v2' to the DestinationRule of helloworld.default.svc.corp.internal"])]);
+  });
+
+  test('list-wrapped.yaml: the items of a kind: List are checked, nested Lists too', () => {
+    // GIVEN the missing-subset stage as one v1 List
+    const [list] = fixture('list-wrapped.yaml');
+    expect(list.kind).toBe('List');
+    const expected = [violation(SafetyRule.SUBSET_DEFINED, 'VirtualService/reviews http[0]', ["routes to subset 'v2' of reviews.bookinfo.svc.cluster.local"], ["add subset 'v2'"])];
+
+    // WHEN / THEN as a List, as a List inside a List, and as the previous stage too
+    expect(SafetyCheck.check([list])).toEqual(expected);
+    expect(SafetyCheck.check([{ apiVersion: 'v1', kind: 'List', items: [list] }])).toEqual(expected);
+    expect(SafetyCheck.check([list], fixture('missing-subset.yaml'))).toEqual(expected);
+  });
+
+  test('a List and its items given side by side are duplicates', () => {
+    const [list] = fixture('list-wrapped.yaml');
+    expect(new Set(rulesOf(SafetyCheck.check([list, ...fixture('missing-subset.yaml')])))).toEqual(new Set([SafetyRule.DUPLICATE_OBJECT, SafetyRule.SUBSET_DEFINED]));
+  });
+});
+
 // ---------------------------------------------------------------------------------------
 // Timing rules.
 // ---------------------------------------------------------------------------------------
@@ -1229,6 +1647,21 @@ describe('MeshRelease stages of ReleasePlan.canary', () => {
     // GIVEN stable, then deploy (subset v2 and helloworld-v2 appear together, v2 not in the route)
     // WHEN / THEN no rule is broken
     expect(SafetyCheck.check(synth('deploy'), synth('stable'))).toEqual([]);
+  });
+
+  test('going backwards: add-subset right after deploy (removing the unrouted v2) is no error', () => {
+    // GIVEN deploy applied (helloworld-v2 runs, nothing routes to it), then add-subset again
+    const violations = SafetyCheck.check(synth('add-subset'), synth('deploy'));
+
+    // THEN no request can be lost; subset v2, left without pods, is a warning
+    expect(SafetyCheck.errors(violations)).toEqual([]);
+    expect(violations).toEqual([warning(SafetyRule.STALE_SUBSET, 'DestinationRule/helloworld', ["subset 'v2' of helloworld.default.svc.cluster.local selects no pods"], ["remove subset 'v2'"])]);
+  });
+
+  test('going backwards one step at a time (shift-100 -> shift-50 -> shift-10 -> deploy) is safe', () => {
+    for (const [current, previous] of [['shift-50', 'shift-100'], ['shift-10', 'shift-50'], ['deploy', 'shift-10']]) {
+      expect(SafetyCheck.check(synth(current), synth(previous))).toEqual([]);
+    }
   });
 
   test('going backwards: stable right after shift-10 is caught', () => {
