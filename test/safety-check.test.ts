@@ -344,7 +344,7 @@ describe(SafetyRule.SUBSET_BEFORE_ROUTE, () => {
 
     // THEN the route to v2 is reported, and the fix adds the subset a stage earlier
     expect(violations).toEqual([violation(SafetyRule.SUBSET_BEFORE_ROUTE, 'VirtualService/helloworld http[0]',
-      ["routes to subset 'v2' of helloworld.default.svc.cluster.local", "which the previous stage did not define", 'the proxies may receive this route before the subset'],
+      ["routes to subset 'v2' of helloworld.default.svc.cluster.local", 'which the previous stage did not define', 'the proxies may receive this route before the subset'],
       ["add subset 'v2' to the DestinationRule in a stage of its own", 'before the one that routes to it'])]);
   });
 
@@ -1254,8 +1254,11 @@ describe(SafetyRule.TERMINATION_BUDGET, () => {
 
     test("VersionedApp's proxy config (both settings, equal) is read as MINIMUM_DRAIN_DURATION", () => {
       // GIVEN the annotation VersionedApp writes for sidecarDrainDuration 15s, a 10s sleep
-      const proxyConfig = JSON.stringify({ holdApplicationUntilProxyStarts: true, terminationDrainDuration: '15s',
-        proxyMetadata: { EXIT_ON_ZERO_ACTIVE_CONNECTIONS: 'true', MINIMUM_DRAIN_DURATION: '15s' } });
+      const proxyConfig = JSON.stringify({
+        holdApplicationUntilProxyStarts: true,
+        terminationDrainDuration: '15s',
+        proxyMetadata: { EXIT_ON_ZERO_ACTIVE_CONNECTIONS: 'true', MINIMUM_DRAIN_DURATION: '15s' },
+      });
       const pod = (grace: number) => [deployment('v1', { grace, preStop: { sleep: { seconds: 10 } }, proxyConfig })];
 
       // WHEN / THEN 24 is too short, 25 fits
@@ -1637,7 +1640,7 @@ describe('MeshRelease stages of ReleasePlan.canary', () => {
 
     expect(violations).toEqual([
       violation(SafetyRule.SUBSET_BEFORE_ROUTE, 'VirtualService/helloworld http[0]',
-        ["routes to subset 'v2' of helloworld.default.svc.cluster.local", "which the previous stage did not define"],
+        ["routes to subset 'v2' of helloworld.default.svc.cluster.local", 'which the previous stage did not define'],
         ["add subset 'v2' to the DestinationRule in a stage of its own"]),
       violation(SafetyRule.DESTINATION_READY, 'VirtualService/helloworld http[0]', ["subset 'v2'", 'Deployment/helloworld-v2 did not exist in the previous stage'], ['deploy the version']),
     ]);
