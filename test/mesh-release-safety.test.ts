@@ -81,6 +81,27 @@ describe('the construction-time check', () => {
       .toThrow(/test\/second.*app.*must be released once per namespace: test\/first already releases 'helloworld' in namespace 'default'/s);
   });
 
+  // Known gap (reported to the lead; src/mesh-release.ts): each release checks only its own objects,
+  // and claimName() only compares app names within one chart. Names that run together across releases
+  // (app foo + version bar-v1, app foo-bar + version v1: both emit Deployment, HPA and PDB foo-bar-v1),
+  // or one app released in two charts of one App, synthesize duplicate objects. SafetyCheck on the
+  // output reports them (see safety-check.test.ts, duplicate-object). When fixed, make these plain tests.
+  const single = (version: string) => ReleasePlan.custom([{ name: 'stable', deployed: [version], subsets: [version], weights: [{ version, weight: 100 }] }]).stage('stable');
+
+  test.failing('app foo + version bar-v1 and app foo-bar + version v1 in one chart do not synthesize', () => {
+    const { app, chart } = appChart();
+    new MeshRelease(chart, 'foo', { app: 'foo', port: 80, versions: [{ version: 'bar-v1', image: 'example/foo:1' }], stage: single('bar-v1') });
+    new MeshRelease(chart, 'foo-bar', { app: 'foo-bar', port: 80, versions: [{ version: 'v1', image: 'example/foo-bar:1' }], stage: single('v1') });
+    expect(() => app.synthYaml()).toThrow(/duplicate-object/);
+  });
+
+  test.failing('one app released in two charts of one App (same namespace) does not synthesize', () => {
+    const { app, chart } = appChart();
+    new MeshRelease(chart, 'helloworld', props('stable'));
+    new MeshRelease(new Chart(app, 'other'), 'helloworld', props('stable'));
+    expect(() => app.synthYaml()).toThrow(/duplicate-object|released once/);
+  });
+
   test('strictMtls with trafficPolicy.tlsMode DISABLE is refused', () => {
     const { chart } = appChart();
     const error = errorOf(() => new MeshRelease(chart, 'helloworld', props('stable', { strictMtls: true, trafficPolicy: { tlsMode: TlsMode.DISABLE } })));
