@@ -65,10 +65,7 @@ describe('the construction-time check', () => {
     expect(Testing.synth(chart).map((m) => m.kind)).toEqual(['ConfigMap']);
   });
 
-  // Known bug (reported to the lead; src/mesh-release.ts): claimName() records the release before the
-  // safety check, and the record stays when the check throws, so the corrected release is refused as
-  // a second release of the app. When fixed, this test fails: turn it into a plain test.
-  test.failing('after a thrown release, the corrected release can use the same app in the same chart', () => {
+  test('after a thrown release, the corrected release can use the same app in the same chart', () => {
     const { chart } = appChart();
     errorOf(() => new MeshRelease(chart, 'helloworld', props('stable', { versions: UNSAFE_VERSIONS })));
     expect(() => new MeshRelease(chart, 'helloworld', props('stable'))).not.toThrow();
@@ -81,21 +78,19 @@ describe('the construction-time check', () => {
       .toThrow(/test\/second.*app.*must be released once per namespace: test\/first already releases 'helloworld' in namespace 'default'/s);
   });
 
-  // Known gap (reported to the lead; src/mesh-release.ts): each release checks only its own objects,
-  // and claimName() only compares app names within one chart. Names that run together across releases
-  // (app foo + version bar-v1, app foo-bar + version v1: both emit Deployment, HPA and PDB foo-bar-v1),
-  // or one app released in two charts of one App, synthesize duplicate objects. SafetyCheck on the
-  // output reports them (see safety-check.test.ts, duplicate-object). When fixed, make these plain tests.
+  // Names that run together across releases (app foo + version bar-v1, app foo-bar + version v1: both
+  // emit Deployment, HPA and PDB foo-bar-v1), or one app released in two charts of one App: the
+  // synth-time validation indexes every object of the app.
   const single = (version: string) => ReleasePlan.custom([{ name: 'stable', deployed: [version], subsets: [version], weights: [{ version, weight: 100 }] }]).stage('stable');
 
-  test.failing('app foo + version bar-v1 and app foo-bar + version v1 in one chart do not synthesize', () => {
+  test('app foo + version bar-v1 and app foo-bar + version v1 in one chart do not synthesize', () => {
     const { app, chart } = appChart();
     new MeshRelease(chart, 'foo', { app: 'foo', port: 80, versions: [{ version: 'bar-v1', image: 'example/foo:1' }], stage: single('bar-v1') });
     new MeshRelease(chart, 'foo-bar', { app: 'foo-bar', port: 80, versions: [{ version: 'v1', image: 'example/foo-bar:1' }], stage: single('v1') });
-    expect(() => app.synthYaml()).toThrow(/duplicate-object/);
+    expect(() => app.synthYaml()).toThrow(/\[duplicate-object\] Deployment\/foo-bar-v1 in namespace 'default' is also defined by test\/foo-bar\/v1\/Deployment/);
   });
 
-  test.failing('one app released in two charts of one App (same namespace) does not synthesize', () => {
+  test('one app released in two charts of one App (same namespace) does not synthesize', () => {
     const { app, chart } = appChart();
     new MeshRelease(chart, 'helloworld', props('stable'));
     new MeshRelease(new Chart(app, 'other'), 'helloworld', props('stable'));
