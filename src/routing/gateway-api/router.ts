@@ -3,7 +3,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { DNS_1123_LABEL, DNS_1123_SUBDOMAIN, Labels } from '../../_conventions';
 import { invalidProp } from '../../_validation';
-import { HttpRoute, HttpRouteSpecParentRefs } from '../../imports/gateway.networking.k8s.io';
+import { HttpRoute, HttpRouteProps, HttpRouteSpecParentRefs } from '../../imports/gateway.networking.k8s.io';
 import type { MeshReleaseProps } from '../../mesh-release';
 import { ReleaseStage } from '../../plan/release-stage';
 import { parseDurationMs } from '../../safety/_durations';
@@ -125,11 +125,9 @@ export class GatewayApiRouter implements RouterImpl {
       versionServices[version] = service;
     }
     const spec = httpRouteSpec(stage, this.routingContext(ctx));
-    const httpRoute = new HttpRoute(scope, 'HTTPRoute', { metadata: { ...ctx.metadata, annotations: ctx.stageAnnotations }, spec });
+    const props: HttpRouteProps = { metadata: { ...ctx.metadata, annotations: ctx.stageAnnotations }, spec };
     const retry = this.options.experimentalRetries ? experimentalRetry(ctx.retries.attempts, ctx.retries.retryOn) : undefined;
-    if (retry) {
-      spec.rules!.forEach((_, index) => httpRoute.addJsonPatch(JsonPatch.add(`/spec/rules/${index}/retry`, retry)));
-    }
+    const httpRoute = retry ? new HttpRouteWithRetry(scope, 'HTTPRoute', props, retry) : new HttpRoute(scope, 'HTTPRoute', props);
     return {
       objects: [...Object.values(versionServices).map((s) => ApiObject.of(s)), httpRoute],
       httpRoute,
@@ -150,5 +148,21 @@ export class GatewayApiRouter implements RouterImpl {
       requestTimeout: gatewayDuration(parseDurationMs(ctx.timeout)!)!,
       backendRequestTimeout: retried ? gatewayDuration(parseDurationMs(ctx.retries.perTryTimeout)!) : undefined,
     };
+  }
+}
+
+/**
+ * An HTTPRoute whose rules carry the experimental `retry` field. The generated (standard
+ * channel) class drops fields it does not know when it renders, JSON patches included, so the
+ * field is added to what it renders.
+ */
+class HttpRouteWithRetry extends HttpRoute {
+  constructor(scope: Construct, id: string, props: HttpRouteProps, private readonly retry: object) {
+    super(scope, id, props);
+  }
+
+  public toJson(): any {
+    const json = super.toJson();
+    return { ...json, spec: { ...json.spec, rules: (json.spec?.rules ?? []).map((rule: any) => ({ ...rule, retry: this.retry })) } };
   }
 }
