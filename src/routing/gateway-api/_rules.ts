@@ -23,7 +23,8 @@ export function checkGatewayApi(manifests: any[], options: ReadOptions, report: 
 
     // The Service a GAMMA route attaches to selects no version: callers the route does not
     // apply to (outside the mesh, before the route is programmed) reach its pods directly.
-    const backendSelectors: Labels[] = refs.map((r) => services.get(`${r.namespace}/${r.name}`)?.spec?.selector ?? {});
+    const backendSelectors: Labels[] = refs.map((r) => services.get(`${r.namespace}/${r.name}`)).filter((s) => s !== undefined)
+      .map((s) => s.spec?.selector ?? {});
     const versionKeys = new Set([VERSION_LABEL, ...backendSelectors.flatMap((s) => Object.keys(s))
       .filter((key) => new Set(backendSelectors.map((s) => s[key])).size > 1)]);
     for (const parent of serviceParents(route, options.namespace)) {
