@@ -1,8 +1,8 @@
+import { RouterImpl } from './_router';
 import { GatewayApiRouterOptions } from './gateway-api/gateway-api-options';
 import { GatewayApiRouter } from './gateway-api/router';
 import { IstioRouter } from './istio/router';
 import { ServiceSelectorRouter } from './service-selector/router';
-import { RouterImpl } from './_router';
 
 /**
  * How a `MeshRelease` routes traffic between versions. The release plan is the same for every

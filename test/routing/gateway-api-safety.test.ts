@@ -92,7 +92,9 @@ describe('hand-written Gateway API YAML (GAMMA route, one Service per version)',
 const NS = 'bookinfo';
 const service = (name: string, selector: object, namespace = NS) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace }, spec: { selector, ports: [{ name: 'http', port: 9080 }] } });
 const deployment = (version: string, namespace = NS) => ({
-  apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: `reviews-${version}`, namespace },
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name: `reviews-${version}`, namespace },
   spec: {
     replicas: 2,
     selector: { matchLabels: { app: 'reviews', version } },
@@ -146,7 +148,9 @@ describe('Gateway API rules on hand-built objects', () => {
       "routes to Service canary/reviews-v2 in another namespace, which no ReferenceGrant in 'canary' allows for HTTPRoutes of 'bookinfo': the backendRef is not resolved and its share of requests fails (500)",
     ]]);
     const grant = (to: object) => ({
-      apiVersion: 'gateway.networking.k8s.io/v1beta1', kind: 'ReferenceGrant', metadata: { name: 'from-bookinfo', namespace: 'canary' },
+      apiVersion: 'gateway.networking.k8s.io/v1beta1',
+      kind: 'ReferenceGrant',
+      metadata: { name: 'from-bookinfo', namespace: 'canary' },
       spec: { from: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: 'bookinfo' }], to: [to] },
     });
     expect(SafetyCheck.check([...objects, grant({ group: '', kind: 'Service' })])).toEqual([]);

@@ -89,11 +89,14 @@ describe('TrafficRouter.gatewayApi(), canary v1 -> v2 with weights [10, 50]', ()
   test('a per-version Service selects app + version on the release port', () => {
     const service = ofKind(synth(plan.stage('shift-10')).manifests, 'Service').find((s) => s.metadata.name === 'reviews-v2');
     expect(service.metadata).toEqual({
-      name: 'reviews-v2', namespace: 'bookinfo',
+      name: 'reviews-v2',
+      namespace: 'bookinfo',
       labels: { 'app': 'reviews', 'app.kubernetes.io/name': 'reviews', 'app.kubernetes.io/version': 'v2' },
     });
     expect(service.spec).toEqual({
-      externalIPs: [], type: 'ClusterIP', selector: { app: 'reviews', version: 'v2' },
+      externalIPs: [],
+      type: 'ClusterIP',
+      selector: { app: 'reviews', version: 'v2' },
       ports: [{ name: 'http', port: 9080, targetPort: 9080 }],
     });
   });

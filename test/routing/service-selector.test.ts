@@ -123,7 +123,9 @@ describe('TrafficRouter.serviceSelector() refuses what a Service cannot express'
 describe('selector switches in the safety check (hand-built objects)', () => {
   const service = (selector: object, name = 'shop') => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'shop' }, spec: { selector, ports: [{ name: 'http', port: 8080 }] } });
   const deployment = (version: string) => ({
-    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: `shop-${version}`, namespace: 'shop' },
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: `shop-${version}`, namespace: 'shop' },
     spec: {
       replicas: 2,
       selector: { matchLabels: { app: 'shop', version } },
@@ -166,7 +168,9 @@ describe('selector switches in the safety check (hand-built objects)', () => {
   test('service-selects-version does not apply without a mesh, and still applies to a Service Istio routes', () => {
     expect(SafetyCheck.check([selecting('blue'), deployment('blue')])).toEqual([]);
     const dr = {
-      apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: 'shop', namespace: 'shop' },
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'DestinationRule',
+      metadata: { name: 'shop', namespace: 'shop' },
       spec: { host: 'shop.shop.svc.cluster.local', subsets: [{ name: 'blue', labels: { version: 'blue' } }] },
     };
     expect(SafetyCheck.check([selecting('blue'), deployment('blue'), dr]).map((v) => v.rule)).toEqual([SafetyRule.SERVICE_SELECTS_VERSION]);

@@ -46,15 +46,24 @@ export function serviceParents(route: any, defaultNamespace: string): string[] {
     .filter((p: any) => p?.group === '' && p?.kind === 'Service').map((p: any) => `${p.namespace ?? namespace}/${p.name}`);
 }
 
-/** Every Service reference of an HTTPRoute: the backendRefs and mirror backendRefs of its rules, with their rule index. */
-export function serviceRefs(route: any, defaultNamespace: string): Array<{ namespace: string; name: string; rule: number; mirror: boolean; ref: any }> {
+/** A Service an HTTPRoute rule names: as a backend, or as the target of a RequestMirror filter. */
+export interface ServiceRef {
+  readonly namespace: string;
+  readonly name: string;
+  /** Index of the rule. */
+  readonly rule: number;
+  readonly mirror: boolean;
+}
+
+/** Every Service an HTTPRoute names: the backendRefs and mirror backendRefs of its rules. */
+export function serviceRefs(route: any, defaultNamespace: string): ServiceRef[] {
   const namespace = route.metadata?.namespace ?? defaultNamespace;
   const rules: any[] = Array.isArray(route.spec?.rules) ? route.spec.rules : [];
   return rules.flatMap((rule, index) => [
     ...(Array.isArray(rule?.backendRefs) ? rule.backendRefs : []).map((ref: any) => ({ ref, mirror: false })),
     ...mirrorFilters(rule).map((f) => ({ ref: f.requestMirror?.backendRef, mirror: true })),
   ].filter((x) => isServiceRef(x.ref) && typeof x.ref?.name === 'string')
-    .map((x) => ({ namespace: x.ref.namespace ?? namespace, name: x.ref.name, rule: index, mirror: x.mirror, ref: x.ref })));
+    .map((x) => ({ namespace: x.ref.namespace ?? namespace, name: x.ref.name, rule: index, mirror: x.mirror })));
 }
 
 /** `<namespace>/<name>` of every Service the HTTPRoutes of `manifests` name as a backend or mirror. */
@@ -143,7 +152,9 @@ function routeFacts(route: any, options: ReadOptions): RouteFacts {
       where: `${object} rules[${index}]${typeof rule?.name === 'string' ? ` (${rule.name})` : ''}`,
       hasMatch: matches.length > 0 && !matches.some(matchesEverything),
       targets,
-      retries: rule?.retry ? { attempts: Number(rule.retry.attempts ?? 0), perTryTimeoutMs: parseDurationMs(rule.timeouts?.backendRequest) } : undefined,
+      retries: rule?.retry
+        ? { attempts: Number(rule.retry.attempts ?? 0), perTryTimeoutMs: parseDurationMs(rule.timeouts?.backendRequest) }
+        : undefined,
       timeoutMs: parseDurationMs(rule?.timeouts?.request),
     };
   });

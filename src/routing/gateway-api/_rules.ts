@@ -5,11 +5,11 @@
  * catch-all-route (GAMMA and Gateways answer 404 to a request no rule matches), capacity,
  * retry-budget.
  */
+import { GATEWAY_API_GROUP, isGatewayApi, serviceParents, serviceRefs } from './_reader';
 import { Labels, VERSION_LABEL } from '../../_conventions';
 import { ReadOptions, objectName } from '../../safety/_facts';
 import { Report } from '../../safety/_rules';
 import { SafetyRule, Severity } from '../../safety/safety-rule';
-import { GATEWAY_API_GROUP, isGatewayApi, serviceParents, serviceRefs } from './_reader';
 
 export function checkGatewayApi(manifests: any[], options: ReadOptions, report: Report): void {
   const ns = (m: any): string => m?.metadata?.namespace ?? options.namespace;
