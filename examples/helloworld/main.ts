@@ -70,7 +70,8 @@ new MeshRelease(chart, 'ratings', {
 // (`kubectl label namespace bookinfo istio.io/dataplane-mode=ambient`) and has a waypoint
 // (`istioctl waypoint apply -n bookinfo --name waypoint`). Gateway API CRDs 1.6 (standard channel).
 // Its stages have the same names as helloworld's: RELEASE_STAGE drives both.
-const bookinfo = new Chart(app, 'bookinfo', { namespace: 'bookinfo' });
+// Its own chart (written to reviews.k8s.yaml, after helloworld.k8s.yaml).
+const bookinfo = new Chart(app, 'reviews', { namespace: 'bookinfo' });
 export const reviewsPlan = ReleasePlan.canary({ stable: 'v1', candidate: 'v2', weights: [10, 50] });
 
 new MeshRelease(bookinfo, 'reviews', {
