@@ -1,6 +1,6 @@
 import { ApiObject, Chart, Duration, Testing } from 'cdk8s';
 import {
-  HeaderMatchType, LoadBalancerAlgorithm, MeshRelease, MeshReleaseProps, ReleasePlan, ReleaseStage, SafetyCheck, TrafficRouter,
+  ApplyOrder, HeaderMatchType, LoadBalancerAlgorithm, MeshRelease, MeshReleaseProps, ReleasePlan, ReleaseStage, SafetyCheck, TrafficRouter,
 } from '../../src';
 import { ofKind, only } from '../_helpers';
 import { schemaViolations } from './_gateway-schemas';
@@ -285,6 +285,13 @@ describe('TrafficRouter.gatewayApi() options', () => {
   test('retries turned off (attempts 0) need no opt-in', () => {
     const { manifests } = synth(stage, { retries: { attempts: 0 }, timeout: Duration.seconds(90) });
     expect(only(manifests, 'HTTPRoute').spec.rules[0].timeouts).toEqual({ request: '1m30s' });
+  });
+
+  test('apply order: per-version Services first, the HTTPRoute last', () => {
+    const { manifests } = synth(stage, { applyOrder: ApplyOrder.ARGO_CD });
+    const wave = (m: any) => `${m.kind}/${m.metadata.name}=${m.metadata.annotations['argocd.argoproj.io/sync-wave']}`;
+    expect(manifests.filter((m) => ['Service', 'HTTPRoute'].includes(m.kind)).map(wave))
+      .toEqual(['Service/reviews=0', 'Service/reviews-v1=-1', 'Service/reviews-v2=-1', 'HTTPRoute/reviews=1']);
   });
 
   test('appProtocol is set on every Service port', () => {

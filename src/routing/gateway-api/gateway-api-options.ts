@@ -21,7 +21,8 @@ export interface GatewayReference {
 /**
  * Options of `TrafficRouter.gatewayApi()`.
  *
- * The cluster needs the Gateway API CRDs (standard channel, v1.1 or later; the experimental
+ * The cluster needs the Gateway API CRDs (standard channel; the output is validated against
+ * v1.6.1, where rule names, timeouts and mirror percentages are standard; the experimental
  * channel for `experimentalRetries`) and an implementation: a GAMMA mesh (Istio sidecar or
  * ambient, Linkerd, Cilium...) for the default in-mesh route, or a Gateway controller for
  * `gateways`.
