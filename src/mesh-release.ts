@@ -6,6 +6,7 @@ import { isRenderOnly, renderChart } from './_render';
 import { checkAppProtocol, checkDns1035Label, checkDns1123Label, checkImage, checkInteger, checkPort, checkPortName, invalidProp, istioDuration } from './_validation';
 import { annotateApplyOrder } from './_apply-order';
 import { ApplyOrder } from './apply-order';
+import { HttpRoute } from './imports/gateway.networking.k8s.io';
 import { DestinationRule, VirtualService } from './imports/networking.istio.io';
 import { AuthorizationPolicy, AuthorizationPolicySpecAction, PeerAuthentication, PeerAuthenticationSpecMtlsMode } from './imports/security.istio.io';
 import { ReleaseStage } from './plan/release-stage';
@@ -255,9 +256,6 @@ export class MeshRelease extends Construct {
     this.router._impl.checkProps(this, props);
     this.router._impl.checkStage(this, this.stage);
     this.checkAllowedCallers(props.allowedCallers);
-    if (props.strictMtls && this.router._impl.description === 'TrafficRouter.serviceSelector()') {
-      throw invalidProp(this, 'strictMtls', true, 'needs a mesh: use TrafficRouter.istio() or TrafficRouter.gatewayApi(), or drop it');
-    }
     this.claimName(chart);
     const ctx: ReleaseContext = {
       app: this.app,
@@ -358,6 +356,25 @@ export class MeshRelease extends Construct {
     return this.routingObject('virtualService', 'TrafficRouter.istio()') as VirtualService;
   }
 
+  /** The HTTPRoute (Gateway API router only). */
+  public get httpRoute(): HttpRoute {
+    return this.routingObject('httpRoute', 'TrafficRouter.gatewayApi()') as HttpRoute;
+  }
+
+  /**
+   * The Service of one routable version, `<app>-<version>` (Gateway API router only; a
+   * version has one in the stages where the plan gives it a subset).
+   */
+  public versionService(version: string): kplus.Service {
+    const service = this.routing.versionServices?.[version];
+    if (!service) {
+      this.routingObject('httpRoute', 'TrafficRouter.gatewayApi()');
+      throw invalidProp(this, 'versionService', version,
+        `must name a version routable in stage '${this.stage.name}' (${Object.keys(this.routing.versionServices ?? {}).join(', ')})`);
+    }
+    return service;
+  }
+
   /**
    * Every violation of the release's objects as they would be synthesized now (user patches
    * included), at this stage and as a transition from the previous one: errors and warnings.
@@ -418,7 +435,7 @@ export class MeshRelease extends Construct {
     return this.previousManifests;
   }
 
-  private routingObject(role: 'destinationRule' | 'virtualService', router: string): ApiObject {
+  private routingObject(role: 'destinationRule' | 'virtualService' | 'httpRoute', router: string): ApiObject {
     const object = this.routing[role];
     if (!object) {
       throw new Error(`[${this.node.path}] has no ${role}: it is made by ${router}, and this release uses ${this.router.description}`);

@@ -145,8 +145,14 @@ function rollBack(stage: StageResult, previous: StageResult | undefined, dirOf: 
   }
   // What the cluster holds after the roll back: the previous stage plus what this stage created.
   const violations = SafetyCheck.check([...previous.manifests, ...created], stage.manifests);
-  if (violations.length > 0) {
-    lines.push(`Warning: rolling back in one step is unsafe: ${SafetyCheck.format(violations).split('\n').join('; ')}`);
+  const errors = SafetyCheck.errors(violations);
+  if (errors.length > 0) {
+    lines.push(`Warning: rolling back in one step is unsafe: ${SafetyCheck.format(errors).split('\n').join('; ')}`);
+  }
+  // Hygiene (e.g. a per-version Service this stage created, left selecting no pods): safe, worth cleaning up.
+  const warnings = violations.filter((v) => !errors.includes(v));
+  if (warnings.length > 0) {
+    lines.push(`After rolling back: ${SafetyCheck.format(warnings).split('\n').join('; ')}`);
   }
   return lines.flatMap((line, i) => (i === 0 ? [line] : ['', line]));
 }
