@@ -335,7 +335,9 @@ export class MeshRelease extends Construct {
       this.warnings = [];
       return;
     }
-    const violations = this.check();
+    const emitted = this.manifests();
+    const violations = checkManifests(emitted, this.previousStageManifests(), readOptions(this.namespace, this.clusterDomain));
+    rememberRender(this.stage, this.namespace, props, emitted);
     this.warnings = violations.filter((v) => v.severity !== 'error');
     if (this.warnings.length < violations.length) {
       // Leave nothing of an unsafe release in the tree, and free its name.
@@ -429,8 +431,9 @@ export class MeshRelease extends Construct {
       return undefined;
     }
     if (!this.previousManifests) {
-      const release = new MeshRelease(renderChart(this.namespace), this.node.id, { ...this.props, stage: previous });
-      this.previousManifests = release.manifests();
+      const key = renderKey(this.namespace, this.props);
+      this.previousManifests = (key !== undefined ? RENDERED.get(previous)?.get(key) : undefined)
+        ?? new MeshRelease(renderChart(this.namespace), this.node.id, { ...this.props, stage: previous }).manifests();
     }
     return this.previousManifests;
   }
@@ -516,6 +519,36 @@ export class MeshRelease extends Construct {
       }
     }
     return floors;
+  }
+}
+
+/**
+ * Stages as releases rendered them when built (before any user patch), by stage and by the
+ * release's props: building a plan's stages in order, the release of the next stage reuses them
+ * as its previous stage instead of rendering it again.
+ */
+const RENDERED = new WeakMap<ReleaseStage, Map<string, any[]>>();
+const RENDERED_PER_STAGE = 8;
+
+/** The props of a release, as a key (undefined when they cannot be serialized, e.g. constructs in them). */
+function renderKey(namespace: string, props: MeshReleaseProps): string | undefined {
+  try {
+    return JSON.stringify([namespace, { ...props, stage: undefined }]);
+  } catch {
+    return undefined;
+  }
+}
+
+function rememberRender(stage: ReleaseStage, namespace: string, props: MeshReleaseProps, manifests: any[]): void {
+  const key = renderKey(namespace, props);
+  if (key !== undefined) {
+    const byProps = RENDERED.get(stage) ?? new Map<string, any[]>();
+    RENDERED.set(stage, byProps);
+    byProps.set(key, manifests);
+    // A few releases at a time: enough for a plan built stage by stage, bounded for apps of thousands of releases.
+    if (byProps.size > RENDERED_PER_STAGE) {
+      byProps.delete(byProps.keys().next().value!);
+    }
   }
 }
 
