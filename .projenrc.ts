@@ -36,6 +36,9 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     // `npm test` must fail on a changed snapshot; `npm run test:update` rewrites them.
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
     jestConfig: {
+      // Jest's default on N cores is N-1 workers: 1 on a 2-core machine, i.e. every file in series. The CLI
+      // tests wait on child processes and the property tests on synthesis: two workers overlap them.
+      maxWorkers: '100%',
       coveragePathIgnorePatterns: ['/node_modules/', '/src/imports/'],
       moduleNameMapper: { '^cdk8s-mesh-release$': '<rootDir>/src/index.ts' },
     },
@@ -80,8 +83,10 @@ project.addTask('import:gateway-api', {
 project.addTask('example', {
   description: 'Synthesize examples/helloworld to YAML with the cdk8s CLI',
   cwd: 'examples/helloworld',
+  // The cdk8s CLI checks npm for an upgrade by default: offline (or behind a proxy) that prints a stack trace.
+  env: { CDK8S_CHECK_UPGRADE: 'false' },
   steps: [
-    { exec: 'cdk8s synth --output dist' },
+    { exec: 'cdk8s synth --no-check-upgrade --output dist' },
     { exec: 'echo "YAML written to $(pwd)/dist/"' },
   ],
 });
@@ -89,7 +94,7 @@ project.addTask('example', {
 // Generated from upstream CRDs (npx projen import:istio / import:gateway-api): never edited by hand.
 project.gitattributes.addAttributes('/src/imports/**', 'linguist-generated');
 
-project.gitignore.exclude('examples/**/dist/', '/.cli-build/');
+project.gitignore.exclude('examples/**/dist/', '/.cli-build/', '/bench/.apps/');
 project.npmignore?.exclude('/examples/', '/scripts/', '/.ci/');
 
 project.synth();

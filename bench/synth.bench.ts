@@ -7,8 +7,10 @@
  * B: the same manifests written by hand with cdk8s-plus-28 + ApiObject -> app.synthYaml()
  * C: the final plain objects of A -> cdk8s' Yaml.stringify (what synthYaml ends with)
  *
- * Environment: BENCH_QUICK=1 (few rounds, a smoke test); BENCH_PHASES=equivalence,timing,memory,require
- * (the default: all; memory needs timing); BENCH_REQUIRE_RUNS (default 21).
+ * D: `mesh-release plan` of an app against one `cdk8s synth` of it (the example, and 100 services)
+ *
+ * Environment: BENCH_QUICK=1 (few rounds, a smoke test); BENCH_PHASES=equivalence,timing,memory,require,cli
+ * (the default: all; memory needs timing); BENCH_REQUIRE_RUNS (default 21); BENCH_CLI_ROUNDS (default 5).
  */
 import { createHash } from 'crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'fs';
@@ -19,6 +21,7 @@ import { runRounds, TaskStats } from './harness';
 import { loadAverage, machineInfo, sourceState } from './machine';
 import { measureMemory, MemoryResult } from './memory';
 import { locateLib, measureRequire, RequireCost } from './require-cost';
+import { CliPlanResult, manyServicesApp, measureCliPlan } from './cli-plan';
 import { buildA, buildB, docsOf, Scenario, serializeC, synthA, synthB } from './scenarios';
 
 const REPO = resolve(__dirname, '..');
@@ -31,13 +34,15 @@ const PLAN = QUICK
   : [{ n: 100, warmup: 3, rounds: 11 }, { n: 1000, warmup: 1, rounds: 7 }, { n: 2000, warmup: 0, rounds: 3 }];
 const EQUIVALENCE_N = 100;
 const REQUIRE_RUNS = Number(process.env.BENCH_REQUIRE_RUNS ?? (QUICK ? 5 : 21));
-const PHASES = new Set((process.env.BENCH_PHASES ?? 'equivalence,timing,memory,require').split(',').map((p) => p.trim()));
+const PHASES = new Set((process.env.BENCH_PHASES ?? 'equivalence,timing,memory,require,cli').split(',').map((p) => p.trim()));
+const CLI_ROUNDS = Number(process.env.BENCH_CLI_ROUNDS ?? (QUICK ? 1 : 5));
 
 const TARGETS = {
   aOverB: 1.25,
   aOverC: 3,
   scaling: 2.1,
   require: 1.15,
+  planOverSynth: 2,
 };
 
 const log = (line = '') => console.log(line);
@@ -131,6 +136,7 @@ function main(): void {
   const memory: MemoryResult[] = [];
   let requireCost: RequireCost | undefined;
   let libNote = '';
+  const cliPlans: CliPlanResult[] = [];
   try {
     for (const { n, warmup, rounds } of PHASES.has('timing') ? PLAN : []) {
       const docsFile = join(scratch, `docs-${n}.json`);
@@ -166,6 +172,12 @@ function main(): void {
       log(`  ratio of medians ${requireCost.ratio.toFixed(2)}, ratio of minimums ${(Math.min(...requireCost.libSamples) / Math.min(...requireCost.plusSamples)).toFixed(2)}`);
       log(`  paired (${REQUIRE_RUNS} processes requiring cdk8s-plus-28 then the library): the library adds a median ${ms(requireCost.pairedExtraMedianMs)} ms, ratio ${requireCost.pairedRatio.toFixed(2)}`);
     }
+
+    if (PHASES.has('cli')) {
+      log(`\nmesh-release plan vs one cdk8s synth: ${CLI_ROUNDS} interleaved rounds per app (load ${loadAverage()})`);
+      cliPlans.push(measureCliPlan(REPO, join(REPO, 'examples', 'helloworld'), 'examples/helloworld', CLI_ROUNDS, true, log));
+      cliPlans.push(measureCliPlan(REPO, manyServicesApp(REPO, 100), '100 services', CLI_ROUNDS, false, log));
+    }
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
@@ -188,6 +200,15 @@ function main(): void {
     log('|---|---|---:|---:|---:|---:|');
     for (const m of memory) {
       log(`| ${m.n} | ${m.scenario} | ${mb(m.peakHeapDeltaBytes)} | ${mb(m.retainedHeapDeltaBytes)} | ${mb(m.peakRssBytes)} | ${mb(m.peakRssDeltaBytes)} |`);
+    }
+  }
+
+  if (cliPlans.length) {
+    log('\n| app | stages | cdk8s synth s | plan s | plan / synth | plan --isolate s | isolate / synth |');
+    log('|---|---:|---:|---:|---:|---:|---:|');
+    for (const c of cliPlans) {
+      log(`| ${c.app} | ${c.stages} | ${(c.synthMs / 1000).toFixed(1)} | ${(c.planMs / 1000).toFixed(1)} | ${(c.planMs / c.synthMs).toFixed(2)} | `
+        + `${c.isolateMs === undefined ? '-' : (c.isolateMs / 1000).toFixed(1)} | ${c.isolateMs === undefined ? '-' : (c.isolateMs / c.synthMs).toFixed(2)} |`);
     }
   }
 
@@ -218,6 +239,10 @@ function main(): void {
     lines.push(`require(library)/require(cdk8s-plus-28) = ${requireCost.ratio.toFixed(2)} (≤ ${TARGETS.require}) ${verdict(requireCost.ratio, TARGETS.require)}`
       + `   [paired: ${requireCost.pairedRatio.toFixed(2)} ${verdict(requireCost.pairedRatio, TARGETS.require)}]`
       + `   [${ms(requireCost.libMedianMs)} ms vs ${ms(requireCost.plusMedianMs)} ms; ${libNote}]`);
+  }
+  for (const c of cliPlans) {
+    lines.push(`${c.app}: plan/synth = ${(c.planMs / c.synthMs).toFixed(2)} (≤ ${TARGETS.planOverSynth}) ${verdict(c.planMs / c.synthMs, TARGETS.planOverSynth)}`
+      + `   [${(c.planMs / 1000).toFixed(1)} s vs ${(c.synthMs / 1000).toFixed(1)} s, ${c.stages} stages]`);
   }
   lines.forEach((l) => log(`- ${l}`));
   const sourceAtEnd = sourceState(REPO);

@@ -12,6 +12,7 @@ import {
   blueGreenRecipe, canaryRecipe, customRecipe, invalidLabel, makePlan, PlanRecipe, rawStage, recipeVersions, ReleaseOptions,
   releaseOptions, resilienceProps, Shutdown, shutdownOptions, versionSpecs, world,
 } from './_arbitraries';
+import { runs } from './_runs';
 import {
   AllowedCallers, MeshRelease, MeshReleaseProps, ReleasePlan, ReleaseStage, SafetyCheck, SafetyRule, Scaling, VersionedApp, WorkloadOptions,
 } from '../src';
@@ -25,7 +26,7 @@ function newChart(namespace?: string): Chart {
   return new Chart(Testing.app({ outdir: OUTDIR }), 'test', { namespace });
 }
 
-/** Generous per-test timeout: the budget is numRuns, not wall time. */
+/** Generous per-test timeout: the budget is numRuns (scaled by FC_RUNS_SCALE, see _runs.ts), not wall time. */
 const TIMEOUT = 120_000;
 
 // ---------------------------------------------------------------------------------------------
@@ -162,15 +163,15 @@ function planProperty(recipes: fc.Arbitrary<PlanRecipe>) {
 
 describe('property 1: random valid plans synthesize every stage safely', () => {
   test('ReleasePlan.canary with random versions and ascending weights', () => {
-    fc.assert(planProperty(canaryRecipe), { numRuns: 50 });
+    fc.assert(planProperty(canaryRecipe), { numRuns: runs(50) });
   }, TIMEOUT);
 
   test('ReleasePlan.blueGreen with random versions', () => {
-    fc.assert(planProperty(blueGreenRecipe), { numRuns: 25 });
+    fc.assert(planProperty(blueGreenRecipe), { numRuns: runs(25) });
   }, TIMEOUT);
 
   test('custom make-before-break plans with 2-4 versions, header routes and mirroring', () => {
-    fc.assert(planProperty(customRecipe), { numRuns: 80 });
+    fc.assert(planProperty(customRecipe), { numRuns: runs(80) });
   }, TIMEOUT);
 });
 
@@ -292,7 +293,7 @@ describe('property 2: invalid props throw a clear Error and leave nothing behind
         expect(message).toMatch(new RegExp(`, got ${escapeRegExp(String(props.port))}$`));
       }
       expect(leftover).toEqual([]);
-    }), { numRuns: 800 });
+    }), { numRuns: runs(800) });
   });
 
   test('VersionedApp: bad port, app, version, scaling, resources or termination budget', () => {
@@ -308,7 +309,7 @@ describe('property 2: invalid props throw a clear Error and leave nothing behind
       const { message, leftover } = failure((chart) => new VersionedApp(chart, 'v1', { app: 'app', version: 'v1', image: 'x:1', port: 8080, ...props }));
       expectClearMessage(message, 'test/v1', prop);
       expect(leftover).toEqual([]);
-    }), { numRuns: 800 });
+    }), { numRuns: runs(800) });
   });
 
   test('ReleaseStage / ReleasePlan: weights that are out of range, not integers or not adding up to 100', () => {
@@ -320,7 +321,7 @@ describe('property 2: invalid props throw a clear Error and leave nothing behind
       const deployed = weights.map((w) => w.version);
       expect(() => ReleaseStage.custom({ name, deployed, weights })).toThrow(new RegExp(`^ReleaseStage '${name}': 'weights(\\[[a-z0-9]+\\])?' `));
       expect(() => ReleasePlan.custom([{ name, deployed, weights }])).toThrow(new RegExp(`^ReleaseStage '${name}': 'weights`));
-    }), { numRuns: 1000 });
+    }), { numRuns: runs(1000) });
   });
 
   test('ReleasePlan.canary: weights that are not ascending integers in 1..99', () => {
@@ -328,7 +329,7 @@ describe('property 2: invalid props throw a clear Error and leave nothing behind
       .filter((ws) => !ws.every((w, i) => Number.isInteger(w) && w >= 1 && w <= 99 && (i === 0 || w > ws[i - 1])));
     fc.assert(fc.property(bad, (weights) => {
       expect(() => ReleasePlan.canary({ stable: 'v1', candidate: 'v2', weights })).toThrow(/^ReleasePlan\.canary: 'weights' must be ascending/);
-    }), { numRuns: 500 });
+    }), { numRuns: runs(500) });
   });
 
   // Errors raised by a VersionedApp (workload options) or after the Istio objects (allowedCallers) come out of MeshRelease
@@ -349,19 +350,19 @@ describe('property 2: invalid props throw a clear Error and leave nothing behind
   test('MeshRelease: bad workload options or allowedCallers give a clear message', () => {
     fc.assert(fc.property(fc.oneof(badVersionedAppProps, badAllowedCallers), ({ props, path: constructPath, prop }) => {
       expectClearMessage(failure((chart) => meshRelease(chart, props)).message, constructPath, prop);
-    }), { numRuns: 500 });
+    }), { numRuns: runs(500) });
   });
 
   test('MeshRelease: bad workload options leave nothing in the chart', () => {
     fc.assert(fc.property(badVersionedAppProps, ({ props }) => {
       expect(failure((chart) => meshRelease(chart, props)).leftover).toEqual([]);
-    }), { numRuns: 100 });
+    }), { numRuns: runs(100) });
   });
 
   test('MeshRelease: bad allowedCallers leave nothing in the chart', () => {
     fc.assert(fc.property(badAllowedCallers, ({ props }) => {
       expect(failure((chart) => meshRelease(chart, props)).leftover).toEqual([]);
-    }), { numRuns: 20 });
+    }), { numRuns: runs(20) });
   });
 
   // (Found by this property: formatValue used Duration.toSeconds(), which throws for fractional seconds; fixed in c7af543.)
@@ -378,7 +379,7 @@ describe('property 2: invalid props throw a clear Error and leave nothing behind
         ? failure((chart) => meshRelease(chart, { timeout: duration }))
         : failure((chart) => new VersionedApp(chart, 'v1', { app: 'app', version: 'v1', image: 'x:1', port: 8080, [prop]: duration }));
       expectClearMessage(message, prop === 'timeout' ? PATH : 'test/v1', prop);
-    }), { numRuns: 300 });
+    }), { numRuns: runs(300) });
   });
 
   test('a retry budget that fits the timeout exactly is accepted', () => {
@@ -388,7 +389,7 @@ describe('property 2: invalid props throw a clear Error and leave nothing behind
     fc.assert(fc.property(exact, ({ attempts, timeout }) => {
       const perTryTimeout = Duration.millis((timeout * 1000) / (attempts + 1));
       meshRelease(newChart(), { retries: { attempts, perTryTimeout }, timeout: Duration.seconds(timeout) });
-    }), { numRuns: 100, examples: [[{ attempts: 5, timeout: 6 }]] });
+    }), { numRuns: runs(100), examples: [[{ attempts: 5, timeout: 6 }]] });
   });
 
   test('perTryTimeout is written as given', () => {
@@ -397,13 +398,13 @@ describe('property 2: invalid props throw a clear Error and leave nothing behind
       meshRelease(chart, { retries: { attempts: 1, perTryTimeout: Duration.millis(millis) }, timeout: Duration.seconds(6) });
       const vs = Testing.synth(chart).find((m) => m.kind === 'VirtualService');
       expect(vs.spec.http[0].retries.perTryTimeout).toBe(millis % 1000 === 0 ? `${millis / 1000}s` : `${millis}ms`);
-    }), { numRuns: 50, examples: [[1400]] });
+    }), { numRuns: runs(50), examples: [[1400]] });
   });
 
   test('a non-finite port is shown as received', () => {
     fc.assert(fc.property(fc.constantFrom(NaN, Infinity, -Infinity), (port) => {
       expect(failure((chart) => meshRelease(chart, { port })).message).toMatch(new RegExp(`, got ${escapeRegExp(String(port))}$`));
-    }), { numRuns: 10 });
+    }), { numRuns: runs(10) });
   });
 });
 
@@ -434,7 +435,7 @@ describe('property 3: SafetyCheck on raw manifests', () => {
       const shuffledCurrent = shuffle(current.manifests, seedA);
       const shuffledPrevious = previous && shuffle(previous.manifests, seedB);
       expect(violationSet(shuffledCurrent, shuffledPrevious, true)).toEqual(expected);
-    }), { numRuns: 1000 });
+    }), { numRuns: runs(1000) });
   });
 
   test('the violations do not depend on the order of the manifests (message text included)', () => {
@@ -458,7 +459,7 @@ describe('property 3: SafetyCheck on raw manifests', () => {
     ];
     fc.assert(fc.property(fc.nat(), (seed) => {
       expect(violationSet(shuffle(manifests, seed), [], false)).toEqual(violationSet(manifests, [], false));
-    }), { numRuns: 50 });
+    }), { numRuns: runs(50) });
   });
 
   test('removing a subset the VirtualService routes to always yields subset-defined', () => {
@@ -473,7 +474,7 @@ describe('property 3: SafetyCheck on raw manifests', () => {
       const violations = SafetyCheck.check(manifests, previous?.manifests);
       expect(violations.filter((v) => v.rule === SafetyRule.SUBSET_DEFINED && v.object.startsWith(`VirtualService/${app.app} `)
         && v.message.includes(`subset '${subset}' of ${app.host}`))).not.toEqual([]);
-    }), { numRuns: 1000 });
+    }), { numRuns: runs(1000) });
   });
 
   test('dropping the catch-all route of a VirtualService with header routes always yields catch-all-route', () => {
@@ -489,7 +490,7 @@ describe('property 3: SafetyCheck on raw manifests', () => {
       const violations = SafetyCheck.check(manifests, previous?.manifests);
       expect(violations.filter((v) => v.rule === SafetyRule.CATCH_ALL_ROUTE && v.object === `VirtualService/${app.app} http[${vs.spec.http.length - 1}]`))
         .toHaveLength(1);
-    }), { numRuns: 1000 });
+    }), { numRuns: runs(1000) });
   });
 });
 

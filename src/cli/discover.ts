@@ -1,12 +1,11 @@
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
-import { MeshRelease } from '../mesh-release';
+import { DNS_1123_LABEL, PLAN_ANNOTATION } from '../_conventions';
 import { CliError } from './errors';
 import { ReleaseRef, releasesIn } from './release-view';
-import { CdkApp, synthApp } from './synth-app';
 
-/** The release(s) whose plan the CLI walks, and any stage already synthesized while finding them. */
+/** Synthesizes the app at `stage` into `dir` and returns its manifests. */
+export type StageSynth = (stage: string, dir: string) => Promise<any[]>;
+
+/** The release(s) whose plan the CLI walks, and the stages already synthesized while finding them. */
 export interface Discovery {
   /** The selected releases; they all have the same plan. */
   readonly releases: ReleaseRef[];
@@ -15,39 +14,37 @@ export interface Discovery {
 }
 
 export interface DiscoverOptions {
-  /** `name` or `namespace/name` of the release's VirtualService. */
+  /** `name` or `namespace/name` of the release's annotated object. */
   readonly release?: string;
   /** Directory a stage is synthesized to, from its 0-based index in the plan. */
   readonly stageDir: (index: number, stage: string) => string;
   /** Progress messages. */
   readonly log: (message: string) => void;
+  /** Namespace of objects without one. */
+  readonly namespace?: string;
 }
 
 /**
- * Finds the release whose stage `RELEASE_STAGE` chooses:
- * 1. the app is run once (with the environment as is) and every VirtualService with the
- *    `mesh-release.io/plan-stages` annotation is a candidate;
+ * Chooses the release whose stage `RELEASE_STAGE` chooses, from the app's output with the environment as is:
+ * 1. every VirtualService, HTTPRoute or Service with the `mesh-release.io/plan-stages` annotation is a candidate;
  * 2. `--release` picks one by name; otherwise, when all candidates share one plan, they are taken;
- * 3. otherwise each distinct plan is probed in turn: the app is run with `RELEASE_STAGE` set to a stage
+ * 3. otherwise each distinct plan is probed in turn: the app is synthesized with `RELEASE_STAGE` set to a stage
  *    of that plan other than the one it is at, and the plan whose releases then report that stage wins
  *    (the probe's output is kept as that stage's output).
+ * Plans whose stage names cannot name a directory are refused first.
  */
-export async function discoverRelease(app: CdkApp, options: DiscoverOptions): Promise<Discovery> {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mesh-release-'));
-  let candidates: ReleaseRef[];
-  try {
-    options.log('running the app once to find its releases...');
-    candidates = releasesIn(await synthApp(app, tmp));
-  } finally {
-    fs.rmSync(tmp, { recursive: true, force: true });
-  }
+export async function chooseReleases(found: any[], probe: StageSynth, options: DiscoverOptions): Promise<Discovery> {
+  const candidates = releasesIn(found, options.namespace);
   if (candidates.length === 0) {
-    throw new CliError(`the app's output has no VirtualService with the ${MeshRelease.PLAN_ANNOTATION} annotation: is it a MeshRelease app?`);
+    throw new CliError(`the app's output has no VirtualService, HTTPRoute or Service with the ${PLAN_ANNOTATION} annotation: is it a MeshRelease app?`);
   }
   const synthesized = new Map<string, any[]>();
   if (options.release !== undefined) {
-    return { releases: [byName(candidates, options.release)], synthesized };
+    const release = byName(candidates, options.release);
+    checkPlan(release);
+    return { releases: [release], synthesized };
   }
+  candidates.forEach(checkPlan);
   const plans = [...new Set(candidates.map((c) => c.plan.join(',')))];
   if (plans.length === 1) {
     return { releases: candidates, synthesized };
@@ -60,13 +57,13 @@ export async function discoverRelease(app: CdkApp, options: DiscoverOptions): Pr
     if (index < 0) {
       continue;
     }
-    const probe = stages[index];
-    options.log(`several releases; probing RELEASE_STAGE=${probe} (plan of ${group.map((c) => c.name).join(', ')})...`);
+    const stage = stages[index];
+    options.log(`several releases; probing RELEASE_STAGE=${stage} (plan of ${group.map((c) => c.name).join(', ')})...`);
     try {
-      const manifests = await synthApp(app, options.stageDir(index, probe), probe);
-      const driven = releasesIn(manifests).filter((r) => r.stage === probe && group.some((c) => same(c, r)));
+      const manifests = await probe(stage, options.stageDir(index, stage));
+      const driven = releasesIn(manifests, options.namespace).filter((r) => r.stage === stage && group.some((c) => same(c, r)));
       if (driven.length > 0) {
-        synthesized.set(probe, manifests);
+        synthesized.set(stage, manifests);
         return { releases: group.filter((c) => driven.some((r) => same(c, r))), synthesized };
       }
     } catch (e) {
@@ -78,6 +75,19 @@ export async function discoverRelease(app: CdkApp, options: DiscoverOptions): Pr
   }
   throw new CliError(`cannot tell which release RELEASE_STAGE drives; pass --release with one of: ${describe(candidates)}`,
     undefined, lastFailure && `${lastFailure.message}\n${lastFailure.details ?? ''}`);
+}
+
+/** Stage names become directory names and CLI arguments: DNS-1123 labels (at most 63 characters). */
+function checkPlan(release: ReleaseRef): void {
+  const bad = release.plan.find((name) => !DNS_1123_LABEL.test(name));
+  if (bad !== undefined || release.plan.length === 0) {
+    const shown = bad === undefined ? '(no stage)' : bad.length > 70 ? `'${bad.slice(0, 60)}…' (${bad.length} characters)` : `'${bad}'`;
+    throw new CliError(`release ${release.name} has an invalid ${PLAN_ANNOTATION} annotation: stage names must be lowercase letters, `
+      + `digits and '-', at most 63 characters (they name directories), got ${shown}`);
+  }
+  if (new Set(release.plan).size !== release.plan.length) {
+    throw new CliError(`release ${release.name} has an invalid ${PLAN_ANNOTATION} annotation: a stage name appears twice in '${release.plan.join(',')}'`);
+  }
 }
 
 function byName(candidates: ReleaseRef[], wanted: string): ReleaseRef {

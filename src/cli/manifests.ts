@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseAllDocuments } from 'yaml';
-import { CliError } from './errors';
+import { CliError, fileError } from './errors';
 import { displayPath } from './paths';
 
 /** Manifests read from YAML files, in file order then document order. */
@@ -13,21 +13,34 @@ export interface ManifestSet {
 }
 
 const YAML_FILE = /\.ya?ml$/i;
+/** Aliases one document may expand (the `yaml` package's default): more is an alias bomb, refused. */
+const MAX_ALIAS_COUNT = 100;
 
 /**
  * Reads the manifests of a YAML file, or of every `*.yaml`/`*.yml` file under a directory
  * (recursively, sorted by path; hidden directories and node_modules are skipped).
- * Throws a `CliError` naming the path when it is missing, holds no YAML file, or is not valid YAML.
+ * Throws a `CliError` naming the path when it is missing, holds no YAML file, is not valid YAML,
+ * holds a document that is not a Kubernetes object (a mapping with `apiVersion` and `kind`), or
+ * — unless `allowEmpty` — holds no object at all.
  */
-export function readManifests(target: string): ManifestSet {
+export function readManifests(target: string, options: { allowEmpty?: boolean } = {}): ManifestSet {
   if (!fs.existsSync(target)) {
     throw new CliError(`no such file or directory: ${displayPath(target)}`);
   }
-  const files = fs.statSync(target).isDirectory() ? yamlFilesUnder(target) : [target];
+  let files: string[];
+  try {
+    files = fs.statSync(target).isDirectory() ? yamlFilesUnder(target) : [target];
+  } catch (e) {
+    throw fileError(`read ${displayPath(target)}`, e);
+  }
   if (files.length === 0) {
     throw new CliError(`no *.yaml or *.yml file in ${displayPath(target)}`);
   }
-  return { files, objects: files.flatMap(parseFile) };
+  const objects = files.flatMap(parseFile);
+  if (objects.length === 0 && !options.allowEmpty) {
+    throw new CliError(`no Kubernetes object in ${displayPath(target)}: expected YAML documents with apiVersion and kind`);
+  }
+  return { files, objects };
 }
 
 function yamlFilesUnder(dir: string): string[] {
@@ -43,23 +56,52 @@ function yamlFilesUnder(dir: string): string[] {
   return files.sort();
 }
 
-function parseFile(file: string): any[] {
-  const documents = parseAllDocuments(fs.readFileSync(file, 'utf8'), { prettyErrors: true });
+/** The objects of one YAML file (`kind: List` items taken out). */
+export function parseFile(file: string): any[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw fileError(`read ${displayPath(file)}`, e);
+  }
+  return parseYaml(text, displayPath(file));
+}
+
+/** The objects of YAML text; `where` names it in errors. */
+export function parseYaml(text: string, where: string): any[] {
+  const documents = parseAllDocuments(text, { prettyErrors: true });
   const objects: any[] = [];
-  for (const doc of documents) {
+  for (const [index, doc] of (Array.isArray(documents) ? documents : [documents]).entries()) {
     const error = doc.errors[0];
     if (error) {
       // prettyErrors puts the line and column in the first line of the message.
-      throw new CliError(`invalid YAML in ${displayPath(file)}: ${error.message.split('\n')[0].replace(/:$/, '')}`);
+      throw new CliError(`invalid YAML in ${where}: ${error.message.split('\n')[0].replace(/:$/, '')}`);
     }
-    const value = doc.toJS();
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (e) {
+      // An alias bomb ("Excessive alias count indicates a resource exhaustion attack"), or a broken alias.
+      throw new CliError(`invalid YAML in ${where} (document ${index + 1}): ${(e as Error).message.split('\n')[0]}`);
+    }
     if (value === null || value === undefined) {
       continue;
     }
-    if (typeof value !== 'object' || Array.isArray(value)) {
-      throw new CliError(`invalid manifest in ${displayPath(file)}: expected a Kubernetes object (a mapping), got ${JSON.stringify(value).slice(0, 60)}`);
-    }
-    objects.push(...(typeof value.kind === 'string' && value.kind.endsWith('List') && Array.isArray(value.items) ? value.items : [value]));
+    objects.push(...kubernetesObjects(value, `${where} (document ${index + 1})`));
   }
   return objects;
+}
+
+function kubernetesObjects(value: any, where: string): any[] {
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw new CliError(`invalid manifest in ${where}: expected a Kubernetes object (a mapping), got ${JSON.stringify(value).slice(0, 60)}`);
+  }
+  if (typeof value.apiVersion !== 'string' || typeof value.kind !== 'string') {
+    throw new CliError(`invalid manifest in ${where}: not a Kubernetes object (it needs string apiVersion and kind), `
+      + `got keys ${Object.keys(value).slice(0, 5).join(', ') || '(none)'}`);
+  }
+  if (value.kind.endsWith('List') && Array.isArray(value.items)) {
+    return value.items.flatMap((item: any, i: number) => kubernetesObjects(item, `${where} items[${i}]`));
+  }
+  return [value];
 }

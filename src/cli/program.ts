@@ -1,75 +1,107 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { DNS_1123_LABEL, DNS_1123_SUBDOMAIN } from '../_conventions';
 import { checkCommand } from './check';
-import { CliError, EXIT_USAGE } from './errors';
-
-/** Exit code of an unexpected failure (a bug, not bad input). */
-const EXIT_INTERNAL = 3;
+import { CliError, EXIT_INTERNAL, EXIT_USAGE, isFileSystemError } from './errors';
 
 const EXIT_CODES = `
 Exit codes:
-  0  done, every stage (or the transition checked) is safe
-  1  unsafe: the safety check found violations (listed on stdout)
-  2  bad usage or input: unknown option, missing path or app, invalid YAML, unknown release,
-     an app that fails to synthesize (its stderr is shown)`;
+  0  done: every stage (or the transition checked) is safe; warnings alone do not fail (unless --strict)
+  1  unsafe: the safety check found errors (or warnings, with --strict), or schema violations (listed on stdout)
+  2  bad usage or input: unknown option, missing path or app, invalid YAML or no Kubernetes object, unknown release,
+     an app that fails to synthesize (its stderr is shown), an output directory it may not write
+  3  internal error: a bug of mesh-release (please report it with the stack trace printed)`;
 
 const RELEASE_CHOICE = `
-How the release is chosen: the app is run once (CDK8S_OUTDIR = a temp directory) and every
-VirtualService with the mesh-release.io/plan-stages annotation is a release. --release picks one
-by name (or <namespace>/<name>). Without it, if all releases share one plan they are all taken;
-otherwise the app is run with RELEASE_STAGE set to a stage of each plan in turn, and the release
-whose mesh-release.io/stage annotation follows RELEASE_STAGE wins (in examples/helloworld:
-helloworld follows RELEASE_STAGE, ratings is fixed at pin-v3). Then each stage i of the plan is
-synthesized with RELEASE_STAGE=<stage> into <out>/<NN>-<stage> (NN = i, two digits, from 01);
-stale NN-* directories of an earlier plan are removed.`;
+How the release is chosen: the app runs once with the environment as is, and every VirtualService, HTTPRoute or
+Service with the mesh-release.io/plan-stages annotation is a release. --release picks one by name (or
+<namespace>/<name>). Without it, if all releases share one plan they are all taken; otherwise the app is run with
+RELEASE_STAGE set to a stage of each plan in turn, and the release whose mesh-release.io/stage annotation follows
+RELEASE_STAGE wins (in examples/helloworld: helloworld follows RELEASE_STAGE, ratings is fixed at pin-v3). Then each
+stage i of the plan is synthesized with RELEASE_STAGE=<stage> into <out>/<NN>-<stage> (NN = i, two digits, from 01).
+
+How the stages are synthesized: in ONE process. The app's command runs once with NODE_OPTIONS=--require <the
+mesh-release synth hook>; in the app's Node.js process the hook loads the app's main module once per stage (with
+RELEASE_STAGE and CDK8S_OUTDIR set, the app's own modules reloaded, cdk8s and the libraries kept loaded). An app the
+hook cannot drive (not a CommonJS Node.js main, e.g. ESM, Python, Go), or whose stages come out stale (a module
+outside the app directory reading RELEASE_STAGE when loaded), is synthesized one process per stage instead, as with
+--isolate.
+
+The output directory: created if missing; the CLI writes a .mesh-release.json marker into it and only ever removes
+the stage directories that marker lists. A non-empty directory without the marker is refused unless --force.`;
 
 /** Runs the CLI on `argv` (as in `process.argv`) and returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
   const program = new Command('mesh-release')
-    .description('Plan, check and document zero-downtime releases made with cdk8s-mesh-release (Kubernetes + Istio).')
+    .description('Plan, check and run zero-downtime releases made with cdk8s-mesh-release (Kubernetes + Istio or Gateway API).')
     .version(packageVersion(), '-V, --version')
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', EXIT_CODES);
 
-  const stageOptions = (command: Command) => command
-    .requiredOption('--app <dir>', 'cdk8s app directory (with a cdk8s.yaml whose app: command is run there, through a shell)')
+  const readOptions = (command: Command) => command
+    .option('--namespace <ns>', 'namespace of objects that carry none (as applied with kubectl -n) (default: "default")', namespaceName)
+    .option('--cluster-domain <domain>', 'cluster DNS domain of in-cluster hosts <svc>.<ns>.svc.<domain> (default: "cluster.local")', domainName);
+
+  const stageOptions = (command: Command) => readOptions(command
+    .option('--app <dir>', 'cdk8s app directory (with a cdk8s.yaml whose app: command is run there, through a shell)')
+    .option('--stages <dir>', 'instead of --app: the stage directories written by an earlier `plan` (read, not synthesized)')
     .option('--out <dir>', 'directory of the stage directories (default: <app>/dist/stages)')
-    .option('--release <name>', 'the release to walk: name (or <namespace>/<name>) of its VirtualService (default: see below)')
-    .option('--jobs <n>', 'stages synthesized at once (default: number of CPUs, at most 4)', positiveInteger)
-    .allowExcessArguments(false);
+    .option('--force', 'write into a non-empty --out directory that mesh-release did not write (files of the same name are replaced)')
+    .option('--release <name>', 'the release to walk: name (or <namespace>/<name>) of its annotated object (default: see below)')
+    .option('--isolate', 'synthesize each stage in a process of its own (slower; for apps the one-process mode cannot drive)')
+    .option('--jobs <n>', 'with --isolate: stages synthesized at once (default: number of CPUs, at most 4)', positiveInteger)
+    .option('--strict', 'exit 1 on warnings too')
+    .allowExcessArguments(false));
 
   stageOptions(program.command('plan'))
     .description('Synthesize every stage of a release into its own directory, print what each stage deploys and routes, '
-      + 'and check each stage against the previous one (over all of the app\'s objects).')
-    .addHelpText('after', `${RELEASE_CHOICE}\n\nExample:\n  $ mesh-release plan --app examples/helloworld --out dist/stages\n${EXIT_CODES}`)
+      + 'what it creates, changes and deletes, and check each stage against the previous one (over all of the app\'s objects).')
+    .option('--diff', 'list the objects each stage creates (+), changes (~) and deletes (-) under the table')
+    .addOption(new Option('--output <format>', 'text, or json (machine-readable: releases, per stage its state, changes, roll back, violations)')
+      .choices(['text', 'json']).default('text'))
+    .addHelpText('after', `${RELEASE_CHOICE}\n\nExamples:\n  $ mesh-release plan --app examples/helloworld --out dist/stages --diff\n`
+      + `  $ mesh-release plan --stages dist/stages --output json\n${EXIT_CODES}`)
     .action(async (options) => {
       exitCode = await loadPlan().planCommand(options);
     });
 
-  program.command('check')
-    .description('Check that applying the manifests <after> on top of <before> cannot drop a request (make-before-break).')
+  readOptions(program.command('check'))
+    .description('Check that applying the manifests <after> on top of <before> cannot drop a request (make-before-break): '
+      + 'schemas first (unknown fields, enums, types), then the safety rules.')
     .argument('<before>', 'YAML file, or directory of *.yaml/*.yml files (recursive): the stage applied now')
     .argument('<after>', 'YAML file or directory: the stage to apply next')
+    .option('--rollback', 'check rolling back instead: applying <before> on top of <after> (the same as swapping the arguments)')
+    .option('--strict', 'exit 1 on warnings too')
+    .option('--no-schemas', 'skip schema validation (the safety rules only)')
+    .addOption(new Option('--output <format>', 'text, or json (machine-readable)').choices(['text', 'json']).default('text'))
     .allowExcessArguments(false)
     .addHelpText('after', `
-Prints each violation as "<object>  [<rule>]  <message>" and "  fix: <fix>".
+Prints each violation as "<severity>: <object>  [<rule>]  <message>" and "  fix: <fix>"; errors can drop
+requests, warnings are hygiene (exit 0 unless --strict). Schema violations are printed as
+"schema: <object> <path>: <message>" (e.g. spec.http[0].route[0].port: unknown field "port"); the safety rules
+are not run on objects the API server would refuse. Loads no cdk8s: it reads YAML and runs the rules.
 
-Example:
+Examples:
   $ mesh-release check dist/stages/03-deploy dist/stages/04-shift-10
+  $ mesh-release check --rollback dist/stages/03-deploy dist/stages/04-shift-10   # is going back to 03 safe?
+  $ mesh-release check --namespace shop --output json before.yaml after.yaml
 ${EXIT_CODES}`)
-    .action((before: string, after: string) => {
-      exitCode = checkCommand(before, after);
+    .action((before: string, after: string, options) => {
+      exitCode = checkCommand(before, after, options);
     });
 
   stageOptions(program.command('runbook'))
-    .description('Synthesize every stage like plan, then write a Markdown runbook: per stage the kubectl apply command, '
-      + 'the waits before the next stage and how to roll back, with a chart of the weights.')
-    .option('--file <path>', 'the runbook to write (default: <app>/RUNBOOK.md); its commands use paths relative to it')
+    .description('Synthesize (or read, with --stages) every stage like plan, then write a runbook: per stage the kubectl apply, '
+      + 'the deletes of what the stage drops, blocking waits, and the roll back in reverse, with a chart of the weights.')
+    .option('--file <path>', 'the runbook to write (default: <app>/RUNBOOK.md, or <app>/runbook.sh); its commands use paths relative to it')
+    .addOption(new Option('--format <format>', 'md (Markdown), or sh (an executable bash script: one function per stage and per roll back, '
+      + '--from/--to/--rollback)').choices(['md', 'sh']).default('md'))
     .addHelpText('after', `${RELEASE_CHOICE}\n\nNo runbook is written for an unsafe plan (exit 1).\n\n`
-      + `Example:\n  $ mesh-release runbook --app examples/helloworld\n${EXIT_CODES}`)
+      + 'Examples:\n  $ mesh-release runbook --app examples/helloworld\n'
+      + `  $ mesh-release runbook --stages dist/stages --format sh --file release.sh && ./release.sh --from deploy --to shift-10\n${EXIT_CODES}`)
     .action(async (options) => {
       exitCode = await loadRunbook().runbookCommand(options);
     });
@@ -82,8 +114,7 @@ ${EXIT_CODES}`)
   }
 }
 
-// plan and runbook load the construct library (cdk8s, cdk8s-plus, the Istio classes), which takes a
-// second or two that check and --help do without: they are required when their command runs.
+// plan and runbook need more modules than check and --help: they are required when their command runs.
 function loadPlan(): typeof import('./plan') {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require('./plan');
@@ -106,7 +137,12 @@ function reportError(e: unknown): number {
     }
     return e.exitCode;
   }
-  console.error(`mesh-release: internal error: ${e instanceof Error ? e.stack : String(e)}`);
+  if (isFileSystemError(e)) {
+    // A path the user gave, or the machine (permissions, a full disk, a name too long): not a bug.
+    console.error(`mesh-release: error: ${e.message}`);
+    return EXIT_USAGE;
+  }
+  console.error(`mesh-release: internal error (a bug, please report it): ${e instanceof Error ? e.stack : String(e)}`);
   return EXIT_INTERNAL;
 }
 
@@ -116,6 +152,20 @@ function positiveInteger(value: string): number {
     throw new InvalidArgumentError('must be a positive integer.');
   }
   return n;
+}
+
+function namespaceName(value: string): string {
+  if (!DNS_1123_LABEL.test(value)) {
+    throw new InvalidArgumentError("must be a namespace name (a DNS-1123 label: lowercase letters, digits and '-', at most 63 characters).");
+  }
+  return value;
+}
+
+function domainName(value: string): string {
+  if (!DNS_1123_SUBDOMAIN.test(value)) {
+    throw new InvalidArgumentError('must be a DNS domain, e.g. cluster.local.');
+  }
+  return value;
 }
 
 function packageVersion(): string {

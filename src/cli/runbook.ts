@@ -1,78 +1,100 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { SafetyCheck } from '../safety/safety-check';
-import { CliError, EXIT_OK, EXIT_UNSAFE } from './errors';
+import { formatViolation } from './check';
+import { EXIT_OK, EXIT_UNSAFE, fileError } from './errors';
 import { displayPath } from './paths';
-import { describeReleases, isSafe, renderPlan } from './plan';
-import { namespaceOf, ReleaseRef, releaseState } from './release-view';
-import { diffStages } from './stage-diff';
-import { PlanResult, StageResult, synthesizePlan, SynthesizeOptions } from './stages';
+import { describeReleases, isSafe, renderChanges, renderPlan } from './plan';
+import { ReleaseRef, releaseState } from './release-view';
+import { forwardSteps, HELPERS, PROPAGATION_TIMEOUT, rollbackSteps, SLACK, Step, StepContext } from './runbook-steps';
+import { errorsIn, PlanResult, StageResult, synthesizePlan, SynthesizeOptions } from './stages';
 
 export interface RunbookOptions extends SynthesizeOptions {
-  /** The Markdown file to write; default `<app>/RUNBOOK.md`. */
+  /** The file to write; default `<app>/RUNBOOK.md` (`md`) or `<app>/runbook.sh` (`sh`). */
   readonly file?: string;
+  /** `md` (default) or `sh`: an executable bash script. */
+  readonly format?: string;
 }
 
-/** Kubernetes' default `progressDeadlineSeconds`. */
-const DEFAULT_PROGRESS_DEADLINE = 600;
-/** Kubernetes' default `terminationGracePeriodSeconds`. */
-const DEFAULT_GRACE = 30;
-/** Slack added to the deadlines in the wait commands. */
-const SLACK = 60;
-
-/** `mesh-release runbook`: synthesizes every stage like `plan`, then writes the Markdown runbook (not for an unsafe plan). */
+/** `mesh-release runbook`: synthesizes (or reads) every stage like `plan`, then writes the runbook (not for an unsafe plan). */
 export async function runbookCommand(options: RunbookOptions): Promise<number> {
+  const format = options.format ?? 'md';
   const result = await synthesizePlan(options, (message) => console.error(message));
   console.log(renderPlan(result));
   if (!isSafe(result)) {
     console.error('mesh-release: error: not writing a runbook for an unsafe plan');
     return EXIT_UNSAFE;
   }
-  const file = path.resolve(options.file ?? path.join(result.app.dir, 'RUNBOOK.md'));
+  const file = path.resolve(options.file ?? path.join(result.appDir, format === 'sh' ? 'runbook.sh' : 'RUNBOOK.md'));
+  const text = format === 'sh' ? renderScript(result, path.dirname(file)) : renderRunbook(result, path.dirname(file));
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, renderRunbook(result, path.dirname(file)));
+    fs.writeFileSync(file, text, { mode: format === 'sh' ? 0o755 : 0o644 });
+    if (format === 'sh') {
+      fs.chmodSync(file, 0o755);
+    }
   } catch (e) {
-    throw new CliError(`cannot write ${displayPath(file)}: ${(e as Error).message}`);
+    throw fileError(`write ${displayPath(file)}`, e);
   }
-  console.log(`Runbook written to ${displayPath(file)}`);
+  console.log(`Runbook written to ${displayPath(file)}${format === 'sh' ? ` (run ${displayPath(file)} --help)` : ''}`);
   return EXIT_OK;
 }
 
-/** The runbook, with paths relative to `baseDir` (the runbook's directory). */
+/** Every stage's steps and its roll back's, with paths relative to `baseDir`. */
+export function runbookSteps(result: PlanResult, baseDir: string): { stage: StageResult; forward: Step[]; rollback?: Step[] }[] {
+  const ctx: StepContext = { dirOf: (s) => shellQuote(`${relativeTo(baseDir, s.dir)}/`), namespace: result.read.namespace };
+  return result.stages.map((stage, i) => {
+    const previous = i > 0 ? result.stages[i - 1] : undefined;
+    return { stage, forward: forwardSteps(stage, previous, ctx), rollback: previous && rollbackSteps(stage, previous, ctx) };
+  });
+}
+
+const WAITS_EXPLAINED = [
+  `- **Every wait blocks** until its condition holds, or fails after its timeout (the Deployment's \`progressDeadlineSeconds\` + ${SLACK} s for pods,`,
+  `  the grace period + ${SLACK} s for deletions, ${PROPAGATION_TIMEOUT} s for routing): \`kubectl rollout status\` (new pods ready),`,
+  '  `mr_wait_replicas` (at least the floor of ready pods, once an autoscaler\'s floor rose: `rollout status` can return before the',
+  '  autoscaler adds pods), `kubectl delete --wait` and `kubectl wait --for=delete` (objects and pods gone), and `mr_wait_proxies`.',
+  '- **Routing** (`mr_wait_proxies`): polls `istioctl proxy-status` until no proxy is `STALE` (sent, not acknowledged), then dwells',
+  '  `MESH_RELEASE_DWELL` s (default 5). With `MESH_RELEASE_ISTIO_STATUS=1` (istiod run with `PILOT_ENABLE_STATUS=true`) it waits for',
+  '  the `Reconciled` condition of the Istio objects instead. Fallback without istioctl: it sleeps `MESH_RELEASE_PROPAGATION_FALLBACK` s',
+  '  (default 30) and says so, which is a guess, not a check. (`istioctl x wait` was removed in Istio 1.23.)',
+  '- **Deletes**: `kubectl apply` creates and changes, it deletes nothing; the objects a stage drops are deleted by name after the',
+  '  apply and its waits (routes first, workloads last), only objects of this plan. Roll back is the same in reverse: apply the',
+  '  previous stage (re-creating what the stage deleted, scaling back the version that takes traffic back), the same waits, then',
+  '  delete what the stage created.',
+];
+
+/** The Markdown runbook, with paths relative to `baseDir` (the runbook's directory). */
 export function renderRunbook(result: PlanResult, baseDir: string): string {
   const { releases, stages } = result;
-  const dirOf = (stage: StageResult) => `${relativeTo(baseDir, stage.dir)}/`;
+  const all = runbookSteps(result, baseDir);
   return [
     `# Runbook: release ${describeReleases(releases)}`,
     '',
-    `Generated by \`mesh-release runbook\` from the cdk8s app in \`${relativeTo(baseDir, result.app.dir)}\`: `
-      + `${stages.length} stages, each checked against the one before it by \`SafetyCheck\` (all safe).`,
+    `Generated by \`mesh-release runbook\` from the cdk8s app in \`${relativeTo(baseDir, result.appDir)}\`: `
+      + `${stages.length} stages, each checked against the one before it by \`SafetyCheck\` (no errors).`,
     '',
-    'Run the commands from the directory of this runbook, against the cluster of the release (`kubectl config current-context`).',
-    'Apply the stages in order, and finish the waits of a stage before applying the next one: make-before-break only',
-    'holds when every stage is live (new pods ready, every Envoy configured) before the next one changes anything.',
+    'Run the commands from the directory of this runbook, in bash, against the cluster of the release (`kubectl config current-context`),',
+    'after pasting the helpers below once. Finish every command of a stage before the next stage: make-before-break only holds when',
+    'every stage is live (new pods ready, every proxy configured) before the next one changes anything.',
+    '`mesh-release runbook --format sh` writes the same commands as an executable script (`--from`, `--to`, `--rollback`).',
     '',
-    '- **Rollouts**: `kubectl rollout status` returns once the new pods are ready; its timeout is the Deployment\'s',
-    `  \`progressDeadlineSeconds\` + ${SLACK} s, after which Kubernetes has given up on the rollout anyway.`,
-    '- **Routing**: when a stage changes Istio routing, istiod pushes the new config to every Envoy within seconds, but',
-    '  not at once. `istioctl proxy-status` lists each proxy with the state of each config type: wait until none is',
-    '  `STALE` (sent, not yet acknowledged) and all are `SYNCED`. Until then some proxies still use the previous stage,',
-    '  and applying the next one could make them route to a subset they do not know yet (503). Without istioctl,',
-    '  wait at least 10 s.',
-    '- **Roll back** by applying the previous stage\'s directory: `kubectl apply` deletes nothing, so objects a stage',
-    '  created stay; each roll back below is checked by `SafetyCheck` with them in place. Finish its waits (as for the',
-    '  stage applied) before rolling back further.',
+    ...WAITS_EXPLAINED,
+    '',
+    '## Helpers',
+    '',
+    '```bash',
+    HELPERS,
+    '```',
     '',
     '## Traffic per version',
     '',
     ...releases.flatMap((release) => weightChart(result, release)),
-    ...stages.flatMap((stage) => stageSection(result, stage, dirOf)),
+    ...all.flatMap(({ stage, forward, rollback }) => stageSection(result, stage, forward, rollback)),
   ].join('\n').trimEnd() + '\n';
 }
 
 function weightChart(result: PlanResult, release: ReleaseRef): string[] {
-  const states = result.stages.map((s) => releaseState(s.manifests, release));
+  const states = result.stages.map((s) => releaseState(s.manifests, release, result.read));
   const versions = [...new Set(states.flatMap((s) => s.weights.map((w) => w.version)))];
   const weight = (i: number, version: string) => states[i].weights.find((w) => w.version === version)?.weight ?? 0;
   return [
@@ -86,84 +108,158 @@ function weightChart(result: PlanResult, release: ReleaseRef): string[] {
     '',
     `Lines, in order: ${versions.join(', ')}.`,
     '',
-    '| # | stage | deployments | subsets | weights |',
+    '| # | stage | deployments | routable | weights |',
     '|---|---|---|---|---|',
-    ...result.stages.map((s, i) => `| ${i + 1} | \`${s.name}\` | ${states[i].deployed.join(', ') || '-'} | ${states[i].subsets.join(', ') || '-'} | `
+    ...result.stages.map((s, i) => `| ${i + 1} | \`${s.name}\` | ${states[i].deployed.join(', ') || '-'} | ${states[i].routable.join(', ') || '-'} | `
       + `${states[i].weights.map((w) => `${w.version} ${w.weight}`).join(', ')}${states[i].matchRoutes.map((m) => `; ${m}`).join('')} |`),
     '',
   ];
 }
 
-function stageSection(result: PlanResult, stage: StageResult, dirOf: (s: StageResult) => string): string[] {
+function stageSection(result: PlanResult, stage: StageResult, forward: Step[], rollback: Step[] | undefined): string[] {
   const previous = stage.index > 0 ? result.stages[stage.index - 1] : undefined;
-  const diff = diffStages(stage.manifests, previous?.manifests);
   const summary = result.releases.map((r) => {
-    const s = releaseState(stage.manifests, r);
-    return `${result.releases.length > 1 ? `${r.name}: ` : ''}Deployments ${s.deployed.join(', ') || 'none'} · subsets ${s.subsets.join(', ') || 'none'}`
+    const s = releaseState(stage.manifests, r, result.read);
+    return `${result.releases.length > 1 ? `${r.name}: ` : ''}Deployments ${s.deployed.join(', ') || 'none'} · routable ${s.routable.join(', ') || 'none'}`
       + ` · weights ${s.weights.map((w) => `${w.version} ${w.weight}`).join(', ')}`;
   });
-  const waits = [
-    ...diff.rolledOut.map((d) => `kubectl rollout status deployment/${d.metadata.name}${ns(d)} `
-      + `--timeout=${(d.spec?.progressDeadlineSeconds ?? DEFAULT_PROGRESS_DEADLINE) + SLACK}s`),
-    ...diff.removedDeployments.map((d) => `kubectl wait --for=delete pod${ns(d)} -l ${selector(d)} `
-      + `--timeout=${(d.spec?.template?.spec?.terminationGracePeriodSeconds ?? DEFAULT_GRACE) + SLACK}s`),
-    ...(diff.routingChanged
-      ? ['istioctl proxy-status   # Istio routing changed: wait until no proxy is STALE (all SYNCED); without istioctl: sleep 10']
-      : []),
-  ];
+  const rollbackErrors = errorsIn(stage.rollbackViolations);
   return [
     `## ${stage.index + 1}. ${stage.name}`,
     '',
     ...summary.map((s) => `${s}.`),
     '',
+    ...changeList(stage, result),
     '```bash',
-    `kubectl apply -f ${dirOf(stage)}`,
+    ...commandLines(forward),
     '```',
     '',
-    ...(waits.length > 0
-      ? [`Wait before ${stage.index + 1 < result.stages.length ? 'the next stage' : 'calling the release done'}:`, '', '```bash', ...waits, '```']
-      : ['Nothing to wait for: this stage changes no Deployment and no routing.']),
-    '',
-    ...rollBack(stage, previous, dirOf),
-    '',
+    ...(previous && rollback
+      ? [
+        `Roll back to stage ${previous.index + 1} (${previous.name}):`,
+        '',
+        '```bash',
+        ...commandLines(rollback),
+        '```',
+        '',
+        ...(rollbackErrors.length > 0
+          ? ['Warning: rolling back in one step is unsafe:', '', ...rollbackErrors.map((v) => `    ${formatViolation(v).split('\n').join('\n    ')}`), '']
+          : []),
+      ]
+      : ['Roll back: nothing to roll back (first stage).', '']),
   ];
 }
 
-function rollBack(stage: StageResult, previous: StageResult | undefined, dirOf: (s: StageResult) => string): string[] {
-  if (!previous) {
-    return ['Roll back: nothing to roll back (first stage).'];
-  }
-  const back = diffStages(previous.manifests, stage.manifests);
-  const lines = [`Roll back: \`kubectl apply -f ${dirOf(previous)}\` (stage ${previous.index + 1}, ${previous.name}).`];
-  if (back.rolledOut.length > 0) {
-    lines.push(`Then wait for ${back.rolledOut.map((d) => `\`kubectl rollout status deployment/${d.metadata.name}${ns(d)} `
-      + `--timeout=${(d.spec?.progressDeadlineSeconds ?? DEFAULT_PROGRESS_DEADLINE) + SLACK}s\``).join(', ')}.`);
-  }
-  const created = diffStages(stage.manifests, previous.manifests).created;
-  if (created.length > 0) {
-    lines.push(`Left in place: ${created.map((m) => `${m.kind}/${m.metadata?.name}`).join(', ')}.`);
-  }
-  // What the cluster holds after the roll back: the previous stage plus what this stage created.
-  const violations = SafetyCheck.check([...previous.manifests, ...created], stage.manifests);
-  const errors = SafetyCheck.errors(violations);
-  if (errors.length > 0) {
-    lines.push(`Warning: rolling back in one step is unsafe: ${SafetyCheck.format(errors).split('\n').join('; ')}`);
-  }
-  // Hygiene (e.g. a per-version Service this stage created, left selecting no pods): safe, worth cleaning up.
-  const warnings = violations.filter((v) => !errors.includes(v));
-  if (warnings.length > 0) {
-    lines.push(`After rolling back: ${SafetyCheck.format(warnings).split('\n').join('; ')}`);
-  }
-  return lines.flatMap((line, i) => (i === 0 ? [line] : ['', line]));
+/** `Changes:` and one bullet per object created (+), changed (~) or deleted (-). */
+function changeList(stage: StageResult, result: PlanResult): string[] {
+  const lines = renderChanges(stage.name, stage.index, stage.changes, result.read.namespace).slice(1);
+  return lines.length === 0 ? ['Changes: none.', ''] : ['Changes:', '', ...lines.map((l) => `- \`${l.trim().slice(0, 1)}\` ${l.trim().slice(2)}`), ''];
 }
 
-function ns(manifest: any): string {
-  return manifest.metadata?.namespace ? ` -n ${namespaceOf(manifest)}` : '';
+function commandLines(steps: Step[]): string[] {
+  return steps.flatMap((s) => [`# ${s.why}`, s.command]);
 }
 
-function selector(deployment: any): string {
-  const labels = deployment.spec?.selector?.matchLabels ?? deployment.spec?.template?.metadata?.labels ?? {};
-  return Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
+/** The runbook as an executable bash script: one function per stage and per roll back, `--from`/`--to`/`--rollback`. */
+export function renderScript(result: PlanResult, baseDir: string): string {
+  const all = runbookSteps(result, baseDir);
+  const n = result.stages.length;
+  const fn = (prefix: string, i: number) => `${prefix}_${String(i + 1).padStart(2, '0')}`;
+  const body = (steps: Step[]) => steps.flatMap((s) => [`  # ${s.why}`, `  mr_run ${s.command}`]);
+  return [
+    '#!/usr/bin/env bash',
+    `# Runbook of release ${describeReleases(result.releases)}: ${n} stages, each checked by SafetyCheck.`,
+    `# Generated by \`mesh-release runbook --format sh\` from the cdk8s app in ${relativeTo(baseDir, result.appDir)}; do not edit, regenerate.`,
+    '#',
+    '# Usage: ./runbook.sh [--from <stage>] [--to <stage>]       apply stages <from>..<to> (default: all), in order',
+    '#        ./runbook.sh --rollback --from <stage> [--to <stage>]  roll back from stage <from> (the one applied now)',
+    '#                                                            to stage <to> (default: the first), one stage at a time',
+    '#        ./runbook.sh --list                                 list the stages',
+    '# A stage is a name or a 1-based number. Every wait blocks until its condition holds, or fails (set -e stops the script).',
+    '# Environment: MESH_RELEASE_DWELL, MESH_RELEASE_ISTIO_STATUS, MESH_RELEASE_PROPAGATION_FALLBACK (see mr_wait_proxies).',
+    'set -euo pipefail',
+    'cd "$(dirname "${BASH_SOURCE[0]}")"',
+    '',
+    `STAGES=(${result.stages.map((s) => s.name).join(' ')})`,
+    '',
+    '# mr_run <command...>: prints the command, then runs it.',
+    'mr_run() {',
+    '  printf \'+ %s\\n\' "$*" >&2',
+    '  "$@"',
+    '}',
+    '',
+    HELPERS,
+    '',
+    ...all.flatMap(({ stage, forward, rollback }, i) => [
+      `# Stage ${i + 1}: ${stage.name}`,
+      `${fn('stage', i)}() {`,
+      `  echo "==> stage ${i + 1}/${n}: ${stage.name}"`,
+      ...body(forward),
+      '}',
+      '',
+      ...(rollback ? [
+        `# Roll back stage ${i + 1} (${stage.name}) to stage ${i} (${result.stages[i - 1].name})`,
+        `${fn('rollback', i)}() {`,
+        `  echo "==> roll back stage ${i + 1}/${n} (${stage.name}) to ${result.stages[i - 1].name}"`,
+        ...body(rollback),
+        '}',
+        '',
+      ] : []),
+    ]),
+    'usage() {',
+    '  sed -n \'5,10s/^# \\{0,1\\}//p\' "${BASH_SOURCE[0]}"',
+    '}',
+    '',
+    '# stage_number <name or number>: the 1-based number of a stage, or exit 2.',
+    'stage_number() {',
+    '  local i',
+    '  for i in "${!STAGES[@]}"; do',
+    '    if [ "${STAGES[$i]}" = "$1" ] || [ "$((i + 1))" = "$1" ]; then',
+    '      echo "$((i + 1))"',
+    '      return 0',
+    '    fi',
+    '  done',
+    '  echo "unknown stage \'$1\'; stages: ${STAGES[*]}" >&2',
+    '  exit 2',
+    '}',
+    '',
+    'main() {',
+    '  local from="" to="" rollback=0 i',
+    '  while [ $# -gt 0 ]; do',
+    '    case "$1" in',
+    '      --from) from="$(stage_number "${2:?--from needs a stage}")"; shift 2 ;;',
+    '      --to) to="$(stage_number "${2:?--to needs a stage}")"; shift 2 ;;',
+    '      --rollback) rollback=1; shift ;;',
+    '      --list) for i in "${!STAGES[@]}"; do echo "$((i + 1)) ${STAGES[$i]}"; done; return 0 ;;',
+    '      -h|--help) usage; return 0 ;;',
+    '      *) echo "unknown argument: $1" >&2; usage >&2; exit 2 ;;',
+    '    esac',
+    '  done',
+    '  if [ "$rollback" = 1 ]; then',
+    '    if [ -z "$from" ]; then echo "--rollback needs --from <the stage applied now>" >&2; exit 2; fi',
+    '    to="${to:-1}"',
+    '    if [ "$to" -ge "$from" ]; then echo "--rollback goes back: --to must come before --from" >&2; exit 2; fi',
+    '    for ((i = from; i > to; i--)); do',
+    '      "rollback_$(printf \'%02d\' "$i")"',
+    '    done',
+    '  else',
+    '    from="${from:-1}"',
+    `    to="\${to:-${n}}"`,
+    '    if [ "$from" -gt "$to" ]; then echo "--from must not come after --to (use --rollback to go back)" >&2; exit 2; fi',
+    '    for ((i = from; i <= to; i++)); do',
+    '      "stage_$(printf \'%02d\' "$i")"',
+    '    done',
+    '  fi',
+    '}',
+    '',
+    'main "$@"',
+    '',
+  ].join('\n');
+}
+
+/** A path for a shell command line: as is when it only has safe characters, else single-quoted. */
+function shellQuote(p: string): string {
+  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(p) ? p : `'${p.replace(/'/g, "'\\''")}'`;
 }
 
 /** `to` relative to `from` (POSIX separators) when inside it, else absolute. */
@@ -174,3 +270,4 @@ function relativeTo(from: string, to: string): string {
   }
   return relative.startsWith('..') || path.isAbsolute(relative) ? to : relative.split(path.sep).join('/');
 }
+

@@ -1,34 +1,88 @@
-import { namespaceOf } from './release-view';
+/**
+ * What applying one stage after another changes in the cluster: the objects it creates, changes
+ * and deletes. `kubectl apply` only creates and changes; the runbook deletes the rest itself.
+ */
+import { STAGE_ANNOTATION } from '../_conventions';
 
-/** What changes between two consecutive stages' manifests, as far as applying them is concerned. */
-export interface StageDiff {
-  /** Deployments that are new, or whose pod template changed: they roll out. */
-  readonly rolledOut: any[];
-  /** Deployments of the previous stage that are gone: their pods terminate. */
-  readonly removedDeployments: any[];
-  /** Objects of this stage that the previous stage did not have (`Kind/name`). */
+/** One object, as named on a `kubectl` command line. */
+export interface ObjectRef {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly name: string;
+  /** Its namespace (the `--namespace` default for objects without one). */
+  readonly namespace: string;
+}
+
+/** The changes of one transition. */
+export interface StageChanges {
+  /** Objects of the stage that the stage before it did not have. */
   readonly created: any[];
-  /** Whether an Istio networking object (VirtualService, DestinationRule, Gateway...) was added, removed or changed. */
-  readonly routingChanged: boolean;
+  /** Objects of both whose content differs (the stage annotation aside). */
+  readonly changed: any[];
+  /** Objects of the stage before that this stage drops: `kubectl apply` leaves them, they must be deleted. */
+  readonly deleted: any[];
 }
 
-export function keyOf(manifest: any): string {
-  return `${manifest?.apiVersion}|${manifest?.kind}|${namespaceOf(manifest)}|${manifest?.metadata?.name}`;
+/**
+ * The identity of an object as the API server sees it: group (not version: `v1beta1` and `v1` of a
+ * kind are one object), kind, namespace and name.
+ */
+export function keyOf(manifest: any, defaultNamespace: string = 'default'): string {
+  return JSON.stringify([groupOf(manifest?.apiVersion), manifest?.kind, manifest?.metadata?.namespace ?? defaultNamespace, manifest?.metadata?.name]);
 }
 
-/** The differences from `previous` (none for the first stage: everything is new) to `current`. */
-export function diffStages(current: any[], previous: any[] = []): StageDiff {
-  const before = new Map(previous.map((m) => [keyOf(m), m]));
-  const now = new Map(current.map((m) => [keyOf(m), m]));
-  const isDeployment = (m: any) => m?.kind === 'Deployment';
-  const isRouting = (m: any) => typeof m?.apiVersion === 'string' && m.apiVersion.startsWith('networking.istio.io/');
-  const routing = (ms: Map<string, any>) =>
-    JSON.stringify([...ms].filter(([, m]) => isRouting(m)).map(([k, m]) => [k, m.spec]).sort(([a], [b]) => a.localeCompare(b)));
-  return {
-    rolledOut: current.filter((m) => isDeployment(m)
-      && JSON.stringify(before.get(keyOf(m))?.spec?.template) !== JSON.stringify(m.spec?.template)),
-    removedDeployments: previous.filter((m) => isDeployment(m) && !now.has(keyOf(m))),
-    created: current.filter((m) => !before.has(keyOf(m))),
-    routingChanged: routing(now) !== routing(before),
-  };
+export function groupOf(apiVersion: unknown): string {
+  return typeof apiVersion === 'string' && apiVersion.includes('/') ? apiVersion.split('/')[0] : '';
+}
+
+export function refOf(manifest: any, defaultNamespace: string = 'default'): ObjectRef {
+  const metadata = manifest?.metadata;
+  return { apiVersion: manifest?.apiVersion, kind: manifest?.kind, name: metadata?.name, namespace: metadata?.namespace ?? defaultNamespace };
+}
+
+/** The changes from `previous` (none for the first stage: everything is created) to `current`. */
+export function changesBetween(current: any[], previous: any[] = [], defaultNamespace: string = 'default'): StageChanges {
+  const before = new Map(previous.map((m) => [keyOf(m, defaultNamespace), m]));
+  const now = new Set(current.map((m) => keyOf(m, defaultNamespace)));
+  const created: any[] = [];
+  const changed: any[] = [];
+  for (const m of current) {
+    const old = before.get(keyOf(m, defaultNamespace));
+    if (old === undefined) {
+      created.push(m);
+    } else if (canonical(old) !== canonical(m)) {
+      changed.push(m);
+    }
+  }
+  return { created, changed, deleted: previous.filter((m) => !now.has(keyOf(m, defaultNamespace))) };
+}
+
+/** `+2 ~1 -3` (created, changed, deleted), or `-` when nothing changes. */
+export function summarize(changes: StageChanges): string {
+  const parts = [
+    changes.created.length > 0 ? `+${changes.created.length}` : '',
+    changes.changed.length > 0 ? `~${changes.changed.length}` : '',
+    changes.deleted.length > 0 ? `-${changes.deleted.length}` : '',
+  ].filter((p) => p !== '');
+  return parts.join(' ') || '-';
+}
+
+/**
+ * The object as JSON with sorted keys, without the annotation that names the stage (it changes every stage)
+ * and without `apiVersion` (one object served at two versions is the same object).
+ */
+function canonical(manifest: any): string {
+  const annotations = manifest?.metadata?.annotations;
+  const copy = annotations && STAGE_ANNOTATION in annotations
+    ? { ...manifest, apiVersion: undefined, metadata: { ...manifest.metadata, annotations: { ...annotations, [STAGE_ANNOTATION]: undefined } } }
+    : { ...manifest, apiVersion: undefined };
+  return JSON.stringify(copy, (_key, value) => (value && typeof value === 'object' && !Array.isArray(value)
+    ? Object.fromEntries(Object.keys(value).sort().map((k) => [k, value[k]])) : value));
+}
+
+/** Whether an object takes part in routing: its change must reach every proxy before the next step. */
+export function isRouting(manifest: any): boolean {
+  const group = groupOf(manifest?.apiVersion);
+  return group === 'networking.istio.io' || group === 'security.istio.io' || group === 'gateway.networking.k8s.io'
+    || (manifest?.kind === 'Service' && group === '');
 }

@@ -1,23 +1,37 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { MeshRelease } from '../mesh-release';
-import { SafetyCheck } from '../safety/safety-check';
-import { SafetyViolation } from '../safety/safety-rule';
-import { discoverRelease } from './discover';
+import { chooseReleases } from './discover';
 import { CliError } from './errors';
+import { readManifests } from './manifests';
+import { OutDir, readRecord, stageDirName } from './out-dir';
 import { displayPath } from './paths';
-import { ReleaseRef, virtualServiceOf } from './release-view';
-import { CdkApp, loadApp, synthApp } from './synth-app';
+import { ReleaseRef, stageOf } from './release-view';
+import { changesBetween, StageChanges } from './stage-diff';
+import { CdkApp, loadApp, synthApp, synthInOneProcess } from './synth-app';
+import { checkManifests, readOptions } from '../safety/_engine';
+import { SafetyViolation, Severity } from '../safety/safety-rule';
 
-export interface SynthesizeOptions {
+/** How manifests are read: the namespace of objects without one, the cluster DNS domain. */
+export interface ReadFlags {
+  readonly namespace?: string;
+  readonly clusterDomain?: string;
+}
+
+export interface SynthesizeOptions extends ReadFlags {
   /** The cdk8s app directory (with cdk8s.yaml). */
-  readonly app: string;
+  readonly app?: string;
+  /** Stage directories written by an earlier `plan` (instead of `app`): read, not synthesized. */
+  readonly stages?: string;
   /** Where the stage directories go; default `<app>/dist/stages`. */
   readonly out?: string;
+  /** Write into a non-empty `out` that the CLI did not write. */
+  readonly force?: boolean;
   /** `name` or `namespace/name` of the release to walk. */
   readonly release?: string;
-  /** How many stages to synthesize at once; default: the number of CPUs, at most 4. */
+  /** Synthesize each stage in a process of its own (for apps the one-process mode cannot drive). */
+  readonly isolate?: boolean;
+  /** How many stages to synthesize at once in isolated mode; default: the number of CPUs, at most 4. */
   readonly jobs?: number;
 }
 
@@ -30,65 +44,149 @@ export interface StageResult {
   readonly dir: string;
   /** Every object the app wrote for this stage. */
   readonly manifests: any[];
-  /** `SafetyCheck.check(this stage, previous stage)` over all of the app's objects. */
+  /** What applying it after the previous stage creates, changes and deletes (all created for the first). */
+  readonly changes: StageChanges;
+  /** What rolling back from it to the previous stage creates, changes and deletes (none for the first). */
+  readonly rollback: StageChanges;
+  /** The safety check of this stage after the previous one, over all of the app's objects: errors first. */
   readonly violations: SafetyViolation[];
+  /** The safety check of rolling back from it: the previous stage applied after this one. */
+  readonly rollbackViolations: SafetyViolation[];
 }
 
 export interface PlanResult {
-  readonly app: CdkApp;
+  /** The app directory (absolute). */
+  readonly appDir: string;
   readonly outDir: string;
   readonly releases: ReleaseRef[];
   readonly stages: StageResult[];
-}
-
-/** `01-stable`: the 1-based, two-digit position and the name of a stage. */
-export function stageDirName(index: number, name: string): string {
-  return `${String(index + 1).padStart(2, '0')}-${name}`;
+  readonly read: ReadFlags;
 }
 
 /** Finds the release, synthesizes each stage of its plan into its own directory and checks every transition. */
 export async function synthesizePlan(options: SynthesizeOptions, log: (message: string) => void): Promise<PlanResult> {
-  const app = loadApp(options.app);
-  const outDir = path.resolve(options.out ?? path.join(app.dir, 'dist', 'stages'));
-  const stageDir = (index: number, name: string) => path.join(outDir, stageDirName(index, name));
-  const { releases, synthesized } = await discoverRelease(app, { release: options.release, stageDir, log });
-  const plan = releases[0].plan;
-  const badName = plan.find((name) => !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name));
-  if (badName !== undefined || plan.length === 0) {
-    throw new CliError(`release ${releases[0].name} has an invalid ${MeshRelease.PLAN_ANNOTATION} annotation: `
-      + `stage names must be lowercase letters, digits and '-', got '${plan.join(',')}'`);
+  if (options.stages !== undefined) {
+    return readPlan(options);
   }
-  removeStaleStageDirs(outDir, plan.map((name, i) => stageDirName(i, name)));
+  if (options.app === undefined) {
+    throw new CliError('pass --app <dir> (a cdk8s app) or --stages <dir> (the output of an earlier plan)');
+  }
+  const app = loadApp(options.app);
+  const out = OutDir.claim(options.out ?? path.join(app.dir, 'dist', 'stages'), options.force ?? false);
+  const work = out.scratch();
+  try {
+    let synthesized = options.isolate ? await synthIsolated(app, work, options, log) : await synthOneProcess(app, work, options, log);
+    const read = (s: Synthesized) => s.releases[0].plan.map((name, i) => s.parsed?.get(stageDirName(i, name))
+      ?? readManifests(s.dirs.get(name)!, { allowEmpty: true }).objects);
+    let manifests = read(synthesized);
+    const stale = synthesized.oneProcess && synthesized.releases[0].plan
+      .find((name, i) => synthesized.releases.some((r) => stageOf(manifests[i], r, options.namespace) !== name));
+    if (stale) {
+      log(`with RELEASE_STAGE=${stale} the one-process synthesis gave another stage (does a module outside the app directory read `
+        + 'RELEASE_STAGE when it is loaded?): synthesizing each stage in a process of its own');
+      synthesized = await synthIsolated(app, work, options, log);
+      manifests = read(synthesized);
+    }
+    const { releases, dirs } = synthesized;
+    const plan = releases[0].plan;
+    const names = plan.map((name, i) => stageDirName(i, name));
+    const installed = plan.map((name, i) => out.install(dirs.get(name)!, names[i]));
+    out.finish({ app: app.dir, releases, stages: plan, namespace: options.namespace, clusterDomain: options.clusterDomain }, names);
+    return checkPlan(app.dir, out.dir, releases, manifests, installed, options);
+  } finally {
+    removeQuietly(work);
+  }
+}
 
+/** The stages synthesized into the scratch directory, by stage name; `oneProcess` when the hook drove the app. */
+interface Synthesized {
+  readonly releases: ReleaseRef[];
+  readonly dirs: Map<string, string>;
+  readonly oneProcess?: boolean;
+  /** Stages parsed while the app ran, by directory name. */
+  readonly parsed?: Map<string, any[]>;
+}
+
+/** One process for all stages; falls back to isolated mode when the hook cannot drive the app. */
+async function synthOneProcess(app: CdkApp, work: string, options: SynthesizeOptions, log: (message: string) => void): Promise<Synthesized> {
+  log(`synthesizing the stages of the app in ${displayPath(app.dir)} in one process...`);
+  const outcome = await synthInOneProcess(app, work, { release: options.release, namespace: options.namespace });
+  if (!outcome.driven) {
+    log('the app could not be driven in one process (not a CommonJS Node.js main?): synthesizing each stage in a process of its own');
+    return synthIsolated(app, work, options, log, outcome.manifests);
+  }
+  outcome.result.log.forEach(log);
+  const { releases, stages } = outcome.result;
+  const dirs = new Map(stages.map((name, i) => [name, path.join(work, stageDirName(i, name))]));
+  return { releases, dirs, oneProcess: true, parsed: outcome.parsed };
+}
+
+/** One app process per stage (the app run once more first, to find the release, unless `found` is that run's output). */
+async function synthIsolated(app: CdkApp, work: string, options: SynthesizeOptions, log: (message: string) => void, found?: any[]):
+Promise<Synthesized> {
+  const stageDir = (index: number, name: string) => path.join(work, stageDirName(index, name));
+  if (found === undefined) {
+    log('running the app once to find its releases...');
+    found = await synthApp(app, path.join(work, 'discover'));
+  }
+  const { releases, synthesized } = await chooseReleases(found, (stage, dir) => synthApp(app, dir, stage),
+    { release: options.release, namespace: options.namespace, stageDir, log });
+  const plan = releases[0].plan;
   const todo = plan.map((name, index) => ({ name, index })).filter((s) => !synthesized.has(s.name));
-  log(`synthesizing ${todo.length} stage${todo.length === 1 ? '' : 's'} of ${releases.map((r) => r.name).join(', ')} into ${displayPath(outDir)}...`);
-  const manifests = await inParallel(todo, options.jobs ?? Math.min(4, os.availableParallelism()), async ({ name, index }) => {
-    synthesized.set(name, await synthApp(app, stageDir(index, name), name));
-  }).then(() => plan.map((name) => synthesized.get(name)!));
+  log(`synthesizing ${todo.length} stage${todo.length === 1 ? '' : 's'} of ${releases.map((r) => r.name).join(', ')}, one process each...`);
+  await inParallel(todo, options.jobs ?? Math.min(4, os.availableParallelism()), async ({ name, index }) => {
+    await synthApp(app, stageDir(index, name), name);
+  });
+  return { releases, dirs: new Map(plan.map((name, i) => [name, stageDir(i, name)])) };
+}
 
-  const stages = plan.map((name, index) => {
+/** The plan recorded in a directory written by an earlier `plan` (`--stages`). */
+function readPlan(options: SynthesizeOptions): PlanResult {
+  const dir = path.resolve(options.stages!);
+  const record = readRecord(dir);
+  if (!record?.stages || !record.releases || record.releases.length === 0) {
+    throw new CliError(`${displayPath(dir)} holds no plan written by mesh-release plan (its .mesh-release.json is missing or incomplete)`);
+  }
+  const dirs = record.stages.map((name, i) => path.join(dir, stageDirName(i, name)));
+  const read = { namespace: options.namespace ?? record.namespace, clusterDomain: options.clusterDomain ?? record.clusterDomain };
+  return checkPlan(record.app ?? dir, dir, record.releases, dirs.map((d) => readManifests(d, { allowEmpty: true }).objects), dirs, read);
+}
+
+function checkPlan(appDir: string, outDir: string, releases: ReleaseRef[], manifests: any[][], dirs: string[], read: ReadFlags): PlanResult {
+  const plan = releases[0].plan;
+  const options = readOptions(read.namespace, read.clusterDomain);
+  const stages = plan.map((name, index): StageResult => {
     for (const release of releases) {
-      const actual = virtualServiceOf(manifests[index], release)?.metadata?.annotations?.[MeshRelease.STAGE_ANNOTATION];
+      const actual = stageOf(manifests[index], release, read.namespace);
       if (actual !== name) {
         throw new CliError(`with RELEASE_STAGE=${name} the app synthesized release ${release.name} at stage '${actual ?? '(none)'}': `
           + 'the app must choose the stage of this release from process.env.RELEASE_STAGE');
       }
     }
-    const violations = SafetyCheck.check(manifests[index], index > 0 ? manifests[index - 1] : undefined);
-    return { index, name, dir: stageDir(index, name), manifests: manifests[index], violations };
+    const previous = index > 0 ? manifests[index - 1] : undefined;
+    return {
+      index,
+      name,
+      dir: dirs[index],
+      manifests: manifests[index],
+      changes: changesBetween(manifests[index], previous, options.namespace),
+      rollback: previous ? changesBetween(previous, manifests[index], options.namespace) : { created: [], changed: [], deleted: [] },
+      violations: checkManifests(manifests[index], previous, options),
+      rollbackViolations: previous ? checkManifests(previous, manifests[index], options) : [],
+    };
   });
-  return { app, outDir, releases, stages };
+  return { appDir, outDir, releases, stages, read };
 }
 
-/** Removes `NN-name` directories of an earlier run that are not stages of this plan. */
-function removeStaleStageDirs(outDir: string, keep: string[]): void {
-  if (!fs.existsSync(outDir)) {
-    return;
-  }
-  for (const entry of fs.readdirSync(outDir, { withFileTypes: true })) {
-    if (entry.isDirectory() && /^[0-9]{2,}-[a-z0-9-]+$/.test(entry.name) && !keep.includes(entry.name)) {
-      fs.rmSync(path.join(outDir, entry.name), { recursive: true, force: true });
-    }
+export function errorsIn(violations: SafetyViolation[]): SafetyViolation[] {
+  return violations.filter((v) => v.severity === Severity.ERROR);
+}
+
+function removeQuietly(dir: string): void {
+  try {
+    fs.rmSync(dir, { recursive: true, force: true });
+  } catch {
+    // a scratch directory left behind is harmless (hidden, and never read as manifests)
   }
 }
 

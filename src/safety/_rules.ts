@@ -2,7 +2,7 @@
  * The rules every router shares, on the facts of a stage (and of the stage applied before it).
  * Router-specific rules live with their router (`routing/<router>/_rules.ts`).
  */
-import { selects } from '../_conventions';
+import { Labels, selects } from '../_conventions';
 import { BackendFacts, BackendKind, RuleFacts, StageFacts, TargetFacts, WorkloadFacts } from './_facts';
 import { showMs } from './_durations';
 import { SafetyRule, Severity } from './safety-rule';
@@ -30,10 +30,55 @@ const RULES: Record<Exclude<BackendKind, 'host'>, { defined: SafetyRule; before:
 /** Where a backend is defined, for fixes: "the DestinationRule" or "its Service". */
 const DEFINED_IN: Record<Exclude<BackendKind, 'host'>, string> = { subset: 'the DestinationRule', service: 'a Service' };
 
+/**
+ * Items indexed by namespace and by each `key=value` label pair, so that "which items match" is
+ * answered from one bucket instead of a scan (the check stays linear in the number of objects).
+ */
+class LabelIndex<T> {
+  private readonly byNamespace = new Map<string, T[]>();
+  private readonly byPair = new Map<string, T[]>();
+  add(namespace: string, labels: Labels, item: T): void {
+    push(this.byNamespace, namespace, item);
+    for (const [k, v] of Object.entries(labels)) {
+      push(this.byPair, pairKey(namespace, k, v), item);
+    }
+  }
+  /** Items of the namespace carrying every label of `selector` (all of them for an empty selector), in insertion order. */
+  carrying(namespace: string, selector: Labels, labelsOf: (item: T) => Labels): T[] {
+    const pairs = Object.entries(selector);
+    if (pairs.length === 0) {
+      return this.byNamespace.get(namespace) ?? [];
+    }
+    let smallest: T[] | undefined;
+    for (const [k, v] of pairs) {
+      const bucket = this.byPair.get(pairKey(namespace, k, v)) ?? [];
+      if (!smallest || bucket.length < smallest.length) {
+        smallest = bucket;
+      }
+    }
+    return smallest!.filter((item) => selects(selector, labelsOf(item)));
+  }
+}
+
+function pairKey(namespace: string, key: string, value: string): string {
+  return JSON.stringify([namespace, key, value]);
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) {
+    list.push(value);
+  } else {
+    map.set(key, [value]);
+  }
+}
+
 /** A stage's facts with lookups. */
 class Stage {
   readonly backends = new Map<string, BackendFacts>();
   readonly workloads: Map<string, WorkloadFacts>;
+  private readonly workloadIndex = new LabelIndex<WorkloadFacts>();
+  private readonly behindCache = new Map<BackendFacts, WorkloadFacts[]>();
   constructor(readonly facts: StageFacts) {
     for (const backend of facts.backends) {
       if (!this.backends.has(backend.id)) {
@@ -41,11 +86,19 @@ class Stage {
       }
     }
     this.workloads = new Map(facts.workloads.map((w) => [workloadKey(w), w]));
+    for (const w of facts.workloads) {
+      this.workloadIndex.add(w.namespace, w.podLabels, w);
+    }
   }
 
   /** Workloads whose pods a backend reaches. */
   behind(backend: BackendFacts): WorkloadFacts[] {
-    return this.facts.workloads.filter((w) => w.namespace === backend.namespace && selects(backend.selector, w.podLabels));
+    let found = this.behindCache.get(backend);
+    if (!found) {
+      found = this.workloadIndex.carrying(backend.namespace, backend.selector, (w) => w.podLabels);
+      this.behindCache.set(backend, found);
+    }
+    return found;
   }
 
   /** Backend ids referenced by any route rule (any weight, mirrors included). */
@@ -284,13 +337,31 @@ function checkRemovals(current: Stage, previous: Stage, report: Report): void {
         `remove ${name} from the route in one stage, then remove it in the next`);
     }
   }
-  for (const workload of previous.facts.workloads) {
-    if (current.workloads.has(workloadKey(workload))) {
-      continue;
+  const removed = previous.facts.workloads.filter((w) => !current.workloads.has(workloadKey(w)));
+  if (removed.length === 0) {
+    return;
+  }
+  // Routed backends by namespace and their first selector label (or none): a removed workload looks up
+  // the buckets of its own labels, so each backend is compared with the few workloads it can select.
+  const index = [previous, current].map((stage) => {
+    const byLabel = new Map<string, BackendFacts[]>();
+    const order = new Map<BackendFacts, number>();
+    for (const backend of stage.backends.values()) {
+      order.set(backend, order.size);
+      if (backend.kind !== 'host' && (routedBefore.has(backend.id) || routedNow.has(backend.id))) {
+        const first = Object.entries(backend.selector)[0];
+        push(byLabel, first ? pairKey(backend.namespace, first[0], first[1]) : backend.namespace, backend);
+      }
     }
+    return { byLabel, order };
+  });
+  for (const workload of removed) {
     const seen = new Set<string>();
-    for (const stage of [previous, current]) {
-      for (const backend of stage.backends.values()) {
+    for (const [i, stage] of [previous, current].entries()) {
+      const keys = [workload.namespace, ...Object.entries(workload.podLabels).map(([k, v]) => pairKey(workload.namespace, k, v))];
+      const candidates = [...new Set(keys.flatMap((key) => index[i].byLabel.get(key) ?? []))]
+        .sort((a, b) => index[i].order.get(a)! - index[i].order.get(b)!);
+      for (const backend of candidates) {
         const routed = routedBefore.has(backend.id) || routedNow.has(backend.id);
         if (backend.kind === 'host' || seen.has(backend.id) || !routed || backend.namespace !== workload.namespace || !selects(backend.selector, workload.podLabels)) {
           continue;

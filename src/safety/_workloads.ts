@@ -15,20 +15,32 @@ const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'ReplicaSet']);
 
 /** Every workload of the manifests, with the floor its autoscaler guarantees. */
 export function readWorkloads(manifests: any[], options: ReadOptions): WorkloadFacts[] {
-  const autoscalers = manifests.filter((m) => m?.kind === 'HorizontalPodAutoscaler');
+  // Autoscalers by target (namespace, kind, name); the first one wins, as a scan would find it.
+  const autoscalers = new Map<string, any>();
+  for (const h of manifests) {
+    if (h?.kind === 'HorizontalPodAutoscaler') {
+      const key = targetKey(h.metadata?.namespace ?? options.namespace, h.spec?.scaleTargetRef?.kind, h.spec?.scaleTargetRef?.name);
+      if (!autoscalers.has(key)) {
+        autoscalers.set(key, h);
+      }
+    }
+  }
   return manifests
     .filter((m) => WORKLOAD_KINDS.has(m?.kind) && typeof m.apiVersion === 'string' && m.apiVersion.startsWith('apps/'))
     .map((m) => workloadOf(m, options, autoscalers));
 }
 
-function workloadOf(manifest: any, options: ReadOptions, autoscalers: any[]): WorkloadFacts {
+function targetKey(namespace: unknown, kind: unknown, name: unknown): string {
+  return JSON.stringify([namespace, kind, name]);
+}
+
+function workloadOf(manifest: any, options: ReadOptions, autoscalers: Map<string, any>): WorkloadFacts {
   const namespace: string = manifest.metadata?.namespace ?? options.namespace;
   const name: string = manifest.metadata?.name;
   const spec = manifest.spec ?? {};
   const template = spec.template ?? {};
   const pod = template.spec ?? {};
-  const hpa = autoscalers.find((h) => (h.metadata?.namespace ?? options.namespace) === namespace
-    && h.spec?.scaleTargetRef?.kind === manifest.kind && h.spec?.scaleTargetRef?.name === name);
+  const hpa = autoscalers.get(targetKey(namespace, manifest.kind, name));
   const replicas = typeof spec.replicas === 'number' ? spec.replicas : 1;
   const [floor, floorSource] = hpa
     ? [typeof hpa.spec?.minReplicas === 'number' ? hpa.spec.minReplicas : 1, `${objectName(hpa)} minReplicas: ${hpa.spec?.minReplicas ?? '1 (default)'}`]

@@ -49,10 +49,19 @@ export function checkIstio(manifests: any[], options: ReadOptions, report: Repor
     }
   }
 
+  // Indexes, so that every rule below is linear in the number of objects.
+  const drsByHost = new Map<string, any[]>();
+  for (const dr of drs) {
+    const h = drHost(dr);
+    drsByHost.set(h, [...(drsByHost.get(h) ?? []), dr]);
+  }
+  const routedHosts = new Set(vss.flatMap(destinationHosts));
+  const drIndex = new Map(drs.map((dr, i) => [dr, i]));
+
   // The version-free Service of a mesh-routed host selects no version.
   for (const [serviceHost, service] of services) {
-    const subsets = drs.filter((dr) => drHost(dr) === serviceHost).flatMap((dr) => dr.spec?.subsets ?? []);
-    const routed = subsets.length > 0 || vss.some((vs) => destinationHosts(vs).includes(serviceHost));
+    const subsets = (drsByHost.get(serviceHost) ?? []).flatMap((dr) => dr.spec?.subsets ?? []);
+    const routed = subsets.length > 0 || routedHosts.has(serviceHost);
     if (!routed) {
       continue;
     }
@@ -71,7 +80,8 @@ export function checkIstio(manifests: any[], options: ReadOptions, report: Repor
     const routedSubsets = new Set(['http', 'tcp', 'tls'].flatMap((list) => (vs.spec?.[list] ?? [])
       .flatMap((r: any) => [...(r?.route ?? []).map((d: any) => d?.destination), r?.mirror])
       .filter((d: any) => d?.subset !== undefined).map((d: any) => `${host(d.host, ns(vs))}#${d.subset}`)));
-    for (const dr of drs) {
+    const candidates = new Set([...routedSubsets].flatMap((key) => drsByHost.get(key.slice(0, key.lastIndexOf('#'))) ?? []));
+    for (const dr of [...candidates].sort((a, b) => drIndex.get(a)! - drIndex.get(b)!)) {
       const drh = drHost(dr);
       const defines = (dr.spec?.subsets ?? []).some((s: any) => routedSubsets.has(`${drh}#${s?.name}`));
       if (!defines) {

@@ -1,0 +1,114 @@
+/**
+ * Shared harness of the CLI tests: the built CLI (`_build.ts`) run as a process, or the sources run in
+ * this process; temporary directories; fake apps.
+ */
+import { spawnSync, SpawnSyncOptions } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { cliBuild, ROOT } from './_build';
+
+export { cliBuild, ROOT };
+export const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'cli');
+export const EXAMPLE = path.join('examples', 'helloworld');
+
+export interface Run {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `mesh-release <args>` from the repository root (RELEASE_STAGE unset unless given in `env`). */
+export function cli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Run {
+  const env = { ...process.env, ...options.env };
+  if (!options.env || !('RELEASE_STAGE' in options.env)) {
+    delete env.RELEASE_STAGE;
+  }
+  const result = spawnSync(process.execPath, [path.join(cliBuild(), 'cli', 'main.js'), ...args], {
+    cwd: options.cwd ?? ROOT, env, encoding: 'utf8', timeout: 300_000,
+  } as SpawnSyncOptions);
+  return { status: result.status, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
+
+export function fixture(name: string): string {
+  return path.join(FIXTURES, name);
+}
+
+const tmpDirs: string[] = [];
+afterAll(() => tmpDirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+
+export function tmpDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mesh-release-test-'));
+  tmpDirs.push(dir);
+  return dir;
+}
+
+/** One stage of a fake app: [deployed versions, subsets, weights]. */
+export type FakeStage = [string[], string[], { [version: string]: number }];
+
+/**
+ * A fake cdk8s app (plain node, fast) writing one Istio release as JSON (valid YAML) to $CDK8S_OUTDIR,
+ * through a real `cdk8s.App`-like object (`synth()`), so the one-process mode drives it.
+ * `stages` maps a stage name to [deployed versions, subsets, weights].
+ */
+export function fakeApp(stages: { [stage: string]: FakeStage }, options: { ignoreStage?: boolean; esm?: boolean; name?: string } = {}): string {
+  const dir = tmpDir();
+  const app = options.name ?? 'web';
+  const script = `
+const fs = require('fs');
+const stages = ${JSON.stringify(stages)};
+const names = Object.keys(stages);
+const stage = ${options.ignoreStage ? 'names[0]' : 'process.env.RELEASE_STAGE || names[0]'};
+if (!stages[stage]) { console.error('unknown stage ' + stage); process.exit(1); }
+const [deployed, subsets, weights] = stages[stage];
+const ns = 'shop';
+const app = ${JSON.stringify(app)};
+const host = app + '.shop.svc.cluster.local';
+const objects = [
+  { apiVersion: 'v1', kind: 'Service', metadata: { name: app, namespace: ns }, spec: { selector: { app }, ports: [{ name: 'http', port: 80 }] } },
+  ...deployed.map((v) => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: app + '-' + v, namespace: ns },
+    spec: { replicas: 2, selector: { matchLabels: { app, version: v } }, template: { metadata: { labels: { app, version: v } }, spec: { containers: [{ name: 'app', image: 'example/' + app + ':' + v }] } } } })),
+  { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: app, namespace: ns },
+    spec: { host, subsets: subsets.map((v) => ({ name: v, labels: { version: v } })) } },
+  { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService',
+    metadata: { name: app, namespace: ns, annotations: { 'mesh-release.io/stage': stage, 'mesh-release.io/plan-stages': names.join(',') } },
+    spec: { hosts: [host], http: [{ route: Object.entries(weights).map(([v, w]) => ({ destination: { host, subset: v }, weight: w })) }] } },
+];
+fs.mkdirSync(process.env.CDK8S_OUTDIR, { recursive: true });
+fs.writeFileSync(process.env.CDK8S_OUTDIR + '/' + app + '.k8s.yaml', objects.map((o) => JSON.stringify(o)).join('\\n---\\n'));
+`;
+  fs.writeFileSync(path.join(dir, options.esm ? 'app.mjs' : 'app.js'), script.replace("const fs = require('fs');", options.esm ? "import fs from 'fs';" : "const fs = require('fs');"));
+  fs.writeFileSync(path.join(dir, 'cdk8s.yaml'), `app: node ${options.esm ? 'app.mjs' : 'app.js'}\n`);
+  return dir;
+}
+
+/** Runs a command, for tests that need a tool (bash, shellcheck). */
+export function run(command: string, args: string[], options: SpawnSyncOptions = {}): Run {
+  const result = spawnSync(command, args, { encoding: 'utf8', ...options });
+  return { status: result.status, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') + (result.error ? String(result.error) : '') };
+}
+
+/**
+ * Runs `mesh-release <args>` in this process (the sources, through ts-jest), capturing its output: much
+ * faster than a process for commands that do not synthesize (schemas compile once per test file).
+ */
+export async function cliInProcess(args: string[]): Promise<Run> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { main } = require('../../src/cli/program') as typeof import('../../src/cli/program');
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => { out.push(a.join(' ')); });
+  const error = jest.spyOn(console, 'error').mockImplementation((...a: unknown[]) => { err.push(a.join(' ')); });
+  const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: any) => { out.push(String(chunk).replace(/\n$/, '')); return true; });
+  const writeErr = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: any) => { err.push(String(chunk).replace(/\n$/, '')); return true; });
+  try {
+    const status = await main(['node', 'mesh-release', ...args]);
+    const text = (lines: string[]) => (lines.length > 0 ? `${lines.join('\n')}\n` : '');
+    return { status, stdout: text(out), stderr: text(err) };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+    write.mockRestore();
+    writeErr.mockRestore();
+  }
+}

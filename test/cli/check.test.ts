@@ -1,0 +1,237 @@
+/**
+ * `mesh-release check` on hand-written YAML: schemas, then the safety rules; severities, --strict,
+ * --rollback, --namespace, --cluster-domain, --output json; bad input (exit 2, never a stack trace);
+ * linear time; and the guard that it loads no cdk8s.
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { cli, cliBuild, cliInProcess, fixture, tmpDir } from './_cli';
+
+
+describe('check on hand-written YAML', () => {
+  test('a correct pair (directory before, file after): exit 0', async () => {
+    const run = await cliInProcess(['check', fixture('stable'), fixture('add-subset.yaml')]);
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.stdout.trim()).toBe('OK: no violations (8 objects checked)');
+  });
+
+  test('a subset routed but missing from the DestinationRule: exit 1, the severity, the rule and the fix', async () => {
+    const run = await cliInProcess(['check', fixture('stable'), fixture('route-to-missing-subset.yaml')]);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toContain("error: VirtualService/helloworld http[0]  [subset-defined]  routes to subset 'v2' of helloworld.shop.svc.cluster.local");
+    expect(run.stdout).toContain("  fix: add subset 'v2' to the DestinationRule");
+    expect(run.stdout).toMatch(/^UNSAFE: \d+ errors?, \d+ warnings?; applying .* could drop requests$/m);
+  });
+
+  test('a Deployment deleted while its subset still exists: exit 1, deployment-removed-while-subset', async () => {
+    const run = await cliInProcess(['check', fixture('add-subset.yaml'), fixture('v1-deleted-while-routed.yaml')]);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toContain("error: Deployment/helloworld-v1  [deployment-removed-while-subset]  is deleted while subset 'v1'");
+  });
+
+  test('a header match route without a catch-all route: exit 1, catch-all-route', async () => {
+    const run = await cliInProcess(['check', fixture('stable'), fixture('header-without-catch-all.yaml')]);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toContain('error: VirtualService/helloworld http[0]  [catch-all-route]');
+    expect(run.stdout).toContain('UNSAFE: 1 error, 0 warnings;');
+  });
+
+  test('--rollback checks the transition the other way, like swapping the arguments', async () => {
+    // Forward, adding subset v2 is fine; rolling back from a route to v2 removes a routed subset: an error.
+    const forward = await cliInProcess(['check', fixture('stable'), fixture('add-subset.yaml')]);
+    const back = await cliInProcess(['check', '--rollback', fixture('add-subset.yaml'), fixture('route-to-missing-subset.yaml')]);
+    const swapped = await cliInProcess(['check', fixture('route-to-missing-subset.yaml'), fixture('add-subset.yaml')]);
+    expect(forward.status).toBe(0);
+    expect(back.status).toBe(swapped.status);
+    expect(back.stdout.replace(/applying .*$/m, '')).toBe(swapped.stdout.replace(/applying .*$/m, ''));
+    const json = JSON.parse((await cliInProcess(['check', '--rollback', '--output', 'json', fixture('stable'), fixture('add-subset.yaml')])).stdout);
+    expect(json).toMatchObject({ rollback: true, from: 'test/fixtures/cli/add-subset.yaml', to: 'test/fixtures/cli/stable' });
+  });
+
+  test('--namespace: manifests without metadata.namespace are read in that namespace (no false violations)', async () => {
+    const before = fixture(path.join('no-namespace', 'before.yaml'));
+    const after = fixture(path.join('no-namespace', 'after.yaml'));
+    const withoutFlag = await cliInProcess(['check', before, after]);
+    expect(withoutFlag.status).toBe(1);
+    expect(withoutFlag.stdout).toContain('[destination-ready]');
+    const withFlag = await cliInProcess(['check', '--namespace', 'shop', before, after]);
+    expect(withFlag.stdout.trim()).toBe('OK: no violations (10 objects checked)');
+    expect(withFlag.status).toBe(0);
+    expect((await cliInProcess(['check', '--namespace', 'Not_A_Namespace', before, after])).status).toBe(2);
+  });
+
+  test('--cluster-domain: hosts of another cluster domain are in-cluster Services, so their rules run', async () => {
+    const before = fixture(path.join('cluster-domain', 'before.yaml'));
+    const after = fixture(path.join('cluster-domain', 'after.yaml'));
+    expect((await cliInProcess(['check', before, after])).stdout).not.toContain("subset 'v3'");
+    const run = await cliInProcess(['check', '--cluster-domain', 'corp.example', before, after]);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toContain("error: VirtualService/helloworld http[0]  [destination-ready]  sends traffic to subset 'v3' of helloworld.shop.svc.corp.example");
+  });
+
+  test('--output json: machine-readable verdict, counts and violations', async () => {
+    const run = await cliInProcess(['check', '--output', 'json', fixture('stable'), fixture('route-to-missing-subset.yaml')]);
+    expect(run.status).toBe(1);
+    const json = JSON.parse(run.stdout);
+    expect(json).toMatchObject({ ok: false, rollback: false, schemaViolations: [], notChecked: [], notes: [] });
+    expect(json.errors).toBeGreaterThan(0);
+    expect(json.violations[0]).toEqual(expect.objectContaining({ rule: 'subset-defined', severity: 'error', object: 'VirtualService/helloworld http[0]' }));
+  });
+
+  test('warnings alone exit 0 (printed with their severity); --strict makes them fail', async () => {
+    // v1 is deleted after it was unrouted, while its subset (routed by nothing) remains: a stale subset, no request lost.
+    const run = await cliInProcess(['check', fixture('unrouted.yaml'), fixture('v1-deleted-early.yaml')]);
+    expect(run.stdout).toContain("warning: DestinationRule/helloworld  [stale-subset]  subset 'v1'");
+    expect(run.stdout).toMatch(/^OK: 0 errors, 1 warning \(\d+ objects checked\)$/m);
+    expect(run.status).toBe(0);
+    const strict = await cliInProcess(['check', '--strict', fixture('unrouted.yaml'), fixture('v1-deleted-early.yaml')]);
+    expect(strict.status).toBe(1);
+    expect(strict.stdout).toMatch(/^WARNINGS \(--strict\): 0 errors, 1 warning/m);
+  });
+});
+
+describe('check validates schemas before the safety rules', () => {
+  test('the seed guide\'s port and subset beside destination: unknown fields route[0].port and route[0].subset', async () => {
+    const run = await cliInProcess(['check', fixture('stable'), fixture('seed-guide-misplaced-fields.yaml')]);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toContain('schema: VirtualService/helloworld spec.http[0].route[0].port: unknown field "port"');
+    expect(run.stdout).toContain('schema: VirtualService/helloworld spec.http[0].route[0].subset: unknown field "subset"');
+    expect(run.stdout).toContain('the safety rules were not run');
+    const json = JSON.parse((await cliInProcess(['check', '--output', 'json', fixture('stable'), fixture('seed-guide-misplaced-fields.yaml')])).stdout);
+    expect(json.schemaViolations.map((v: any) => v.path)).toEqual(['spec.http[0].route[0].port', 'spec.http[0].route[0].subset']);
+  });
+
+  test('--no-schemas runs the rules only', async () => {
+    const run = await cliInProcess(['check', '--no-schemas', fixture('stable'), fixture('seed-guide-misplaced-fields.yaml')]);
+    expect(run.stdout).not.toContain('schema:');
+  });
+
+  test('kinds without a schema are named as not checked, on stderr, and do not fail', async () => {
+    const dir = tmpDir();
+    fs.cpSync(fixture('stable'), dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'extra.yaml'), 'apiVersion: example.com/v1\nkind: Widget\nmetadata: { name: w, namespace: shop }\n');
+    const run = await cliInProcess(['check', fixture('stable'), dir]);
+    expect(run.status).toBe(0);
+    expect(run.stderr).toContain('note: not checked (1): Widget/w (example.com/v1): no schema for this kind');
+  });
+});
+
+beforeAll(() => cliBuild(), 120_000);
+
+describe('check: bad input is exit 2 with one line, never a stack trace', () => {
+  test.each([
+    ['a missing path', 'nope.yaml', /^mesh-release: error: no such file or directory: test\/fixtures\/cli\/nope\.yaml$/],
+    ['invalid YAML', 'invalid.yaml', /^mesh-release: error: invalid YAML in test\/fixtures\/cli\/invalid\.yaml: .* at line \d+, column \d+$/],
+    ['a YAML alias bomb', 'alias-bomb.yaml', /^mesh-release: error: invalid YAML in test\/fixtures\/cli\/alias-bomb\.yaml \(document 1\): Excessive alias count/],
+    ['YAML with no object', 'comments-only.yaml', /^mesh-release: error: no Kubernetes object in test\/fixtures\/cli\/comments-only\.yaml/],
+    ['YAML that is not a Kubernetes object', 'not-an-object.yaml', /^mesh-release: error: invalid manifest in .*not a Kubernetes object \(it needs string apiVersion and kind\)/],
+  ])('%s', async (_what, file, message) => {
+    const result = await cliInProcess(['check', fixture('stable'), fixture(file)]);
+    expect(result.status).toBe(2);
+    expect(result.stderr.trim()).toMatch(message);
+    expect(result.stdout).toBe('');
+  });
+
+  test('as a process too: the alias bomb gives exit 2 and one line on stderr', () => {
+    const result = cli(['check', fixture('stable'), fixture('alias-bomb.yaml')]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/^mesh-release: error: invalid YAML in .*Excessive alias count[^\n]*\n$/);
+    expect(result.stdout).toBe('');
+  });
+
+  test('a missing argument: usage error, exit 2', async () => {
+    const result = await cliInProcess(['check', fixture('stable')]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("missing required argument 'after'");
+  });
+});
+
+/** `n` services of a canary at `weight` % to v2, as plain objects (9 objects each). */
+function services(n: number, weight: number): any[] {
+  const out: any[] = [];
+  for (let i = 0; i < n; i++) {
+    const app = `svc-${i}`;
+    const host = `${app}.shop.svc.cluster.local`;
+    out.push({ apiVersion: 'v1', kind: 'Service', metadata: { name: app, namespace: 'shop' }, spec: { selector: { app }, ports: [{ name: 'http', port: 80 }] } });
+    for (const v of ['v1', 'v2']) {
+      const meta = { name: `${app}-${v}`, namespace: 'shop' };
+      out.push({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: meta,
+        spec: { replicas: 3, selector: { matchLabels: { app, version: v } }, template: { metadata: { labels: { app, version: v } }, spec: { containers: [{ name: 'c', image: `x:${v}` }] } } },
+      });
+      out.push({
+        apiVersion: 'autoscaling/v2',
+        kind: 'HorizontalPodAutoscaler',
+        metadata: meta,
+        spec: { minReplicas: 2, maxReplicas: 4, scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: meta.name } },
+      });
+      out.push({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: meta, spec: { maxUnavailable: 1, selector: { matchLabels: { app, version: v } } } });
+    }
+    out.push({
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'DestinationRule',
+      metadata: { name: app, namespace: 'shop' },
+      spec: { host, subsets: [{ name: 'v1', labels: { version: 'v1' } }, { name: 'v2', labels: { version: 'v2' } }] },
+    });
+    out.push({
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'VirtualService',
+      metadata: { name: app, namespace: 'shop' },
+      spec: { hosts: [host], http: [{ route: [{ destination: { host, subset: 'v1' }, weight: 100 - weight }, { destination: { host, subset: 'v2' }, weight }] }] },
+    });
+  }
+  return out;
+}
+
+describe('check scales linearly', () => {
+  test('20k objects per side: the rules take about as long per object as for 2k (indexed by host and name, not compared pairwise)', () => {
+    // In process (the engine the CLI calls), so YAML parsing does not hide the rules' cost.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { checkManifests, readOptions } = require('../../src/safety/_engine');
+    const time = (n: number) => {
+      const [before, after] = [services(n, 10), services(n, 50)];
+      const start = process.hrtime.bigint();
+      expect(checkManifests(after, before, readOptions())).toEqual([]);
+      return Number(process.hrtime.bigint() - start) / 1e6;
+    };
+    time(50); // warm up
+    const small = time(222);
+    const large = time(2222);
+    // Quadratic rules made 10x the objects cost ~100x (58 s for 20k); linear ones ~10x. Allow noise from a shared machine.
+    expect(large / Math.max(small, 5)).toBeLessThan(30);
+    expect(large).toBeLessThan(15_000);
+  }, 60_000);
+
+  test('the CLI checks 2 x 2000 objects of YAML in a few seconds', () => {
+    const dir = tmpDir();
+    fs.writeFileSync(path.join(dir, 'before.yaml'), services(222, 10).map((o) => JSON.stringify(o)).join('\n---\n'));
+    fs.writeFileSync(path.join(dir, 'after.yaml'), services(222, 50).map((o) => JSON.stringify(o)).join('\n---\n'));
+    const start = Date.now();
+    const run = cli(['check', path.join(dir, 'before.yaml'), path.join(dir, 'after.yaml')]);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toMatch(/^OK: no violations \(3996 objects checked\)/);
+    expect(Date.now() - start).toBeLessThan(30_000);
+  }, 60_000);
+});
+
+describe('check loads no cdk8s (DESIGN.md "Guards")', () => {
+  test.each([
+    ['check with schema validation', ['check', fixture('stable'), fixture('add-subset.yaml')]],
+    ['check --output json --rollback', ['check', '--output', 'json', '--rollback', fixture('stable'), fixture('add-subset.yaml')]],
+    ['--help', ['--help']],
+  ])('%s: only YAML, commander, the rules and the schemas are loaded', (_what, args) => {
+    const program = path.join(cliBuild(), 'cli', 'program.js');
+    const script = `require(${JSON.stringify(program)}).main(['node', 'mesh-release', ...${JSON.stringify(args)}]).then((code) => {
+      process.stderr.write('\\nMODULES ' + JSON.stringify(Object.keys(require.cache)) + '\\nCODE ' + code + '\\n');
+    });`;
+    const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', cwd: path.join(__dirname, '..', '..') });
+    const modules: string[] = JSON.parse(/^MODULES (.*)$/m.exec(run.stderr)![1]);
+    expect(/^CODE (\d+)$/m.exec(run.stderr)![1]).toBe('0');
+    expect(modules.filter((m) => /[\\/]node_modules[\\/](cdk8s|cdk8s-plus-\d+|constructs)[\\/]/.test(m))).toEqual([]);
+    expect(modules.some((m) => /[\\/]node_modules[\\/]yaml[\\/]/.test(m))).toBe(true);
+  }, 30_000);
+});

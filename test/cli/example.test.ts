@@ -1,0 +1,270 @@
+/**
+ * The bundled example, end to end: `plan` synthesizes it ONCE (one app process for all stages); every
+ * other test reads that output (`--stages`): the JSON plan, the check of its stages, and the runbooks,
+ * whose script is run against a fake kubectl and istioctl that record their calls.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { cli, cliBuild, cliInProcess, EXAMPLE, run, Run, tmpDir } from './_cli';
+
+const STAGES = ['stable', 'add-subset', 'deploy', 'shift-10', 'shift-50', 'shift-100', 'unroute', 'remove-subset', 'retire'];
+const V1_OBJECTS = ['deployment/helloworld-v1', 'horizontalpodautoscaler/helloworld-v1', 'poddisruptionbudget/helloworld-v1'];
+
+let dir: string;
+let out: string;
+let plan: Run;
+beforeAll(() => {
+  cliBuild();
+  dir = tmpDir();
+  out = path.join(dir, 'stages');
+  plan = cli(['plan', '--app', EXAMPLE, '--out', out, '--diff']);
+}, 300_000);
+
+describe('plan on examples/helloworld', () => {
+  test('exits 0 and picks helloworld, the release RELEASE_STAGE drives (ratings is fixed at pin-v3), in one process', () => {
+    expect(plan.stderr).not.toContain('error');
+    expect(plan.status).toBe(0);
+    expect(plan.stdout).toContain('Release plan of helloworld in namespace shop');
+    expect(plan.stderr).toContain('in one process');
+    expect(plan.stderr).toContain('probing RELEASE_STAGE=stable');
+  });
+
+  test('writes one directory of YAML per stage, 01-stable ... 09-retire, and its marker', () => {
+    expect(fs.readdirSync(out).sort()).toEqual(['.mesh-release.json', ...STAGES.map((s, i) => `0${i + 1}-${s}`)]);
+    STAGES.forEach((stage, i) => {
+      const files = fs.readdirSync(path.join(out, `0${i + 1}-${stage}`)).filter((f) => f.endsWith('.yaml'));
+      expect(files).not.toHaveLength(0);
+      expect(fs.readFileSync(path.join(out, `0${i + 1}-${stage}`, files[0]), 'utf8')).toContain(`mesh-release.io/stage: ${stage}`);
+    });
+    expect(plan.stdout).toContain(`9 stages written to ${out}${path.sep} (01-stable … 09-retire)`);
+  });
+
+  test('prints one row per stage: deployments, routable versions, weight bars, changes and the verdict', () => {
+    const rows = plan.stdout.split('\n').filter((line) => /^0[1-9] {2}/.test(line));
+    expect(rows).toHaveLength(9);
+    rows.forEach((row, i) => expect(row).toMatch(new RegExp(`^0${i + 1} {2}${STAGES[i]} .* OK$`)));
+    expect(plan.stdout).toMatch(/catch-all route weights +changes +safety/);
+    expect(rows[0]).toMatch(/stable +v1 +v1 +v1 ██████████ 100 .* \+20 +OK$/);
+    expect(rows[2]).toMatch(/deploy +v1, v2 +v1, v2 +v1 ██████████ 100 .* \+3 +OK$/);
+    expect(rows[3]).toContain('v1 █████████░  90  v2 █░░░░░░░░░  10');
+    expect(rows[5]).toContain('v1 ░░░░░░░░░░   0  v2 ██████████ 100');
+    expect(rows[8]).toMatch(/retire +v2 +v2 +v2 ██████████ 100 +-3 +OK$/);
+    expect(plan.stdout).toContain('OK: every stage is safe to apply after the one before it.');
+  });
+
+  test('--diff lists what each stage creates, changes and deletes', () => {
+    expect(plan.stdout).toContain('Stage 02-add-subset:\n  ~ DestinationRule/helloworld (shop)\n');
+    expect(plan.stdout).toContain('Stage 09-retire:\n  - Deployment/helloworld-v1 (shop)\n  - HorizontalPodAutoscaler/helloworld-v1 (shop)\n'
+      + '  - PodDisruptionBudget/helloworld-v1 (shop)\n');
+  });
+
+  test('plan --stages --output json: the same plan, machine-readable, without running the app again', async () => {
+    const json = await cliInProcess(['plan', '--stages', out, '--output', 'json']);
+    expect(json.status).toBe(0);
+    const parsed = JSON.parse(json.stdout);
+    expect(parsed.safe).toBe(true);
+    expect(parsed.releases).toEqual([expect.objectContaining({ name: 'helloworld', namespace: 'shop', kind: 'VirtualService', plan: STAGES })]);
+    const retire = parsed.stages[8];
+    expect(retire.changes.deleted.map((r: any) => `${r.kind}/${r.name}`)).toEqual(['Deployment/helloworld-v1', 'HorizontalPodAutoscaler/helloworld-v1', 'PodDisruptionBudget/helloworld-v1']);
+    expect(retire.rollback.created.map((r: any) => r.kind)).toEqual(['Deployment', 'HorizontalPodAutoscaler', 'PodDisruptionBudget']);
+    expect(parsed.stages[3].releases[0]).toMatchObject({ deployed: ['v1', 'v2'], routable: ['v1', 'v2'], weights: [{ version: 'v1', weight: 90 }, { version: 'v2', weight: 10 }] });
+  });
+
+  test('check accepts consecutive stages and rejects skipping the deploy stage', async () => {
+    const ok = await cliInProcess(['check', path.join(out, '03-deploy'), path.join(out, '04-shift-10')]);
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toMatch(/^OK: no violations \(\d+ objects checked\)/);
+    const skipped = await cliInProcess(['check', path.join(out, '02-add-subset'), path.join(out, '04-shift-10')]);
+    expect(skipped.status).toBe(1);
+    expect(skipped.stdout).toContain('error: VirtualService/helloworld http[0]  [destination-ready]');
+  });
+});
+
+/** The runbook section of a stage, from its heading to the next one. */
+function section(runbook: string, stage: string): string {
+  const start = runbook.search(new RegExp(`^## \\d+\\. ${stage}$`, 'm'));
+  expect(start).toBeGreaterThanOrEqual(0);
+  const next = runbook.slice(start + 1).search(/^## /m);
+  return next < 0 ? runbook.slice(start) : runbook.slice(start, start + 1 + next);
+}
+
+describe('runbook (Markdown) of the example', () => {
+  let runbook: string;
+  beforeAll(async () => {
+    const result = await cliInProcess(['runbook', '--stages', out, '--file', path.join(dir, 'RUNBOOK.md')]);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain(`Runbook written to ${path.join(dir, 'RUNBOOK.md')}`);
+    runbook = fs.readFileSync(path.join(dir, 'RUNBOOK.md'), 'utf8');
+  }, 60_000);
+
+  test('has the kubectl apply command of every stage, relative to the runbook, and the helpers', () => {
+    STAGES.forEach((stage, i) => expect(section(runbook, stage)).toContain(`\nkubectl apply -f stages/0${i + 1}-${stage}/\n`));
+    expect(runbook).toContain('mr_wait_replicas() {');
+    expect(runbook).toContain('mr_wait_proxies() {');
+  });
+
+  test('waits for new Deployments (progress deadline + 60 s) and their autoscaler floors, in their namespace', () => {
+    const deploy = section(runbook, 'deploy');
+    expect(deploy).toContain('kubectl rollout status deployment/helloworld-v2 -n shop --timeout=180s');
+    expect(deploy).toContain('mr_wait_replicas helloworld-v2 shop 2 180');
+    expect(deploy.split('```bash')[1]).not.toContain('helloworld-v1');
+  });
+
+  test('retire deletes every v1 object by name, then waits for its pods to be gone', () => {
+    const retire = section(runbook, 'retire').split('Roll back')[0];
+    for (const object of V1_OBJECTS) {
+      expect(retire).toContain(`kubectl delete ${object} -n shop --ignore-not-found --wait=true --timeout=90s`);
+    }
+    expect(retire).toContain('kubectl wait --for=delete pod -n shop -l app=helloworld,version=v1 --timeout=120s');
+  });
+
+  test('waits for Envoy propagation (blocking) only where routing changes', () => {
+    expect(section(runbook, 'shift-10')).toContain('mr_wait_proxies 120 shop virtualservice.networking.istio.io/helloworld');
+    expect(section(runbook, 'add-subset')).toContain('mr_wait_proxies 120 shop destinationrule.networking.istio.io/helloworld');
+    expect(section(runbook, 'deploy').split('Roll back')[0]).not.toContain('mr_wait_proxies');
+    expect(runbook).toContain('`STALE`');
+    expect(runbook).toContain('istioctl x wait` was removed in Istio 1.23');
+  });
+
+  test('rolls back each stage with the same changes in reverse and the same waits', () => {
+    expect(section(runbook, 'stable')).toContain('Roll back: nothing to roll back (first stage).');
+    const deployBack = section(runbook, 'deploy').split('Roll back to stage 2 (add-subset):')[1];
+    expect(deployBack).toContain('kubectl apply -f stages/02-add-subset/');
+    expect(deployBack).toContain('kubectl delete deployment/helloworld-v2 -n shop');
+    const retireBack = section(runbook, 'retire').split('Roll back to stage 8 (remove-subset):')[1];
+    expect(retireBack).toContain('kubectl apply -f stages/08-remove-subset/');
+    expect(retireBack).toContain('kubectl rollout status deployment/helloworld-v1 -n shop --timeout=180s');
+    expect(retireBack).toContain('mr_wait_replicas helloworld-v1 shop 2 180');
+    expect(runbook).not.toContain('unsafe');
+  });
+
+  test('charts the weights per version over the stages in a mermaid block', () => {
+    expect(runbook).toContain('```mermaid\nxychart-beta\n');
+    expect(runbook).toContain(`x-axis [${STAGES.map((s) => `"${s}"`).join(', ')}]`);
+    expect(runbook).toContain('line [100, 100, 100, 90, 50, 0, 0, 0, 0]');
+    expect(runbook).toContain('line [0, 0, 0, 10, 50, 100, 100, 100, 100]');
+  });
+});
+
+describe('runbook --format sh of the example', () => {
+  let script: string;
+  let scriptFile: string;
+  /** A bin directory with fake kubectl and istioctl that append their arguments to $MR_LOG. */
+  let bin: string;
+  beforeAll(async () => {
+    scriptFile = path.join(dir, 'runbook.sh');
+    const result = await cliInProcess(['runbook', '--stages', out, '--format', 'sh', '--file', scriptFile]);
+    expect(result.status).toBe(0);
+    script = fs.readFileSync(scriptFile, 'utf8');
+    bin = path.join(dir, 'bin');
+    fs.mkdirSync(bin);
+    fs.writeFileSync(path.join(bin, 'kubectl'), '#!/usr/bin/env bash\necho "kubectl $*" >> "$MR_LOG"\nif [ "$1" = get ]; then echo 10; fi\n', { mode: 0o755 });
+    fs.writeFileSync(path.join(bin, 'istioctl'), '#!/usr/bin/env bash\necho "istioctl $*" >> "$MR_LOG"\n'
+      + 'printf "NAME CLUSTER CDS LDS EDS RDS ECDS ISTIOD VERSION\\nhelloworld-v1-x.shop Kubernetes SYNCED SYNCED SYNCED SYNCED NOT SENT istiod-1 1.30.0\\n"\n', { mode: 0o755 });
+  }, 60_000);
+
+  /** Runs the script with the fake tools; returns the calls recorded, in order. */
+  function runScript(...args: string[]): { result: Run; calls: string[] } {
+    const log = path.join(dir, `calls-${Math.random().toString(36).slice(2)}.log`);
+    fs.writeFileSync(log, '');
+    const result = run(scriptFile, args, { env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, MR_LOG: log, MESH_RELEASE_DWELL: '0' }, cwd: '/' });
+    return { result, calls: fs.readFileSync(log, 'utf8').split('\n').filter((l) => l !== '') };
+  }
+
+  test('is executable bash: set -euo pipefail, one function per stage and per roll back, bash -n passes', () => {
+    expect(() => fs.accessSync(scriptFile, fs.constants.X_OK)).not.toThrow();
+    expect(script).toMatch(/^#!\/usr\/bin\/env bash\n/);
+    expect(script).toContain('\nset -euo pipefail\n');
+    STAGES.forEach((_, i) => expect(script).toContain(`\nstage_0${i + 1}() {\n`));
+    STAGES.slice(1).forEach((_, i) => expect(script).toContain(`\nrollback_0${i + 2}() {\n`));
+    const syntax = run('bash', ['-n', scriptFile]);
+    expect(syntax.stderr).toBe('');
+    expect(syntax.status).toBe(0);
+  });
+
+  test('passes shellcheck', () => {
+    const version = run('shellcheck', ['--version']);
+    if (version.status !== 0) {
+      // CI installs it (.ci/run: apt-get install -y shellcheck); only a local machine without it skips.
+      console.warn('shellcheck is not installed: skipping the shellcheck test (apt-get install -y shellcheck)');
+      expect(process.env.CI).toBeUndefined();
+      return;
+    }
+    const check = run('shellcheck', ['--severity=style', scriptFile]);
+    expect(check.stdout + check.stderr).toBe('');
+    expect(check.status).toBe(0);
+  });
+
+  test('every command is an apply, a delete that waits, or a blocking wait with a timeout', () => {
+    const commands = [...script.matchAll(/^ {2}mr_run (.*)$/gm)].map((m) => m[1]);
+    expect(commands.length).toBeGreaterThan(40);
+    const forms = [
+      /^kubectl apply -f \S+\/$/,
+      /^kubectl delete [a-z.]+\/[a-z0-9-]+ -n shop --ignore-not-found --wait=true --timeout=\d+s$/,
+      /^kubectl rollout status deployment\/[a-z0-9-]+ -n shop --timeout=\d+s$/,
+      /^kubectl wait --for=delete pod -n shop -l [a-z0-9=,-]+ --timeout=\d+s$/,
+      /^mr_wait_replicas [a-z0-9-]+ shop \d+ \d+$/,
+      /^mr_wait_proxies \d+( shop [a-z.]+\/[a-z0-9-]+)*$/,
+    ];
+    expect(commands.filter((c) => !forms.some((f) => f.test(c)))).toEqual([]);
+    // Stage and roll-back functions run nothing else (no bare sleep, no unguarded command).
+    const bodies = [...script.matchAll(/^(?:stage|rollback)_\d+\(\) \{\n([\s\S]*?)^\}/gm)].map((m) => m[1]);
+    expect(bodies).toHaveLength(STAGES.length * 2 - 1);
+    const lines = bodies.flatMap((b) => b.split('\n')).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+    expect(lines.filter((l) => !l.startsWith('mr_run ') && !l.startsWith('echo "==> '))).toEqual([]);
+  });
+
+  test('run against a fake kubectl: every stage in order; after retire, a delete of every v1 object was issued', () => {
+    const { result, calls } = runScript();
+    expect(result.stderr).not.toContain('unknown');
+    expect(result.status).toBe(0);
+    const applies = calls.filter((c) => c.startsWith('kubectl apply'));
+    expect(applies).toEqual(STAGES.map((s, i) => `kubectl apply -f stages/0${i + 1}-${s}/`));
+    const retire = calls.indexOf('kubectl apply -f stages/09-retire/');
+    const after = calls.slice(retire + 1);
+    for (const object of V1_OBJECTS) {
+      expect(after).toContain(`kubectl delete ${object} -n shop --ignore-not-found --wait=true --timeout=90s`);
+    }
+    expect(after[after.length - 1]).toBe('kubectl wait --for=delete pod -n shop -l app=helloworld,version=v1 --timeout=120s');
+    // No delete before retire: earlier stages drop nothing.
+    expect(calls.slice(0, retire).filter((c) => c.startsWith('kubectl delete'))).toEqual([]);
+    // The floors are polled (readyReplicas >= floor), the proxies until none is STALE.
+    expect(calls).toContain('kubectl get deployment helloworld-v2 -n shop -o jsonpath={.status.readyReplicas}');
+    expect(calls.filter((c) => c === 'istioctl proxy-status').length).toBeGreaterThanOrEqual(6);
+  });
+
+  test('--from/--to run a range; --rollback goes back stage by stage, deleting what each stage created', () => {
+    const range = runScript('--from', 'deploy', '--to', '4');
+    expect(range.result.status).toBe(0);
+    expect(range.calls.filter((c) => c.startsWith('kubectl apply'))).toEqual(['kubectl apply -f stages/03-deploy/', 'kubectl apply -f stages/04-shift-10/']);
+    const back = runScript('--rollback', '--from', 'shift-10', '--to', 'add-subset');
+    expect(back.result.status).toBe(0);
+    expect(back.calls.filter((c) => /^kubectl (apply|delete)/.test(c))).toEqual([
+      'kubectl apply -f stages/03-deploy/',
+      'kubectl apply -f stages/02-add-subset/',
+      'kubectl delete horizontalpodautoscaler/helloworld-v2 -n shop --ignore-not-found --wait=true --timeout=90s',
+      'kubectl delete poddisruptionbudget/helloworld-v2 -n shop --ignore-not-found --wait=true --timeout=90s',
+      'kubectl delete deployment/helloworld-v2 -n shop --ignore-not-found --wait=true --timeout=90s',
+    ]);
+    const retireBack = runScript('--rollback', '--from', 'retire', '--to', 'remove-subset');
+    expect(retireBack.calls).toEqual(expect.arrayContaining([
+      'kubectl apply -f stages/08-remove-subset/',
+      'kubectl rollout status deployment/helloworld-v1 -n shop --timeout=180s',
+      'kubectl get deployment helloworld-v1 -n shop -o jsonpath={.status.readyReplicas}',
+    ]));
+    expect(runScript('--from', 'nope').result.status).toBe(2);
+    expect(runScript('--rollback').result.status).toBe(2);
+    expect(runScript('--list').result.stdout).toBe(STAGES.map((s, i) => `${i + 1} ${s}`).join('\n') + '\n');
+  });
+
+  test('a stage whose wait fails stops the script (set -e): nothing after it runs', () => {
+    fs.writeFileSync(path.join(bin, 'kubectl'), '#!/usr/bin/env bash\necho "kubectl $*" >> "$MR_LOG"\nif [ "$1" = rollout ]; then exit 1; fi\n', { mode: 0o755 });
+    try {
+      const { result, calls } = runScript('--from', 'deploy');
+      expect(result.status).not.toBe(0);
+      expect(calls).toEqual(['kubectl apply -f stages/03-deploy/', 'kubectl rollout status deployment/helloworld-v2 -n shop --timeout=180s']);
+    } finally {
+      fs.writeFileSync(path.join(bin, 'kubectl'), '#!/usr/bin/env bash\necho "kubectl $*" >> "$MR_LOG"\nif [ "$1" = get ]; then echo 10; fi\n', { mode: 0o755 });
+    }
+  });
+});
