@@ -1,4 +1,5 @@
 import { ApiObject } from 'cdk8s';
+import { VERSION_LABEL } from './_conventions';
 import { ApplyOrder } from './apply-order';
 
 type Phase = 'subsets' | 'workloads' | 'routes';
@@ -12,7 +13,7 @@ export function annotateApplyOrder(objects: ApiObject[], app: string, order: App
   }
   const group = (phase: Phase) => `mesh-release.io/${app}-${phase}`;
   for (const object of objects) {
-    const phase: Phase = object.kind === 'DestinationRule' ? 'subsets' : object.kind === 'VirtualService' ? 'routes' : 'workloads';
+    const phase = phaseOf(object, app);
     if (order === ApplyOrder.ARGO_CD) {
       object.metadata.addAnnotation('argocd.argoproj.io/sync-wave', ARGO_WAVES[phase]);
       continue;
@@ -23,5 +24,27 @@ export function annotateApplyOrder(objects: ApiObject[], app: string, order: App
     } else if (phase === 'routes') {
       object.metadata.addAnnotation('kapp.k14s.io/change-rule', `upsert after upserting ${group('workloads')}`);
     }
+  }
+}
+
+/**
+ * The phase of an object: subsets (DestinationRule, per-version Services `<app>-<version>`),
+ * routes (VirtualService, HTTPRoute, a version-free Service that selects a version: a selector
+ * switch), or workloads (everything else).
+ */
+function phaseOf(object: ApiObject, app: string): Phase {
+  switch (object.kind) {
+    case 'DestinationRule':
+      return 'subsets';
+    case 'VirtualService':
+    case 'HTTPRoute':
+      return 'routes';
+    case 'Service':
+      if (object.name !== app) {
+        return 'subsets';
+      }
+      return object.toJson().spec?.selector?.[VERSION_LABEL] !== undefined ? 'routes' : 'workloads';
+    default:
+      return 'workloads';
   }
 }

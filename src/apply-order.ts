@@ -1,7 +1,8 @@
 /**
  * Annotations that make a GitOps tool apply one stage in a safe order when it applies all
- * objects of the stage at once: DestinationRule first, then the Deployments (waiting until
- * they are ready) and the rest, then the VirtualService.
+ * objects of the stage at once: DestinationRule (or the per-version Services) first, then the
+ * Deployments (waiting until they are ready) and the rest, then the VirtualService (or the
+ * HTTPRoute, or the Service whose selector switches versions).
  *
  * Applying stages in order, one at a time, is what makes a release safe; ordering only
  * protects a stage applied in one shot (or a stage skipped by mistake) from routing before

@@ -1,11 +1,12 @@
 import { ApiObject, Chart, Duration, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { DEFAULT_CLUSTER_DOMAIN, DNS_1123_LABEL, DNS_1123_SUBDOMAIN, PLAN_ANNOTATION, STAGE_ANNOTATION, serviceFqdn } from './_conventions';
 import { isRenderOnly, renderChart } from './_render';
 import { checkAppProtocol, checkDns1035Label, checkDns1123Label, checkImage, checkInteger, checkPort, checkPortName, invalidProp, istioDuration } from './_validation';
 import { annotateApplyOrder } from './_apply-order';
 import { ApplyOrder } from './apply-order';
+import { HttpRoute } from './imports/gateway.networking.k8s.io';
 import { DestinationRule, VirtualService } from './imports/networking.istio.io';
 import { AuthorizationPolicy, AuthorizationPolicySpecAction, PeerAuthentication, PeerAuthenticationSpecMtlsMode } from './imports/security.istio.io';
 import { ReleaseStage } from './plan/release-stage';
@@ -14,7 +15,7 @@ import { TrafficPolicyOptions } from './routing/istio/traffic-policy';
 import { TrafficRouter } from './routing/router';
 import { checkManifests, readOptions, throwIfUnsafe } from './safety/_engine';
 import { invalidRetryOn, RETRY_ON_POLICIES } from './validation/_istio-semantics';
-import { SafetyViolation } from './safety/safety-rule';
+import { SafetyRule, SafetyViolation } from './safety/safety-rule';
 import { mergeWorkloadOptions } from './workload/_merge';
 import { ResolvedVersion } from './workload/_resolved-version';
 import { Scaling } from './workload/scaling';
@@ -255,9 +256,6 @@ export class MeshRelease extends Construct {
     this.router._impl.checkProps(this, props);
     this.router._impl.checkStage(this, this.stage);
     this.checkAllowedCallers(props.allowedCallers);
-    if (props.strictMtls && this.router._impl.description === 'TrafficRouter.serviceSelector()') {
-      throw invalidProp(this, 'strictMtls', true, 'needs a mesh: use TrafficRouter.istio() or TrafficRouter.gatewayApi(), or drop it');
-    }
     this.claimName(chart);
     const ctx: ReleaseContext = {
       app: this.app,
@@ -337,11 +335,14 @@ export class MeshRelease extends Construct {
       this.warnings = [];
       return;
     }
-    const violations = this.check();
+    const emitted = this.manifests();
+    const violations = checkManifests(emitted, this.previousStageManifests(), readOptions(this.namespace, this.clusterDomain));
+    rememberRender(this.stage, this.namespace, props, emitted);
     this.warnings = violations.filter((v) => v.severity !== 'error');
     if (this.warnings.length < violations.length) {
-      // Leave nothing of an unsafe release in the tree.
+      // Leave nothing of an unsafe release in the tree, and free its name.
       scope.node.tryRemoveChild(id);
+      RELEASES_BY_CHART.get(chart)?.delete(`${this.namespace}/${this.app}`);
       throwIfUnsafe(violations, this.context());
     }
     this.node.addValidation({ validate: () => this.validateEmitted() });
@@ -355,6 +356,25 @@ export class MeshRelease extends Construct {
   /** The VirtualService (Istio router only). */
   public get virtualService(): VirtualService {
     return this.routingObject('virtualService', 'TrafficRouter.istio()') as VirtualService;
+  }
+
+  /** The HTTPRoute (Gateway API router only). */
+  public get httpRoute(): HttpRoute {
+    return this.routingObject('httpRoute', 'TrafficRouter.gatewayApi()') as HttpRoute;
+  }
+
+  /**
+   * The Service of one routable version, `<app>-<version>` (Gateway API router only; a
+   * version has one in the stages where the plan gives it a subset).
+   */
+  public versionService(version: string): kplus.Service {
+    const service = this.routing.versionServices?.[version];
+    if (!service) {
+      this.routingObject('httpRoute', 'TrafficRouter.gatewayApi()');
+      throw invalidProp(this, 'versionService', version,
+        `must name a version routable in stage '${this.stage.name}' (${Object.keys(this.routing.versionServices ?? {}).join(', ')})`);
+    }
+    return service;
   }
 
   /**
@@ -380,7 +400,24 @@ export class MeshRelease extends Construct {
 
   private validateEmitted(): string[] {
     const errors = this.check().filter((v) => v.severity === 'error');
-    return errors.map((v) => `stage '${this.stage.name}' as synthesized: [${v.rule}] ${v.object}: ${v.message}. Fix: ${v.fix}`);
+    return [
+      ...errors.map((v) => `stage '${this.stage.name}' as synthesized: [${v.rule}] ${v.object}: ${v.message}. Fix: ${v.fix}`),
+      ...this.collisions(),
+    ];
+  }
+
+  /**
+   * Objects of this release that another object of the app (another release, another chart)
+   * also defines: the second apply overwrites the first, or fails on a Deployment's immutable
+   * selector (app `foo` + version `bar-v1` and app `foo-bar` + version `v1` both make `foo-bar-v1`).
+   */
+  private collisions(): string[] {
+    const index = appObjectIndex(this.node.root);
+    return this.apiObjects().flatMap((o) => {
+      const others = (index.get(identityOf(o)) ?? []).filter((path) => path !== o.node.path);
+      return others.length === 0 ? [] : [`[${SafetyRule.DUPLICATE_OBJECT}] ${o.kind}/${o.name} in namespace '${namespaceOf(o)}' is also defined by ${others.join(', ')}: `
+        + 'only one survives the apply. Fix: give every object a unique name (one MeshRelease per app and namespace in the whole app; app and version names that do not run together)'];
+    });
   }
 
   private context(): string {
@@ -394,13 +431,14 @@ export class MeshRelease extends Construct {
       return undefined;
     }
     if (!this.previousManifests) {
-      const release = new MeshRelease(renderChart(this.namespace), this.node.id, { ...this.props, stage: previous });
-      this.previousManifests = release.manifests();
+      const key = renderKey(this.namespace, this.props);
+      this.previousManifests = (key !== undefined ? RENDERED.get(previous)?.get(key) : undefined)
+        ?? new MeshRelease(renderChart(this.namespace), this.node.id, { ...this.props, stage: previous }).manifests();
     }
     return this.previousManifests;
   }
 
-  private routingObject(role: 'destinationRule' | 'virtualService', router: string): ApiObject {
+  private routingObject(role: 'destinationRule' | 'virtualService' | 'httpRoute', router: string): ApiObject {
     const object = this.routing[role];
     if (!object) {
       throw new Error(`[${this.node.path}] has no ${role}: it is made by ${router}, and this release uses ${this.router.description}`);
@@ -482,6 +520,70 @@ export class MeshRelease extends Construct {
     }
     return floors;
   }
+}
+
+/**
+ * Stages as releases rendered them when built (before any user patch), by stage and by the
+ * release's props: building a plan's stages in order, the release of the next stage reuses them
+ * as its previous stage instead of rendering it again.
+ */
+const RENDERED = new WeakMap<ReleaseStage, Map<string, any[]>>();
+const RENDERED_PER_STAGE = 8;
+
+/** The props of a release, as a key (undefined when they cannot be serialized, e.g. constructs in them). */
+function renderKey(namespace: string, props: MeshReleaseProps): string | undefined {
+  try {
+    return JSON.stringify([namespace, { ...props, stage: undefined }]);
+  } catch {
+    return undefined;
+  }
+}
+
+function rememberRender(stage: ReleaseStage, namespace: string, props: MeshReleaseProps, manifests: any[]): void {
+  const key = renderKey(namespace, props);
+  if (key !== undefined) {
+    const byProps = RENDERED.get(stage) ?? new Map<string, any[]>();
+    RENDERED.set(stage, byProps);
+    byProps.set(key, manifests);
+    // A few releases at a time: enough for a plan built stage by stage, bounded for apps of thousands of releases.
+    if (byProps.size > RENDERED_PER_STAGE) {
+      byProps.delete(byProps.keys().next().value!);
+    }
+  }
+}
+
+/**
+ * Every API object of an app by identity (group, kind, namespace, name). Built once for all the
+ * validations of one synth (they run in one synchronous pass) and dropped right after.
+ */
+const APP_INDEX = new WeakMap<IConstruct, Map<string, string[]>>();
+
+function appObjectIndex(root: IConstruct): Map<string, string[]> {
+  let index = APP_INDEX.get(root);
+  if (!index) {
+    index = new Map<string, string[]>();
+    for (const o of root.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject)) {
+      const key = identityOf(o);
+      index.set(key, [...(index.get(key) ?? []), o.node.path]);
+    }
+    APP_INDEX.set(root, index);
+    queueMicrotask(() => APP_INDEX.delete(root));
+  }
+  return index;
+}
+
+function identityOf(o: ApiObject): string {
+  return `${o.apiGroup}/${o.kind}/${namespaceOf(o)}/${o.name}`;
+}
+
+/** The namespace an object is applied to: its release's, else its own or its chart's, else `default`. */
+function namespaceOf(o: ApiObject): string {
+  for (let scope: IConstruct | undefined = o.node.scope; scope; scope = scope.node.scope) {
+    if (scope instanceof MeshRelease) {
+      return scope.namespace;
+    }
+  }
+  return o.metadata.namespace ?? Chart.of(o).namespace ?? 'default';
 }
 
 /** Timeout and retries of the routes, checked: every try must fit the timeout. */

@@ -361,7 +361,8 @@ describe('MeshRelease refuses unsafe or invalid input', () => {
     [{ appProtocol: 'not a protocol!' }, "[test/helloworld] 'appProtocol' must be"],
     [{ port: 15006 }, "[test/helloworld] 'port' must"],
     [{ timeout: Duration.days(4_000_000) }, "[test/helloworld] 'timeout' must"],
-    [{ defaults: { preStopSleep: Duration.seconds(60) } }, "[test/helloworld/v1] 'terminationGracePeriod' must be longer than preStopSleep (60s) + sidecarDrainDuration (15s) = 75s"],
+    [{ defaults: { preStopSleep: Duration.seconds(60) } }, "[test/helloworld/v1] 'sidecarDrainDuration' must be at least preStopSleep (60s)"],
+    [{ defaults: { preStopSleep: Duration.seconds(30), sidecarDrainDuration: Duration.seconds(30) } }, "[test/helloworld/v1] 'terminationGracePeriod' must be longer than preStopSleep (30s) + sidecarDrainDuration (30s) = 60s"],
   ])('fails on %j', (props, message) => {
     expect(() => synthRelease(ReleaseStage.stable('v1'), props as any)).toThrow(message);
   });

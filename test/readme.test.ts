@@ -57,7 +57,9 @@ describe('README', () => {
     expect(() => run(load, {}, process)).not.toThrow();
     delete process.env.CDK8S_OUTDIR;
     if ((code as string).includes('app.synth()')) {
-      expect(readdirSync(outdir)).toEqual(['helloworld.k8s.yaml']);
+      // One file per chart, named after it.
+      const charts = [...(code as string).matchAll(/new Chart\(app, '([^']+)'/g)].map((m) => `${m[1]}.k8s.yaml`);
+      expect(readdirSync(outdir)).toEqual(charts);
     }
   });
 });

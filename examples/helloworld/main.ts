@@ -1,12 +1,14 @@
 /**
  * The helloworld release, v1 -> v2, behind an Istio ingress Gateway, plus a `ratings`
- * service where a third version is pinned by header while two others split traffic.
+ * service where a third version is pinned by header while two others split traffic, and a
+ * `reviews` release in Istio ambient mode routed with the Kubernetes Gateway API (an HTTPRoute
+ * attached to its Service, enforced by the namespace's waypoint).
  *
  * Choose the stage with RELEASE_STAGE (default `shift-10`):
  *   RELEASE_STAGE=deploy npx cdk8s synth
  */
 import { App, Chart, Duration } from 'cdk8s';
-import { MeshRelease, networking, ReleasePlan } from 'cdk8s-mesh-release';
+import { MeshRelease, networking, ReleasePlan, TrafficRouter } from 'cdk8s-mesh-release';
 
 const app = new App();
 const chart = new Chart(app, 'helloworld', { namespace: 'shop' });
@@ -62,6 +64,26 @@ new MeshRelease(chart, 'ratings', {
     { version: 'v3', image: 'example/ratings:3.0.0-rc.1' },
   ],
   stage: ratingsPlan.stage('pin-v3'),
+});
+
+// reviews, v1 -> v2, in Istio ambient mode: the namespace is enrolled
+// (`kubectl label namespace bookinfo istio.io/dataplane-mode=ambient`) and has a waypoint
+// (`istioctl waypoint apply -n bookinfo --name waypoint`). Gateway API CRDs 1.6 (standard channel).
+// Its stages have the same names as helloworld's: RELEASE_STAGE drives both.
+// Its own chart (written to reviews.k8s.yaml, after helloworld.k8s.yaml).
+const bookinfo = new Chart(app, 'reviews', { namespace: 'bookinfo' });
+export const reviewsPlan = ReleasePlan.canary({ stable: 'v1', candidate: 'v2', weights: [10, 50] });
+
+new MeshRelease(bookinfo, 'reviews', {
+  app: 'reviews',
+  port: 9080,
+  versions: [
+    { version: 'v1', image: 'docker.io/istio/examples-bookinfo-reviews-v1:1.20.2' },
+    { version: 'v2', image: 'docker.io/istio/examples-bookinfo-reviews-v2:1.20.2' },
+  ],
+  stage: reviewsPlan.stage(stage),
+  router: TrafficRouter.gatewayApi({ ambientWaypoint: 'waypoint' }),
+  timeout: Duration.seconds(10),
 });
 
 app.synth();

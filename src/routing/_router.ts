@@ -5,6 +5,7 @@
  * under `routing/`, a factory on `TrafficRouter`, and its reader and rules in `safety/_routers.ts`.
  */
 import { ApiObject } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { Labels } from '../_conventions';
 import type { MeshReleaseProps } from '../mesh-release';
@@ -44,7 +45,7 @@ export interface RoutingConstructs {
   /** Gateway API only. */
   readonly httpRoute?: ApiObject;
   /** Per-version Services, by version (Gateway API). */
-  readonly versionServices?: { [version: string]: ApiObject };
+  readonly versionServices?: { [version: string]: kplus.Service };
 }
 
 /** What a router does. */

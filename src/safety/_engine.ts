@@ -16,11 +16,11 @@ export function flattenLists(manifests: any[]): any[] {
     ? flattenLists(m.items) : [m])).filter((m) => m !== null && typeof m === 'object');
 }
 
-/** The facts of one stage. */
-export function readStage(manifests: any[], options: ReadOptions): StageFacts {
+/** The facts of one stage (`other`: the stage it is compared with, see `RouterReader.read`). */
+export function readStage(manifests: any[], options: ReadOptions, other?: any[]): StageFacts {
   const into: { backends: BackendFacts[]; routes: RouteFacts[] } = { backends: [], routes: [] };
   for (const reader of READERS) {
-    reader.read(manifests, options, into);
+    reader.read(manifests, options, into, other);
   }
   return { workloads: readWorkloads(manifests, options), ...into };
 }
@@ -44,7 +44,7 @@ export function checkManifests(currentManifests: any[], previousManifests: any[]
     }
   };
   checkDuplicates(current, options, report);
-  checkFacts(readStage(current, options), previous && readStage(previous, options), report);
+  checkFacts(readStage(current, options, previous), previous && readStage(previous, options, current), report);
   for (const rules of ROUTER_RULES) {
     rules(current, options, report, previous);
   }

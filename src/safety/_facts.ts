@@ -138,6 +138,11 @@ export interface StageFacts {
 
 /** A reader of one router's objects. */
 export interface RouterReader {
-  /** Adds the backends and routes it finds in `manifests` to `into`. */
-  read(manifests: any[], options: ReadOptions, into: { backends: BackendFacts[]; routes: RouteFacts[] }): void;
+  /**
+   * Adds the backends and routes it finds in `manifests` to `into`. `other` holds the manifests of
+   * the stage compared with this one (the next stage when reading the previous one, and the other
+   * way round), for a reader whose backends depend on both (e.g. a Service a route names in
+   * either stage).
+   */
+  read(manifests: any[], options: ReadOptions, into: { backends: BackendFacts[]; routes: RouteFacts[] }, other?: any[]): void;
 }

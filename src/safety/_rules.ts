@@ -181,8 +181,10 @@ function checkWeights(rule: RuleFacts, report: Report): void {
   for (const t of routed.filter((x) => x.invalidWeight !== undefined)) {
     report(SafetyRule.WEIGHTS, Severity.ERROR, rule.where, `weight ${t.invalidWeight} of ${t.label} is not an integer between 0 and 100`, 'use integer percentages');
   }
-  const total = routed.reduce((sum, t) => sum + t.weight, 0);
-  if (total !== 100) {
+  // The sum of the weights as written: an out-of-range weight is reported above, not counted as 0 here
+  // (weights -10 and 110 do add up to 100; "add up to 0" would send the user after the wrong problem).
+  const total = routed.reduce((sum, t) => sum + (typeof t.invalidWeight === 'number' ? t.invalidWeight : t.weight), 0);
+  if (total !== 100 && routed.every((t) => t.invalidWeight === undefined || typeof t.invalidWeight === 'number')) {
     report(SafetyRule.WEIGHTS, Severity.ERROR, rule.where,
       `weights add up to ${total}, not 100 (${routed.map((t) => `${t.label}=${t.weight}`).join(', ')})`,
       'make the weights of the route add up to exactly 100');

@@ -3,6 +3,7 @@
  * them: how many pods are guaranteed, whether a rollout keeps pods, and how long a pod needs
  * to stop without dropping a request.
  */
+import * as YAML from 'yaml';
 import { ISTIO_PROXY_CONFIG_ANNOTATION } from '../_conventions';
 import { ReadOptions, SidecarDrain, WorkloadFacts, objectName } from './_facts';
 import { parseDurationMs } from './_durations';
@@ -94,8 +95,9 @@ function preStopSleepOf(preStop: any): number {
 
 /**
  * The time a pod with an Istio sidecar needs to stop without dropping a request, from its
- * `proxy.istio.io/config` annotation (JSON or YAML). A pod without the annotation gets
- * `undefined`: the mesh-wide configuration is unknown here, so only the preStop sleep counts.
+ * `proxy.istio.io/config` annotation (JSON or YAML). A pod without the annotation, or whose
+ * annotation does not set the drain setting that applies, gets `undefined`: the annotation is
+ * merged over the mesh-wide configuration, which is unknown here, so only the preStop sleep counts.
  *
  * The model (Istio 1.30; pilot-agent `pkg/envoy/agent.go` `terminate()`, options in
  * `pilot/cmd/pilot-agent/options/agent.go`; Kubernetes KEP-753 for native sidecars):
@@ -114,14 +116,20 @@ function preStopSleepOf(preStop: any): number {
  * longer, sequential one: grace >= preStop sleep + drain.
  */
 function sidecarDrainOf(annotations: { [key: string]: string }, preStopSeconds: number): SidecarDrain | undefined {
-  const config = annotations[ISTIO_PROXY_CONFIG_ANNOTATION];
-  if (typeof config !== 'string') {
+  const config = proxyConfigOf(annotations[ISTIO_PROXY_CONFIG_ANNOTATION]);
+  if (!config) {
     return undefined;
   }
-  const field = (name: string) => new RegExp(`["']?${name}["']?\\s*:\\s*["']?([^"',}\\n]+)`).exec(config)?.[1]?.trim();
-  const exitOnZero = field('EXIT_ON_ZERO_ACTIVE_CONNECTIONS') === 'true';
+  const metadata = config.proxyMetadata && typeof config.proxyMetadata === 'object' ? config.proxyMetadata : {};
+  const exitOnZero = String(metadata.EXIT_ON_ZERO_ACTIVE_CONNECTIONS) === 'true';
   const setting = exitOnZero ? 'MINIMUM_DRAIN_DURATION' : 'terminationDrainDuration';
-  const drainSeconds = (parseDurationMs(field(setting)) ?? 5000) / 1000;
+  // The annotation is merged over the mesh-wide proxy config field by field: a setting it does not
+  // give (or gives unreadably) comes from the mesh, which is unknown here, as for a pod without it.
+  const drainMs = parseDurationMs(exitOnZero ? metadata.MINIMUM_DRAIN_DURATION : config.terminationDrainDuration);
+  if (drainMs === undefined) {
+    return undefined;
+  }
+  const drainSeconds = drainMs / 1000;
   const native = annotations[ISTIO_NATIVE_SIDECAR_ANNOTATION] === 'true';
   const drain = `sidecar drain ${drainSeconds}s (${setting}${exitOnZero ? ', then until no connection is active' : ''})`;
   return {
@@ -132,4 +140,17 @@ function sidecarDrainOf(annotations: { [key: string]: string }, preStopSeconds: 
       : undefined,
     drainSetting: setting,
   };
+}
+
+/** The `proxy.istio.io/config` annotation (JSON or YAML) as an object, or undefined when absent or unreadable. */
+function proxyConfigOf(annotation: unknown): { [key: string]: any } | undefined {
+  if (typeof annotation !== 'string') {
+    return undefined;
+  }
+  try {
+    const config = YAML.parse(annotation);
+    return config && typeof config === 'object' && !Array.isArray(config) ? config : undefined;
+  } catch {
+    return undefined;
+  }
 }

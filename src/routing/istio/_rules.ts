@@ -88,13 +88,15 @@ export function checkIstio(manifests: any[], options: ReadOptions, report: Repor
         continue;
       }
       const serviceNamespace = parseServiceHost(drh, options.clusterDomain)?.namespace;
+      // A host outside the cluster domain (a ServiceEntry, or a Service of another cluster domain
+      // than the one given) has no Service namespace to compare with.
       if (serviceNamespace !== undefined && ns(dr) !== serviceNamespace && ns(dr) !== ISTIO_ROOT_NAMESPACE) {
         report(SafetyRule.DESTINATION_RULE_VISIBLE, Severity.ERROR, objectName(dr),
           `is in namespace '${ns(dr)}', but Istio looks for the DestinationRule of ${drh} only in the caller's namespace, the service's namespace ('${serviceNamespace}') and the root namespace: callers elsewhere see none of its subsets (503)`,
           `move the DestinationRule to namespace '${serviceNamespace}'`);
       }
       const exportTo: unknown = dr.spec?.exportTo;
-      if (Array.isArray(exportTo) && exportTo.length > 0 && !exportTo.includes('*')) {
+      if (Array.isArray(exportTo) && exportTo.length > 0 && !exportTo.includes('*') && !exportedWithin(vs, exportTo, ns(dr), ns(vs))) {
         report(SafetyRule.DESTINATION_RULE_VISIBLE, Severity.ERROR, objectName(dr),
           `exportTo ${JSON.stringify(exportTo)} hides its subsets from callers in other namespaces, while ${objectName(vs)} routes their requests to them (503)`,
           "drop exportTo (or use ['*']) on a DestinationRule whose subsets are routed");
@@ -148,14 +150,13 @@ export function checkIstio(manifests: any[], options: ReadOptions, report: Repor
   }
 
   // Strict mutual TLS required by the pods, plain text sent by the DestinationRule.
-  const strict = manifests.filter((m) => m?.kind === 'PeerAuthentication' && typeof m.apiVersion === 'string'
-    && m.apiVersion.startsWith('security.istio.io/') && m.spec?.mtls?.mode === 'STRICT');
+  const peerAuthentications = manifests.filter((m) => m?.kind === 'PeerAuthentication' && typeof m.apiVersion === 'string'
+    && m.apiVersion.startsWith('security.istio.io/'));
   for (const dr of drs) {
     const drh = drHost(dr);
     const target = parseServiceHost(drh, options.clusterDomain);
     const selector: Labels = services.get(drh)?.spec?.selector ?? {};
-    const required = strict.find((pa) => ns(pa) === ISTIO_ROOT_NAMESPACE
-      || (ns(pa) === target?.namespace && overlaps(pa.spec?.selector?.matchLabels ?? {}, selector)));
+    const required = target && strictPolicyOf(peerAuthentications, target.namespace, selector, ns);
     if (!required) {
       continue;
     }
@@ -176,4 +177,40 @@ export function checkIstio(manifests: any[], options: ReadOptions, report: Repor
 function overlaps(selector: Labels, serviceSelector: Labels): boolean {
   return Object.keys(selector).length === 0 || selects(selector, serviceSelector) || selects(serviceSelector, selector)
     || Object.entries(selector).every(([k, v]) => serviceSelector[k] === undefined || serviceSelector[k] === v);
+}
+
+/**
+ * Whether every namespace the VirtualService is exported to also sees the DestinationRule
+ * (`.` is the object's own namespace; a VirtualService without exportTo is exported everywhere).
+ */
+function exportedWithin(vs: any, drExportTo: unknown[], drNamespace: string, vsNamespace: string): boolean {
+  const vsExportTo: unknown = vs.spec?.exportTo;
+  if (!Array.isArray(vsExportTo) || vsExportTo.length === 0 || vsExportTo.includes('*')) {
+    return false;
+  }
+  const seen = new Set(drExportTo.map((n) => (n === '.' ? drNamespace : n)));
+  return vsExportTo.every((n) => n === '~' || seen.has(n === '.' ? vsNamespace : n));
+}
+
+/**
+ * The PeerAuthentication that makes the pods of a Service require mutual TLS, if the policy that
+ * applies to them is STRICT. Istio takes the most specific policy: one selecting the workload in
+ * its namespace, else the namespace-wide one (no selector), else the mesh-wide one (root namespace,
+ * no selector); `UNSET` (or no mtls) inherits from the next level.
+ * @see https://istio.io/latest/docs/reference/config/security/peer_authentication/
+ */
+function strictPolicyOf(policies: any[], namespace: string, serviceSelector: Labels, ns: (m: any) => string): any | undefined {
+  const selectorOf = (pa: any): Labels => pa.spec?.selector?.matchLabels ?? {};
+  const levels = [
+    policies.filter((pa) => ns(pa) === namespace && Object.keys(selectorOf(pa)).length > 0 && overlaps(selectorOf(pa), serviceSelector)),
+    policies.filter((pa) => ns(pa) === namespace && Object.keys(selectorOf(pa)).length === 0),
+    policies.filter((pa) => ns(pa) === ISTIO_ROOT_NAMESPACE && Object.keys(selectorOf(pa)).length === 0),
+  ];
+  for (const level of levels) {
+    const decided = level.filter((pa) => pa.spec?.mtls?.mode !== undefined && pa.spec.mtls.mode !== 'UNSET');
+    if (decided.length > 0) {
+      return decided.find((pa) => pa.spec.mtls.mode === 'STRICT');
+    }
+  }
+  return undefined;
 }

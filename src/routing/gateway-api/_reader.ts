@@ -1,0 +1,183 @@
+/**
+ * Reads Gateway API routing objects into the safety facts: HTTPRoute rules are route rules
+ * whose targets are Services (backend kind 'service', id `service:<namespace>/<name>`), and
+ * Services are backends (their selector decides the pods they reach).
+ *
+ * Which Services are backends: every Service an HTTPRoute backendRef or RequestMirror names, in
+ * this stage or in the stage it is compared with (so a Service a route just dropped is still
+ * known as one, and removing it is checked), and every Service whose selector has the `version`
+ * label (a per-version Service waiting for its route, or a selector switch). The version-free
+ * Service a GAMMA route attaches to is not a backend unless a route names it as one.
+ */
+import { Labels, VERSION_LABEL } from '../../_conventions';
+import { parseDurationMs } from '../../safety/_durations';
+import { BackendFacts, ReadOptions, RouteFacts, RouterReader, RuleFacts, TargetFacts, objectName } from '../../safety/_facts';
+
+/** The group of the Gateway API kinds. */
+export const GATEWAY_API_GROUP = 'gateway.networking.k8s.io';
+
+/** Gateway API weights are relative integers between 0 and 1,000,000. */
+const MAX_WEIGHT = 1_000_000;
+
+/** Whether a manifest is a Gateway API object of `kind` (any API version). */
+export function isGatewayApi(manifest: any, kind: string): boolean {
+  return manifest?.kind === kind && typeof manifest.apiVersion === 'string' && manifest.apiVersion.startsWith(`${GATEWAY_API_GROUP}/`);
+}
+
+/** The id of a Service backend. */
+export function serviceId(namespace: string, name: string): string {
+  return `service:${namespace}/${name}`;
+}
+
+/** How messages name a Service backend. */
+export function serviceLabel(namespace: string, name: string): string {
+  return `Service ${namespace}/${name}`;
+}
+
+/** Whether a backendRef names a core Service (group '' and kind Service are a backendRef's defaults). */
+export function isServiceRef(ref: any): boolean {
+  return (ref?.group ?? '') === '' && (ref?.kind ?? 'Service') === 'Service';
+}
+
+/** The Services an HTTPRoute attaches to (GAMMA parentRefs: group '' and kind Service), as `<namespace>/<name>`. */
+export function serviceParents(route: any, defaultNamespace: string): string[] {
+  const namespace = route.metadata?.namespace ?? defaultNamespace;
+  return (Array.isArray(route.spec?.parentRefs) ? route.spec.parentRefs : [])
+    .filter((p: any) => p?.group === '' && p?.kind === 'Service').map((p: any) => `${p.namespace ?? namespace}/${p.name}`);
+}
+
+/** A Service an HTTPRoute rule names: as a backend, or as the target of a RequestMirror filter. */
+export interface ServiceRef {
+  readonly namespace: string;
+  readonly name: string;
+  /** Index of the rule. */
+  readonly rule: number;
+  readonly mirror: boolean;
+}
+
+/** Every Service an HTTPRoute names: the backendRefs and mirror backendRefs of its rules. */
+export function serviceRefs(route: any, defaultNamespace: string): ServiceRef[] {
+  const namespace = route.metadata?.namespace ?? defaultNamespace;
+  const rules: any[] = Array.isArray(route.spec?.rules) ? route.spec.rules : [];
+  return rules.flatMap((rule, index) => [
+    ...(Array.isArray(rule?.backendRefs) ? rule.backendRefs : []).map((ref: any) => ({ ref, mirror: false })),
+    ...mirrorFilters(rule).map((f) => ({ ref: f.requestMirror?.backendRef, mirror: true })),
+  ].filter((x) => isServiceRef(x.ref) && typeof x.ref?.name === 'string')
+    .map((x) => ({ namespace: x.ref.namespace ?? namespace, name: x.ref.name, rule: index, mirror: x.mirror })));
+}
+
+/** `<namespace>/<name>` of every Service the HTTPRoutes of `manifests` name as a backend or mirror. */
+export function routedServices(manifests: any[], options: ReadOptions): Set<string> {
+  return new Set(manifests.filter((m) => isGatewayApi(m, 'HTTPRoute'))
+    .flatMap((route) => serviceRefs(route, options.namespace).map((r) => `${r.namespace}/${r.name}`)));
+}
+
+function mirrorFilters(rule: any): any[] {
+  return (Array.isArray(rule?.filters) ? rule.filters : []).filter((f: any) => f?.type === 'RequestMirror' || f?.requestMirror);
+}
+
+/**
+ * Whether a match takes every request: no condition, or only the path prefix `/` (what the API
+ * server fills in for a rule without matches).
+ */
+function matchesEverything(match: any): boolean {
+  const keys = Object.keys(match ?? {});
+  const path = match?.path;
+  const rootPrefix = path === undefined || ((path.type ?? 'PathPrefix') === 'PathPrefix' && (path.value ?? '/') === '/' && Object.keys(path).every((k) => k === 'type' || k === 'value'));
+  return keys.every((k) => k === 'path') && rootPrefix;
+}
+
+export const GATEWAY_API_READER: RouterReader = {
+  read(manifests, options, into, other) {
+    const routed = new Set([...routedServices(manifests, options), ...routedServices(other ?? [], options)]);
+    for (const service of manifests.filter((m) => m?.kind === 'Service' && m.apiVersion === 'v1')) {
+      const namespace: string = service.metadata?.namespace ?? options.namespace;
+      const name: string = service.metadata?.name;
+      const selector: Labels = service.spec?.selector ?? {};
+      if (routed.has(`${namespace}/${name}`) || VERSION_LABEL in selector) {
+        into.backends.push(serviceBackend(service, options));
+      }
+    }
+    for (const route of manifests.filter((m) => isGatewayApi(m, 'HTTPRoute'))) {
+      into.routes.push(routeFacts(route, options));
+    }
+  },
+};
+
+/** A Service as a backend: the pods its selector reaches. */
+export function serviceBackend(service: any, options: ReadOptions): BackendFacts {
+  const namespace: string = service.metadata?.namespace ?? options.namespace;
+  const name: string = service.metadata?.name;
+  const selector: Labels = service.spec?.selector ?? {};
+  return {
+    id: serviceId(namespace, name),
+    kind: 'service',
+    label: serviceLabel(namespace, name),
+    object: objectName(service),
+    namespace,
+    selector,
+    // A Service without a selector has hand-made endpoints: its pods cannot be known.
+    podsKnown: Object.keys(selector).length > 0,
+  };
+}
+
+function routeFacts(route: any, options: ReadOptions): RouteFacts {
+  const namespace: string = route.metadata?.namespace ?? options.namespace;
+  const object = objectName(route);
+  const targetOf = (ref: any, weight: number, mirror: boolean, invalidWeight?: unknown): TargetFacts => {
+    const refNamespace = ref?.namespace ?? namespace;
+    if (isServiceRef(ref)) {
+      return { backendId: serviceId(refNamespace, ref?.name), kind: 'service', label: serviceLabel(refNamespace, ref?.name), weight, mirror, invalidWeight };
+    }
+    // Another kind of backend (ServiceImport, an implementation's own...): its pods are unknown here.
+    const id = `${ref?.group ?? ''}/${ref?.kind}/${refNamespace}/${ref?.name}`;
+    return { backendId: `host:${id}`, kind: 'host', label: `${ref?.kind} ${refNamespace}/${ref?.name}`, weight, mirror, invalidWeight };
+  };
+  const rules: any[] = Array.isArray(route.spec?.rules) ? route.spec.rules : [];
+  const facts = rules.map((rule: any, index: number): RuleFacts => {
+    const refs: any[] = Array.isArray(rule?.backendRefs) ? rule.backendRefs : [];
+    const written = refs.map((ref) => ref?.weight ?? 1);
+    const valid = written.map((w) => Number.isInteger(w) && w >= 0 && w <= MAX_WEIGHT);
+    const shares = percentages(written.map((w, i) => (valid[i] ? w : 0)));
+    const targets = refs.map((ref, i) => targetOf(ref, shares[i], false, valid[i] ? undefined : written[i]));
+    for (const filter of mirrorFilters(rule)) {
+      const mirror = filter.requestMirror ?? {};
+      const fraction = mirror.fraction;
+      const percent = mirror.percent ?? (fraction ? (100 * Number(fraction.numerator)) / Number(fraction.denominator ?? 100) : 100);
+      targets.push(targetOf(mirror.backendRef, percent, true));
+    }
+    const matches: any[] = Array.isArray(rule?.matches) ? rule.matches : [];
+    return {
+      object,
+      where: `${object} rules[${index}]${typeof rule?.name === 'string' ? ` (${rule.name})` : ''}`,
+      hasMatch: matches.length > 0 && !matches.some(matchesEverything),
+      targets,
+      retries: rule?.retry
+        ? { attempts: Number(rule.retry.attempts ?? 0), perTryTimeoutMs: parseDurationMs(rule.timeouts?.backendRequest) }
+        : undefined,
+      timeoutMs: parseDurationMs(rule?.timeouts?.request),
+    };
+  });
+  // Gateway API ranks rules by their matches, not by their order: a rule that takes every
+  // request comes after every rule with a condition.
+  const ranked = [...facts.filter((r) => r.hasMatch), ...facts.filter((r) => !r.hasMatch)];
+  return { object, namespace, rules: ranked, needsCatchAll: true, list: 'rules' };
+}
+
+/**
+ * Relative weights as percentages adding up to exactly 100 (the last share takes the rounding),
+ * or all 0 when they add up to 0 (Gateway API then answers 500).
+ */
+function percentages(weights: number[]): number[] {
+  const total = weights.reduce((sum, w) => sum + w, 0);
+  if (total === 0 || total === 100) {
+    return weights;
+  }
+  const shares = weights.map((w) => Math.round((w * 100 * 1e6) / total) / 1e6);
+  const last = shares.map((s, i) => [s, i]).filter(([s]) => s > 0).pop()?.[1];
+  if (last !== undefined) {
+    // Summed in the order the weights rule sums them, so the total is exactly 100.
+    shares[last] = 100 - shares.slice(0, last).reduce((sum, s) => sum + s, 0);
+  }
+  return shares;
+}

@@ -1,0 +1,168 @@
+import { ApiObject, JsonPatch } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { DNS_1123_LABEL, DNS_1123_SUBDOMAIN, Labels } from '../../_conventions';
+import { invalidProp } from '../../_validation';
+import { HttpRoute, HttpRouteProps, HttpRouteSpecParentRefs } from '../../imports/gateway.networking.k8s.io';
+import type { MeshReleaseProps } from '../../mesh-release';
+import { ReleaseStage } from '../../plan/release-stage';
+import { parseDurationMs } from '../../safety/_durations';
+import { WorkloadOptions } from '../../workload/workload-options';
+import { ReleaseContext, RouterImpl, RoutingConstructs } from '../_router';
+import {
+  GatewayRoutingContext, RETRY_ON_CODES, experimentalRetry, gatewayDuration, httpRouteSpec, serviceParent, versionServiceName,
+  versionServiceSelector,
+} from './_specs';
+import { GatewayApiRouterOptions } from './gateway-api-options';
+import { checkIstioOnly } from '../_istio-only';
+
+/** Label that binds a Service to an Istio ambient waypoint. */
+export const USE_WAYPOINT_LABEL = 'istio.io/use-waypoint';
+
+/** Gateway API hostname: a DNS name, optionally with a leading `*.` wildcard label. */
+const HOSTNAME = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+const DESCRIPTION = 'TrafficRouter.gatewayApi()';
+
+/** `TrafficRouter.gatewayApi()`: one Service per routable version and an HTTPRoute. */
+export class GatewayApiRouter implements RouterImpl {
+  public readonly description = DESCRIPTION;
+  public readonly annotatesService = false;
+
+  constructor(private readonly options: GatewayApiRouterOptions) {}
+
+  public checkProps(scope: Construct, props: MeshReleaseProps): void {
+    const o = this.options;
+    checkIstioOnly(scope, props, DESCRIPTION, {
+      hosts: 'set hostnames with gateways: TrafficRouter.gatewayApi({ gateways, hostnames })',
+      gateways: 'attach the HTTPRoute to Gateways: TrafficRouter.gatewayApi({ gateways: [{ name, namespace }] })',
+    });
+    if (o.gateways !== undefined && o.gateways.length === 0) {
+      throw invalidProp(scope, 'router.gateways', o.gateways, 'must name at least one Gateway (leave it out to attach the HTTPRoute to the Service)');
+    }
+    for (const gateway of o.gateways ?? []) {
+      if (!DNS_1123_SUBDOMAIN.test(gateway.name)) {
+        throw invalidProp(scope, 'router.gateways[].name', gateway.name, 'must be a Gateway name (a DNS-1123 subdomain)');
+      }
+      if (gateway.namespace !== undefined && !DNS_1123_LABEL.test(gateway.namespace)) {
+        throw invalidProp(scope, 'router.gateways[].namespace', gateway.namespace, 'must be a namespace name (a DNS-1123 label)');
+      }
+      if (gateway.sectionName !== undefined && !DNS_1123_SUBDOMAIN.test(gateway.sectionName)) {
+        throw invalidProp(scope, 'router.gateways[].sectionName', gateway.sectionName, 'must be a listener name (a DNS-1123 subdomain)');
+      }
+    }
+    if (o.hostnames !== undefined && o.gateways === undefined) {
+      throw invalidProp(scope, 'router.hostnames', o.hostnames,
+        'applies only with gateways (a route attached to the Service answers for the Service\'s own name): add gateways, or drop hostnames');
+    }
+    for (const hostname of o.hostnames ?? []) {
+      if (hostname.length > 253 || !HOSTNAME.test(hostname)) {
+        throw invalidProp(scope, 'router.hostnames', hostname, "must be DNS names, optionally starting with '*.' (no IP address, no port)");
+      }
+    }
+    if (o.ambientWaypoint !== undefined) {
+      if (!DNS_1123_LABEL.test(o.ambientWaypoint)) {
+        throw invalidProp(scope, 'router.ambientWaypoint', o.ambientWaypoint, 'must be the name of a waypoint Gateway (a DNS-1123 label)');
+      }
+      for (const [where, options] of [['defaults', props.defaults], ...props.versions.map((v) => [`versions[${v.version}]`, v])] as Array<[string, WorkloadOptions | undefined]>) {
+        for (const field of ['istioSidecarLifecycle', 'sidecarDrainDuration'] as const) {
+          if (options?.[field] !== undefined) {
+            throw invalidProp(scope, `${where}.${field}`, options[field],
+              'must be left out with router.ambientWaypoint (ambient mode has no sidecar: the sidecar lifecycle annotations are dropped)');
+          }
+        }
+      }
+    }
+    if (props.retries && (props.retries.attempts ?? 3) > 0) {
+      if (!o.experimentalRetries) {
+        throw invalidProp(scope, 'retries', props.retries,
+          'needs TrafficRouter.gatewayApi({ experimentalRetries: true }) (HTTPRoute retry is in the experimental channel of Gateway API 1.6, whose CRDs the cluster must run): set it, or drop retries (routes then have no retries)');
+      }
+      for (const condition of (props.retries.retryOn ?? '').split(',').filter((c) => c !== '')) {
+        if (!(condition in RETRY_ON_CODES)) {
+          throw invalidProp(scope, 'retries.retryOn', props.retries.retryOn,
+            `must list conditions an HTTPRoute retry can express (${Object.keys(RETRY_ON_CODES).join(', ')}); '${condition}' has no Gateway API equivalent`);
+        }
+      }
+    }
+    if (props.timeout && gatewayDuration(props.timeout.toMilliseconds({ integral: false })) === undefined) {
+      throw invalidProp(scope, 'timeout', props.timeout, 'must be below 99999h with TrafficRouter.gatewayApi() (a Gateway API duration)');
+    }
+  }
+
+  public checkStage(): void {
+    // The Gateway API expresses every stage: weights, header matches and mirrors.
+  }
+
+  public serviceSelector(ctx: ReleaseContext): Labels {
+    return { app: ctx.app };
+  }
+
+  public serviceLabels(): Labels {
+    return this.options.ambientWaypoint ? { [USE_WAYPOINT_LABEL]: this.options.ambientWaypoint } : {};
+  }
+
+  public workloadOverrides(): WorkloadOptions {
+    return this.options.ambientWaypoint ? { istioSidecarLifecycle: false } : {};
+  }
+
+  public emit(scope: Construct, ctx: ReleaseContext, stage: ReleaseStage): RoutingConstructs {
+    const versionServices: { [version: string]: kplus.Service } = {};
+    for (const version of stage.subsets) {
+      const service = new kplus.Service(scope, `Service-${version}`, {
+        metadata: {
+          name: versionServiceName(ctx.app, version),
+          labels: { ...ctx.metadata.labels, 'app.kubernetes.io/version': version, ...this.serviceLabels() },
+        },
+        ports: [{ name: ctx.portName, port: ctx.port, targetPort: ctx.port }],
+      });
+      for (const [key, value] of Object.entries(versionServiceSelector(ctx.app, version))) {
+        service.selectLabel(key, value);
+      }
+      if (ctx.appProtocol) {
+        ApiObject.of(service).addJsonPatch(JsonPatch.add('/spec/ports/0/appProtocol', ctx.appProtocol));
+      }
+      versionServices[version] = service;
+    }
+    const spec = httpRouteSpec(stage, this.routingContext(ctx));
+    const props: HttpRouteProps = { metadata: { ...ctx.metadata, annotations: ctx.stageAnnotations }, spec };
+    const retry = this.options.experimentalRetries ? experimentalRetry(ctx.retries.attempts, ctx.retries.retryOn) : undefined;
+    const httpRoute = retry ? new HttpRouteWithRetry(scope, 'HTTPRoute', props, retry) : new HttpRoute(scope, 'HTTPRoute', props);
+    return {
+      objects: [...Object.values(versionServices).map((s) => ApiObject.of(s)), httpRoute],
+      httpRoute,
+      versionServices,
+    };
+  }
+
+  private routingContext(ctx: ReleaseContext): GatewayRoutingContext {
+    const parentRefs: HttpRouteSpecParentRefs[] = this.options.gateways?.map((g) => ({
+      group: 'gateway.networking.k8s.io', kind: 'Gateway', name: g.name, namespace: g.namespace, sectionName: g.sectionName,
+    })) ?? [serviceParent(ctx.app)];
+    const retried = this.options.experimentalRetries && ctx.retries.attempts > 0 && ctx.retries.perTryTimeout;
+    return {
+      app: ctx.app,
+      port: ctx.port,
+      parentRefs,
+      hostnames: this.options.hostnames,
+      requestTimeout: gatewayDuration(parseDurationMs(ctx.timeout)!)!,
+      backendRequestTimeout: retried ? gatewayDuration(parseDurationMs(ctx.retries.perTryTimeout)!) : undefined,
+    };
+  }
+}
+
+/**
+ * An HTTPRoute whose rules carry the experimental `retry` field. The generated (standard
+ * channel) class drops fields it does not know when it renders, JSON patches included, so the
+ * field is added to what it renders.
+ */
+class HttpRouteWithRetry extends HttpRoute {
+  constructor(scope: Construct, id: string, props: HttpRouteProps, private readonly retry: object) {
+    super(scope, id, props);
+  }
+
+  public toJson(): any {
+    const json = super.toJson();
+    return { ...json, spec: { ...json.spec, rules: (json.spec?.rules ?? []).map((rule: any) => ({ ...rule, retry: this.retry })) } };
+  }
+}

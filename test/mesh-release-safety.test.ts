@@ -1,0 +1,222 @@
+/**
+ * MeshRelease refuses what it checks: the objects it emits, at construction (a clear error
+ * naming the construct path) and again at synth time (node validation), user patches included.
+ */
+import { ApiObject, App, Chart, Duration, JsonPatch, Testing } from 'cdk8s';
+import * as YAML from 'yaml';
+import {
+  MeshRelease, MeshReleaseProps, ReleasePlan, SafetyCheck, SafetyRule, Scaling, Severity, TlsMode,
+} from '../src';
+
+const PLAN = ReleasePlan.canary({ stable: 'v1', candidate: 'v2', weights: [10, 50] });
+const VERSIONS = [{ version: 'v1', image: 'example/helloworld:v1' }, { version: 'v2', image: 'example/helloworld:v2' }];
+
+function props(stage: string, extra: Partial<MeshReleaseProps> = {}): MeshReleaseProps {
+  return { app: 'helloworld', port: 3000, versions: VERSIONS, stage: PLAN.stage(stage), ...extra };
+}
+
+/** A chart of an App whose synthYaml runs validations; App output in a temp dir. */
+function appChart(): { app: App; chart: Chart } {
+  const app = Testing.app();
+  return { app, chart: new Chart(app, 'test') };
+}
+
+/** The error thrown by `build`, or fails. */
+function errorOf(build: () => void): Error {
+  try {
+    build();
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error('expected an error');
+}
+
+describe('the construction-time check', () => {
+  test('an unsafe emitted object throws an error naming the construct path, stage, rule, object, value and fix', () => {
+    // GIVEN podAnnotations writing a proxy config whose drain (120s) does not fit the 60s grace period
+    const { chart } = appChart();
+    const versions = VERSIONS.map((v) => ({
+      ...v,
+      istioSidecarLifecycle: false,
+      terminationGracePeriod: Duration.seconds(60),
+      podAnnotations: { 'proxy.istio.io/config': '{"terminationDrainDuration":"120s"}' },
+    }));
+
+    // WHEN building the release
+    const error = errorOf(() => new MeshRelease(chart, 'helloworld', props('shift-10', { versions })));
+
+    // THEN the message names where, what and how to fix it
+    expect(error.message).toContain("[test/helloworld] stage 'shift-10' (after 'deploy') is unsafe to apply");
+    expect(error.message).toContain('[termination-budget] Deployment/helloworld-v1: terminationGracePeriodSeconds 60 is shorter than preStop sleep 10s + sidecar drain 120s (terminationDrainDuration)');
+    expect(error.message).toContain('Fix: raise terminationGracePeriodSeconds to at least 130');
+    expect(error.message).toContain('Deployment/helloworld-v2');
+  });
+
+  const UNSAFE_VERSIONS = VERSIONS.map((v) => ({ ...v, istioSidecarLifecycle: false, podAnnotations: { 'proxy.istio.io/config': 'terminationDrainDuration: 120s' } }));
+
+  test('a thrown release leaves nothing in the tree', () => {
+    // GIVEN a chart with another object, and a release that throws
+    const { chart } = appChart();
+    new ApiObject(chart, 'config', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'config' } });
+    errorOf(() => new MeshRelease(chart, 'helloworld', props('stable', { versions: UNSAFE_VERSIONS })));
+
+    // WHEN / THEN only the ConfigMap is left, and the app synthesizes
+    expect(chart.node.tryFindChild('helloworld')).toBeUndefined();
+    expect(Testing.synth(chart).map((m) => m.kind)).toEqual(['ConfigMap']);
+  });
+
+  test('after a thrown release, the corrected release can use the same app in the same chart', () => {
+    const { chart } = appChart();
+    errorOf(() => new MeshRelease(chart, 'helloworld', props('stable', { versions: UNSAFE_VERSIONS })));
+    expect(() => new MeshRelease(chart, 'helloworld', props('stable'))).not.toThrow();
+  });
+
+  test('two MeshReleases of one app in one chart are refused', () => {
+    const { chart } = appChart();
+    new MeshRelease(chart, 'first', props('stable'));
+    expect(() => new MeshRelease(chart, 'second', props('stable')))
+      .toThrow(/test\/second.*app.*must be released once per namespace: test\/first already releases 'helloworld' in namespace 'default'/s);
+  });
+
+  // Names that run together across releases (app foo + version bar-v1, app foo-bar + version v1: both
+  // emit Deployment, HPA and PDB foo-bar-v1), or one app released in two charts of one App: the
+  // synth-time validation indexes every object of the app.
+  const single = (version: string) => ReleasePlan.custom([{ name: 'stable', deployed: [version], subsets: [version], weights: [{ version, weight: 100 }] }]).stage('stable');
+
+  test('app foo + version bar-v1 and app foo-bar + version v1 in one chart do not synthesize', () => {
+    const { app, chart } = appChart();
+    new MeshRelease(chart, 'foo', { app: 'foo', port: 80, versions: [{ version: 'bar-v1', image: 'example/foo:1' }], stage: single('bar-v1') });
+    new MeshRelease(chart, 'foo-bar', { app: 'foo-bar', port: 80, versions: [{ version: 'v1', image: 'example/foo-bar:1' }], stage: single('v1') });
+    expect(() => app.synthYaml()).toThrow(/\[duplicate-object\] Deployment\/foo-bar-v1 in namespace 'default' is also defined by test\/foo-bar\/v1\/Deployment/);
+  });
+
+  test('one app released in two charts of one App (same namespace) does not synthesize', () => {
+    const { app, chart } = appChart();
+    new MeshRelease(chart, 'helloworld', props('stable'));
+    new MeshRelease(new Chart(app, 'other'), 'helloworld', props('stable'));
+    expect(() => app.synthYaml()).toThrow(/duplicate-object|released once/);
+  });
+
+  test('strictMtls with trafficPolicy.tlsMode DISABLE is refused', () => {
+    const { chart } = appChart();
+    const error = errorOf(() => new MeshRelease(chart, 'helloworld', props('stable', { strictMtls: true, trafficPolicy: { tlsMode: TlsMode.DISABLE } })));
+    expect(error.message).toContain('[mtls-mode] DestinationRule/helloworld trafficPolicy: sets tls mode DISABLE');
+    expect(error.message).toContain('PeerAuthentication/helloworld requires to use mutual TLS (STRICT)');
+  });
+
+  test("strictMtls with one version's trafficPolicy.tlsMode DISABLE is refused, naming the subset", () => {
+    const { chart } = appChart();
+    const versions = [VERSIONS[0], { ...VERSIONS[1], trafficPolicy: { tlsMode: TlsMode.DISABLE } }];
+    const error = errorOf(() => new MeshRelease(chart, 'helloworld', props('add-subset', { strictMtls: true, versions })));
+    expect(error.message).toContain("[mtls-mode] DestinationRule/helloworld subset 'v2': sets tls mode DISABLE");
+  });
+
+  test('tlsMode DISABLE without strictMtls is allowed', () => {
+    const { chart } = appChart();
+    expect(() => new MeshRelease(chart, 'helloworld', props('stable', { trafficPolicy: { tlsMode: TlsMode.DISABLE } }))).not.toThrow();
+  });
+
+  test.each([
+    [{ portName: 'tcp' }, 'tcp'],
+    [{ portName: 'mongo' }, 'mongo'],
+    [{ portName: 'https' }, 'https'],
+    [{ portName: 'tls' }, 'tls'],
+    [{ appProtocol: 'tcp' }, 'tcp'],
+  ])('%j is refused: http routes do nothing on that port', (extra, protocol) => {
+    const { chart } = appChart();
+    const error = errorOf(() => new MeshRelease(chart, 'helloworld', props('stable', extra)));
+    expect(error.message).toMatch(new RegExp(`(\\[protocol\\] VirtualService/helloworld: has http routes .* whose Service ports are ${protocol})|(portName|appProtocol)`));
+  });
+
+  test.each([[{ portName: 'http-web' }], [{ portName: 'grpc' }], [{ appProtocol: 'http' }]])('%j is accepted', (extra) => {
+    const { chart } = appChart();
+    expect(() => new MeshRelease(chart, 'helloworld', props('stable', extra))).not.toThrow();
+  });
+
+  test('gateways without mesh is a warning in release.warnings, not an error', () => {
+    // GIVEN a release bound to a public gateway only
+    const { app, chart } = appChart();
+    const release = new MeshRelease(chart, 'helloworld', props('shift-10', { gateways: ['istio-system/public-gateway'], hosts: ['helloworld', 'helloworld.example.com'] }));
+
+    // WHEN / THEN the warning is kept, and the app synthesizes
+    expect(release.warnings).toEqual([expect.objectContaining({
+      rule: SafetyRule.GATEWAYS_WITHOUT_MESH,
+      severity: Severity.WARNING,
+      object: 'VirtualService/helloworld',
+      fix: "add 'mesh' to gateways (or route in-mesh callers with a VirtualService of their own)",
+    })]);
+    expect(release.violations()).toEqual(release.warnings);
+    expect(() => app.synthYaml()).not.toThrow();
+  });
+
+  test('a safe release has no warnings and no violations', () => {
+    const { chart } = appChart();
+    const release = new MeshRelease(chart, 'helloworld', props('shift-50'));
+    expect(release.warnings).toEqual([]);
+    expect(release.violations()).toEqual([]);
+  });
+});
+
+describe('the synth-time validation', () => {
+  test("a user's JSON patch routing to subset v9 makes app.synthYaml() and Testing.synth() throw; violations() and ApiObject.toJson() do not validate", () => {
+    // GIVEN a safe release, then a user patch on its VirtualService
+    const { app, chart } = appChart();
+    const release = new MeshRelease(chart, 'helloworld', props('shift-10'));
+    ApiObject.of(release.virtualService).addJsonPatch(JsonPatch.replace('/spec/http/0/route/1/destination/subset', 'v9'));
+
+    // WHEN / THEN violations() sees the patch
+    expect(release.violations().map((v) => v.rule)).toEqual([SafetyRule.SUBSET_DEFINED]);
+    // AND synthesizing the app runs the validation, which names the path, stage, rule and fix
+    expect(() => app.synthYaml()).toThrow(/\[test\/helloworld\] stage 'shift-10' as synthesized: \[subset-defined\] VirtualService\/helloworld http\[0\]: routes to subset 'v9'.*Fix: add subset 'v9'/s);
+    // AND so does Testing.synth: in cdk8s 2.70 Chart.toJson() validates the whole app first
+    expect(() => Testing.synth(chart)).toThrow(/Validation failed.*\[subset-defined\]/s);
+    // AND the objects themselves (ApiObject.toJson, no validation) carry the patch, which SafetyCheck flags
+    const manifests = chart.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject).map((o) => o.toJson());
+    expect(SafetyCheck.errors(SafetyCheck.check(manifests)).map((v) => v.rule)).toEqual([SafetyRule.SUBSET_DEFINED]);
+  });
+
+  test('a patch setting replicas 0 on a routed version is refused at synth time', () => {
+    const { app, chart } = appChart();
+    const release = new MeshRelease(chart, 'helloworld', props('shift-50', { versions: VERSIONS.map((v) => ({ ...v, scaling: Scaling.fixed(2) })) }));
+    ApiObject.of(release.versionedApps[1].deployment).addJsonPatch(JsonPatch.replace('/spec/replicas', 0));
+    expect(() => app.synthYaml()).toThrow(/\[capacity\].*subset 'v2'.*replicas: 0/s);
+  });
+
+  test('an unpatched release synthesizes, and its YAML passes SafetyCheck', () => {
+    const { app, chart } = appChart();
+    new MeshRelease(chart, 'helloworld', props('shift-50'));
+    const manifests = YAML.parseAllDocuments(app.synthYaml()).map((d) => d.toJS());
+    expect(SafetyCheck.check(manifests)).toEqual([]);
+  });
+});
+
+describe('floors follow traffic both ways (scaleWithTraffic)', () => {
+  /** minReplicas of each version's HPA at a stage. */
+  function floors(stage: string): { [version: string]: number } {
+    const { chart } = appChart();
+    const versions = [{ ...VERSIONS[0], scaling: Scaling.autoscale({ minReplicas: 2, maxReplicas: 20 }) },
+      { ...VERSIONS[1], scaling: Scaling.autoscale({ minReplicas: 10, maxReplicas: 20 }) }];
+    new MeshRelease(chart, 'helloworld', props(stage, { versions }));
+    return Object.fromEntries(Testing.synth(chart).filter((m) => m.kind === 'HorizontalPodAutoscaler')
+      .map((h) => [h.metadata.name.replace('helloworld-', ''), h.spec.minReplicas]));
+  }
+
+  test('with v2 at minReplicas 10, v1 keeps the floor of the traffic it had a stage before, so rolling back lands on enough pods', () => {
+    // shift-10 (v1 90%) -> shift-50 -> shift-100: v1 keeps ceil(10 x 90%) = 9 at shift-50 and ceil(10 x 50%) = 5 at shift-100
+    expect(floors('shift-10')).toEqual({ v1: 10, v2: 10 }); // deploy (v1 100%) is the previous stage
+    expect(floors('shift-50')).toEqual({ v1: 9, v2: 10 });
+    expect(floors('shift-100')).toEqual({ v1: 5, v2: 10 });
+    expect(floors('unroute')).toEqual({ v1: 2, v2: 10 });
+  });
+
+  test('applying shift-50 after shift-100 (the roll back) is safe, and shift-100 after shift-50 has no rollback warning', () => {
+    const synth = (stage: string) => {
+      const { chart } = appChart();
+      const versions = [VERSIONS[0], { ...VERSIONS[1], scaling: Scaling.autoscale({ minReplicas: 10, maxReplicas: 20 }) }];
+      new MeshRelease(chart, 'helloworld', props(stage, { versions }));
+      return Testing.synth(chart);
+    };
+    expect(SafetyCheck.check(synth('shift-100'), synth('shift-50'))).toEqual([]);
+    expect(SafetyCheck.check(synth('shift-50'), synth('shift-100'))).toEqual([]);
+  });
+});

@@ -1,0 +1,345 @@
+import { ApiObject, Chart, Duration, Testing } from 'cdk8s';
+import {
+  ApplyOrder, HeaderMatchType, LoadBalancerAlgorithm, ManifestSchemas, MeshRelease, MeshReleaseProps, ReleasePlan, ReleaseStage, SafetyCheck, TrafficRouter,
+} from '../../src';
+import { ofKind, only } from '../_helpers';
+import { schemaViolations } from './_gateway-schemas';
+
+const VERSIONS = ['v1', 'v2', 'v3'].map((version) => ({ version, image: `docker.io/istio/examples-bookinfo-reviews-${version}:1.20.2` }));
+const INGRESS = TrafficRouter.gatewayApi({ gateways: [{ name: 'public', namespace: 'infra' }], hostnames: ['reviews.example.com'] });
+
+/** Synthesizes a `reviews` release in namespace bookinfo with the Gateway API router (GAMMA unless told). */
+function synth(stage: ReleaseStage, props: Partial<MeshReleaseProps> = {}): { manifests: any[]; release: MeshRelease } {
+  const chart = new Chart(Testing.app(), 'test', { namespace: 'bookinfo' });
+  const release = new MeshRelease(chart, 'reviews', { app: 'reviews', port: 9080, versions: VERSIONS, stage, router: TrafficRouter.gatewayApi(), ...props });
+  return { manifests: Testing.synth(chart), release };
+}
+
+function attempt(stage: ReleaseStage, props: Partial<MeshReleaseProps>): () => void {
+  return () => synth(stage, props);
+}
+
+/** `{ <backend Service>: weight }` of the catch-all (last) rule. */
+function catchAll(manifests: any[]): { [service: string]: number } {
+  const rules = only(manifests, 'HTTPRoute').spec.rules;
+  return Object.fromEntries(rules[rules.length - 1].backendRefs.map((b: any) => [b.name, b.weight]));
+}
+
+function versionServices(manifests: any[]): string[] {
+  return ofKind(manifests, 'Service').map((s) => s.metadata.name).filter((n) => n !== 'reviews');
+}
+
+/** Every stage of a plan: synthesized with `props`, schema-valid, and safe after the stage before it. */
+function checkEveryStage(plan: ReleasePlan, props: Partial<MeshReleaseProps> = {}): void {
+  let previous: any[] | undefined;
+  for (const stage of plan.stages) {
+    const { manifests, release } = synth(stage, props);
+    expect({ stage: stage.name, violations: schemaViolations(manifests) }).toEqual({ stage: stage.name, violations: [] });
+    expect({ stage: stage.name, violations: SafetyCheck.check(manifests, previous) }).toEqual({ stage: stage.name, violations: [] });
+    expect(release.warnings).toEqual([]);
+    // THEN the Services, Deployments and weights follow the plan
+    expect(versionServices(manifests)).toEqual(stage.subsets.map((v) => `reviews-${v}`));
+    expect(ofKind(manifests, 'Deployment').map((d) => d.metadata.name)).toEqual(stage.deployed.map((v) => `reviews-${v}`));
+    expect(catchAll(manifests)).toEqual(Object.fromEntries(stage.weights.map((w) => [`reviews-${w.version}`, w.weight])));
+    previous = manifests;
+  }
+}
+
+describe('TrafficRouter.gatewayApi(), canary v1 -> v2 with weights [10, 50]', () => {
+  const plan = ReleasePlan.canary({ stable: 'v1', candidate: 'v2', weights: [10, 50] });
+  const expected: { [stage: string]: [string[], string[], { [s: string]: number }] } = {
+    // stage: [Deployments, per-version Services, catch-all weights]
+    'stable': [['reviews-v1'], ['reviews-v1'], { 'reviews-v1': 100 }],
+    'add-subset': [['reviews-v1'], ['reviews-v1', 'reviews-v2'], { 'reviews-v1': 100 }],
+    'deploy': [['reviews-v1', 'reviews-v2'], ['reviews-v1', 'reviews-v2'], { 'reviews-v1': 100 }],
+    'shift-10': [['reviews-v1', 'reviews-v2'], ['reviews-v1', 'reviews-v2'], { 'reviews-v1': 90, 'reviews-v2': 10 }],
+    'shift-50': [['reviews-v1', 'reviews-v2'], ['reviews-v1', 'reviews-v2'], { 'reviews-v1': 50, 'reviews-v2': 50 }],
+    'shift-100': [['reviews-v1', 'reviews-v2'], ['reviews-v1', 'reviews-v2'], { 'reviews-v1': 0, 'reviews-v2': 100 }],
+    'unroute': [['reviews-v1', 'reviews-v2'], ['reviews-v1', 'reviews-v2'], { 'reviews-v2': 100 }],
+    'remove-subset': [['reviews-v1', 'reviews-v2'], ['reviews-v2'], { 'reviews-v2': 100 }],
+    'retire': [['reviews-v2'], ['reviews-v2'], { 'reviews-v2': 100 }],
+  };
+
+  test.each(plan.stageNames)('stage %s: Deployments, per-version Services and weights', (name) => {
+    // WHEN
+    const { manifests } = synth(plan.stage(name));
+    // THEN
+    const [deployments, services, weights] = expected[name];
+    expect(ofKind(manifests, 'Deployment').map((d) => d.metadata.name)).toEqual(deployments);
+    expect(versionServices(manifests)).toEqual(services);
+    expect(catchAll(manifests)).toEqual(weights);
+    expect(only(manifests, 'HTTPRoute').metadata.annotations).toEqual({
+      'mesh-release.io/stage': name,
+      'mesh-release.io/plan-stages': 'stable,add-subset,deploy,shift-10,shift-50,shift-100,unroute,remove-subset,retire',
+    });
+    expect(ofKind(manifests, 'DestinationRule')).toEqual([]);
+    expect(ofKind(manifests, 'VirtualService')).toEqual([]);
+  });
+
+  test.each(['add-subset', 'shift-10', 'retire'])('stage %s snapshot', (name) => {
+    expect(synth(plan.stage(name)).manifests).toMatchSnapshot();
+  });
+
+  test('the version-free Service selects the app only and carries no stage annotation', () => {
+    const service = ofKind(synth(plan.stage('shift-10')).manifests, 'Service').find((s) => s.metadata.name === 'reviews');
+    expect(service.metadata).toEqual({ name: 'reviews', namespace: 'bookinfo', labels: { 'app': 'reviews', 'app.kubernetes.io/name': 'reviews' } });
+    expect(service.spec.selector).toEqual({ app: 'reviews' });
+  });
+
+  test('a per-version Service selects app + version on the release port', () => {
+    const service = ofKind(synth(plan.stage('shift-10')).manifests, 'Service').find((s) => s.metadata.name === 'reviews-v2');
+    expect(service.metadata).toEqual({
+      name: 'reviews-v2',
+      namespace: 'bookinfo',
+      labels: { 'app': 'reviews', 'app.kubernetes.io/name': 'reviews', 'app.kubernetes.io/version': 'v2' },
+    });
+    expect(service.spec).toEqual({
+      externalIPs: [],
+      type: 'ClusterIP',
+      selector: { app: 'reviews', version: 'v2' },
+      ports: [{ name: 'http', port: 9080, targetPort: 9080 }],
+    });
+  });
+
+  test('HTTPRoute: attached to the Service (GAMMA), one weighted catch-all rule with the request timeout, no retry', () => {
+    const route = only(synth(plan.stage('shift-10')).manifests, 'HTTPRoute');
+    expect(route.apiVersion).toBe('gateway.networking.k8s.io/v1');
+    expect(route.metadata.name).toBe('reviews');
+    expect(route.metadata.labels).toEqual({ 'app': 'reviews', 'app.kubernetes.io/name': 'reviews' });
+    expect(route.spec).toEqual({
+      parentRefs: [{ group: '', kind: 'Service', name: 'reviews' }],
+      rules: [{
+        name: 'weighted',
+        backendRefs: [{ name: 'reviews-v1', port: 9080, weight: 90 }, { name: 'reviews-v2', port: 9080, weight: 10 }],
+        timeouts: { request: '10s' },
+      }],
+    });
+  });
+
+  test('the release exposes its HTTPRoute and per-version Services; the Istio getters name the router', () => {
+    const { release } = synth(plan.stage('add-subset'));
+    expect(release.httpRoute.kind).toBe('HTTPRoute');
+    expect(release.versionService('v2').name).toBe('reviews-v2');
+    expect(() => release.versionService('v3')).toThrow("[test/reviews] 'versionService' must name a version routable in stage 'add-subset' (v1, v2), got \"v3\"");
+    expect(() => release.virtualService).toThrow('[test/reviews] has no virtualService: it is made by TrafficRouter.istio(), and this release uses TrafficRouter.gatewayApi()');
+    expect(() => release.destinationRule).toThrow('has no destinationRule');
+  });
+
+  test('the Istio router has no HTTPRoute', () => {
+    const { release } = synth(plan.stage('stable'), { router: TrafficRouter.istio() });
+    expect(() => release.httpRoute).toThrow('[test/reviews] has no httpRoute: it is made by TrafficRouter.gatewayApi(), and this release uses TrafficRouter.istio()');
+    expect(() => release.versionService('v1')).toThrow('has no httpRoute');
+  });
+});
+
+describe('TrafficRouter.gatewayApi(): every stage of every plan is schema-valid and safe', () => {
+  const threeVersions = ReleasePlan.custom([
+    { name: 'split', deployed: ['v1', 'v2'], weights: [{ version: 'v1', weight: 50 }, { version: 'v2', weight: 50 }] },
+    { name: 'add-subset-v3', deployed: ['v1', 'v2'], subsets: ['v1', 'v2', 'v3'], weights: [{ version: 'v1', weight: 50 }, { version: 'v2', weight: 50 }] },
+    { name: 'deploy-v3', deployed: ['v1', 'v2', 'v3'], weights: [{ version: 'v1', weight: 50 }, { version: 'v2', weight: 50 }] },
+    {
+      name: 'pin-v3',
+      deployed: ['v1', 'v2', 'v3'],
+      weights: [{ version: 'v1', weight: 50 }, { version: 'v2', weight: 50 }],
+      headerRoutes: [{ header: 'x-version', value: 'v3', version: 'v3' }],
+    },
+    {
+      name: 'three-live',
+      deployed: ['v1', 'v2', 'v3'],
+      weights: [{ version: 'v1', weight: 40 }, { version: 'v2', weight: 40 }, { version: 'v3', weight: 20 }],
+      headerRoutes: [{ header: 'x-version', value: 'v3', version: 'v3' }],
+    },
+  ]);
+  const mirror = ReleasePlan.custom([
+    { name: 'stable', deployed: ['v1'], weights: [{ version: 'v1', weight: 100 }] },
+    { name: 'add-subset', deployed: ['v1'], subsets: ['v1', 'v2'], weights: [{ version: 'v1', weight: 100 }] },
+    { name: 'deploy', deployed: ['v1', 'v2'], weights: [{ version: 'v1', weight: 100 }] },
+    { name: 'mirror', deployed: ['v1', 'v2'], weights: [{ version: 'v1', weight: 100 }], mirror: { version: 'v2', percent: 25 } },
+    { name: 'shift-100', deployed: ['v1', 'v2'], weights: [{ version: 'v1', weight: 0 }, { version: 'v2', weight: 100 }] },
+  ]);
+  const plans: Array<[string, ReleasePlan]> = [
+    ['canary, 1 step', ReleasePlan.canary({ stable: 'v1', candidate: 'v2', weights: [50] })],
+    ['canary, 3 steps', ReleasePlan.canary({ stable: 'v1', candidate: 'v2', weights: [10, 25, 50] })],
+    ['canary, 9 steps', ReleasePlan.canary({ stable: 'v1', candidate: 'v2', weights: [10, 20, 30, 40, 50, 60, 70, 80, 90] })],
+    ['blue/green', ReleasePlan.blueGreen({ stable: 'v1', candidate: 'v2' })],
+    ['three live versions with a header route', threeVersions],
+    ['mirror', mirror],
+  ];
+
+  test.each(plans)('%s, in the mesh (GAMMA)', (_, plan) => {
+    checkEveryStage(plan);
+  });
+
+  test.each(plans)('%s, on an ingress Gateway', (_, plan) => {
+    checkEveryStage(plan, { router: INGRESS });
+  });
+
+  test.each(plans)('%s, in Istio ambient mode', (_, plan) => {
+    checkEveryStage(plan, { router: TrafficRouter.gatewayApi({ ambientWaypoint: 'waypoint' }) });
+  });
+
+  test('header route: a header rule ahead of the weighted catch-all, both with the timeout', () => {
+    const route = only(synth(threeVersions.stage('three-live')).manifests, 'HTTPRoute');
+    expect(route.spec.rules).toEqual([
+      {
+        name: 'header-0',
+        matches: [{ headers: [{ type: 'Exact', name: 'x-version', value: 'v3' }] }],
+        backendRefs: [{ name: 'reviews-v3', port: 9080 }],
+        timeouts: { request: '10s' },
+      },
+      {
+        name: 'weighted',
+        backendRefs: [
+          { name: 'reviews-v1', port: 9080, weight: 40 },
+          { name: 'reviews-v2', port: 9080, weight: 40 },
+          { name: 'reviews-v3', port: 9080, weight: 20 },
+        ],
+        timeouts: { request: '10s' },
+      },
+    ]);
+    expect(synth(threeVersions.stage('pin-v3')).manifests).toMatchSnapshot();
+  });
+
+  test('prefix and regex header routes become RegularExpression matches', () => {
+    const stage = ReleaseStage.custom({
+      name: 'ab',
+      deployed: ['v1', 'v2', 'v3'],
+      weights: [{ version: 'v1', weight: 100 }],
+      headerRoutes: [
+        { header: 'x-group', value: 'beta.1', matchType: HeaderMatchType.PREFIX, version: 'v2' },
+        { header: 'x-user', value: '(alice|bob)', matchType: HeaderMatchType.REGEX, version: 'v3' },
+      ],
+    });
+    const { manifests } = synth(stage);
+    expect(only(manifests, 'HTTPRoute').spec.rules.map((r: any) => r.matches)).toEqual([
+      [{ headers: [{ type: 'RegularExpression', name: 'x-group', value: '^beta\\.1.*' }] }],
+      [{ headers: [{ type: 'RegularExpression', name: 'x-user', value: '(alice|bob)' }] }],
+      undefined,
+    ]);
+    expect(schemaViolations(manifests)).toEqual([]);
+  });
+
+  test('mirror: a RequestMirror filter on the catch-all rule, percent when whole, fraction otherwise', () => {
+    const route = only(synth(mirror.stage('mirror')).manifests, 'HTTPRoute');
+    expect(route.spec.rules).toEqual([{
+      name: 'weighted',
+      backendRefs: [{ name: 'reviews-v1', port: 9080, weight: 100 }],
+      filters: [{ type: 'RequestMirror', requestMirror: { backendRef: { name: 'reviews-v2', port: 9080 }, percent: 25 } }],
+      timeouts: { request: '10s' },
+    }]);
+    const half = ReleaseStage.custom({ name: 'mirror-half', deployed: ['v1', 'v2'], weights: [{ version: 'v1', weight: 100 }], mirror: { version: 'v2', percent: 0.5 } });
+    const { manifests } = synth(half);
+    expect(only(manifests, 'HTTPRoute').spec.rules[0].filters[0].requestMirror)
+      .toEqual({ backendRef: { name: 'reviews-v2', port: 9080 }, fraction: { numerator: 5, denominator: 1000 } });
+    expect(schemaViolations(manifests)).toEqual([]);
+  });
+});
+
+describe('TrafficRouter.gatewayApi() options', () => {
+  const stage = ReleasePlan.canary({ stable: 'v1', candidate: 'v2', weights: [10] }).stage('shift-10');
+
+  test('gateways: the HTTPRoute attaches to the Gateways with the hostnames', () => {
+    const router = TrafficRouter.gatewayApi({ gateways: [{ name: 'public', namespace: 'infra', sectionName: 'https' }, { name: 'internal' }], hostnames: ['reviews.example.com', '*.reviews.example.com'] });
+    const route = only(synth(stage, { router }).manifests, 'HTTPRoute');
+    expect(route.spec.parentRefs).toEqual([
+      { group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'public', namespace: 'infra', sectionName: 'https' },
+      { group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'internal' },
+    ]);
+    expect(route.spec.hostnames).toEqual(['reviews.example.com', '*.reviews.example.com']);
+    expect(synth(stage, { router: INGRESS }).manifests).toMatchSnapshot();
+  });
+
+  test('ambientWaypoint: every Service is bound to the waypoint, pods carry no sidecar lifecycle annotations', () => {
+    const { manifests } = synth(stage, { router: TrafficRouter.gatewayApi({ ambientWaypoint: 'waypoint' }) });
+    for (const service of ofKind(manifests, 'Service')) {
+      expect(service.metadata.labels['istio.io/use-waypoint']).toBe('waypoint');
+    }
+    for (const deployment of ofKind(manifests, 'Deployment')) {
+      expect(deployment.spec.template.metadata.annotations).toBeUndefined();
+      expect(deployment.spec.template.spec.terminationGracePeriodSeconds).toBe(60);
+    }
+  });
+
+  test('experimentalRetries: retry and the per-try backendRequest timeout on every rule (experimental schema)', () => {
+    const router = TrafficRouter.gatewayApi({ experimentalRetries: true });
+    const headerStage = ReleaseStage.custom({
+      name: 'pin', deployed: ['v1', 'v2'], weights: [{ version: 'v1', weight: 100 }], headerRoutes: [{ header: 'x-version', value: 'v2', version: 'v2' }],
+    });
+    const { manifests } = synth(headerStage, { router, retries: { attempts: 2, perTryTimeout: Duration.millis(1500), retryOn: 'gateway-error,connect-failure,retriable-4xx' } });
+    const rules = only(manifests, 'HTTPRoute').spec.rules;
+    for (const rule of rules) {
+      expect(rule.retry).toEqual({ attempts: 2, codes: [409, 502, 503, 504] });
+      expect(rule.timeouts).toEqual({ request: '10s', backendRequest: '1s500ms' });
+    }
+    expect(schemaViolations(manifests, true)).toEqual([]);
+    // Valid against the experimental channel only: the validator says which channel it used.
+    expect(ManifestSchemas.report(manifests).notes.some((n) => /experimental/i.test(n.message))).toBe(true);
+  });
+
+  test('experimentalRetries without retries: the release defaults (3 attempts, 2s per try)', () => {
+    const { manifests } = synth(stage, { router: TrafficRouter.gatewayApi({ experimentalRetries: true }) });
+    const rule = only(manifests, 'HTTPRoute').spec.rules[0];
+    expect(rule.retry).toEqual({ attempts: 3, codes: [502, 503, 504] });
+    expect(rule.timeouts).toEqual({ request: '10s', backendRequest: '2s' });
+  });
+
+  test('retries turned off (attempts 0) need no opt-in', () => {
+    const { manifests } = synth(stage, { retries: { attempts: 0 }, timeout: Duration.seconds(90) });
+    expect(only(manifests, 'HTTPRoute').spec.rules[0].timeouts).toEqual({ request: '1m30s' });
+  });
+
+  test('apply order: per-version Services first, the HTTPRoute last', () => {
+    const { manifests } = synth(stage, { applyOrder: ApplyOrder.ARGO_CD });
+    const wave = (m: any) => `${m.kind}/${m.metadata.name}=${m.metadata.annotations['argocd.argoproj.io/sync-wave']}`;
+    expect(manifests.filter((m) => ['Service', 'HTTPRoute'].includes(m.kind)).map(wave))
+      .toEqual(['Service/reviews=0', 'Service/reviews-v1=-1', 'Service/reviews-v2=-1', 'HTTPRoute/reviews=1']);
+  });
+
+  test('appProtocol is set on every Service port', () => {
+    const { manifests } = synth(stage, { appProtocol: 'http' });
+    expect(ofKind(manifests, 'Service').map((s) => s.spec.ports[0].appProtocol)).toEqual(['http', 'http', 'http']);
+  });
+});
+
+describe('TrafficRouter.gatewayApi() refusals', () => {
+  const stage = ReleasePlan.canary({ stable: 'v1', candidate: 'v2', weights: [10] }).stage('shift-10');
+  const cases: Array<[string, Partial<MeshReleaseProps>, string]> = [
+    ['retries without the opt-in', { retries: { attempts: 2 } },
+      "[test/reviews] 'retries' needs TrafficRouter.gatewayApi({ experimentalRetries: true }) (HTTPRoute retry is in the experimental channel of Gateway API 1.6, whose CRDs the cluster must run): set it, or drop retries (routes then have no retries), got {\"attempts\":2}"],
+    ['a retry condition with no Gateway API equivalent', { router: TrafficRouter.gatewayApi({ experimentalRetries: true }), retries: { retryOn: 'gateway-error,retriable-headers' } },
+      "[test/reviews] 'retries.retryOn' must list conditions an HTTPRoute retry can express (gateway-error, 5xx, retriable-4xx, connect-failure, refused-stream, reset); 'retriable-headers' has no Gateway API equivalent, got \"gateway-error,retriable-headers\""],
+    ['hosts', { hosts: ['reviews.example.com'] },
+      "[test/reviews] 'hosts' applies only to TrafficRouter.istio(); with TrafficRouter.gatewayApi(), set hostnames with gateways: TrafficRouter.gatewayApi({ gateways, hostnames }), got [\"reviews.example.com\"]"],
+    ['gateways', { gateways: ['infra/public'] },
+      "[test/reviews] 'gateways' applies only to TrafficRouter.istio(); with TrafficRouter.gatewayApi(), attach the HTTPRoute to Gateways: TrafficRouter.gatewayApi({ gateways: [{ name, namespace }] }), got [\"infra/public\"]"],
+    ['trafficPolicy', { trafficPolicy: { loadBalancer: LoadBalancerAlgorithm.RANDOM } },
+      "[test/reviews] 'trafficPolicy' applies only to TrafficRouter.istio(); with TrafficRouter.gatewayApi(), drop it (a DestinationRule traffic policy: configure connection pools, outlier detection and TLS with your implementation's own policy objects), got {\"loadBalancer\":\"RANDOM\"}"],
+    ['a version traffic policy', { versions: [VERSIONS[0], { ...VERSIONS[1], trafficPolicy: { loadBalancer: LoadBalancerAlgorithm.RANDOM } }] },
+      "[test/reviews] 'versions[v2].trafficPolicy' applies only to TrafficRouter.istio()"],
+    ['hostnames without gateways', { router: TrafficRouter.gatewayApi({ hostnames: ['reviews.example.com'] }) },
+      "[test/reviews] 'router.hostnames' applies only with gateways (a route attached to the Service answers for the Service's own name): add gateways, or drop hostnames, got [\"reviews.example.com\"]"],
+    ['an empty gateways list', { router: TrafficRouter.gatewayApi({ gateways: [] }) },
+      "[test/reviews] 'router.gateways' must name at least one Gateway (leave it out to attach the HTTPRoute to the Service), got []"],
+    ['a bad Gateway name', { router: TrafficRouter.gatewayApi({ gateways: [{ name: 'Public' }] }) },
+      "[test/reviews] 'router.gateways[].name' must be a Gateway name (a DNS-1123 subdomain), got \"Public\""],
+    ['a hostname with a port', { router: TrafficRouter.gatewayApi({ gateways: [{ name: 'public' }], hostnames: ['reviews.example.com:443'] }) },
+      "[test/reviews] 'router.hostnames' must be DNS names, optionally starting with '*.' (no IP address, no port), got \"reviews.example.com:443\""],
+    ['a bad waypoint name', { router: TrafficRouter.gatewayApi({ ambientWaypoint: 'Waypoint' }) },
+      "[test/reviews] 'router.ambientWaypoint' must be the name of a waypoint Gateway (a DNS-1123 label), got \"Waypoint\""],
+    ['sidecar options in ambient mode', { router: TrafficRouter.gatewayApi({ ambientWaypoint: 'waypoint' }), defaults: { sidecarDrainDuration: Duration.seconds(5) } },
+      "[test/reviews] 'defaults.sidecarDrainDuration' must be left out with router.ambientWaypoint (ambient mode has no sidecar: the sidecar lifecycle annotations are dropped), got 5s"],
+    ['istioSidecarLifecycle on a version in ambient mode', { router: TrafficRouter.gatewayApi({ ambientWaypoint: 'waypoint' }), versions: [{ ...VERSIONS[0], istioSidecarLifecycle: true }, VERSIONS[1]] },
+      "[test/reviews] 'versions[v1].istioSidecarLifecycle' must be left out with router.ambientWaypoint"],
+  ];
+
+  test.each(cases)('fails on %s, before any child is created', (_, props, message) => {
+    const chart = new Chart(Testing.app(), 'test', { namespace: 'bookinfo' });
+    expect(() => new MeshRelease(chart, 'reviews', { app: 'reviews', port: 9080, versions: VERSIONS, stage, router: TrafficRouter.gatewayApi(), ...props })).toThrow(message);
+    expect(chart.node.findAll().filter((c) => c instanceof ApiObject)).toEqual([]);
+  });
+
+  test('fails on a timeout a Gateway API duration cannot hold', () => {
+    expect(attempt(stage, { retries: { attempts: 0 }, timeout: Duration.hours(100000) }))
+      .toThrow("[test/reviews] 'timeout' must be below 99999h with TrafficRouter.gatewayApi() (a Gateway API duration), got 360000000s");
+  });
+});
