@@ -18,7 +18,7 @@ How the release is chosen: the app runs once with the environment as is, and eve
 Service with the mesh-release.io/plan-stages annotation is a release. --release picks one by name (or
 <namespace>/<name>). Without it, if all releases share one plan they are all taken; otherwise the app is run with
 RELEASE_STAGE set to a stage of each plan in turn, and the release whose mesh-release.io/stage annotation follows
-RELEASE_STAGE wins (in examples/helloworld: helloworld follows RELEASE_STAGE, ratings is fixed at pin-v3). Then each
+RELEASE_STAGE wins (in examples/helloworld: helloworld and reviews follow RELEASE_STAGE, ratings is fixed at pin-v3). Then each
 stage i of the plan is synthesized with RELEASE_STAGE=<stage> into <out>/<NN>-<stage> (NN = i, two digits, from 01).
 
 How the stages are synthesized: in ONE process. The app's command runs once with NODE_OPTIONS=--require <the

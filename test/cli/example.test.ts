@@ -1,14 +1,18 @@
 /**
  * The bundled example, end to end: `plan` synthesizes it ONCE (one app process for all stages); every
  * other test reads that output (`--stages`): the JSON plan, the check of its stages, and the runbooks,
- * whose script is run against a fake kubectl and istioctl that record their calls.
+ * whose script is run against a fake kubectl and istioctl that record their calls. Two releases follow
+ * RELEASE_STAGE with the same plan: helloworld (Istio, namespace shop) and reviews (Gateway API HTTPRoute
+ * with per-version Services, namespace bookinfo); ratings stays at pin-v3.
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import { cli, cliBuild, cliInProcess, EXAMPLE, run, Run, tmpDir } from './_cli';
 
 const STAGES = ['stable', 'add-subset', 'deploy', 'shift-10', 'shift-50', 'shift-100', 'unroute', 'remove-subset', 'retire'];
-const V1_OBJECTS = ['deployment/helloworld-v1', 'horizontalpodautoscaler/helloworld-v1', 'poddisruptionbudget/helloworld-v1'];
+/** What retire drops: every v1 object of both releases, `<resource> -n <namespace>`. */
+const V1_OBJECTS = ['helloworld-v1 -n shop', 'reviews-v1 -n bookinfo']
+  .flatMap((o) => ['deployment', 'horizontalpodautoscaler', 'poddisruptionbudget'].map((kind) => `${kind}/${o}`));
 
 let dir: string;
 let out: string;
@@ -21,12 +25,12 @@ beforeAll(() => {
 }, 300_000);
 
 describe('plan on examples/helloworld', () => {
-  test('exits 0 and picks helloworld, the release RELEASE_STAGE drives (ratings is fixed at pin-v3), in one process', () => {
+  test('exits 0 and picks helloworld and reviews, the releases RELEASE_STAGE drives (ratings is fixed at pin-v3), in one process', () => {
     expect(plan.stderr).not.toContain('error');
     expect(plan.status).toBe(0);
-    expect(plan.stdout).toContain('Release plan of helloworld in namespace shop');
+    expect(plan.stdout).toContain('Release plan of helloworld in namespace shop, reviews in namespace bookinfo');
     expect(plan.stderr).toContain('in one process');
-    expect(plan.stderr).toContain('probing RELEASE_STAGE=stable');
+    expect(plan.stderr).toContain('probing RELEASE_STAGE=stable (plan of helloworld, reviews)');
   });
 
   test('writes one directory of YAML per stage, 01-stable ... 09-retire, and its marker', () => {
@@ -44,18 +48,22 @@ describe('plan on examples/helloworld', () => {
     expect(rows).toHaveLength(9);
     rows.forEach((row, i) => expect(row).toMatch(new RegExp(`^0${i + 1} {2}${STAGES[i]} .* OK$`)));
     expect(plan.stdout).toMatch(/catch-all route weights +changes +safety/);
-    expect(rows[0]).toMatch(/stable +v1 +v1 +v1 ██████████ 100 .* \+20 +OK$/);
-    expect(rows[2]).toMatch(/deploy +v1, v2 +v1, v2 +v1 ██████████ 100 .* \+3 +OK$/);
-    expect(rows[3]).toContain('v1 █████████░  90  v2 █░░░░░░░░░  10');
+    // Istio subsets and Gateway API per-version Services alike are the routable versions.
+    expect(rows[0]).toMatch(/stable +helloworld: v1; reviews: v1 +helloworld: v1; reviews: v1 +helloworld: v1 ██████████ 100; reviews: v1 ██████████ 100 +\+26 +OK$/);
+    expect(rows[1]).toMatch(/add-subset +helloworld: v1; reviews: v1 +helloworld: v1, v2; reviews: v1, v2 .* \+1 ~1 +OK$/);
+    expect(rows[2]).toMatch(/deploy +helloworld: v1, v2; reviews: v1, v2 .* \+6 +OK$/);
+    expect(rows[3]).toContain('helloworld: v1 █████████░  90  v2 █░░░░░░░░░  10; reviews: v1 █████████░  90  v2 █░░░░░░░░░  10');
     expect(rows[5]).toContain('v1 ░░░░░░░░░░   0  v2 ██████████ 100');
-    expect(rows[8]).toMatch(/retire +v2 +v2 +v2 ██████████ 100 +-3 +OK$/);
+    expect(rows[7]).toMatch(/remove-subset .* ~1 -1 +OK$/);
+    expect(rows[8]).toMatch(/retire +helloworld: v2; reviews: v2 .* -6 +OK$/);
     expect(plan.stdout).toContain('OK: every stage is safe to apply after the one before it.');
   });
 
   test('--diff lists what each stage creates, changes and deletes', () => {
-    expect(plan.stdout).toContain('Stage 02-add-subset:\n  ~ DestinationRule/helloworld (shop)\n');
+    expect(plan.stdout).toContain('Stage 02-add-subset:\n  + Service/reviews-v2 (bookinfo)\n  ~ DestinationRule/helloworld (shop)\n');
+    expect(plan.stdout).toContain('Stage 08-remove-subset:\n  ~ DestinationRule/helloworld (shop)\n  - Service/reviews-v1 (bookinfo)\n');
     expect(plan.stdout).toContain('Stage 09-retire:\n  - Deployment/helloworld-v1 (shop)\n  - HorizontalPodAutoscaler/helloworld-v1 (shop)\n'
-      + '  - PodDisruptionBudget/helloworld-v1 (shop)\n');
+      + '  - PodDisruptionBudget/helloworld-v1 (shop)\n  - Deployment/reviews-v1 (bookinfo)\n');
   });
 
   test('plan --stages --output json: the same plan, machine-readable, without running the app again', async () => {
@@ -63,11 +71,20 @@ describe('plan on examples/helloworld', () => {
     expect(json.status).toBe(0);
     const parsed = JSON.parse(json.stdout);
     expect(parsed.safe).toBe(true);
-    expect(parsed.releases).toEqual([expect.objectContaining({ name: 'helloworld', namespace: 'shop', kind: 'VirtualService', plan: STAGES })]);
+    expect(parsed.releases).toEqual([
+      expect.objectContaining({ name: 'helloworld', namespace: 'shop', kind: 'VirtualService', plan: STAGES }),
+      expect.objectContaining({ name: 'reviews', namespace: 'bookinfo', kind: 'HTTPRoute', plan: STAGES }),
+    ]);
     const retire = parsed.stages[8];
-    expect(retire.changes.deleted.map((r: any) => `${r.kind}/${r.name}`)).toEqual(['Deployment/helloworld-v1', 'HorizontalPodAutoscaler/helloworld-v1', 'PodDisruptionBudget/helloworld-v1']);
-    expect(retire.rollback.created.map((r: any) => r.kind)).toEqual(['Deployment', 'HorizontalPodAutoscaler', 'PodDisruptionBudget']);
-    expect(parsed.stages[3].releases[0]).toMatchObject({ deployed: ['v1', 'v2'], routable: ['v1', 'v2'], weights: [{ version: 'v1', weight: 90 }, { version: 'v2', weight: 10 }] });
+    expect(retire.changes.deleted.map((r: any) => `${r.kind}/${r.name}`)).toEqual([
+      'Deployment/helloworld-v1', 'HorizontalPodAutoscaler/helloworld-v1', 'PodDisruptionBudget/helloworld-v1',
+      'Deployment/reviews-v1', 'HorizontalPodAutoscaler/reviews-v1', 'PodDisruptionBudget/reviews-v1',
+    ]);
+    expect(retire.rollback.created).toHaveLength(6);
+    expect(parsed.stages[7].changes.deleted).toEqual([{ apiVersion: 'v1', kind: 'Service', name: 'reviews-v1', namespace: 'bookinfo' }]);
+    for (const release of parsed.stages[3].releases) {
+      expect(release).toMatchObject({ deployed: ['v1', 'v2'], routable: ['v1', 'v2'], weights: [{ version: 'v1', weight: 90 }, { version: 'v2', weight: 10 }] });
+    }
   });
 
   test('check accepts consecutive stages and rejects skipping the deploy stage', async () => {
@@ -113,9 +130,12 @@ describe('runbook (Markdown) of the example', () => {
   test('retire deletes every v1 object by name, then waits for its pods to be gone', () => {
     const retire = section(runbook, 'retire').split('Roll back')[0];
     for (const object of V1_OBJECTS) {
-      expect(retire).toContain(`kubectl delete ${object} -n shop --ignore-not-found --wait=true --timeout=90s`);
+      expect(retire).toContain(`kubectl delete ${object} --ignore-not-found --wait=true --timeout=90s`);
     }
     expect(retire).toContain('kubectl wait --for=delete pod -n shop -l app=helloworld,version=v1 --timeout=120s');
+    expect(retire).toContain('kubectl wait --for=delete pod -n bookinfo -l app=reviews,version=v1 --timeout=120s');
+    // The Gateway API router's per-version Service of v1 goes one stage earlier, once no route names it.
+    expect(section(runbook, 'remove-subset').split('Roll back')[0]).toContain('kubectl delete service/reviews-v1 -n bookinfo --ignore-not-found');
   });
 
   test('waits for Envoy propagation (blocking) only where routing changes', () => {
@@ -200,11 +220,11 @@ describe('runbook --format sh of the example', () => {
     expect(commands.length).toBeGreaterThan(40);
     const forms = [
       /^kubectl apply -f \S+\/$/,
-      /^kubectl delete [a-z.]+\/[a-z0-9-]+ -n shop --ignore-not-found --wait=true --timeout=\d+s$/,
-      /^kubectl rollout status deployment\/[a-z0-9-]+ -n shop --timeout=\d+s$/,
-      /^kubectl wait --for=delete pod -n shop -l [a-z0-9=,-]+ --timeout=\d+s$/,
-      /^mr_wait_replicas [a-z0-9-]+ shop \d+ \d+$/,
-      /^mr_wait_proxies \d+( shop [a-z.]+\/[a-z0-9-]+)*$/,
+      /^kubectl delete [a-z.]+\/[a-z0-9-]+ -n [a-z]+ --ignore-not-found --wait=true --timeout=\d+s$/,
+      /^kubectl rollout status deployment\/[a-z0-9-]+ -n [a-z]+ --timeout=\d+s$/,
+      /^kubectl wait --for=delete pod -n [a-z]+ -l [a-z0-9=,-]+ --timeout=\d+s$/,
+      /^mr_wait_replicas [a-z0-9-]+ [a-z]+ \d+ \d+$/,
+      /^mr_wait_proxies \d+( [a-z]+ [a-z.]+\/[a-z0-9-]+)*$/,
     ];
     expect(commands.filter((c) => !forms.some((f) => f.test(c)))).toEqual([]);
     // Stage and roll-back functions run nothing else (no bare sleep, no unguarded command).
@@ -223,11 +243,18 @@ describe('runbook --format sh of the example', () => {
     const retire = calls.indexOf('kubectl apply -f stages/09-retire/');
     const after = calls.slice(retire + 1);
     for (const object of V1_OBJECTS) {
-      expect(after).toContain(`kubectl delete ${object} -n shop --ignore-not-found --wait=true --timeout=90s`);
+      expect(after).toContain(`kubectl delete ${object} --ignore-not-found --wait=true --timeout=90s`);
     }
-    expect(after[after.length - 1]).toBe('kubectl wait --for=delete pod -n shop -l app=helloworld,version=v1 --timeout=120s');
-    // No delete before retire: earlier stages drop nothing.
-    expect(calls.slice(0, retire).filter((c) => c.startsWith('kubectl delete'))).toEqual([]);
+    expect(after.slice(-3)).toEqual([
+      'kubectl wait --for=delete pod -n shop -l app=helloworld,version=v1 --timeout=120s',
+      'kubectl delete deployment/reviews-v1 -n bookinfo --ignore-not-found --wait=true --timeout=90s',
+      'kubectl wait --for=delete pod -n bookinfo -l app=reviews,version=v1 --timeout=120s',
+    ]);
+    // Before retire, only the per-version Service of reviews v1 goes (remove-subset), after that stage's apply.
+    const before = calls.slice(0, retire);
+    expect(before.filter((c) => c.startsWith('kubectl delete'))).toEqual(['kubectl delete service/reviews-v1 -n bookinfo --ignore-not-found --wait=true --timeout=90s']);
+    expect(before.indexOf('kubectl delete service/reviews-v1 -n bookinfo --ignore-not-found --wait=true --timeout=90s'))
+      .toBeGreaterThan(before.indexOf('kubectl apply -f stages/08-remove-subset/'));
     // The floors are polled (readyReplicas >= floor), the proxies until none is STALE.
     expect(calls).toContain('kubectl get deployment helloworld-v2 -n shop -o jsonpath={.status.readyReplicas}');
     expect(calls.filter((c) => c === 'istioctl proxy-status').length).toBeGreaterThanOrEqual(6);
@@ -239,12 +266,13 @@ describe('runbook --format sh of the example', () => {
     expect(range.calls.filter((c) => c.startsWith('kubectl apply'))).toEqual(['kubectl apply -f stages/03-deploy/', 'kubectl apply -f stages/04-shift-10/']);
     const back = runScript('--rollback', '--from', 'shift-10', '--to', 'add-subset');
     expect(back.result.status).toBe(0);
+    const del = (o: string) => `kubectl delete ${o} --ignore-not-found --wait=true --timeout=90s`;
     expect(back.calls.filter((c) => /^kubectl (apply|delete)/.test(c))).toEqual([
       'kubectl apply -f stages/03-deploy/',
       'kubectl apply -f stages/02-add-subset/',
-      'kubectl delete horizontalpodautoscaler/helloworld-v2 -n shop --ignore-not-found --wait=true --timeout=90s',
-      'kubectl delete poddisruptionbudget/helloworld-v2 -n shop --ignore-not-found --wait=true --timeout=90s',
-      'kubectl delete deployment/helloworld-v2 -n shop --ignore-not-found --wait=true --timeout=90s',
+      del('horizontalpodautoscaler/helloworld-v2 -n shop'), del('horizontalpodautoscaler/reviews-v2 -n bookinfo'),
+      del('poddisruptionbudget/helloworld-v2 -n shop'), del('poddisruptionbudget/reviews-v2 -n bookinfo'),
+      del('deployment/helloworld-v2 -n shop'), del('deployment/reviews-v2 -n bookinfo'),
     ]);
     const retireBack = runScript('--rollback', '--from', 'retire', '--to', 'remove-subset');
     expect(retireBack.calls).toEqual(expect.arrayContaining([
