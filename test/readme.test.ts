@@ -39,8 +39,10 @@ describe('README', () => {
       baseUrl: join(__dirname, '..'),
       paths: { 'cdk8s-mesh-release': ['src/index.ts'], '*': ['node_modules/*'] },
     });
-    const diagnostics = ts.getPreEmitDiagnostics(program)
-      .filter((d) => d.file && files.includes(d.file.fileName))
+    // Only the snippets are checked (the library is type-checked by its own build): TypeScript then
+    // resolves just the declarations they use, instead of checking every file of src/.
+    const diagnostics = files.map((f) => program.getSourceFile(f)!)
+      .flatMap((sf) => [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf)])
       .map((d) => `${d.file!.fileName}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
     expect(diagnostics).toEqual([]);
   });
