@@ -147,6 +147,19 @@ function proxyConfigOf(annotation: unknown): { [key: string]: any } | undefined 
   if (typeof annotation !== 'string') {
     return undefined;
   }
+  // Every pod of a release carries the same few annotations: parse each text once.
+  if (!PROXY_CONFIGS.has(annotation)) {
+    if (PROXY_CONFIGS.size >= 256) {
+      PROXY_CONFIGS.clear();
+    }
+    PROXY_CONFIGS.set(annotation, parseProxyConfig(annotation));
+  }
+  return PROXY_CONFIGS.get(annotation);
+}
+
+const PROXY_CONFIGS = new Map<string, { [key: string]: any } | undefined>();
+
+function parseProxyConfig(annotation: string): { [key: string]: any } | undefined {
   try {
     const config = YAML.parse(annotation);
     return config && typeof config === 'object' && !Array.isArray(config) ? config : undefined;
