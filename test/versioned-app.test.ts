@@ -412,7 +412,9 @@ describe('VersionedApp overrides', () => {
     });
 
     test('durations in minutes convert to seconds', () => {
-      const manifests = synth({ preStopSleep: Duration.minutes(1), sidecarDrainDuration: Duration.minutes(1), terminationGracePeriod: Duration.minutes(3) });
+      const manifests = synth({
+        preStopSleep: Duration.minutes(1), sidecarDrainDuration: Duration.minutes(1), terminationGracePeriod: Duration.minutes(3),
+      });
       expect(containerOf(manifests).lifecycle.preStop.exec.command).toEqual(['sleep', '60']);
       expect(only(manifests, 'Deployment').spec.template.spec.terminationGracePeriodSeconds).toBe(180);
     });

@@ -1,5 +1,5 @@
-import { ReleaseStage, ReleaseStageOptions } from './release-stage';
 import { checkPlan } from './_plan-check';
+import { ReleaseStage, ReleaseStageOptions } from './release-stage';
 
 /** Options of `ReleasePlan.canary()`. */
 export interface CanaryPlanOptions {

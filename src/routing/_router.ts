@@ -52,6 +52,8 @@ export interface RoutingConstructs {
 export interface RouterImpl {
   /** How users write it, for messages: `TrafficRouter.istio()`. */
   readonly description: string;
+  /** Whether the version-free Service carries the stage annotations (when the router has no object of its own). */
+  readonly annotatesService: boolean;
   /** Throws (`invalidProp`) on props this router cannot honour, before anything is created. */
   checkProps(scope: Construct, props: MeshReleaseProps): void;
   /** Throws when this router cannot express the stage, naming a router that can. */
@@ -62,8 +64,6 @@ export interface RouterImpl {
   serviceLabels(ctx: ReleaseContext): Labels;
   /** Options every version gets on top of the user's (e.g. no sidecar lifecycle in ambient mode). */
   workloadOverrides(ctx: ReleaseContext): WorkloadOptions;
-  /** Whether the version-free Service carries the stage annotations (when the router has no object of its own). */
-  readonly annotatesService: boolean;
   /** Creates the routing objects of the stage under `scope`. */
   emit(scope: Construct, ctx: ReleaseContext, stage: ReleaseStage): RoutingConstructs;
 }

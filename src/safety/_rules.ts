@@ -3,8 +3,8 @@
  * Router-specific rules live with their router (`routing/<router>/_rules.ts`).
  */
 import { Labels, selects } from '../_conventions';
-import { BackendFacts, BackendKind, RuleFacts, StageFacts, TargetFacts, WorkloadFacts } from './_facts';
 import { showMs } from './_durations';
+import { BackendFacts, BackendKind, RuleFacts, StageFacts, TargetFacts, WorkloadFacts } from './_facts';
 import { SafetyRule, Severity } from './safety-rule';
 
 /** Records one violation. */

@@ -5,8 +5,8 @@
  */
 import * as YAML from 'yaml';
 import { ISTIO_PROXY_CONFIG_ANNOTATION } from '../_conventions';
-import { ReadOptions, SidecarDrain, WorkloadFacts, objectName } from './_facts';
 import { parseDurationMs } from './_durations';
+import { ReadOptions, SidecarDrain, WorkloadFacts, objectName } from './_facts';
 
 /** Annotation that turns Istio's native sidecar (a restartable init container) on or off for a pod. */
 export const ISTIO_NATIVE_SIDECAR_ANNOTATION = 'sidecar.istio.io/nativeSidecar';

@@ -8,8 +8,8 @@ import {
   checkAnnotations, checkAppProtocol, checkDns1035Label, checkEnum, checkImage, checkInteger, checkLabels,
   checkPercentOrAbsolute, checkPort, checkPortName, cpuMillis, invalidProp, PathScope, wholeSeconds, wholeSize,
 } from '../_validation';
-import { DisruptionBudget } from './disruption-budget';
 import { resolveProbes } from './_probes';
+import { DisruptionBudget } from './disruption-budget';
 import { Scaling } from './scaling';
 import type { VersionedAppProps } from './versioned-app';
 

@@ -222,7 +222,6 @@ class VersionDeployment extends kplus.Deployment {
 }
 
 
-
 function intOrString(value: kplus.PercentOrAbsolute): kplus.k8s.IntOrString {
   return typeof value.value === 'number'
     ? kplus.k8s.IntOrString.fromNumber(value.value)

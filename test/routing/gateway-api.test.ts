@@ -1,6 +1,7 @@
 import { ApiObject, Chart, Duration, Testing } from 'cdk8s';
 import {
-  ApplyOrder, HeaderMatchType, LoadBalancerAlgorithm, ManifestSchemas, MeshRelease, MeshReleaseProps, ReleasePlan, ReleaseStage, SafetyCheck, TrafficRouter,
+  ApplyOrder, HeaderMatchType, LoadBalancerAlgorithm, ManifestSchemas, MeshRelease, MeshReleaseProps,
+  ReleasePlan, ReleaseStage, SafetyCheck, TrafficRouter,
 } from '../../src';
 import { ofKind, only } from '../_helpers';
 import { schemaViolations } from './_gateway-schemas';

@@ -2,11 +2,11 @@
  * Rules that only make sense for Istio's classic API (VirtualService + DestinationRule), on
  * plain manifests.
  */
+import { isIstioNetworking, servicesByHost } from './_reader';
 import { Labels, parseServiceHost, resolveHost, selects } from '../../_conventions';
 import { ReadOptions, objectName } from '../../safety/_facts';
 import { Report } from '../../safety/_rules';
 import { SafetyRule, Severity } from '../../safety/safety-rule';
-import { isIstioNetworking, servicesByHost } from './_reader';
 
 /**
  * Istio's root namespace (`meshConfig.rootNamespace`), whose DestinationRules apply to every

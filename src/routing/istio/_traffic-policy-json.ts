@@ -1,8 +1,8 @@
 import { Duration } from 'cdk8s';
+import { TlsMode, TrafficPolicyOptions } from './traffic-policy';
 import {
   DestinationRuleSpecTrafficPolicy, DestinationRuleSpecTrafficPolicyLoadBalancerSimple, DestinationRuleSpecTrafficPolicyTlsMode,
 } from '../../imports/networking.istio.io';
-import { TlsMode, TrafficPolicyOptions } from './traffic-policy';
 
 /** The Istio traffic policy of these options (`undefined` when nothing is set). */
 export function trafficPolicyOf(options: TrafficPolicyOptions | undefined, defaultTls: boolean): DestinationRuleSpecTrafficPolicy | undefined {

@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { RoutingContext, destinationRuleSpec, virtualServiceSpec } from './_specs';
 import { Labels, resolveHost } from '../../_conventions';
 import { checkEnum, checkInteger, invalidProp, istioDuration } from '../../_validation';
 import { DestinationRule, VirtualService, VirtualServiceSpecHttpRetries } from '../../imports/networking.istio.io';
@@ -7,7 +8,6 @@ import { ReleaseStage } from '../../plan/release-stage';
 import { WorkloadOptions } from '../../workload/workload-options';
 import { ReleaseContext, RouterImpl, RoutingConstructs } from '../_router';
 import { trafficPolicyOf } from './_traffic-policy-json';
-import { RoutingContext, destinationRuleSpec, virtualServiceSpec } from './_specs';
 import { LoadBalancerAlgorithm, TlsMode, TrafficPolicyOptions } from './traffic-policy';
 
 /** `TrafficRouter.istio()`: DestinationRule subsets and a VirtualService. */
