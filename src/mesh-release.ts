@@ -494,6 +494,14 @@ export class MeshRelease extends Construct {
           `must only name versions listed in 'versions' (${[...specs.keys()].join(', ')}): add '${version}' to versions with its image`);
       }
     }
+    // The transition from the previous stage is checked on that stage rendered with these props.
+    for (const version of this.stage.previous?.versions ?? []) {
+      if (!specs.has(version)) {
+        throw invalidProp(this, 'versions', [...specs.keys()],
+          `must also list the versions of the previous stage '${this.stage.previous!.name}', which names '${version}' `
+          + `(the transition from it is checked on the objects it had): add '${version}' to versions with its image`);
+      }
+    }
     return specs;
   }
 

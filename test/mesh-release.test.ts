@@ -403,3 +403,12 @@ describe('MeshRelease apply order', () => {
     expect(manifests.some((m) => Object.keys(m.metadata.annotations ?? {}).some((k) => k.startsWith('argocd') || k.startsWith('kapp')))).toBe(false);
   });
 });
+
+describe('MeshRelease versions of the previous stage', () => {
+  test('fails when a version of the previous stage is missing: the transition cannot be checked without it', () => {
+    const plan = ReleasePlan.canary({ stable: 'v1', candidate: 'v2', weights: [10] });
+    expect(() => synthRelease(plan.stage('retire'), { versions: [TWO_VERSIONS[1]] })).toThrow(
+      "[test/helloworld] 'versions' must also list the versions of the previous stage 'remove-subset', which names 'v1' "
+      + "(the transition from it is checked on the objects it had): add 'v1' to versions with its image, got [\"v2\"]");
+  });
+});
