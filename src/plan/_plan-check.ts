@@ -9,12 +9,34 @@ import { checkManifests, readOptions, throwIfUnsafe } from '../safety/_engine';
 
 const SAMPLE_NAMESPACE = 'default';
 
+/**
+ * Renders already made, by what decides them (the stage, its neighbours' weights for the
+ * autoscaler floors, the versions): apps and tests make the same plans again and again (an app
+ * run by the CLI makes its plans once per stage).
+ */
+const RENDERS = new Map<string, any[]>();
+const MAX_RENDERS = 256;
+
+/** What of a stage its sample render depends on. */
+function contents(stage: ReleaseStage | undefined): unknown {
+  return stage && [stage.name, stage.deployed, stage.subsets, stage.weights, stage.headerRoutes, stage.mirror];
+}
+
 /** The objects a sample release of `versions` emits at `stage`. */
 function render(stage: ReleaseStage, names: string[]): any[] {
-  const chart = renderChart(SAMPLE_NAMESPACE);
-  const versions = names.map((version) => ({ version, image: `example/app:${version}` }));
-  new MeshRelease(chart, 'plan', { app: 'app', port: 8080, versions, stage });
-  return chart.toJson();
+  const key = JSON.stringify([names, stage.planStageNames, contents(stage), contents(stage.previous), contents(stage.next)]);
+  let manifests = RENDERS.get(key);
+  if (!manifests) {
+    const chart = renderChart(SAMPLE_NAMESPACE);
+    const versions = names.map((version) => ({ version, image: `example/app:${version}` }));
+    new MeshRelease(chart, 'plan', { app: 'app', port: 8080, versions, stage });
+    manifests = chart.toJson();
+    if (RENDERS.size >= MAX_RENDERS) {
+      RENDERS.delete(RENDERS.keys().next().value!);
+    }
+    RENDERS.set(key, manifests);
+  }
+  return manifests;
 }
 
 /** Throws at the first stage that is unsafe on its own or after the stage before it. */
