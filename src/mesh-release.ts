@@ -29,7 +29,7 @@ export interface VersionSpec extends WorkloadOptions {
   /** Container image of this version. */
   readonly image: string;
   /**
-   * Traffic policy of this version's subset, on top of the release's.
+   * Traffic policy of this version's subset, on top of the release's (`TrafficRouter.istio()` only).
    * @default - the release's traffic policy only
    */
   readonly trafficPolicy?: TrafficPolicyOptions;
@@ -122,29 +122,34 @@ export interface MeshReleaseProps {
   /**
    * Hosts of the VirtualService, e.g. an external name bound to an ingress Gateway. A short
    * name (no dot) is qualified with the namespace: `helloworld` becomes
-   * `helloworld.<namespace>.svc.cluster.local`.
+   * `helloworld.<namespace>.svc.cluster.local`. `TrafficRouter.istio()` only (with the Gateway API,
+   * use `TrafficRouter.gatewayApi({ hostnames })`).
    * @default - the service FQDN `<app>.<namespace>.svc.cluster.local`
    */
   readonly hosts?: string[];
   /**
    * Gateways the VirtualService applies to, e.g. `istio-system/public-gateway`. Include
-   * `mesh` to keep routing in-mesh traffic too.
+   * `mesh` to keep routing in-mesh traffic too. `TrafficRouter.istio()` only (with the Gateway API,
+   * use `TrafficRouter.gatewayApi({ gateways })`).
    * @default - mesh traffic only
    */
   readonly gateways?: string[];
   /**
-   * Retries of every route.
+   * Retries of every route. With `TrafficRouter.gatewayApi()` only with its `experimentalRetries`
+   * (HTTPRoute `retry` is experimental-channel in Gateway API 1.6); refused with
+   * `TrafficRouter.serviceSelector()`.
    * @default - 3 attempts, 2s per try, on gateway-error,connect-failure,refused-stream
    */
   readonly retries?: RetryOptions;
   /**
    * Timeout of every route, which must cover every try: `(retries.attempts + 1) x
-   * retries.perTryTimeout`. Whole milliseconds, at least 1ms.
+   * retries.perTryTimeout`. Whole milliseconds, at least 1ms. Refused with
+   * `TrafficRouter.serviceSelector()` (a Service has no timeout).
    * @default Duration.seconds(10)
    */
   readonly timeout?: Duration;
   /**
-   * Traffic policy of the DestinationRule (all subsets).
+   * Traffic policy of the DestinationRule (all subsets); `TrafficRouter.istio()` only.
    * @default - TLS mode ISTIO_MUTUAL
    */
   readonly trafficPolicy?: TrafficPolicyOptions;
@@ -160,7 +165,8 @@ export interface MeshReleaseProps {
    */
   readonly scaleWithTraffic?: boolean;
   /**
-   * Emit a PeerAuthentication requiring mutual TLS (STRICT) for the app's pods.
+   * Emit a PeerAuthentication requiring mutual TLS (STRICT) for the app's pods (a mesh router
+   * only: Istio with sidecars or ambient).
    * @default false
    */
   readonly strictMtls?: boolean;
