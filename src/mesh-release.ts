@@ -17,7 +17,7 @@ import { checkManifests, readOptions, throwIfUnsafe } from './safety/_engine';
 import { SafetyRule, SafetyViolation } from './safety/safety-rule';
 import { invalidRetryOn, RETRY_ON_POLICIES } from './validation/_istio-semantics';
 import { mergeWorkloadOptions } from './workload/_merge';
-import { ResolvedVersion } from './workload/_resolved-version';
+import { resolveAhead } from './workload/_resolved-version';
 import { Scaling } from './workload/scaling';
 import { VersionedApp } from './workload/versioned-app';
 import { WorkloadOptions } from './workload/workload-options';
@@ -284,8 +284,8 @@ export class MeshRelease extends Construct {
       const { trafficPolicy, image, version: _v, ...own } = specs.get(version)!;
       const options: WorkloadOptions = { ...mergeWorkloadOptions(props.defaults, own), ...overrides };
       const workload = { ...options, scaling: floors.get(version) ?? options.scaling, version, image, app: this.app, port: props.port, portName };
-      // Every deployed version is resolved (and refused) before any child is created.
-      new ResolvedVersion(`${this.node.path}/${version}`, workload);
+      // Every deployed version is resolved (and refused) before any child is created; its VersionedApp reuses it.
+      resolveAhead(`${this.node.path}/${version}`, workload);
       return { version, props: workload };
     });
 
