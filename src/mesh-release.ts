@@ -4,6 +4,7 @@ import { Construct, IConstruct } from 'constructs';
 import { annotateApplyOrder } from './_apply-order';
 import { DEFAULT_CLUSTER_DOMAIN, DNS_1123_LABEL, DNS_1123_SUBDOMAIN, PLAN_ANNOTATION, STAGE_ANNOTATION, serviceFqdn } from './_conventions';
 import { isRenderOnly, renderChart } from './_render';
+import { rememberRender, renderedStage } from './_rendered-stages';
 import { checkAppProtocol, checkDns1035Label, checkDns1123Label, checkImage, checkInteger, checkPort, checkPortName, invalidProp, istioDuration } from './_validation';
 import { ApplyOrder } from './apply-order';
 import { HttpRoute } from './imports/gateway.networking.k8s.io';
@@ -14,6 +15,7 @@ import { ReleaseContext, RoutingConstructs } from './routing/_router';
 import { TrafficPolicyOptions } from './routing/istio/traffic-policy';
 import { TrafficRouter } from './routing/router';
 import { checkManifests, readOptions, throwIfUnsafe } from './safety/_engine';
+import { RenderCheck } from './safety/_render-check';
 import { SafetyRule, SafetyViolation } from './safety/safety-rule';
 import { invalidRetryOn, RETRY_ON_POLICIES } from './validation/_istio-semantics';
 import { mergeWorkloadOptions } from './workload/_merge';
@@ -342,7 +344,7 @@ export class MeshRelease extends Construct {
       return;
     }
     const emitted = this.manifests();
-    const violations = checkManifests(emitted, this.previousStageManifests(), readOptions(this.namespace, this.clusterDomain));
+    const violations = this.check(emitted);
     rememberRender(this.stage, this.namespace, props, emitted);
     this.warnings = violations.filter((v) => v.severity !== 'error');
     if (this.warnings.length < violations.length) {
@@ -351,7 +353,13 @@ export class MeshRelease extends Construct {
       RELEASES_BY_CHART.get(chart)?.delete(`${this.namespace}/${this.app}`);
       throwIfUnsafe(violations, this.context());
     }
-    this.node.addValidation({ validate: () => this.validateEmitted() });
+    const renderCheck = new RenderCheck((manifests) => this.check(manifests), (errors) => this.describeErrors(errors), emitted);
+    this.node.addValidation({
+      validate: () => {
+        renderCheck.arm(this.apiObjects());
+        return this.collisions();
+      },
+    });
   }
 
   /** The DestinationRule (Istio router only). */
@@ -400,16 +408,13 @@ export class MeshRelease extends Construct {
     return this.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject);
   }
 
-  private check(): SafetyViolation[] {
-    return checkManifests(this.manifests(), this.previousStageManifests(), readOptions(this.namespace, this.clusterDomain));
+  private check(manifests: any[] = this.manifests()): SafetyViolation[] {
+    return checkManifests(manifests, this.previousStageManifests(), readOptions(this.namespace, this.clusterDomain));
   }
 
-  private validateEmitted(): string[] {
-    const errors = this.check().filter((v) => v.severity === 'error');
-    return [
-      ...errors.map((v) => `stage '${this.stage.name}' as synthesized: [${v.rule}] ${v.object}: ${v.message}. Fix: ${v.fix}`),
-      ...this.collisions(),
-    ];
+  /** Errors found at synth time, as cdk8s prints validation errors. */
+  private describeErrors(errors: SafetyViolation[]): string[] {
+    return errors.map((v) => `[${this.node.path}] stage '${this.stage.name}' as synthesized: [${v.rule}] ${v.object}: ${v.message}. Fix: ${v.fix}`);
   }
 
   /**
@@ -437,8 +442,7 @@ export class MeshRelease extends Construct {
       return undefined;
     }
     if (!this.previousManifests) {
-      const key = renderKey(this.namespace, this.props);
-      this.previousManifests = (key !== undefined ? RENDERED.get(previous)?.get(key) : undefined)
+      this.previousManifests = renderedStage(previous, this.namespace, this.props)
         ?? new MeshRelease(renderChart(this.namespace), this.node.id, { ...this.props, stage: previous }).manifests();
     }
     return this.previousManifests;
@@ -533,36 +537,6 @@ export class MeshRelease extends Construct {
       }
     }
     return floors;
-  }
-}
-
-/**
- * Stages as releases rendered them when built (before any user patch), by stage and by the
- * release's props: building a plan's stages in order, the release of the next stage reuses them
- * as its previous stage instead of rendering it again.
- */
-const RENDERED = new WeakMap<ReleaseStage, Map<string, any[]>>();
-const RENDERED_PER_STAGE = 8;
-
-/** The props of a release, as a key (undefined when they cannot be serialized, e.g. constructs in them). */
-function renderKey(namespace: string, props: MeshReleaseProps): string | undefined {
-  try {
-    return JSON.stringify([namespace, { ...props, stage: undefined }]);
-  } catch {
-    return undefined;
-  }
-}
-
-function rememberRender(stage: ReleaseStage, namespace: string, props: MeshReleaseProps, manifests: any[]): void {
-  const key = renderKey(namespace, props);
-  if (key !== undefined) {
-    const byProps = RENDERED.get(stage) ?? new Map<string, any[]>();
-    RENDERED.set(stage, byProps);
-    byProps.set(key, manifests);
-    // A few releases at a time: enough for a plan built stage by stage, bounded for apps of thousands of releases.
-    if (byProps.size > RENDERED_PER_STAGE) {
-      byProps.delete(byProps.keys().next().value!);
-    }
   }
 }
 

@@ -5,6 +5,7 @@
 import { renderChart } from '../_render';
 import { MeshRelease } from '../mesh-release';
 import { ReleaseStage } from './release-stage';
+import { stageRenderKey } from './_stage-key';
 import { checkManifests, readOptions, throwIfUnsafe } from '../safety/_engine';
 
 const SAMPLE_NAMESPACE = 'default';
@@ -17,14 +18,9 @@ const SAMPLE_NAMESPACE = 'default';
 const RENDERS = new Map<string, any[]>();
 const MAX_RENDERS = 256;
 
-/** What of a stage its sample render depends on. */
-function contents(stage: ReleaseStage | undefined): unknown {
-  return stage && [stage.name, stage.deployed, stage.subsets, stage.weights, stage.headerRoutes, stage.mirror];
-}
-
 /** The objects a sample release of `versions` emits at `stage`. */
 function render(stage: ReleaseStage, names: string[]): any[] {
-  const key = JSON.stringify([names, stage.planStageNames, contents(stage), contents(stage.previous), contents(stage.next)]);
+  const key = JSON.stringify([names, stageRenderKey(stage)]);
   let manifests = RENDERS.get(key);
   if (!manifests) {
     const chart = renderChart(SAMPLE_NAMESPACE);

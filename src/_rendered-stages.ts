@@ -1,0 +1,57 @@
+/**
+ * Stages as releases rendered them when built (before any user patch), by the stage's contents and
+ * the release's props: building a plan's stages in order (tests; the CLI, which runs an app once
+ * per stage in one process), the release of the next stage reuses them as its previous stage
+ * instead of rendering it again.
+ */
+import { stageRenderKey } from './plan/_stage-key';
+import { ReleaseStage } from './plan/release-stage';
+
+/**
+ * Set (to true) on `globalThis` by the CLI when it synthesizes an app's stages in order in one
+ * process: every release's render is then kept for the next stage, not only a few.
+ */
+export const STAGES_IN_ORDER = Symbol.for('cdk8s-mesh-release.stages-in-order');
+
+/** Renders per stage kept when nothing says the stages are built in order: enough for tests, bounded for apps of thousands of releases. */
+const PER_STAGE = 8;
+/** Stages kept: the one being built and the few before it. */
+const STAGES = 4;
+
+const RENDERED = new Map<string, Map<string, any[]>>();
+
+/** The props of a release, as a key (undefined when they cannot be serialized, e.g. constructs in them). */
+function propsKey(namespace: string, props: object): string | undefined {
+  try {
+    return JSON.stringify([namespace, { ...props, stage: undefined }]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** What a release with these props emitted at `stage`, if one did. */
+export function renderedStage(stage: ReleaseStage, namespace: string, props: object): any[] | undefined {
+  const key = propsKey(namespace, props);
+  return key === undefined ? undefined : RENDERED.get(stageRenderKey(stage))?.get(key);
+}
+
+/** Remembers what a release with these props emitted at `stage`. */
+export function rememberRender(stage: ReleaseStage, namespace: string, props: object, manifests: any[]): void {
+  const key = propsKey(namespace, props);
+  if (key === undefined) {
+    return;
+  }
+  const stageKey = stageRenderKey(stage);
+  let byProps = RENDERED.get(stageKey);
+  if (!byProps) {
+    byProps = new Map<string, any[]>();
+    RENDERED.set(stageKey, byProps);
+    if (RENDERED.size > STAGES) {
+      RENDERED.delete(RENDERED.keys().next().value!);
+    }
+  }
+  byProps.set(key, manifests);
+  if (byProps.size > PER_STAGE && !(globalThis as any)[STAGES_IN_ORDER]) {
+    byProps.delete(byProps.keys().next().value!);
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * The synth-time check of a release: the objects are checked as cdk8s renders them for the
+ * output, from the very JSON that is written, so user patches, label and annotation changes and
+ * late `Lazy` values count, and nothing is rendered twice for it.
+ *
+ * How: a construct validation of the release arms the check (cdk8s runs every validation before it
+ * renders a chart: `App.synth()`, `App.synthYaml()` and `Chart.toJson()`, hence `Testing.synth()`).
+ * Each object of the release reports what its `toJson()` returned; once all of them have, the set
+ * is checked and an unsafe one throws, in the format of cdk8s's validation errors, before the
+ * caller gets the objects. A set equal to the one already found safe (the objects as the release
+ * emitted them at construction, or at the last synth) is not checked again: the check is a
+ * function of the JSON. Unarmed (a bare `ApiObject.toJson()`, or after the synchronous synth
+ * pass), rendering checks nothing.
+ */
+import { isDeepStrictEqual } from 'util';
+import { ApiObject } from 'cdk8s';
+import { SafetyViolation } from './safety-rule';
+
+const WATCHED = Symbol.for('cdk8s-mesh-release.render-check');
+
+interface Pending {
+  readonly objects: readonly ApiObject[];
+  readonly json: Map<ApiObject, any>;
+}
+
+export class RenderCheck {
+  private pending?: Pending;
+
+  /**
+   * @param check the violations of a release's manifests (in the order of the objects given to `arm`)
+   * @param describe the lines of an error, one per violation
+   * @param safe the manifests already found safe
+   */
+  constructor(
+    private readonly check: (manifests: any[]) => SafetyViolation[],
+    private readonly describe: (errors: SafetyViolation[]) => string[],
+    private safe: any[],
+  ) {}
+
+  /** Checks the next rendering of these objects (all of them), within the current synchronous pass. */
+  public arm(objects: readonly ApiObject[]): void {
+    for (const o of objects) {
+      watch(o);
+      CHECK_OF.set(o, this);
+    }
+    this.pending = { objects, json: new Map() };
+    disarmLater(this);
+  }
+
+  /** Forgets an armed check that was not completed (the synth stopped, or rendered some objects only). */
+  public disarm(): void {
+    this.pending = undefined;
+  }
+
+  /** @internal called by a watched object with what its `toJson()` returned */
+  public _rendered(o: ApiObject, json: any): void {
+    const pending = this.pending;
+    if (!pending || !pending.objects.includes(o)) {
+      return;
+    }
+    pending.json.set(o, json);
+    if (pending.json.size < pending.objects.length) {
+      return;
+    }
+    this.pending = undefined;
+    const manifests = pending.objects.map((x) => pending.json.get(x));
+    if (isDeepStrictEqual(manifests, this.safe)) {
+      return;
+    }
+    const errors = this.check(manifests).filter((v) => v.severity === 'error');
+    if (errors.length > 0) {
+      throw new Error(`Validation failed with the following errors:\n  ${this.describe(errors).join('\n  ')}`);
+    }
+    this.safe = manifests;
+  }
+}
+
+/** The check each object reports to (an object belongs to one release). */
+const CHECK_OF = new WeakMap<ApiObject, RenderCheck>();
+
+function watch(o: ApiObject): void {
+  if ((o as any)[WATCHED]) {
+    return;
+  }
+  const render: () => any = o.toJson;
+  Object.defineProperty(o, WATCHED, { value: true });
+  Object.defineProperty(o, 'toJson', {
+    configurable: true,
+    writable: true,
+    value: function toJson(this: ApiObject): any {
+      const json = render.call(this);
+      CHECK_OF.get(this)?._rendered(this, json);
+      return json;
+    },
+  });
+}
+
+let armed: RenderCheck[] | undefined;
+
+/** Armed checks last for the synchronous pass that armed them (cdk8s validates, then renders, without yielding). */
+function disarmLater(check: RenderCheck): void {
+  if (!armed) {
+    const batch: RenderCheck[] = [];
+    armed = batch;
+    queueMicrotask(() => {
+      armed = undefined;
+      batch.forEach((c) => c.disarm());
+    });
+  }
+  armed.push(check);
+}
