@@ -9,7 +9,7 @@
  *
  * D: `mesh-release plan` of an app against one `cdk8s synth` of it (the example, and 100 services)
  *
- * Environment: BENCH_QUICK=1 (few rounds, a smoke test); BENCH_PHASES=equivalence,timing,memory,require,cli
+ * Environment: BENCH_QUICK=1 (few rounds, a smoke test); BENCH_PHASES=equivalence,timing,memory,require,cli,check
  * (the default: all; memory needs timing); BENCH_REQUIRE_RUNS (default 21); BENCH_CLI_ROUNDS (default 5).
  */
 import { createHash } from 'crypto';
@@ -21,6 +21,7 @@ import { runRounds, TaskStats } from './harness';
 import { loadAverage, machineInfo, sourceState } from './machine';
 import { measureMemory, MemoryResult } from './memory';
 import { locateLib, measureRequire, RequireCost } from './require-cost';
+import { CheckScaling, measureCheckScaling } from './check-scaling';
 import { CliPlanResult, manyServicesApp, measureCliPlan } from './cli-plan';
 import { buildA, buildB, docsOf, Scenario, serializeC, synthA, synthB } from './scenarios';
 
@@ -34,7 +35,7 @@ const PLAN = QUICK
   : [{ n: 100, warmup: 3, rounds: 11 }, { n: 1000, warmup: 1, rounds: 7 }, { n: 2000, warmup: 0, rounds: 3 }];
 const EQUIVALENCE_N = 100;
 const REQUIRE_RUNS = Number(process.env.BENCH_REQUIRE_RUNS ?? (QUICK ? 5 : 21));
-const PHASES = new Set((process.env.BENCH_PHASES ?? 'equivalence,timing,memory,require,cli').split(',').map((p) => p.trim()));
+const PHASES = new Set((process.env.BENCH_PHASES ?? 'equivalence,timing,memory,require,cli,check').split(',').map((p) => p.trim()));
 const CLI_ROUNDS = Number(process.env.BENCH_CLI_ROUNDS ?? (QUICK ? 1 : 5));
 
 const TARGETS = {
@@ -43,6 +44,8 @@ const TARGETS = {
   scaling: 2.1,
   require: 1.15,
   planOverSynth: 2,
+  /** Per-object time at 10x the objects: ~1 when linear, ~10 when pairwise; 2 leaves room for GC and cache effects. */
+  checkPerObject: 2,
 };
 
 const log = (line = '') => console.log(line);
@@ -137,6 +140,7 @@ function main(): void {
   let requireCost: RequireCost | undefined;
   let libNote = '';
   const cliPlans: CliPlanResult[] = [];
+  let checkScaling: CheckScaling | undefined;
   try {
     for (const { n, warmup, rounds } of PHASES.has('timing') ? PLAN : []) {
       const docsFile = join(scratch, `docs-${n}.json`);
@@ -173,6 +177,10 @@ function main(): void {
       log(`  paired (${REQUIRE_RUNS} processes requiring cdk8s-plus-28 then the library): the library adds a median ${ms(requireCost.pairedExtraMedianMs)} ms, ratio ${requireCost.pairedRatio.toFixed(2)}`);
     }
 
+    if (PHASES.has('check')) {
+      log(`\nSafetyCheck engine, canary of many services, 10% -> 50% (load ${loadAverage()})`);
+      checkScaling = measureCheckScaling(QUICK ? 3 : 7, log);
+    }
     if (PHASES.has('cli')) {
       log(`\nmesh-release plan vs one cdk8s synth: ${CLI_ROUNDS} interleaved rounds per app (load ${loadAverage()})`);
       cliPlans.push(measureCliPlan(REPO, join(REPO, 'examples', 'helloworld'), 'examples/helloworld', CLI_ROUNDS, true, log));
@@ -239,6 +247,11 @@ function main(): void {
     lines.push(`require(library)/require(cdk8s-plus-28) = ${requireCost.ratio.toFixed(2)} (≤ ${TARGETS.require}) ${verdict(requireCost.ratio, TARGETS.require)}`
       + `   [paired: ${requireCost.pairedRatio.toFixed(2)} ${verdict(requireCost.pairedRatio, TARGETS.require)}]`
       + `   [${ms(requireCost.libMedianMs)} ms vs ${ms(requireCost.plusMedianMs)} ms; ${libNote}]`);
+  }
+  if (checkScaling) {
+    lines.push(`check, time per object at ${checkScaling.objects[1]} / at ${checkScaling.objects[0]} objects per side = ${checkScaling.perObjectRatio.toFixed(2)} `
+      + `(≤ ${TARGETS.checkPerObject}: linear) ${verdict(checkScaling.perObjectRatio, TARGETS.checkPerObject)}`
+      + `   [${checkScaling.medianMs.map((m) => `${m.toFixed(0)} ms`).join(' vs ')}]`);
   }
   for (const c of cliPlans) {
     lines.push(`${c.app}: plan/synth = ${(c.planMs / c.synthMs).toFixed(2)} (≤ ${TARGETS.planOverSynth}) ${verdict(c.planMs / c.synthMs, TARGETS.planOverSynth)}`

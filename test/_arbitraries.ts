@@ -14,9 +14,19 @@ import {
 // Names
 // ---------------------------------------------------------------------------------------------
 
-/** A DNS-1035 label of at most 1 + `middle` + 1 characters. */
+const DNS_1035_LABELS = new Map<number, fc.Arbitrary<string>>();
+
+/**
+ * A DNS-1035 label of at most 1 + `middle` + 1 characters. Made once per length: building a
+ * `stringMatching` arbitrary parses its regex, and `releaseOptions` is drawn inside `chain` (per run).
+ */
 export function dns1035Label(middle = 8): fc.Arbitrary<string> {
-  return fc.stringMatching(new RegExp(`^[a-z](?:[-a-z0-9]{0,${middle}}[a-z0-9])?$`));
+  let arbitrary = DNS_1035_LABELS.get(middle);
+  if (!arbitrary) {
+    arbitrary = fc.stringMatching(new RegExp(`^[a-z](?:[-a-z0-9]{0,${middle}}[a-z0-9])?$`));
+    DNS_1035_LABELS.set(middle, arbitrary);
+  }
+  return arbitrary;
 }
 
 /** Version names: the usual ones (`v1`, `blue`, `rc-2`...) and random DNS-1035 labels. */

@@ -4,8 +4,8 @@
  */
 import { renderChart } from '../_render';
 import { MeshRelease } from '../mesh-release';
-import { ReleaseStage } from './release-stage';
 import { stageRenderKey } from './_stage-key';
+import { ReleaseStage } from './release-stage';
 import { checkManifests, readOptions, throwIfUnsafe } from '../safety/_engine';
 
 const SAMPLE_NAMESPACE = 'default';
