@@ -23,7 +23,7 @@ const MAX_ALIAS_COUNT = 100;
  * holds a document that is not a Kubernetes object (a mapping with `apiVersion` and `kind`), or
  * — unless `allowEmpty` — holds no object at all.
  */
-export function readManifests(target: string, options: { allowEmpty?: boolean } = {}): ManifestSet {
+export function readManifests(target: string, options: { allowEmpty?: boolean; documents?: (files: string[]) => Map<string, unknown[]> | undefined } = {}): ManifestSet {
   if (!fs.existsSync(target)) {
     throw new CliError(`no such file or directory: ${displayPath(target)}`);
   }
@@ -36,7 +36,9 @@ export function readManifests(target: string, options: { allowEmpty?: boolean } 
   if (files.length === 0) {
     throw new CliError(`no *.yaml or *.yml file in ${displayPath(target)}`);
   }
-  const objects = files.flatMap(parseFile);
+  // The documents as the app wrote them, when given for exactly these files (see _yaml-capture.ts); else the YAML.
+  const documents = options.documents?.(files);
+  const objects = documents ? files.flatMap((f) => objectsOf(documents.get(f)!, displayPath(f))) : files.flatMap(parseFile);
   if (objects.length === 0 && !options.allowEmpty) {
     throw new CliError(`no Kubernetes object in ${displayPath(target)}: expected YAML documents with apiVersion and kind`);
   }
@@ -70,26 +72,26 @@ export function parseFile(file: string): any[] {
 /** The objects of YAML text; `where` names it in errors. */
 export function parseYaml(text: string, where: string): any[] {
   const documents = parseAllDocuments(text, { prettyErrors: true });
-  const objects: any[] = [];
+  const values: unknown[] = [];
   for (const [index, doc] of (Array.isArray(documents) ? documents : [documents]).entries()) {
     const error = doc.errors[0];
     if (error) {
       // prettyErrors puts the line and column in the first line of the message.
       throw new CliError(`invalid YAML in ${where}: ${error.message.split('\n')[0].replace(/:$/, '')}`);
     }
-    let value: unknown;
     try {
-      value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+      values.push(doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }));
     } catch (e) {
       // An alias bomb ("Excessive alias count indicates a resource exhaustion attack"), or a broken alias.
       throw new CliError(`invalid YAML in ${where} (document ${index + 1}): ${(e as Error).message.split('\n')[0]}`);
     }
-    if (value === null || value === undefined) {
-      continue;
-    }
-    objects.push(...kubernetesObjects(value, `${where} (document ${index + 1})`));
   }
-  return objects;
+  return objectsOf(values, where);
+}
+
+/** The Kubernetes objects of a file's documents (empty documents skipped, `kind: List` items taken out); `where` names the file in errors. */
+export function objectsOf(documents: unknown[], where: string): any[] {
+  return documents.flatMap((value, index) => (value === null || value === undefined ? [] : kubernetesObjects(value, `${where} (document ${index + 1})`)));
 }
 
 function kubernetesObjects(value: any, where: string): any[] {

@@ -4,6 +4,7 @@ import * as path from 'path';
 import { parse } from 'yaml';
 import { CliError } from './errors';
 import { readManifests } from './manifests';
+import { readCapture } from './_yaml-capture';
 import { displayPath } from './paths';
 import { ReleaseRef } from './release-view';
 
@@ -99,7 +100,8 @@ export async function synthInOneProcess(app: CdkApp, work: string, options: { re
     for (const name of fs.existsSync(doneDir) ? fs.readdirSync(doneDir) : []) {
       if (!parsed.has(name) && name !== 'discover') {
         try {
-          parsed.set(name, readManifests(path.join(work, name), { allowEmpty: true }).objects);
+          const dir = path.join(work, name);
+          parsed.set(name, readManifests(dir, { allowEmpty: true, documents: (files) => readCapture(dir, files) }).objects);
         } catch {
           // Read again after the run, where the error is reported with its context.
         }

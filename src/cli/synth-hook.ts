@@ -21,6 +21,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { HookControl, HookFailure, HookResult } from './synth-app';
+import { beginStage, endStage, patchYaml, readCapture, writeCapture } from './_yaml-capture';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const Module = require('module');
@@ -58,6 +59,7 @@ function install(control: HookControl): void {
     const exports = originalLoad.apply(this, arguments);
     if (request === 'cdk8s') {
       patchSynth(exports);
+      patchYaml(exports);
     }
     return exports;
   };
@@ -150,21 +152,24 @@ async function drive(control: HookControl, loadMain: () => unknown): Promise<voi
     }
     process.env.CDK8S_OUTDIR = dir;
     fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(`${dir}.json`, { force: true });
     fs.mkdirSync(dir, { recursive: true });
     forgetUserModules(control.appDir);
     const before = synthCount;
     current = stage;
+    beginStage();
     // If the app exits in the middle (process.exit), the CLI can still tell which stage it was at.
     fs.writeFileSync(path.join(control.work, 'current.json'), JSON.stringify({ stage }));
     loadMain();
     if (synthCount === before) {
       await nextSynthOrIdle();
     }
-    // Tell the CLI this directory is complete: it parses it while the next stage synthesizes (another core).
+    writeCapture(dir, endStage(dir));
+    // Tell the CLI this directory is complete: it reads it while the next stage synthesizes (another core).
     fs.mkdirSync(path.join(control.work, 'done'), { recursive: true });
     fs.writeFileSync(path.join(control.work, 'done', path.basename(dir)), '');
     // Only the discovery run and the probes are read here; the CLI reads the stages (once).
-    return read ? readManifests(dir, { allowEmpty: true }).objects : [];
+    return read ? readManifests(dir, { allowEmpty: true, documents: (files) => readCapture(dir, files) }).objects : [];
   };
   try {
     const found = await synth(undefined, path.join(control.work, 'discover'));

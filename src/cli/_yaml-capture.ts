@@ -1,0 +1,146 @@
+/**
+ * What the synth hook (`synth-hook.ts`) does with the YAML an app writes through cdk8s's `Yaml`
+ * (`App.synth()` saves every file with `Yaml.save`, which calls `Yaml.stringify`):
+ *
+ * - Each document's YAML text is kept from one stage to the next: a stage repeats most objects of
+ *   the stage before it (a Deployment whose floor did not change, a PodDisruptionBudget, a
+ *   DestinationRule...), and an unchanged document is not serialized again. The key is the
+ *   document's JSON, so only plain JSON documents are cached (a value JSON does not spell exactly,
+ *   such as `undefined`, `-0`, `NaN` or a `Date`, makes the document uncached); the text is what
+ *   `Yaml.stringify` wrote for an equal document, byte for byte.
+ * - The documents of every file saved during a stage are recorded as JSON, so that the CLI reads
+ *   the stage without parsing the YAML again (`readCapturedStage`). A stage with a document that is
+ *   not plain JSON, or with a YAML file not saved by `Yaml.save`, is read from its YAML.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+
+const PATCHED = Symbol.for('mesh-release.yaml-capture');
+
+/** A stage's saved files: the JSON of each document by file path (relative to the stage directory), or undefined when one is not plain JSON. */
+export interface CapturedStage {
+  readonly files: { [file: string]: string[] } | undefined;
+}
+
+let current = new Map<string, string>();
+let previous = new Map<string, string>();
+let saved: Map<string, string[] | undefined> | undefined;
+
+/** Patches cdk8s's `Yaml` (the copy the app loaded) to cache documents and record saved files. */
+export function patchYaml(cdk8s: any): void {
+  const Yaml = cdk8s?.Yaml;
+  if (!Yaml || typeof Yaml.stringify !== 'function' || typeof Yaml.save !== 'function' || Yaml[PATCHED]) {
+    return;
+  }
+  const stringify: (...docs: any[]) => string = Yaml.stringify;
+  const save: (filePath: string, docs: any[]) => void = Yaml.save;
+  Yaml.stringify = function cachedStringify(this: unknown, ...docs: any[]): string {
+    // Yaml.stringify joins the documents' texts with '---\n' (an undefined document is '\n'): the same join, per document.
+    return docs.map((doc) => {
+      const key = doc === undefined ? undefined : plainJson(doc);
+      if (key === undefined) {
+        return stringify.call(this, doc);
+      }
+      let text = current.get(key) ?? previous.get(key);
+      if (text === undefined) {
+        text = stringify.call(this, doc);
+      }
+      current.set(key, text);
+      return text;
+    }).join('---\n');
+  };
+  Yaml.save = function recordingSave(this: unknown, filePath: string, docs: any[]): void {
+    save.call(this, filePath, docs);
+    if (saved) {
+      const json = docs.map((doc) => (doc === undefined ? 'null' : plainJson(doc)));
+      saved.set(path.resolve(filePath), json.every((j) => j !== undefined) ? json as string[] : undefined);
+    }
+  };
+  Yaml[PATCHED] = true;
+}
+
+/** Starts a stage: what it saves is recorded, and the documents of the stage before it stay cached. */
+export function beginStage(): void {
+  previous = current;
+  current = new Map();
+  saved = new Map();
+}
+
+/** Ends a stage: the JSON of the files it saved under `dir` (undefined when a document is not plain JSON). */
+export function endStage(dir: string): CapturedStage {
+  const files: { [file: string]: string[] } = {};
+  let plain = true;
+  const root = path.resolve(dir);
+  for (const [file, docs] of saved ?? []) {
+    const relative = path.relative(root, file);
+    if (relative.startsWith('..') || path.isAbsolute(relative)) {
+      continue;
+    }
+    if (docs === undefined) {
+      plain = false;
+    } else {
+      files[relative] = docs;
+    }
+  }
+  saved = undefined;
+  return { files: plain ? files : undefined };
+}
+
+/** Writes a stage's capture next to its directory (`<dir>.json`), as JSON text built from the documents' JSON. */
+export function writeCapture(dir: string, capture: CapturedStage): void {
+  if (!capture.files) {
+    return;
+  }
+  const entries = Object.entries(capture.files).map(([file, docs]) => `${JSON.stringify(file)}:[${docs.join(',')}]`);
+  fs.writeFileSync(`${dir}.json`, `{${entries.join(',')}}`);
+}
+
+/**
+ * The documents of a stage directory by file path (absolute), from its capture, when the capture
+ * covers exactly the YAML files the directory holds; undefined otherwise (read the YAML).
+ */
+export function readCapture(dir: string, yamlFiles: string[]): Map<string, unknown[]> | undefined {
+  let captured: { [file: string]: unknown[] };
+  try {
+    captured = JSON.parse(fs.readFileSync(`${dir}.json`, 'utf8'));
+  } catch {
+    return undefined;
+  }
+  const byFile = new Map(Object.entries(captured).map(([file, docs]) => [path.resolve(dir, file), docs]));
+  if (byFile.size !== yamlFiles.length || !yamlFiles.every((f) => byFile.has(path.resolve(f)))) {
+    return undefined;
+  }
+  return new Map(yamlFiles.map((f) => [f, byFile.get(path.resolve(f))!]));
+}
+
+/** The JSON of a document when JSON spells it exactly (as `Yaml.stringify` would see it), else undefined. */
+function plainJson(doc: unknown): string | undefined {
+  let plain = true;
+  const json = JSON.stringify(doc, function check(this: any, key: string, value: unknown) {
+    // `this[key]` is the value before its own toJSON() (a Date's, say): such a value is not plain.
+    const raw = this[key];
+    if (raw !== value) {
+      plain = false;
+    }
+    switch (typeof value) {
+      case 'string':
+      case 'boolean':
+        return value;
+      case 'number':
+        if (!Number.isFinite(value) || Object.is(value, -0)) {
+          plain = false;
+        }
+        return value;
+      case 'object':
+        if (value !== null && !Array.isArray(value) && Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null) {
+          plain = false;
+        }
+        return value;
+      default:
+        // undefined, functions, symbols, bigint: JSON drops or refuses what YAML writes.
+        plain = false;
+        return null;
+    }
+  });
+  return plain ? json : undefined;
+}
