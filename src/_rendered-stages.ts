@@ -8,10 +8,17 @@ import { stageRenderKey } from './plan/_stage-key';
 import { ReleaseStage } from './plan/release-stage';
 
 /**
- * Set (to true) on `globalThis` by the CLI when it synthesizes an app's stages in order in one
- * process: every release's render is then kept for the next stage, not only a few.
+ * Set (to true) on `globalThis` by the CLI's synth hook (`mesh-release plan` / `runbook`), which
+ * builds an app's stages in order in one process and synthesizes each right after building it:
+ * every release's render is then kept for the next stage (not only a few), and a release checks
+ * its objects once, as they are synthesized (see `MeshRelease`).
  */
-export const STAGES_IN_ORDER = Symbol.for('cdk8s-mesh-release.stages-in-order');
+export const CLI_SYNTH = Symbol.for('cdk8s-mesh-release.cli-synth');
+
+/** Whether the CLI's synth hook drives this process (see `CLI_SYNTH`). */
+export function synthesizedByCli(): boolean {
+  return (globalThis as any)[CLI_SYNTH] === true;
+}
 
 /** Renders per stage kept when nothing says the stages are built in order: enough for tests, bounded for apps of thousands of releases. */
 const PER_STAGE = 8;
@@ -51,7 +58,7 @@ export function rememberRender(stage: ReleaseStage, namespace: string, props: ob
     }
   }
   byProps.set(key, manifests);
-  if (byProps.size > PER_STAGE && !(globalThis as any)[STAGES_IN_ORDER]) {
+  if (byProps.size > PER_STAGE && !synthesizedByCli()) {
     byProps.delete(byProps.keys().next().value!);
   }
 }

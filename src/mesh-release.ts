@@ -4,7 +4,7 @@ import { Construct, IConstruct } from 'constructs';
 import { annotateApplyOrder } from './_apply-order';
 import { DEFAULT_CLUSTER_DOMAIN, DNS_1123_LABEL, DNS_1123_SUBDOMAIN, PLAN_ANNOTATION, STAGE_ANNOTATION, serviceFqdn } from './_conventions';
 import { isRenderOnly, renderChart } from './_render';
-import { rememberRender, renderedStage } from './_rendered-stages';
+import { rememberRender, renderedStage, synthesizedByCli } from './_rendered-stages';
 import { checkAppProtocol, checkDns1035Label, checkDns1123Label, checkImage, checkInteger, checkPort, checkPortName, invalidProp, istioDuration } from './_validation';
 import { ApplyOrder } from './apply-order';
 import { HttpRoute } from './imports/gateway.networking.k8s.io';
@@ -200,7 +200,10 @@ const RELEASES_BY_CHART = new WeakMap<Chart, Map<string, string>>();
  * transition from it — rendered the same way), and again when the app is synthesized
  * (`app.synth()` / `app.synthYaml()` run construct validations), so user JSON patches and
  * annotation overrides are checked too. A stage that could drop a request throws; warnings are
- * kept in `warnings`.
+ * kept in `warnings`. The synth-time check runs on the very JSON cdk8s writes (once per synth) and
+ * skips a set of objects equal to one already found safe. Under the `mesh-release` CLI (`plan`,
+ * `runbook`), which synthesizes each stage right after building it, the objects are checked once,
+ * at synth time.
  */
 export class MeshRelease extends Construct {
   /** Annotation naming the stage synthesized (on the VirtualService, HTTPRoute or, with a selector switch, the Service). */
@@ -226,10 +229,9 @@ export class MeshRelease extends Construct {
   public readonly peerAuthentication?: PeerAuthentication;
   /** The AuthorizationPolicy, when `allowedCallers` is given. */
   public readonly authorizationPolicy?: AuthorizationPolicy;
-  /** Warnings of the safety check at construction (hygiene; errors throw instead). */
-  public readonly warnings: SafetyViolation[];
 
   private readonly routing: RoutingConstructs;
+  private _warnings?: SafetyViolation[];
   private readonly props: MeshReleaseProps;
   private readonly clusterDomain: string;
   private previousManifests?: any[];
@@ -340,26 +342,43 @@ export class MeshRelease extends Construct {
 
     // 4. The emitted objects are checked, now and again at synth time (user patches included).
     if (isRenderOnly(chart)) {
-      this.warnings = [];
+      this._warnings = [];
       return;
     }
-    const emitted = this.manifests();
-    const violations = this.check(emitted);
-    rememberRender(this.stage, this.namespace, props, emitted);
-    this.warnings = violations.filter((v) => v.severity !== 'error');
-    if (this.warnings.length < violations.length) {
-      // Leave nothing of an unsafe release in the tree, and free its name.
-      scope.node.tryRemoveChild(id);
-      RELEASES_BY_CHART.get(chart)?.delete(`${this.namespace}/${this.app}`);
-      throwIfUnsafe(violations, this.context());
+    const describe = (errors: SafetyViolation[]) => this.describeErrors(errors);
+    let renderCheck: RenderCheck;
+    if (synthesizedByCli()) {
+      // The CLI synthesizes the stage right after building it: the objects are checked once, as written.
+      renderCheck = new RenderCheck((manifests) => this.check(manifests), describe, undefined,
+        (manifests) => rememberRender(this.stage, this.namespace, props, manifests));
+    } else {
+      const emitted = this.manifests();
+      const violations = this.check(emitted);
+      rememberRender(this.stage, this.namespace, props, emitted);
+      this._warnings = violations.filter((v) => v.severity !== 'error');
+      if (this._warnings.length < violations.length) {
+        // Leave nothing of an unsafe release in the tree, and free its name.
+        scope.node.tryRemoveChild(id);
+        RELEASES_BY_CHART.get(chart)?.delete(`${this.namespace}/${this.app}`);
+        throwIfUnsafe(violations, this.context());
+      }
+      renderCheck = new RenderCheck((manifests) => this.check(manifests), describe, emitted);
     }
-    const renderCheck = new RenderCheck((manifests) => this.check(manifests), (errors) => this.describeErrors(errors), emitted);
     this.node.addValidation({
       validate: () => {
         renderCheck.arm(this.apiObjects());
         return this.collisions();
       },
     });
+  }
+
+  /**
+   * Warnings of the safety check of the objects as built (hygiene; errors throw instead). Under
+   * the `mesh-release` CLI, which checks each stage as synthesized, they are computed when read.
+   */
+  public get warnings(): SafetyViolation[] {
+    this._warnings ??= this.check().filter((v) => v.severity !== 'error');
+    return this._warnings;
   }
 
   /** The DestinationRule (Istio router only). */

@@ -220,3 +220,31 @@ describe('floors follow traffic both ways (scaleWithTraffic)', () => {
     expect(SafetyCheck.check(synth('shift-50'), synth('shift-100'))).toEqual([]);
   });
 });
+
+describe('under the mesh-release CLI (which synthesizes each stage right after building it)', () => {
+  const CLI_SYNTH = Symbol.for('cdk8s-mesh-release.cli-synth');
+  beforeEach(() => { (globalThis as any)[CLI_SYNTH] = true; });
+  afterEach(() => { delete (globalThis as any)[CLI_SYNTH]; });
+
+  const UNSAFE_VERSIONS = VERSIONS.map((v) => ({ ...v, istioSidecarLifecycle: false, terminationGracePeriod: Duration.seconds(60), podAnnotations: { 'proxy.istio.io/config': '{"terminationDrainDuration":"120s"}' } }));
+
+  test('an unsafe release is refused when synthesized, with the same rule, object and fix', () => {
+    const { app, chart } = appChart();
+    new MeshRelease(chart, 'helloworld', props('shift-10', { versions: UNSAFE_VERSIONS }));
+    expect(() => app.synthYaml()).toThrow(/\[test\/helloworld\] stage 'shift-10' as synthesized: \[termination-budget\] Deployment\/helloworld-v1: terminationGracePeriodSeconds 60 .*Fix: raise terminationGracePeriodSeconds to at least 130/s);
+  });
+
+  test('warnings are computed when read; a safe release synthesizes, and its render serves as the next stage\'s previous stage', () => {
+    const { app, chart } = appChart();
+    const release = new MeshRelease(chart, 'helloworld', props('shift-10'));
+    expect(release.warnings).toEqual([]);
+    const first = Testing.synth(chart);
+    expect(SafetyCheck.check(first)).toEqual([]);
+    expect(app.synthYaml()).toContain('helloworld-v2');
+
+    const next = appChart();
+    const shift50 = new MeshRelease(next.chart, 'helloworld', props('shift-50'));
+    expect(shift50.violations()).toEqual([]);
+    expect(SafetyCheck.check(Testing.synth(next.chart), first)).toEqual([]);
+  });
+});

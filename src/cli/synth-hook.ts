@@ -135,10 +135,10 @@ async function drive(control: HookControl, loadMain: () => unknown): Promise<voi
   const { chooseReleases } = require('./discover') as typeof import('./discover');
   const { readManifests } = require('./manifests') as typeof import('./manifests');
   const { stageDirName } = require('./out-dir') as typeof import('./out-dir');
-  const { STAGES_IN_ORDER } = require('../_rendered-stages') as typeof import('../_rendered-stages');
+  const { CLI_SYNTH } = require('../_rendered-stages') as typeof import('../_rendered-stages');
   /* eslint-enable @typescript-eslint/no-require-imports */
-  // The stages are built in order: each release reuses its render of the stage before (see _rendered-stages.ts).
-  (globalThis as any)[STAGES_IN_ORDER] = true;
+  // The stages are built in order and synthesized right away (see _rendered-stages.ts).
+  (globalThis as any)[CLI_SYNTH] = true;
   const log: string[] = [];
   let current: string | undefined;
   const inherited = process.env.RELEASE_STAGE;

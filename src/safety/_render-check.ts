@@ -29,12 +29,14 @@ export class RenderCheck {
   /**
    * @param check the violations of a release's manifests (in the order of the objects given to `arm`)
    * @param describe the lines of an error, one per violation
-   * @param safe the manifests already found safe
+   * @param safe the manifests already found safe, if any
+   * @param found called with the manifests rendered, once checked
    */
   constructor(
     private readonly check: (manifests: any[]) => SafetyViolation[],
     private readonly describe: (errors: SafetyViolation[]) => string[],
-    private safe: any[],
+    private safe: any[] | undefined,
+    private readonly found?: (manifests: any[], violations: SafetyViolation[]) => void,
   ) {}
 
   /** Checks the next rendering of these objects (all of them), within the current synchronous pass. */
@@ -67,11 +69,13 @@ export class RenderCheck {
     if (isDeepStrictEqual(manifests, this.safe)) {
       return;
     }
-    const errors = this.check(manifests).filter((v) => v.severity === 'error');
+    const violations = this.check(manifests);
+    const errors = violations.filter((v) => v.severity === 'error');
     if (errors.length > 0) {
       throw new Error(`Validation failed with the following errors:\n  ${this.describe(errors).join('\n  ')}`);
     }
     this.safe = manifests;
+    this.found?.(manifests, violations);
   }
 }
 
