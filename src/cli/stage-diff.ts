@@ -67,17 +67,45 @@ export function summarize(changes: StageChanges): string {
   return parts.join(' ') || '-';
 }
 
+const CANONICAL = new WeakMap<object, string>();
+
 /**
  * The object as JSON with sorted keys, without the annotation that names the stage (it changes every stage)
- * and without `apiVersion` (one object served at two versions is the same object).
+ * and without `apiVersion` (one object served at two versions is the same object). Computed once per object
+ * (each stage is compared with the one before and the one after it, forward and for roll back).
  */
 function canonical(manifest: any): string {
-  const annotations = manifest?.metadata?.annotations;
-  const copy = annotations && STAGE_ANNOTATION in annotations
-    ? { ...manifest, apiVersion: undefined, metadata: { ...manifest.metadata, annotations: { ...annotations, [STAGE_ANNOTATION]: undefined } } }
-    : { ...manifest, apiVersion: undefined };
-  return JSON.stringify(copy, (_key, value) => (value && typeof value === 'object' && !Array.isArray(value)
-    ? Object.fromEntries(Object.keys(value).sort().map((k) => [k, value[k]])) : value));
+  if (manifest === null || typeof manifest !== 'object') {
+    return sortedJson(manifest);
+  }
+  let text = CANONICAL.get(manifest);
+  if (text === undefined) {
+    const annotations = manifest.metadata?.annotations;
+    const copy = annotations && STAGE_ANNOTATION in annotations
+      ? { ...manifest, apiVersion: undefined, metadata: { ...manifest.metadata, annotations: { ...annotations, [STAGE_ANNOTATION]: undefined } } }
+      : { ...manifest, apiVersion: undefined };
+    text = sortedJson(copy);
+    CANONICAL.set(manifest, text);
+  }
+  return text;
+}
+
+/** `JSON.stringify` with the keys of every object sorted (undefined members dropped, as JSON does). */
+function sortedJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') {
+    return JSON.stringify(value) ?? 'null';
+  }
+  if (Array.isArray(value)) {
+    return `[${value.map((v) => (v === undefined || typeof v === 'function' ? 'null' : sortedJson(v))).join(',')}]`;
+  }
+  const parts: string[] = [];
+  for (const key of Object.keys(value).sort()) {
+    const v = (value as any)[key];
+    if (v !== undefined && typeof v !== 'function' && typeof v !== 'symbol') {
+      parts.push(`${JSON.stringify(key)}:${sortedJson(v)}`);
+    }
+  }
+  return `{${parts.join(',')}}`;
 }
 
 /** Whether an object takes part in routing: its change must reach every proxy before the next step. */

@@ -115,6 +115,8 @@ export async function synthInOneProcess(app: CdkApp, work: string, options: { re
   } finally {
     clearInterval(poller);
   }
+  // The stages finished since the last poll (the last one, at least).
+  parseDone();
   const resultFile = path.join(work, 'result.json');
   const errorFile = path.join(work, 'error.json');
   if (fs.existsSync(errorFile)) {
