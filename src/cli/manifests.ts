@@ -12,6 +12,16 @@ export interface ManifestSet {
   readonly files: string[];
 }
 
+export interface ReadOptions {
+  /** No object at all is not an error. */
+  readonly allowEmpty?: boolean;
+  /**
+   * The documents of the files found (by path), as the app wrote them, when known for exactly these files
+   * (the synth hook's capture, `_yaml-capture.ts`): then the YAML is not parsed again.
+   */
+  readonly documents?: (files: string[]) => Map<string, unknown[]> | undefined;
+}
+
 const YAML_FILE = /\.ya?ml$/i;
 /** Aliases one document may expand (the `yaml` package's default): more is an alias bomb, refused. */
 const MAX_ALIAS_COUNT = 100;
@@ -23,7 +33,7 @@ const MAX_ALIAS_COUNT = 100;
  * holds a document that is not a Kubernetes object (a mapping with `apiVersion` and `kind`), or
  * — unless `allowEmpty` — holds no object at all.
  */
-export function readManifests(target: string, options: { allowEmpty?: boolean; documents?: (files: string[]) => Map<string, unknown[]> | undefined } = {}): ManifestSet {
+export function readManifests(target: string, options: ReadOptions = {}): ManifestSet {
   if (!fs.existsSync(target)) {
     throw new CliError(`no such file or directory: ${displayPath(target)}`);
   }
@@ -36,7 +46,6 @@ export function readManifests(target: string, options: { allowEmpty?: boolean; d
   if (files.length === 0) {
     throw new CliError(`no *.yaml or *.yml file in ${displayPath(target)}`);
   }
-  // The documents as the app wrote them, when given for exactly these files (see _yaml-capture.ts); else the YAML.
   const documents = options.documents?.(files);
   const objects = documents ? files.flatMap((f) => objectsOf(documents.get(f)!, displayPath(f))) : files.flatMap(parseFile);
   if (objects.length === 0 && !options.allowEmpty) {

@@ -2,9 +2,9 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse } from 'yaml';
+import { readCapture } from './_yaml-capture';
 import { CliError } from './errors';
 import { readManifests } from './manifests';
-import { readCapture } from './_yaml-capture';
 import { displayPath } from './paths';
 import { ReleaseRef } from './release-view';
 

@@ -20,8 +20,8 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import type { HookControl, HookFailure, HookResult } from './synth-app';
 import { beginStage, endStage, patchYaml, readCapture, writeCapture } from './_yaml-capture';
+import type { HookControl, HookFailure, HookResult } from './synth-app';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const Module = require('module');

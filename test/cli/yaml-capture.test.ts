@@ -47,7 +47,9 @@ describe('the YAML capture of the synth hook', () => {
       const app = new App({ outdir: dir });
       const chart = new Chart(app, 'shop', { namespace: 'shop' });
       new MeshRelease(chart, 'helloworld', {
-        app: 'helloworld', port: 8080, stage: plan.stage(name),
+        app: 'helloworld',
+        port: 8080,
+        stage: plan.stage(name),
         versions: [{ version: 'v1', image: 'example/helloworld:1.0.0' }, { version: 'v2', image: 'example/helloworld:2.0.0' }],
       });
       app.synth();
