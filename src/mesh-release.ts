@@ -235,6 +235,8 @@ export class MeshRelease extends Construct {
   private readonly props: MeshReleaseProps;
   private readonly clusterDomain: string;
   private previousManifests?: any[];
+  private floors: Map<string, Scaling>;
+  private specs: Map<string, VersionSpec>;
 
   constructor(scope: Construct, id: string, props: MeshReleaseProps) {
     super(scope, id);
@@ -282,9 +284,13 @@ export class MeshRelease extends Construct {
     };
 
     // 2. The desired state of the stage: what each deployed version runs, how the Service selects.
-    const floors = this.trafficFloors(props, specs);
+    const floors = this.trafficFloors(props, specs, this.stage);
+    this.floors = floors;
+    this.specs = specs;
     const overrides = this.router._impl.workloadOverrides(ctx);
-    const workloads = this.stage.deployed.map((version) => {
+    // Rendering a previous stage, the versions whose objects it has in common with the stage that asked are taken from there.
+    const shared = SHARED_VERSIONS.get(chart);
+    const workloads = this.stage.deployed.filter((version) => !shared?.has(version)).map((version) => {
       const { trafficPolicy, image, version: _v, ...own } = specs.get(version)!;
       const options: WorkloadOptions = { ...mergeWorkloadOptions(props.defaults, own), ...overrides };
       const workload = { ...options, scaling: floors.get(version) ?? options.scaling, version, image, app: this.app, port: props.port, portName };
@@ -428,7 +434,7 @@ export class MeshRelease extends Construct {
   }
 
   private check(manifests: any[] = this.manifests()): SafetyViolation[] {
-    return checkManifests(manifests, this.previousStageManifests(), readOptions(this.namespace, this.clusterDomain));
+    return checkManifests(manifests, this.previousStageManifests(manifests), readOptions(this.namespace, this.clusterDomain));
   }
 
   /** Errors found at synth time, as cdk8s prints validation errors. */
@@ -454,17 +460,38 @@ export class MeshRelease extends Construct {
     return `[${this.node.path}] stage '${this.stage.name}'${this.stage.previous ? ` (after '${this.stage.previous.name}')` : ''}`;
   }
 
-  /** The previous stage of the same release, rendered the same way (once), or undefined when the stage names none. */
-  private previousStageManifests(): any[] | undefined {
+  /**
+   * The previous stage of the same release, rendered the same way (once), or undefined when the stage names none.
+   * A version deployed in both stages with the same scaling has the same objects in both (a version's objects
+   * follow its props and its floor, not the stage): those are taken from `manifests`, this stage's objects as
+   * checked, and the rest is rendered by a `MeshRelease` of the previous stage.
+   */
+  private previousStageManifests(manifests: any[]): any[] | undefined {
     const previous = this.stage.previous;
     if (!previous) {
       return undefined;
     }
     if (!this.previousManifests) {
-      this.previousManifests = renderedStage(previous, this.namespace, this.props)
-        ?? new MeshRelease(renderChart(this.namespace), this.node.id, { ...this.props, stage: previous }).manifests();
+      this.previousManifests = renderedStage(previous, this.namespace, this.props) ?? this.renderStage(previous, manifests);
     }
     return this.previousManifests;
+  }
+
+  private renderStage(stage: ReleaseStage, manifests: any[]): any[] {
+    const floorsThen = this.trafficFloors(this.props, this.specs, stage);
+    const scalingKey = (scaling: Scaling | undefined) => (scaling === undefined ? '' : JSON.stringify(scaling));
+    const shared = new Set(stage.deployed.filter((version) => this.stage.deployed.includes(version)
+      && scalingKey(floorsThen.get(version)) === scalingKey(this.floors.get(version))));
+    const objects = this.apiObjects();
+    const jsonOf = new Map(objects.map((o, i) => [o, manifests[i]]));
+    const reused = shared.size === 0 || objects.length !== manifests.length ? [] : this.versionedApps
+      .filter((app) => shared.has(app.version))
+      .flatMap((app) => app.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject).map((o) => jsonOf.get(o)));
+    const chart = renderChart(this.namespace);
+    if (reused.length > 0) {
+      SHARED_VERSIONS.set(chart, shared);
+    }
+    return [...new MeshRelease(chart, this.node.id, { ...this.props, stage }).manifests(), ...reused];
   }
 
   private routingObject(role: 'destinationRule' | 'virtualService' | 'httpRoute', router: string): ApiObject {
@@ -535,7 +562,7 @@ export class MeshRelease extends Construct {
   }
 
   /** Scaling raised to each autoscaled version's share of traffic (see `scaleWithTraffic`). */
-  private trafficFloors(props: MeshReleaseProps, specs: Map<string, VersionSpec>): Map<string, Scaling> {
+  private trafficFloors(props: MeshReleaseProps, specs: Map<string, VersionSpec>, stage: ReleaseStage): Map<string, Scaling> {
     const floors = new Map<string, Scaling>();
     if (props.scaleWithTraffic === false) {
       return floors;
@@ -543,13 +570,13 @@ export class MeshRelease extends Construct {
     const scalingOf = (version: string) => specs.get(version)?.scaling ?? props.defaults?.scaling;
     const minOf = (version: string) => scalingOf(version)?.minReplicas ?? Scaling.DEFAULT_MIN_REPLICAS;
     // The capacity that carried all traffic: the largest floor of the versions deployed now or just before.
-    const reference = Math.max(...[...this.stage.deployed, ...(this.stage.previous?.deployed ?? [])].map(minOf));
-    for (const version of this.stage.deployed) {
+    const reference = Math.max(...[...stage.deployed, ...(stage.previous?.deployed ?? [])].map(minOf));
+    for (const version of stage.deployed) {
       const scaling = scalingOf(version);
       if (scaling && !scaling.autoscaled) {
         continue;
       }
-      const share = Math.max(this.stage.weightOf(version), this.stage.next?.weightOf(version) ?? 0, this.stage.previous?.weightOf(version) ?? 0);
+      const share = Math.max(stage.weightOf(version), stage.next?.weightOf(version) ?? 0, stage.previous?.weightOf(version) ?? 0);
       const floor = Math.ceil(reference * share / 100);
       if (floor > minOf(version)) {
         floors.set(version, (scaling ?? Scaling.autoscale()).withMinReplicas(floor));
@@ -558,6 +585,9 @@ export class MeshRelease extends Construct {
     return floors;
   }
 }
+
+/** Versions a render-only release leaves out: the release that asked for the render has their objects (see `renderStage`). */
+const SHARED_VERSIONS = new WeakMap<Chart, Set<string>>();
 
 /**
  * Every API object of an app by identity (group, kind, namespace, name). Built once for all the
