@@ -478,20 +478,46 @@ export class MeshRelease extends Construct {
   }
 
   private renderStage(stage: ReleaseStage, manifests: any[]): any[] {
-    const floorsThen = this.trafficFloors(this.props, this.specs, stage);
-    const scalingKey = (scaling: Scaling | undefined) => (scaling === undefined ? '' : JSON.stringify(scaling));
-    const shared = new Set(stage.deployed.filter((version) => this.stage.deployed.includes(version)
-      && scalingKey(floorsThen.get(version)) === scalingKey(this.floors.get(version))));
-    const objects = this.apiObjects();
-    const jsonOf = new Map(objects.map((o, i) => [o, manifests[i]]));
-    const reused = shared.size === 0 || objects.length !== manifests.length ? [] : this.versionedApps
-      .filter((app) => shared.has(app.version))
-      .flatMap((app) => app.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject).map((o) => jsonOf.get(o)));
+    return this._renderStage(stage, this.objectsByVersion(manifests)).manifests;
+  }
+
+  /**
+   * Renders `stage` with this release's props in a detached chart. The versions whose objects `known` holds at
+   * the scaling they get at `stage` are taken from there (a version's objects follow its props and its floor,
+   * not the stage); the others are built.
+   * @internal
+   */
+  public _renderStage(stage: ReleaseStage, known: Map<string, VersionObjects>): { manifests: any[]; byVersion: Map<string, VersionObjects> } {
+    const floors = this.trafficFloors(this.props, this.specs, stage);
+    const shared = new Set(stage.deployed.filter((version) => known.get(version)?.scaling === scalingKey(floors.get(version))));
     const chart = renderChart(this.namespace);
-    if (reused.length > 0) {
+    if (shared.size > 0) {
       SHARED_VERSIONS.set(chart, shared);
     }
-    return [...new MeshRelease(chart, this.node.id, { ...this.props, stage }).manifests(), ...reused];
+    const release = new MeshRelease(chart, this.node.id, { ...this.props, stage });
+    const own = release.manifests();
+    const byVersion = new Map([...[...shared].map((v) => [v, known.get(v)!] as const), ...release.objectsByVersion(own)]);
+    return { manifests: [...own, ...[...shared].flatMap((v) => known.get(v)!.objects)], byVersion };
+  }
+
+  /**
+   * The objects of this release's versions (from `manifests`, this release's objects as JSON, in order), with
+   * the scaling they were built with. @internal
+   */
+  public _objectsByVersion(manifests: any[]): Map<string, VersionObjects> {
+    return this.objectsByVersion(manifests);
+  }
+
+  private objectsByVersion(manifests: any[]): Map<string, VersionObjects> {
+    const objects = this.apiObjects();
+    if (objects.length !== manifests.length) {
+      return new Map();
+    }
+    const jsonOf = new Map(objects.map((o, i) => [o, manifests[i]]));
+    return new Map(this.versionedApps.map((app) => [app.version, {
+      scaling: scalingKey(this.floors.get(app.version)),
+      objects: app.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject).map((o) => jsonOf.get(o)),
+    }]));
   }
 
   private routingObject(role: 'destinationRule' | 'virtualService' | 'httpRoute', router: string): ApiObject {
@@ -584,6 +610,16 @@ export class MeshRelease extends Construct {
     }
     return floors;
   }
+}
+
+/** A version's objects as JSON, and the scaling (floor) they were built with. */
+interface VersionObjects {
+  readonly scaling: string;
+  readonly objects: any[];
+}
+
+function scalingKey(scaling: Scaling | undefined): string {
+  return scaling === undefined ? '' : JSON.stringify(scaling);
 }
 
 /** Versions a render-only release leaves out: the release that asked for the render has their objects (see `renderStage`). */

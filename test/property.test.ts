@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Chart, Duration, Size, Testing } from 'cdk8s';
+import { ApiObject, Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import * as fc from 'fast-check';
 import {
@@ -16,6 +16,7 @@ import { runs } from './_runs';
 import {
   AllowedCallers, MeshRelease, MeshReleaseProps, ReleasePlan, ReleaseStage, SafetyCheck, SafetyRule, Scaling, VersionedApp, WorkloadOptions,
 } from '../src';
+import { renderChart } from '../src/_render';
 import { ManifestSchemas, SchemaViolation } from '../src/validation/schema-validation';
 
 /** One App output directory for every chart (Testing.chart() makes a temp dir per call). */
@@ -522,3 +523,32 @@ function shuffle<T>(items: T[], seed: number): T[] {
   }
   return out;
 }
+
+// ---------------------------------------------------------------------------------------------
+// 4. A stage rendered with the objects it shares with a neighbouring stage equals its full render
+// ---------------------------------------------------------------------------------------------
+
+describe('property 4: a stage rendered from the versions it shares with the next stage equals its full render', () => {
+  const sortKey = (m: any) => `${m.kind}/${m.metadata?.name}`;
+  const sorted = (ms: any[]) => [...ms].sort((a, b) => sortKey(a).localeCompare(sortKey(b)));
+
+  test('every previous stage of random plans and props (what the transition check and ReleasePlan compare with)', () => {
+    fc.assert(fc.property(
+      fc.oneof(canaryRecipe, customRecipe).chain((recipe) => releaseOptions(recipeVersions(recipe).length).map((o) => ({ recipe, o }))),
+      ({ recipe, o }) => {
+        const plan = makePlan(recipe);
+        const versions = recipeVersions(recipe);
+        for (const stage of plan.stages.filter((s) => s.previous)) {
+          const chart = newChart(o.namespaceOn === 'release' ? undefined : o.namespace);
+          const props = releaseProps(versions, o, stage);
+          const release = new MeshRelease(chart, 'svc', props);
+          const manifests = release.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject).map((x) => x.toJson());
+          const shared = release._renderStage(stage.previous!, release._objectsByVersion(manifests)).manifests;
+          const full = new MeshRelease(renderChart(release.namespace), 'svc', { ...props, stage: stage.previous! }).node.findAll()
+            .filter((c): c is ApiObject => c instanceof ApiObject).map((x) => x.toJson());
+          expect(sorted(shared)).toEqual(sorted(full));
+        }
+      },
+    ), { numRuns: runs(20) });
+  }, TIMEOUT);
+});

@@ -2,6 +2,7 @@
  * A plan is checked on what its stages emit: each stage is rendered by a `MeshRelease` of a
  * sample app (default props, Istio router) and checked after the one before it.
  */
+import { ApiObject } from 'cdk8s';
 import { renderChart } from '../_render';
 import { MeshRelease } from '../mesh-release';
 import { stageRenderKey } from './_stage-key';
@@ -18,29 +19,47 @@ const SAMPLE_NAMESPACE = 'default';
 const RENDERS = new Map<string, any[]>();
 const MAX_RENDERS = 256;
 
-/** The objects a sample release of `versions` emits at `stage`. */
-function render(stage: ReleaseStage, names: string[]): any[] {
-  const key = JSON.stringify([names, stageRenderKey(stage)]);
-  let manifests = RENDERS.get(key);
-  if (!manifests) {
-    const chart = renderChart(SAMPLE_NAMESPACE);
-    const versions = names.map((version) => ({ version, image: `example/app:${version}` }));
-    new MeshRelease(chart, 'plan', { app: 'app', port: 8080, versions, stage });
-    manifests = chart.toJson();
+/**
+ * Renders a plan's stages in order with one sample release's props: a version's objects are built once per
+ * scaling (floor) and taken over by the next stages that keep it (see `MeshRelease._renderStage`).
+ */
+class SampleRenderer {
+  private base?: MeshRelease;
+  private known = new Map<string, any>();
+
+  constructor(private readonly names: string[]) {}
+
+  /** The objects a sample release of the plan's versions emits at `stage`. */
+  public render(stage: ReleaseStage): any[] {
+    const key = JSON.stringify([this.names, stageRenderKey(stage)]);
+    let manifests = RENDERS.get(key);
+    if (manifests) {
+      return manifests;
+    }
+    if (!this.base) {
+      const versions = this.names.map((version) => ({ version, image: `example/app:${version}` }));
+      this.base = new MeshRelease(renderChart(SAMPLE_NAMESPACE), 'plan', { app: 'app', port: 8080, versions, stage });
+      manifests = this.base.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject).map((o) => o.toJson());
+      this.known = this.base._objectsByVersion(manifests);
+    } else {
+      const rendered = this.base._renderStage(stage, this.known);
+      manifests = rendered.manifests;
+      this.known = rendered.byVersion;
+    }
     if (RENDERS.size >= MAX_RENDERS) {
       RENDERS.delete(RENDERS.keys().next().value!);
     }
     RENDERS.set(key, manifests);
+    return manifests;
   }
-  return manifests;
 }
 
 /** Throws at the first stage that is unsafe on its own or after the stage before it. */
 export function checkPlan(stages: ReleaseStage[]): void {
-  const versions = [...new Set(stages.flatMap((s) => s.versions))];
+  const renderer = new SampleRenderer([...new Set(stages.flatMap((s) => s.versions))]);
   let previous: any[] | undefined;
   for (const stage of stages) {
-    const current = render(stage, versions);
+    const current = renderer.render(stage);
     throwIfUnsafe(checkManifests(current, previous, readOptions(SAMPLE_NAMESPACE)),
       `ReleasePlan stage '${stage.name}'${stage.previous ? ` (after '${stage.previous.name}')` : ''}`);
     previous = current;
