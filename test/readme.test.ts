@@ -19,33 +19,7 @@ describe('README', () => {
     expect(snippets[0]).toContain("import { MeshRelease, ReleasePlan } from 'cdk8s-mesh-release';");
   });
 
-  test('snippets type-check against the library, imported by package name', () => {
-    const files = snippets.map((code, i) => {
-      const file = join(dir, `snippet-${i}.ts`);
-      writeFileSync(file, code);
-      return file;
-    });
-    const program = ts.createProgram(files, {
-      strict: true,
-      noEmit: true,
-      target: ts.ScriptTarget.ES2022,
-      module: ts.ModuleKind.CommonJS,
-      moduleResolution: ts.ModuleResolutionKind.Node10,
-      ignoreDeprecations: '6.0',
-      esModuleInterop: true,
-      skipLibCheck: true,
-      types: ['node', 'jest'],
-      typeRoots: [join(__dirname, '..', 'node_modules', '@types')],
-      baseUrl: join(__dirname, '..'),
-      paths: { 'cdk8s-mesh-release': ['src/index.ts'], '*': ['node_modules/*'] },
-    });
-    // Only the snippets are checked (the library is type-checked by its own build): TypeScript then
-    // resolves just the declarations they use, instead of checking every file of src/.
-    const diagnostics = files.map((f) => program.getSourceFile(f)!)
-      .flatMap((sf) => [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf)])
-      .map((d) => `${d.file!.fileName}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
-    expect(diagnostics).toEqual([]);
-  });
+  // The snippets are type-checked by test/typecheck.test.ts.
 
   // Snippets that declare jest tests (the CI example) are type-checked above; running them here would nest tests.
   const runnable = snippets.map((code, i) => [i, code] as const).filter(([, code]) => !/\btest(\.each)?\(/.test(code));
