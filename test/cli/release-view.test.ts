@@ -88,3 +88,27 @@ describe('per-stage changes', () => {
     expect(summarize(changesBetween(before, before))).toBe('-');
   });
 });
+
+describe('stage changes compare content, not key order', () => {
+  const config = (data: object, extra: object = {}) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'prod', ...extra }, data });
+
+  test('the same object with keys in another order, or undefined members, is unchanged; a changed nested value or array order is a change', () => {
+    const before = [config({ a: { x: 1, y: [1, 2] }, b: 'v' })];
+    expect(changesBetween([config({ b: 'v', a: { y: [1, 2], x: 1 }, gone: undefined })], before).changed).toEqual([]);
+    expect(changesBetween([config({ a: { x: 1, y: [2, 1] }, b: 'v' })], before).changed).toHaveLength(1);
+    expect(changesBetween([config({ a: { x: 2, y: [1, 2] }, b: 'v' })], before).changed).toHaveLength(1);
+    expect(changesBetween([config({ a: { x: 1, y: [1, 2] }, b: 'v' }, { labels: { l: '1' } })], before).changed).toHaveLength(1);
+    // The stage annotation alone is no change; another annotation is.
+    expect(changesBetween([config({ a: { x: 1, y: [1, 2] }, b: 'v' }, { annotations: { 'mesh-release.io/stage': 'next' } })],
+      [config({ a: { x: 1, y: [1, 2] }, b: 'v' }, { annotations: { 'mesh-release.io/stage': 'prev' } })]).changed).toEqual([]);
+    expect(changesBetween([config({ a: 1 }, { annotations: { other: 'x' } })], [config({ a: 1 }, { annotations: { other: 'y' } })]).changed).toHaveLength(1);
+  });
+
+  test('one object compared twice (as the later and the earlier stage) gives the same answer', () => {
+    const a = [config({ k: 1 })];
+    const b = [config({ k: 2 })];
+    expect(changesBetween(b, a).changed).toHaveLength(1);
+    expect(changesBetween(a, b).changed).toHaveLength(1);
+    expect(changesBetween(a, a).changed).toHaveLength(0);
+  });
+});
