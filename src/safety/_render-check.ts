@@ -12,7 +12,6 @@
  * function of the JSON. Unarmed (a bare `ApiObject.toJson()`, or after the synchronous synth
  * pass), rendering checks nothing.
  */
-import { isDeepStrictEqual } from 'util';
 import { ApiObject } from 'cdk8s';
 import { SafetyViolation } from './safety-rule';
 
@@ -25,6 +24,12 @@ interface Pending {
 
 export class RenderCheck {
   private pending?: Pending;
+  /**
+   * The JSON text of the manifests last found safe: cdk8s renders keys in a fixed order, so equal text is equal
+   * objects (and text that differs only in order is checked again, never skipped). Text keeps less in memory
+   * than the objects, for apps of thousands of releases.
+   */
+  private safe?: string;
 
   /**
    * @param check the violations of a release's manifests (in the order of the objects given to `arm`)
@@ -35,9 +40,11 @@ export class RenderCheck {
   constructor(
     private readonly check: (manifests: any[]) => SafetyViolation[],
     private readonly describe: (errors: SafetyViolation[]) => string[],
-    private safe: any[] | undefined,
+    safe: any[] | undefined,
     private readonly found?: (manifests: any[], violations: SafetyViolation[]) => void,
-  ) {}
+  ) {
+    this.safe = safe && JSON.stringify(safe);
+  }
 
   /** Checks the next rendering of these objects (all of them), within the current synchronous pass. */
   public arm(objects: readonly ApiObject[]): void {
@@ -66,7 +73,8 @@ export class RenderCheck {
     }
     this.pending = undefined;
     const manifests = pending.objects.map((x) => pending.json.get(x));
-    if (isDeepStrictEqual(manifests, this.safe)) {
+    const text = JSON.stringify(manifests);
+    if (text === this.safe) {
       return;
     }
     const violations = this.check(manifests);
@@ -74,7 +82,7 @@ export class RenderCheck {
     if (errors.length > 0) {
       throw new Error(`Validation failed with the following errors:\n  ${this.describe(errors).join('\n  ')}`);
     }
-    this.safe = manifests;
+    this.safe = text;
     this.found?.(manifests, violations);
   }
 }
