@@ -27,10 +27,21 @@ const STAGES = 4;
 
 const RENDERED = new Map<string, Map<string, any[]>>();
 
-/** The props of a release, as a key (undefined when they cannot be serialized, e.g. constructs in them). */
+/**
+ * The props of a release, as a key; undefined when JSON does not spell them exactly: constructs (cycles), or
+ * functions, e.g. a `Lazy` value, whose result JSON cannot see (two such props would share a key).
+ */
 function propsKey(namespace: string, props: object): string | undefined {
+  let exact = true;
   try {
-    return JSON.stringify([namespace, { ...props, stage: undefined }]);
+    const key = JSON.stringify([namespace, { ...props, stage: undefined }], (_key, value) => {
+      if (typeof value === 'function' || typeof value === 'symbol' || typeof value === 'bigint') {
+        exact = false;
+        return undefined;
+      }
+      return value;
+    });
+    return exact ? key : undefined;
   } catch {
     return undefined;
   }

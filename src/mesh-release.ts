@@ -1,4 +1,4 @@
-import { ApiObject, Chart, Duration, JsonPatch } from 'cdk8s';
+import { ApiObject, App, Chart, Duration, JsonPatch, YamlOutputType } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
 import { annotateApplyOrder } from './_apply-order';
@@ -15,7 +15,7 @@ import { ReleaseContext, RoutingConstructs } from './routing/_router';
 import { TrafficPolicyOptions } from './routing/istio/traffic-policy';
 import { TrafficRouter } from './routing/router';
 import { checkManifests, readOptions, throwIfUnsafe } from './safety/_engine';
-import { RenderCheck } from './safety/_render-check';
+import { RenderCheck, renderQuietly } from './safety/_render-check';
 import { SafetyRule, SafetyViolation } from './safety/safety-rule';
 import { invalidRetryOn, RETRY_ON_POLICIES } from './validation/_istio-semantics';
 import { mergeWorkloadOptions } from './workload/_merge';
@@ -352,14 +352,15 @@ export class MeshRelease extends Construct {
       return;
     }
     const describe = (errors: SafetyViolation[]) => this.describeErrors(errors);
+    const path = this.node.path;
     let renderCheck: RenderCheck;
     if (synthesizedByCli()) {
       // The CLI synthesizes the stage right after building it: the objects are checked once, as written.
-      renderCheck = new RenderCheck((manifests) => this.check(manifests), describe, undefined,
+      renderCheck = new RenderCheck(path, (manifests) => this.check(manifests), describe, undefined,
         (manifests) => rememberRender(this.stage, this.namespace, props, manifests));
     } else {
       const emitted = this.manifests();
-      const violations = this.check(emitted);
+      const violations = this.check(emitted, true);
       rememberRender(this.stage, this.namespace, props, emitted);
       this._warnings = violations.filter((v) => v.severity !== 'error');
       if (this._warnings.length < violations.length) {
@@ -368,10 +369,14 @@ export class MeshRelease extends Construct {
         RELEASES_BY_CHART.get(chart)?.delete(`${this.namespace}/${this.app}`);
         throwIfUnsafe(violations, this.context());
       }
-      renderCheck = new RenderCheck((manifests) => this.check(manifests), describe, emitted);
+      renderCheck = new RenderCheck(path, (manifests) => this.check(manifests), describe, emitted);
     }
     this.node.addValidation({
       validate: () => {
+        if (!synthesizedByCli() && writesBeforeRenderingAll(this.node.root)) {
+          // app.synth() would write files before every object is rendered: check now, before anything is written.
+          return [...renderCheck.checkNow(this.manifests()), ...this.collisions()];
+        }
         renderCheck.arm(this.apiObjects());
         return this.collisions();
       },
@@ -426,20 +431,25 @@ export class MeshRelease extends Construct {
 
   /** The objects of this release, as plain JSON, as they synthesize now. */
   private manifests(): any[] {
-    return this.apiObjects().map((o) => o.toJson());
+    return renderQuietly(() => this.apiObjects().map((o) => o.toJson()));
   }
 
   private apiObjects(): ApiObject[] {
     return this.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject);
   }
 
-  private check(manifests: any[] = this.manifests()): SafetyViolation[] {
-    return checkManifests(manifests, this.previousStageManifests(manifests), readOptions(this.namespace, this.clusterDomain));
+  /**
+   * The violations of `manifests` (by default the objects as they render now), at this stage and after the
+   * previous one. `asBuilt`: the manifests are the objects as the release built them (no user code has run on
+   * them yet), whose versions the previous stage's render may take over.
+   */
+  private check(manifests: any[] = this.manifests(), asBuilt: boolean = false): SafetyViolation[] {
+    return checkManifests(manifests, this.previousStageManifests(asBuilt ? manifests : undefined), readOptions(this.namespace, this.clusterDomain));
   }
 
-  /** Errors found at synth time, as cdk8s prints validation errors. */
+  /** Errors found at synth time, as cdk8s prints validation errors (after the path). */
   private describeErrors(errors: SafetyViolation[]): string[] {
-    return errors.map((v) => `[${this.node.path}] stage '${this.stage.name}' as synthesized: [${v.rule}] ${v.object}: ${v.message}. Fix: ${v.fix}`);
+    return errors.map((v) => `stage '${this.stage.name}' as synthesized: [${v.rule}] ${v.object}: ${v.message}. Fix: ${v.fix}`);
   }
 
   /**
@@ -466,19 +476,17 @@ export class MeshRelease extends Construct {
    * follow its props and its floor, not the stage): those are taken from `manifests`, this stage's objects as
    * checked, and the rest is rendered by a `MeshRelease` of the previous stage.
    */
-  private previousStageManifests(manifests: any[]): any[] | undefined {
+  private previousStageManifests(asBuilt: any[] | undefined): any[] | undefined {
     const previous = this.stage.previous;
     if (!previous) {
       return undefined;
     }
     if (!this.previousManifests) {
-      this.previousManifests = renderedStage(previous, this.namespace, this.props) ?? this.renderStage(previous, manifests);
+      // Objects as synthesized may carry user patches: the previous stage then is rendered in full, from the props.
+      this.previousManifests = renderedStage(previous, this.namespace, this.props)
+        ?? this._renderStage(previous, asBuilt ? this.objectsByVersion(asBuilt) : new Map()).manifests;
     }
     return this.previousManifests;
-  }
-
-  private renderStage(stage: ReleaseStage, manifests: any[]): any[] {
-    return this._renderStage(stage, this.objectsByVersion(manifests)).manifests;
   }
 
   /**
@@ -502,7 +510,8 @@ export class MeshRelease extends Construct {
 
   /**
    * The objects of this release's versions (from `manifests`, this release's objects as JSON, in order), with
-   * the scaling they were built with. @internal
+   * the scaling they were built with.
+   * @internal
    */
   public _objectsByVersion(manifests: any[]): Map<string, VersionObjects> {
     return this.objectsByVersion(manifests);
@@ -643,6 +652,38 @@ function appObjectIndex(root: IConstruct): Map<string, string[]> {
     queueMicrotask(() => APP_INDEX.delete(root));
   }
   return index;
+}
+
+/**
+ * Whether `app.synth()` of this app writes a file before it has rendered every object: one file per object in a
+ * folder per chart (written as each object renders), or one file per chart or per object with several charts
+ * (the first chart's files are written before the next chart renders).
+ */
+function writesBeforeRenderingAll(root: IConstruct): boolean {
+  if (!(root instanceof App)) {
+    return false;
+  }
+  switch (root.yamlOutputType) {
+    case YamlOutputType.FILE_PER_APP:
+      return false;
+    case YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE:
+      return true;
+    default:
+      return chartCount(root) > 1;
+  }
+}
+
+const CHART_COUNT = new WeakMap<IConstruct, number>();
+
+/** The charts of an app, counted once per synchronous pass (all the validations of one synth). */
+function chartCount(root: IConstruct): number {
+  let count = CHART_COUNT.get(root);
+  if (count === undefined) {
+    count = root.node.findAll().filter((c) => Chart.isChart(c)).length;
+    CHART_COUNT.set(root, count);
+    queueMicrotask(() => CHART_COUNT.delete(root));
+  }
+  return count;
 }
 
 function identityOf(o: ApiObject): string {

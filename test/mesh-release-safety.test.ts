@@ -2,7 +2,10 @@
  * MeshRelease refuses what it checks: the objects it emits, at construction (a clear error
  * naming the construct path) and again at synth time (node validation), user patches included.
  */
-import { ApiObject, App, Chart, Duration, JsonPatch, Testing } from 'cdk8s';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { ApiObject, App, Chart, Duration, JsonPatch, Testing, YamlOutputType } from 'cdk8s';
 import * as YAML from 'yaml';
 import {
   MeshRelease, MeshReleaseProps, ReleasePlan, SafetyCheck, SafetyRule, Scaling, Severity, TlsMode,
@@ -247,4 +250,42 @@ describe('under the mesh-release CLI (which synthesizes each stage right after b
     expect(shift50.violations()).toEqual([]);
     expect(SafetyCheck.check(Testing.synth(next.chart), first)).toEqual([]);
   });
+});
+
+describe('the synth-time check, from a hostile review', () => {
+  const CLI_SYNTH = Symbol.for('cdk8s-mesh-release.cli-synth');
+  afterEach(() => { delete (globalThis as any)[CLI_SYNTH]; });
+
+  test.each([false, true])('under the CLI (%s), a patch renaming the new version\'s Deployment is refused: the previous stage is rendered from the props, not from the patched objects', (cli) => {
+    if (cli) (globalThis as any)[CLI_SYNTH] = true;
+    const { app, chart } = appChart();
+    const release = new MeshRelease(chart, 'helloworld', props('shift-10'));
+    ApiObject.of(release.versionedApps[1].deployment).addJsonPatch(JsonPatch.replace('/metadata/name', 'helloworld-v2-renamed'));
+    expect(() => app.synthYaml()).toThrow(/as synthesized: \[destination-ready\]/);
+  });
+
+  test('after a synth that failed validation, violations() returns, and so does ApiObject.toJson() once the synth\'s synchronous pass is over', async () => {
+    const { app, chart } = appChart();
+    const release = new MeshRelease(chart, 'helloworld', props('shift-10'));
+    ApiObject.of(release.virtualService).addJsonPatch(JsonPatch.replace('/spec/http/0/route/1/destination/subset', 'v9'));
+    // Another construct of the chart fails its validation: cdk8s stops before rendering anything.
+    new ApiObject(chart, 'config', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'config' } }).node.addValidation({ validate: () => ['not ready'] });
+    expect(() => app.synthYaml()).toThrow(/not ready/);
+    expect(release.violations().map((v) => v.rule)).toContain(SafetyRule.SUBSET_DEFINED);
+    // The check armed by the failed synth lasts for its synchronous pass (see src/safety/_render-check.ts).
+    await Promise.resolve();
+    expect(() => chart.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject).map((o) => o.toJson())).not.toThrow();
+  });
+
+  test.each([YamlOutputType.FILE_PER_CHART, YamlOutputType.FILE_PER_RESOURCE, YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE])(
+    'an unsafe release in the second of two charts makes app.synth() (%s) write nothing', (yamlOutputType) => {
+      const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'unsafe-'));
+      const app = new App({ outdir, yamlOutputType });
+      new MeshRelease(new Chart(app, 'a', { namespace: 'shop' }), 'first', { ...props('shift-10'), app: 'first' });
+      const release = new MeshRelease(new Chart(app, 'b', { namespace: 'shop' }), 'helloworld', props('shift-10'));
+      ApiObject.of(release.virtualService).addJsonPatch(JsonPatch.replace('/spec/http/0/route/1/destination/subset', 'v9'));
+      expect(() => app.synth()).toThrow(/\[test\/helloworld\]|\[b\/helloworld\].*\[subset-defined\]/s);
+      expect(fs.readdirSync(outdir)).toEqual([]);
+      fs.rmSync(outdir, { recursive: true, force: true });
+    });
 });

@@ -17,14 +17,28 @@ import * as path from 'path';
 
 const PATCHED = Symbol.for('mesh-release.yaml-capture');
 
-/** A stage's saved files: the JSON of each document by file path (relative to the stage directory), or undefined when one is not plain JSON. */
+/**
+ * A stage's saved files by path (relative to the stage directory): the JSON of each document and the file's
+ * stamp as saved; undefined when a document is not plain JSON.
+ */
 export interface CapturedStage {
-  readonly files: { [file: string]: string[] } | undefined;
+  readonly files: { [file: string]: { readonly docs: string[]; readonly stamp: string } } | undefined;
+}
+
+/** A file's size and modification time (nanoseconds): a file written again after `Yaml.save` no longer matches. */
+function stampOf(file: string): string {
+  try {
+    const stat = fs.statSync(file, { bigint: true });
+    return `${stat.size}:${stat.mtimeNs}`;
+  } catch {
+    return 'missing';
+  }
 }
 
 let current = new Map<string, string>();
 let previous = new Map<string, string>();
-let saved: Map<string, string[] | undefined> | undefined;
+/** What a stage saved: each file's documents as JSON (undefined: one is not plain JSON) and the file's size and modification time. */
+let saved: Map<string, { docs: string[] | undefined; stamp: string }> | undefined;
 
 /** Patches cdk8s's `Yaml` (the copy the app loaded) to cache documents and record saved files. */
 export function patchYaml(cdk8s: any): void {
@@ -53,7 +67,7 @@ export function patchYaml(cdk8s: any): void {
     save.call(this, filePath, docs);
     if (saved) {
       const json = docs.map((doc) => (doc === undefined ? 'null' : plainJson(doc)));
-      saved.set(path.resolve(filePath), json.every((j) => j !== undefined) ? json as string[] : undefined);
+      saved.set(path.resolve(filePath), { docs: json.every((j) => j !== undefined) ? json as string[] : undefined, stamp: stampOf(filePath) });
     }
   };
   Yaml[PATCHED] = true;
@@ -68,10 +82,10 @@ export function beginStage(): void {
 
 /** Ends a stage: the JSON of the files it saved under `dir` (undefined when a document is not plain JSON). */
 export function endStage(dir: string): CapturedStage {
-  const files: { [file: string]: string[] } = {};
+  const files: { [file: string]: { docs: string[]; stamp: string } } = {};
   let plain = true;
   const root = path.resolve(dir);
-  for (const [file, docs] of saved ?? []) {
+  for (const [file, { docs, stamp }] of saved ?? []) {
     const relative = path.relative(root, file);
     if (relative.startsWith('..') || path.isAbsolute(relative)) {
       continue;
@@ -79,7 +93,7 @@ export function endStage(dir: string): CapturedStage {
     if (docs === undefined) {
       plain = false;
     } else {
-      files[relative] = docs;
+      files[relative] = { docs, stamp };
     }
   }
   saved = undefined;
@@ -91,7 +105,8 @@ export function writeCapture(dir: string, capture: CapturedStage): void {
   if (!capture.files) {
     return;
   }
-  const entries = Object.entries(capture.files).map(([file, docs]) => `${JSON.stringify(file)}:[${docs.join(',')}]`);
+  const entries = Object.entries(capture.files)
+    .map(([file, { docs, stamp }]) => `${JSON.stringify(file)}:{"stamp":${JSON.stringify(stamp)},"docs":[${docs.join(',')}]}`);
   fs.writeFileSync(`${dir}.json`, `{${entries.join(',')}}`);
 }
 
@@ -100,22 +115,25 @@ export function writeCapture(dir: string, capture: CapturedStage): void {
  * covers exactly the YAML files the directory holds; undefined otherwise (read the YAML).
  */
 export function readCapture(dir: string, yamlFiles: string[]): Map<string, unknown[]> | undefined {
-  let captured: { [file: string]: unknown[] };
+  let captured: { [file: string]: { stamp: string; docs: unknown[] } };
   try {
     captured = JSON.parse(fs.readFileSync(`${dir}.json`, 'utf8'));
   } catch {
     return undefined;
   }
-  const byFile = new Map(Object.entries(captured).map(([file, docs]) => [path.resolve(dir, file), docs]));
-  if (byFile.size !== yamlFiles.length || !yamlFiles.every((f) => byFile.has(path.resolve(f)))) {
+  const byFile = new Map(Object.entries(captured).map(([file, entry]) => [path.resolve(dir, file), entry]));
+  // The same files, each as Yaml.save left it (not written again since, by the app or anyone).
+  if (byFile.size !== yamlFiles.length || !yamlFiles.every((f) => byFile.get(path.resolve(f))?.stamp === stampOf(f))) {
     return undefined;
   }
-  return new Map(yamlFiles.map((f) => [f, byFile.get(path.resolve(f))!]));
+  return new Map(yamlFiles.map((f) => [f, byFile.get(path.resolve(f))!.docs]));
 }
 
 /** The JSON of a document when JSON spells it exactly (as `Yaml.stringify` would see it), else undefined. */
 function plainJson(doc: unknown): string | undefined {
   let plain = true;
+  // An object reached twice is written with a YAML anchor and alias: its text is not a function of the JSON.
+  const seen = new Set<object>();
   const json = JSON.stringify(doc, function check(this: any, key: string, value: unknown) {
     // `this[key]` is the value before its own toJSON() (a Date's, say): such a value is not plain.
     const raw = this[key];
@@ -134,6 +152,12 @@ function plainJson(doc: unknown): string | undefined {
       case 'object':
         if (value !== null && !Array.isArray(value) && Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null) {
           plain = false;
+        }
+        if (value !== null) {
+          if (seen.has(value)) {
+            plain = false;
+          }
+          seen.add(value);
         }
         return value;
       default:

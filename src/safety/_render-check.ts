@@ -10,7 +10,10 @@
  * caller gets the objects. A set equal to the one already found safe (the objects as the release
  * emitted them at construction, or at the last synth) is not checked again: the check is a
  * function of the JSON. Unarmed (a bare `ApiObject.toJson()`, or after the synchronous synth
- * pass), rendering checks nothing.
+ * pass), rendering checks nothing; the library's own renders (`violations()`, `warnings`) never complete
+ * a check. One edge: when a synth stops on another construct's validation error, the check it armed lasts
+ * until the end of that synchronous pass, so rendering all of the release's objects by hand in the same pass
+ * runs it.
  */
 import { ApiObject } from 'cdk8s';
 import { SafetyViolation } from './safety-rule';
@@ -38,12 +41,32 @@ export class RenderCheck {
    * @param found called with the manifests rendered, once checked
    */
   constructor(
+    private readonly path: string,
     private readonly check: (manifests: any[]) => SafetyViolation[],
     private readonly describe: (errors: SafetyViolation[]) => string[],
     safe: any[] | undefined,
     private readonly found?: (manifests: any[], violations: SafetyViolation[]) => void,
   ) {
     this.safe = safe && JSON.stringify(safe);
+  }
+
+  /**
+   * Checks `manifests` now (for a validation: cdk8s then prefixes each line with the path), with the same skip
+   * of a set already found safe. Returns the errors' lines.
+   */
+  public checkNow(manifests: any[]): string[] {
+    const text = JSON.stringify(manifests);
+    if (text === this.safe) {
+      return [];
+    }
+    const violations = this.check(manifests);
+    const errors = violations.filter((v) => v.severity === 'error');
+    if (errors.length > 0) {
+      return this.describe(errors);
+    }
+    this.safe = text;
+    this.found?.(manifests, violations);
+    return [];
   }
 
   /** Checks the next rendering of these objects (all of them), within the current synchronous pass. */
@@ -72,18 +95,10 @@ export class RenderCheck {
       return;
     }
     this.pending = undefined;
-    const manifests = pending.objects.map((x) => pending.json.get(x));
-    const text = JSON.stringify(manifests);
-    if (text === this.safe) {
-      return;
-    }
-    const violations = this.check(manifests);
-    const errors = violations.filter((v) => v.severity === 'error');
+    const errors = this.checkNow(pending.objects.map((x) => pending.json.get(x)));
     if (errors.length > 0) {
-      throw new Error(`Validation failed with the following errors:\n  ${this.describe(errors).join('\n  ')}`);
+      throw new Error(`Validation failed with the following errors:\n  ${errors.map((e) => `[${this.path}] ${e}`).join('\n  ')}`);
     }
-    this.safe = text;
-    this.found?.(manifests, violations);
   }
 }
 
@@ -101,10 +116,24 @@ function watch(o: ApiObject): void {
     writable: true,
     value: function toJson(this: ApiObject): any {
       const json = render.call(this);
-      CHECK_OF.get(this)?._rendered(this, json);
+      if (quiet === 0) {
+        CHECK_OF.get(this)?._rendered(this, json);
+      }
       return json;
     },
   });
+}
+
+let quiet = 0;
+
+/** Renders (calls `toJson()`) without completing an armed check: the library's own renders are not a synth. */
+export function renderQuietly<T>(render: () => T): T {
+  quiet++;
+  try {
+    return render();
+  } finally {
+    quiet--;
+  }
 }
 
 let armed: RenderCheck[] | undefined;

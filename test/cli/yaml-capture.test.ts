@@ -111,3 +111,28 @@ describe('the YAML capture of the synth hook', () => {
     expect(Object.keys(endStage(dir).files!)).toEqual(['a.yaml']);
   });
 });
+
+describe('what the capture does not cover is read from the YAML', () => {
+  test('a file written again after Yaml.save (by the app, or anyone) is read from its YAML', () => {
+    const dir = path.join(tmpDir(), 'stage');
+    fs.mkdirSync(dir);
+    beginStage();
+    Yaml.save(path.join(dir, 'a.yaml'), [DOCS[0]]);
+    writeCapture(dir, endStage(dir));
+    expect(readCapture(dir, [path.join(dir, 'a.yaml')])).toBeDefined();
+    fs.appendFileSync(path.join(dir, 'a.yaml'), '---\napiVersion: v1\nkind: Secret\nmetadata: {name: added}\n');
+    expect(readCapture(dir, [path.join(dir, 'a.yaml')])).toBeUndefined();
+    expect(readManifests(dir, { documents: (f) => readCapture(dir, f) }).objects.map((o) => o.metadata.name)).toEqual(['a', 'added']);
+  });
+
+  test('a document with an object reached twice (written with a YAML anchor) is not cached, nor lends its text', () => {
+    const shared = { app: 'x' };
+    const anchored = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'anchors', labels: shared, annotations: shared } };
+    const plain = JSON.parse(JSON.stringify(anchored));
+    beginStage();
+    expect(Yaml.stringify(anchored)).toBe(original.call(Yaml, anchored));
+    expect(Yaml.stringify(plain)).toBe(original.call(Yaml, plain));
+    expect(Yaml.stringify(plain)).not.toContain('&');
+    endStage(tmpDir());
+  });
+});
