@@ -35,6 +35,7 @@ export class RenderCheck {
   private safe?: string;
 
   /**
+   * @param path the construct path of the release, for errors
    * @param check the violations of a release's manifests (in the order of the objects given to `arm`)
    * @param describe the lines of an error, one per violation
    * @param safe the manifests already found safe, if any
