@@ -3,7 +3,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
 import { annotateApplyOrder } from './_apply-order';
 import { DEFAULT_CLUSTER_DOMAIN, DNS_1123_LABEL, DNS_1123_SUBDOMAIN, PLAN_ANNOTATION, STAGE_ANNOTATION, serviceFqdn } from './_conventions';
-import { isRenderOnly, renderChart } from './_render';
+import { apiObjectsUnder, isRenderOnly, renderChart } from './_render';
 import { rememberRender, renderedStage, synthesizedByCli } from './_rendered-stages';
 import { checkAppProtocol, checkDns1035Label, checkDns1123Label, checkImage, checkInteger, checkPort, checkPortName, invalidProp, istioDuration } from './_validation';
 import { ApplyOrder } from './apply-order';
@@ -435,7 +435,7 @@ export class MeshRelease extends Construct {
   }
 
   private apiObjects(): ApiObject[] {
-    return this.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject);
+    return apiObjectsUnder(this);
   }
 
   /**
@@ -502,21 +502,21 @@ export class MeshRelease extends Construct {
     if (shared.size > 0) {
       SHARED_VERSIONS.set(chart, shared);
     }
-    const release = new MeshRelease(chart, this.node.id, { ...this.props, stage });
-    const own = release.manifests();
-    const byVersion = new Map([...[...shared].map((v) => [v, known.get(v)!] as const), ...release.objectsByVersion(own)]);
-    return { manifests: [...own, ...[...shared].flatMap((v) => known.get(v)!.objects)], byVersion };
+    const own = new MeshRelease(chart, this.node.id, { ...this.props, stage })._render();
+    const byVersion = new Map([...[...shared].map((v) => [v, known.get(v)!] as const), ...own.byVersion]);
+    return { manifests: [...own.manifests, ...[...shared].flatMap((v) => known.get(v)!.objects)], byVersion };
   }
 
   /**
-   * The objects of this release's versions (from `manifests`, this release's objects as JSON, in order), with
-   * the scaling they were built with.
+   * This release's objects as JSON, and each version's objects with the scaling they were built with.
    * @internal
    */
-  public _objectsByVersion(manifests: any[]): Map<string, VersionObjects> {
-    return this.objectsByVersion(manifests);
+  public _render(): { manifests: any[]; byVersion: Map<string, VersionObjects> } {
+    const manifests = this.manifests();
+    return { manifests, byVersion: this.objectsByVersion(manifests) };
   }
 
+  /** The objects of this release's versions, from `manifests` (this release's objects as JSON, in order). */
   private objectsByVersion(manifests: any[]): Map<string, VersionObjects> {
     const objects = this.apiObjects();
     if (objects.length !== manifests.length) {
@@ -525,7 +525,7 @@ export class MeshRelease extends Construct {
     const jsonOf = new Map(objects.map((o, i) => [o, manifests[i]]));
     return new Map(this.versionedApps.map((app) => [app.version, {
       scaling: scalingKey(this.floors.get(app.version)),
-      objects: app.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject).map((o) => jsonOf.get(o)),
+      objects: apiObjectsUnder(app).map((o) => jsonOf.get(o)),
     }]));
   }
 
@@ -644,7 +644,7 @@ function appObjectIndex(root: IConstruct): Map<string, string[]> {
   let index = APP_INDEX.get(root);
   if (!index) {
     index = new Map<string, string[]>();
-    for (const o of root.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject)) {
+    for (const o of apiObjectsUnder(root)) {
       const key = identityOf(o);
       index.set(key, [...(index.get(key) ?? []), o.node.path]);
     }

@@ -6,8 +6,8 @@ import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import * as fc from 'fast-check';
 import {
-  ApplyOrder, HeaderMatchType, HeaderRoute, ReleaseStageOptions, ReleasePlan, Scaling, TrafficMirror, VersionSpec, VersionWeight,
-  WorkloadOptions,
+  ApplyOrder, HeaderMatchType, HeaderRoute, MeshReleaseProps, ReleaseStage, ReleaseStageOptions, ReleasePlan, Scaling, TrafficMirror, VersionSpec,
+  VersionWeight, WorkloadOptions,
 } from '../src';
 
 // ---------------------------------------------------------------------------------------------
@@ -591,4 +591,28 @@ export function rawStage(w: World, plausible: boolean): fc.Arbitrary<{ apps: Raw
       ...(configMap ? [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings' }, data: { a: 'b' } }] : []),
     ],
   }));
+}
+
+/** MeshRelease props of random release options, at `stage`. */
+export function meshReleaseProps(versions: string[], o: ReleaseOptions, stage: ReleaseStage): MeshReleaseProps {
+  const defaults: WorkloadOptions = {
+    ...(o.shutdown.defaults ? shutdownOptions(o.shutdown.defaults) : {}),
+    scaling: o.scaling.defaults,
+    resources: o.resources.defaults,
+  };
+  return {
+    app: o.app,
+    port: o.port,
+    namespace: o.namespaceOn === 'chart' ? undefined : o.namespace,
+    versions: versionSpecs(versions, o),
+    defaults,
+    stage,
+    ...resilienceProps(o.resilience),
+    hosts: o.hosts,
+    gateways: o.gateways,
+    strictMtls: o.strictMtls,
+    applyOrder: o.applyOrder,
+    scaleWithTraffic: o.scaleWithTraffic,
+    allowedCallers: o.allowedCallers,
+  };
 }

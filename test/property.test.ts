@@ -9,8 +9,8 @@ import { ApiObject, Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import * as fc from 'fast-check';
 import {
-  blueGreenRecipe, canaryRecipe, customRecipe, invalidLabel, makePlan, PlanRecipe, rawStage, recipeVersions, ReleaseOptions,
-  releaseOptions, resilienceProps, Shutdown, shutdownOptions, versionSpecs, world,
+  blueGreenRecipe, meshReleaseProps, canaryRecipe, customRecipe, invalidLabel, makePlan,
+  PlanRecipe, rawStage, recipeVersions, ReleaseOptions, releaseOptions, Shutdown, world,
 } from './_arbitraries';
 import { runs } from './_runs';
 import {
@@ -36,32 +36,9 @@ const TIMEOUT = 120_000;
 
 const DEFAULT_SHUTDOWN: Shutdown = { preStopSleep: 10, terminationGracePeriod: 60, drain: 15 };
 
-function releaseProps(versions: string[], o: ReleaseOptions, stage: ReleaseStage): MeshReleaseProps {
-  const defaults: WorkloadOptions = {
-    ...(o.shutdown.defaults ? shutdownOptions(o.shutdown.defaults) : {}),
-    scaling: o.scaling.defaults,
-    resources: o.resources.defaults,
-  };
-  return {
-    app: o.app,
-    port: o.port,
-    namespace: o.namespaceOn === 'chart' ? undefined : o.namespace,
-    versions: versionSpecs(versions, o),
-    defaults,
-    stage,
-    ...resilienceProps(o.resilience),
-    hosts: o.hosts,
-    gateways: o.gateways,
-    strictMtls: o.strictMtls,
-    applyOrder: o.applyOrder,
-    scaleWithTraffic: o.scaleWithTraffic,
-    allowedCallers: o.allowedCallers,
-  };
-}
-
 function synthStage(versions: string[], o: ReleaseOptions, stage: ReleaseStage): any[] {
   const chart = newChart(o.namespaceOn === 'release' ? undefined : o.namespace);
-  new MeshRelease(chart, 'svc', releaseProps(versions, o, stage));
+  new MeshRelease(chart, 'svc', meshReleaseProps(versions, o, stage));
   return Testing.synth(chart);
 }
 
@@ -540,10 +517,9 @@ describe('property 4: a stage rendered from the versions it shares with the next
         const versions = recipeVersions(recipe);
         for (const stage of plan.stages.filter((s) => s.previous)) {
           const chart = newChart(o.namespaceOn === 'release' ? undefined : o.namespace);
-          const props = releaseProps(versions, o, stage);
+          const props = meshReleaseProps(versions, o, stage);
           const release = new MeshRelease(chart, 'svc', props);
-          const manifests = release.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject).map((x) => x.toJson());
-          const shared = release._renderStage(stage.previous!, release._objectsByVersion(manifests)).manifests;
+          const shared = release._renderStage(stage.previous!, release._render().byVersion).manifests;
           const full = new MeshRelease(renderChart(release.namespace), 'svc', { ...props, stage: stage.previous! }).node.findAll()
             .filter((c): c is ApiObject => c instanceof ApiObject).map((x) => x.toJson());
           expect(sorted(shared)).toEqual(sorted(full));

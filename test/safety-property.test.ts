@@ -15,34 +15,15 @@ import { ApiObject, App, Chart, JsonPatch } from 'cdk8s';
 import * as fc from 'fast-check';
 import * as YAML from 'yaml';
 import {
-  blueGreenRecipe, canaryRecipe, customRecipe, makePlan, PlanRecipe, recipeVersions, ReleaseOptions, releaseOptions, resilienceProps,
-  Shutdown, shutdownOptions, versionSpecs,
+  blueGreenRecipe, meshReleaseProps, canaryRecipe, customRecipe, makePlan,
+  PlanRecipe, recipeVersions, ReleaseOptions, releaseOptions, Shutdown,
 } from './_arbitraries';
-import { MeshRelease, MeshReleaseProps, ReleaseStage, SafetyCheck, WorkloadOptions } from '../src';
+import { MeshRelease, ReleaseStage, SafetyCheck } from '../src';
 
 const NUM_RUNS = Number(process.env.FC_NUM_RUNS ?? 30);
 const OUTDIR = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-safety-property.'));
 afterAll(() => fs.rmSync(OUTDIR, { recursive: true, force: true }));
 
-function releaseProps(versions: string[], o: ReleaseOptions, stage: ReleaseStage): MeshReleaseProps {
-  const defaults: WorkloadOptions = {
-    ...(o.shutdown.defaults ? shutdownOptions(o.shutdown.defaults) : {}),
-    scaling: o.scaling.defaults,
-  };
-  return {
-    app: o.app,
-    port: o.port,
-    namespace: o.namespaceOn === 'chart' ? undefined : o.namespace,
-    versions: versionSpecs(versions, o),
-    defaults,
-    stage,
-    ...resilienceProps(o.resilience),
-    hosts: o.hosts,
-    gateways: o.gateways,
-    strictMtls: o.strictMtls,
-    scaleWithTraffic: o.scaleWithTraffic,
-  };
-}
 
 /** A user's patch on one emitted object; indexes are reduced modulo what the object has. */
 type Patch =
@@ -118,7 +99,7 @@ function synthesize(versions: string[], o: ReleaseOptions, stage: ReleaseStage, 
   const chart = new Chart(app, 'test', { namespace: o.namespaceOn === 'release' ? undefined : o.namespace });
   let release: MeshRelease;
   try {
-    release = new MeshRelease(chart, 'svc', releaseProps(versions, o, stage));
+    release = new MeshRelease(chart, 'svc', meshReleaseProps(versions, o, stage));
   } catch {
     OUTCOMES.refusedAtConstruction++;
     return undefined; // refused at construction (random props can be unsafe, e.g. a drain shorter than the preStop sleep)

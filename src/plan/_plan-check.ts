@@ -2,7 +2,6 @@
  * A plan is checked on what its stages emit: each stage is rendered by a `MeshRelease` of a
  * sample app (default props, Istio router) and checked after the one before it.
  */
-import { ApiObject } from 'cdk8s';
 import { renderChart } from '../_render';
 import { MeshRelease } from '../mesh-release';
 import { stageRenderKey } from './_stage-key';
@@ -25,7 +24,7 @@ const MAX_RENDERS = 256;
  */
 class SampleRenderer {
   private base?: MeshRelease;
-  private known = new Map<string, any>();
+  private known: ReturnType<MeshRelease['_render']>['byVersion'] = new Map();
 
   constructor(private readonly names: string[]) {}
 
@@ -39,13 +38,10 @@ class SampleRenderer {
     if (!this.base) {
       const versions = this.names.map((version) => ({ version, image: `example/app:${version}` }));
       this.base = new MeshRelease(renderChart(SAMPLE_NAMESPACE), 'plan', { app: 'app', port: 8080, versions, stage });
-      manifests = this.base.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject).map((o) => o.toJson());
-      this.known = this.base._objectsByVersion(manifests);
-    } else {
-      const rendered = this.base._renderStage(stage, this.known);
-      manifests = rendered.manifests;
-      this.known = rendered.byVersion;
     }
+    const rendered = this.base.stage === stage ? this.base._render() : this.base._renderStage(stage, this.known);
+    manifests = rendered.manifests;
+    this.known = rendered.byVersion;
     if (RENDERS.size >= MAX_RENDERS) {
       RENDERS.delete(RENDERS.keys().next().value!);
     }
