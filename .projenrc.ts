@@ -25,6 +25,8 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     'fast-check@^4.3.0',
     'tinybench@^2.9.0',
     'tsconfig-paths@^4.2.0',
+    'esbuild@^0.28.2',
+    'esbuild-register@^3.6.0',
   ],
 
   // Nothing here publishes or runs GitHub workflows.
@@ -52,8 +54,22 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     // up on the next full run (CI, or after removing node_modules/.cache/eslint).
     commandOptions: { extraArgs: ['--cache', '--cache-strategy', 'content', '--cache-location', 'node_modules/.cache/eslint/'] },
     ignorePatterns: ['src/imports/', 'examples/**/dist/', 'examples/**/imports/'],
+    // One TypeScript program for every linted file (test/tsconfig.json, which includes them below) instead of
+    // the project service's one per nearest tsconfig (src and test): ~1.5 s less per full run.
+    projectService: false,
+    tsconfigPath: './test/tsconfig.json',
   },
 });
+
+// The linted files outside test/ join test/tsconfig.json, eslint's one program (see eslintOptions).
+project.tsconfigDev.addInclude('../src/**/*.ts');
+project.tsconfigDev.addInclude('../projenrc/**/*.ts');
+project.tsconfigDev.addInclude('../.projenrc.ts');
+
+// Tests are transpiled by esbuild (test/_transform.js) instead of ts-jest: the same output for our sources
+// (isolated modules, ES2022 class fields, CommonJS), a tenth of the cold-cache cost. Types are checked by jsii, the
+// type-aware eslint rules and test/typecheck.test.ts, as before (ts-jest ran with isolatedModules: no type check).
+project.package.file.addOverride('jest.transform', { '^.+\\.[t]sx?$': '<rootDir>/test/_transform.js' });
 
 // A lockfile written on Linux may list only the Linux build of unrs-resolver 1.13.x,
 // which makes `npm ci` fail elsewhere; 1.12.2 is consistent.
