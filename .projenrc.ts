@@ -71,6 +71,10 @@ project.tsconfigDev.addInclude('../.projenrc.ts');
 // type-aware eslint rules and test/typecheck.test.ts, as before (ts-jest ran with isolatedModules: no type check).
 project.package.file.addOverride('jest.transform', { '^.+\\.[t]sx?$': '<rootDir>/test/_transform.js' });
 
+// `npm test`: jest (the same command, arguments after `--` go to jest) and the eslint task side by side: both are
+// CPU-bound and in series one core idles (scripts/test.js; MESH_RELEASE_SERIAL_TESTS=1 runs them in series).
+project.testTask.reset('node scripts/test.js', { receiveArgs: true });
+
 // A lockfile written on Linux may list only the Linux build of unrs-resolver 1.13.x,
 // which makes `npm ci` fail elsewhere; 1.12.2 is consistent.
 project.package.addPackageResolutions('unrs-resolver@1.12.2');

@@ -69,6 +69,10 @@ function ajvInstance(): Ajv {
     // check them against (about 40 ms per process, and per test file).
     meta: false,
     validateSchema: false,
+    // ajv's code optimizer (dead-variable removal, constant folding) costs 40% of the compile time of a large CRD
+    // schema (DestinationRule, VirtualService, HTTPRoute: ~0.5 s -> ~0.3 s per process) and saves little at run
+    // time: a validator runs over a few objects per check. The generated code is otherwise the same.
+    code: { optimize: false },
     formats: {
       'int32': { type: 'number', validate: (n: number) => !Number.isInteger(n) || (n >= -(2 ** 31) && n < 2 ** 31) },
       'int64': true,
