@@ -106,7 +106,7 @@ describe('plan errors: exit 2 with one line (and the app\'s stderr), never a sta
 });
 
 describe('plan on a fake app', () => {
-  test('synthesizes every stage in one process, shows changes, writes a marker; --output json', () => {
+  test('synthesizes every stage in one process, shows changes, writes a marker; --output json', async () => {
     const dir = fakeApp(CANARY);
     const out = path.join(tmpDir(), 'stages');
     const run = cli(['plan', '--app', dir, '--out', out, '--diff']);
@@ -116,7 +116,7 @@ describe('plan on a fake app', () => {
     expect(run.stdout).toMatch(/^03 {2}deploy .* \+1 +OK$/m);
     expect(run.stdout).toContain('Stage 03-deploy:\n  + Deployment/web-v2 (shop)');
     expect(fs.readdirSync(out).sort()).toEqual(['.mesh-release.json', '01-stable', '02-add-subset', '03-deploy', '04-shift']);
-    const json = JSON.parse(cli(['plan', '--stages', out, '--output', 'json']).stdout);
+    const json = JSON.parse((await cliInProcess(['plan', '--stages', out, '--output', 'json'])).stdout);
     expect(json.safe).toBe(true);
     expect(json.stages.map((s: any) => s.name)).toEqual(['stable', 'add-subset', 'deploy', 'shift']);
     expect(json.stages[2].changes.created).toEqual([{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web-v2', namespace: 'shop' }]);
@@ -151,16 +151,16 @@ describe('plan on a fake app', () => {
     expect(fs.existsSync(path.join(dir, 'RUNBOOK.md'))).toBe(false);
   });
 
-  test('runbook --app writes RUNBOOK.md next to the app; --stages reads an earlier plan without running the app', () => {
+  test('runbook --app writes RUNBOOK.md next to the app; --stages reads an earlier plan without running the app', async () => {
     const dir = fakeApp(CANARY);
     const run = cli(['runbook', '--app', dir]);
     expect(run.status).toBe(0);
     expect(fs.readFileSync(path.join(dir, 'RUNBOOK.md'), 'utf8')).toContain('kubectl apply -f dist/stages/04-shift/');
     fs.rmSync(path.join(dir, 'app.js'));
-    const again = cli(['runbook', '--stages', path.join(dir, 'dist', 'stages'), '--format', 'sh']);
+    const again = await cliInProcess(['runbook', '--stages', path.join(dir, 'dist', 'stages'), '--format', 'sh']);
     expect(again.status).toBe(0);
     expect(() => fs.accessSync(path.join(dir, 'runbook.sh'), fs.constants.X_OK)).not.toThrow();
-    expect(cli(['runbook', '--stages', tmpDir()]).stderr).toContain('holds no plan written by mesh-release plan');
+    expect((await cliInProcess(['runbook', '--stages', tmpDir()])).stderr).toContain('holds no plan written by mesh-release plan');
   });
 });
 
