@@ -17,7 +17,7 @@ import {
   AllowedCallers, MeshRelease, MeshReleaseProps, ReleasePlan, ReleaseStage, SafetyCheck, SafetyRule, Scaling, VersionedApp, WorkloadOptions,
 } from '../src';
 import { renderChart } from '../src/_render';
-import { ManifestSchemas, SchemaViolation } from '../src/validation/schema-validation';
+import { ManifestSchemas } from '../src/validation/schema-validation';
 
 /** One App output directory for every chart (Testing.chart() makes a temp dir per call). */
 const OUTDIR = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-property.'));
@@ -63,23 +63,6 @@ function preStopOf(deployment: any): number | string {
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 /**
- * Schema violations of each object, validated once per distinct object: consecutive stages of a plan
- * repeat most objects (a Deployment that does not change), and each one is still validated.
- */
-const validated = new Map<string, SchemaViolation[]>();
-function schemaViolationsOf(manifests: any[]): SchemaViolation[] {
-  return manifests.flatMap((m) => {
-    const key = JSON.stringify(m);
-    let found = validated.get(key);
-    if (!found) {
-      found = ManifestSchemas.validate([m]);
-      validated.set(key, found);
-    }
-    return found;
-  });
-}
-
-/**
  * Everything a synthesized stage must satisfy, on its own and after `previous`, as a list of problems
  * (plain comparisons, one `expect` at the end: thousands of stages are checked).
  */
@@ -87,7 +70,8 @@ function stageProblems(manifests: any[], previous: any[] | undefined, stage: Rel
   const problems: unknown[] = [];
   const problem = (what: string, actual: unknown, expected?: unknown) => problems.push({ stage: stage.name, what, actual, expected });
 
-  const schemaViolations = schemaViolationsOf(manifests);
+  // ManifestSchemas validates each distinct object once (src/validation/_findings-cache.ts): consecutive stages repeat most.
+  const schemaViolations = ManifestSchemas.validate(manifests);
   if (schemaViolations.length) problem('schema violations', schemaViolations);
   // Errors only: warnings (hygiene, load-dependent capacity) never refuse a stage.
   const violations = SafetyCheck.errors(SafetyCheck.check(manifests, previous));

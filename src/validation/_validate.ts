@@ -3,6 +3,7 @@ import { crdValidator, describe, hasBlockingError, namesValidator } from './_ajv
 import { evaluateCelRules } from './_cel-rules';
 import { CrdSchema, crdSchemaOf, experimentalSchemaOf, OLDER_ISTIO_VERSIONS } from './_crd-schemas';
 import { withDefaults } from './_defaults';
+import { cachedFindings } from './_findings-cache';
 import { istioSemanticFindings } from './_istio-semantics';
 import { KUBERNETES_KINDS, validateKubernetesObject } from './_kubernetes-models';
 import { pointerEscape } from './_pointer';
@@ -140,7 +141,7 @@ export function validateManifests(objects: readonly unknown[]): Validation {
   objects.forEach((manifest: any, index) => {
     const name = manifest?.metadata?.name ?? manifest?.metadata?.generateName ?? `#${index}`;
     const object = `${manifest?.kind ?? 'Unknown'}/${name}`;
-    const found = validateObject(manifest);
+    const found = cachedFindings(manifest, validateObject);
     result.violations.push(...found.violations.map(v => ({ object, ...v })));
     result.uncheckedRules.push(...found.unchecked.map(u => ({ object, ...u })));
     result.notes.push(...found.notes.map(n => ({ object, ...n })));

@@ -87,7 +87,11 @@ function transpile(files: string[], dir: string): void {
   const esbuild = require('esbuild') as typeof import('esbuild');
   for (const file of files) {
     const out = esbuild.transformSync(fs.readFileSync(file, 'utf8'), {
-      loader: 'ts', format: 'cjs', platform: 'node', target: 'es2022', sourcefile: file,
+      loader: 'ts',
+      format: 'cjs',
+      platform: 'node',
+      target: 'es2022',
+      sourcefile: file,
       tsconfigRaw: { compilerOptions: { target: 'ES2022', useDefineForClassFields: true } },
     }).code;
     const target = path.join(dir, path.relative(SRC, file)).replace(/\.ts$/, '.js');

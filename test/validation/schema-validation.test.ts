@@ -1,5 +1,7 @@
 import { Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
+import { cachedFindings } from '../../src/validation/_findings-cache';
+import { emptyFindings, ObjectFindings } from '../../src/validation/_types';
 import { ManifestSchemas } from '../../src/validation/schema-validation';
 
 const labels = { 'app': 'helloworld', 'version': 'v1', 'app.kubernetes.io/part-of': 'shop', 'example.com/any key-ok': 'yes' };
@@ -285,5 +287,75 @@ test('without kubernetes-models installed, the error says how to install it', ()
     expect(() => isolated.ManifestSchemas.validate([service])).toThrow(/npm install --save-dev kubernetes-models@\^4\.5/);
     // Istio kinds do not need it.
     expect(isolated.ManifestSchemas.validate([destinationRule()])).toEqual([]);
+  });
+});
+
+/** A validator that counts its calls and reports the object's `bad` field as a violation. */
+function counting(): { calls: () => number; validate: (object: any) => ObjectFindings } {
+  let calls = 0;
+  return {
+    calls: () => calls,
+    validate: (object: any) => {
+      calls++;
+      const out = emptyFindings();
+      if (object?.bad !== undefined) out.violations.push({ path: '/bad', message: `bad is ${String(object.bad)}` });
+      return out;
+    },
+  };
+}
+
+describe('the findings cache of schema validation', () => {
+  test('an object with the same exact JSON text is validated once', () => {
+    const { calls, validate } = counting();
+    const first = cachedFindings({ kind: 'A', spec: { n: 1, list: [1, 'x', null, true] }, bad: 'yes' }, validate);
+    const second = cachedFindings({ kind: 'A', spec: { n: 1, list: [1, 'x', null, true] }, bad: 'yes' }, validate);
+    expect(calls()).toBe(1);
+    expect(second).toBe(first);
+    expect(second.violations).toEqual([{ path: '/bad', message: 'bad is yes' }]);
+    cachedFindings({ kind: 'A', spec: { n: 2, list: [1, 'x', null, true] }, bad: 'yes' }, validate);
+    expect(calls()).toBe(2);
+  });
+
+  test.each([
+    ['an undefined property', () => ({ kind: 'B', bad: undefined, other: 1 })],
+    ['an undefined array element', () => ({ kind: 'B', list: [undefined] })],
+    ['NaN', () => ({ kind: 'B', n: NaN })],
+    ['Infinity', () => ({ kind: 'B', n: Infinity })],
+    ['-0', () => ({ kind: 'B', n: -0 })],
+    ['a Date', () => ({ kind: 'B', at: new Date(0) })],
+    ['a class instance', () => ({ kind: 'B', value: new (class Quantity { toJSON() { return '1'; } })() })],
+    ['a function', () => ({ kind: 'B', f: () => 1 })],
+    ['a cycle', () => { const o: any = { kind: 'B' }; o.self = o; return o; }],
+  ])('an object with %s (JSON does not spell it exactly) is validated every time', (_what, make) => {
+    const { calls, validate } = counting();
+    cachedFindings(make(), validate);
+    cachedFindings(make(), validate);
+    expect(calls()).toBe(2);
+  });
+
+  test('an object without a prototype is plain JSON, and cached', () => {
+    const { calls, validate } = counting();
+    const make = () => Object.assign(Object.create(null), { kind: 'C', n: 1 });
+    cachedFindings(make(), validate);
+    cachedFindings(make(), validate);
+    expect(calls()).toBe(1);
+  });
+
+  test('it is bounded: the oldest entry is validated again after 4096 newer ones', () => {
+    const { calls, validate } = counting();
+    cachedFindings({ kind: 'D', n: -1 }, validate);
+    for (let n = 0; n < 4096; n++) cachedFindings({ kind: 'D', n }, validate);
+    expect(calls()).toBe(4097);
+    cachedFindings({ kind: 'D', n: 4095 }, validate);
+    expect(calls()).toBe(4097);
+    cachedFindings({ kind: 'D', n: -1 }, validate);
+    expect(calls()).toBe(4098);
+  });
+
+  test('ManifestSchemas still names each object by its place: two unnamed copies are #0 and #1', () => {
+    const unnamed = { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: {}, spec: { host: 'web', bogus: 1 } };
+    const objects = ManifestSchemas.validate([unnamed, structuredClone(unnamed)]).map((v) => v.object);
+    expect(objects.length).toBeGreaterThan(0);
+    expect(new Set(objects)).toEqual(new Set(['DestinationRule/#0', 'DestinationRule/#1']));
   });
 });
