@@ -73,7 +73,8 @@ project.package.file.addOverride('jest.transform', { '^.+\\.[t]sx?$': '<rootDir>
 
 // `npm test`: jest (the same command, arguments after `--` go to jest) and the eslint task side by side: both are
 // CPU-bound and in series one core idles (scripts/test.js; MESH_RELEASE_SERIAL_TESTS=1 runs them in series).
-project.testTask.reset('node scripts/test.js', { receiveArgs: true });
+// `"$@"`: each argument reaches jest as given (`npm test -- -t 'two words'`), not re-split by the task's shell.
+project.testTask.reset('node scripts/test.js "$@"', { receiveArgs: true });
 
 // A lockfile written on Linux may list only the Linux build of unrs-resolver 1.13.x,
 // which makes `npm ci` fail elsewhere; 1.12.2 is consistent.
@@ -94,7 +95,8 @@ project.addTask('bench', {
 
 // Every task's PATH gets the project's node_modules/.bin. projen's default computes it with
 // `npx -c "node --print process.env.PATH"`: ~1.2 s (an npm process) on every `npx projen <task>`, and twice per
-// `npm test` before this; the binaries the tasks use are all in ./node_modules/.bin.
+// `npm test` before this; the binaries the tasks use are all in ./node_modules/.bin. `$PWD` is the task's working
+// directory: a task with its own (the example) names the project's node_modules/.bin itself, below.
 project.tasks.addEnvironment('PATH', '$(echo "$PWD/node_modules/.bin:$PATH")');
 
 // jsii prints an end-of-life banner on Node 20.
@@ -115,7 +117,7 @@ project.addTask('example', {
   description: 'Synthesize examples/helloworld to YAML with the cdk8s CLI',
   cwd: 'examples/helloworld',
   // The cdk8s CLI checks npm for an upgrade by default: offline (or behind a proxy) that prints a stack trace.
-  env: { CDK8S_CHECK_UPGRADE: 'false' },
+  env: { CDK8S_CHECK_UPGRADE: 'false', PATH: '$(echo "$PWD/../../node_modules/.bin:$PATH")' },
   steps: [
     { exec: 'cdk8s synth --no-check-upgrade --output dist' },
     { exec: 'echo "YAML written to $(pwd)/dist/"' },

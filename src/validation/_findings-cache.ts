@@ -1,17 +1,21 @@
+import { createHash } from 'crypto';
 import { ObjectFindings } from './_types';
 
 /**
- * The findings of objects already validated, by their exact JSON text: validation is a pure function of one
- * object, and the stages of a plan (`ReleaseTesting.assertPlan`, `mesh-release check` of a before/after pair)
- * repeat most of their objects unchanged (a Deployment that does not change between two stages).
+ * The findings of objects already validated, by a hash of their JSON text: the stages of a plan
+ * (`ReleaseTesting.assertPlan`, `mesh-release check` of a before/after pair) repeat most of their objects
+ * unchanged (a Deployment that does not change between two stages).
  *
- * Only objects that JSON spells exactly are cached: plain objects, arrays, strings, booleans, finite numbers
- * other than -0 and null. An `undefined` property, a Date, a class instance, NaN or a cycle could validate
- * differently from its JSON text, so such an object is validated every time. Bounded: the oldest entry goes
- * first once `MAX_ENTRIES` are kept.
+ * A cached object is validated as its JSON text parsed back, so its findings are a function of that text by
+ * construction (a getter, a non-enumerable property or object identity cannot leak in). Only objects that JSON
+ * spells exactly take this path: plain objects, arrays, strings, booleans, finite numbers other than -0 and
+ * null. An `undefined` property, a Date, a class instance, an object with `toJSON`, NaN or a cycle would
+ * validate differently from its JSON text, so such an object is validated as it is, every time.
+ *
+ * One map per validate function; each keeps the findings (not the texts) of its `MAX_ENTRIES` newest objects.
  */
 const MAX_ENTRIES = 4096;
-const FINDINGS = new Map<string, ObjectFindings>();
+const CACHES = new WeakMap<(object: unknown) => ObjectFindings, Map<string, ObjectFindings>>();
 
 /** The JSON text of `value` if JSON spells it exactly (see above), else undefined. */
 function exactJson(value: unknown): string | undefined {
@@ -21,8 +25,8 @@ function exactJson(value: unknown): string | undefined {
       const raw = this[key];
       if (raw === undefined || typeof raw === 'function' || typeof raw === 'symbol' || typeof raw === 'bigint'
         || (typeof raw === 'number' && (!Number.isFinite(raw) || Object.is(raw, -0)))
-        || (raw !== null && typeof raw === 'object' && !Array.isArray(raw) && Object.getPrototypeOf(raw) !== Object.prototype
-          && Object.getPrototypeOf(raw) !== null)) {
+        || (raw !== null && typeof raw === 'object' && (typeof raw.toJSON === 'function'
+          || (!Array.isArray(raw) && Object.getPrototypeOf(raw) !== Object.prototype && Object.getPrototypeOf(raw) !== null)))) {
         exact = false;
       }
       return v;
@@ -33,18 +37,24 @@ function exactJson(value: unknown): string | undefined {
   }
 }
 
-/** `validate(object)`, or what it returned for an object with the same exact JSON text. */
+/** `validate(object)`, or what it returned for an object with the same JSON text (see above). */
 export function cachedFindings(object: unknown, validate: (object: unknown) => ObjectFindings): ObjectFindings {
-  const key = exactJson(object);
-  if (key === undefined) {
+  const text = exactJson(object);
+  if (text === undefined) {
     return validate(object);
   }
-  let found = FINDINGS.get(key);
+  let cache = CACHES.get(validate);
+  if (!cache) {
+    cache = new Map<string, ObjectFindings>();
+    CACHES.set(validate, cache);
+  }
+  const key = createHash('sha256').update(text).digest('base64');
+  let found = cache.get(key);
   if (!found) {
-    found = validate(object);
-    FINDINGS.set(key, found);
-    if (FINDINGS.size > MAX_ENTRIES) {
-      FINDINGS.delete(FINDINGS.keys().next().value!);
+    found = validate(JSON.parse(text));
+    cache.set(key, found);
+    if (cache.size > MAX_ENTRIES) {
+      cache.delete(cache.keys().next().value!);
     }
   }
   return found;

@@ -44,7 +44,8 @@ export function cliBuild(): string {
     return built;
   }
   const files = closure();
-  const hash = createHash('sha1').update(fs.readFileSync(__filename)); // and how they are transpiled
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const hash = createHash('sha1').update(fs.readFileSync(__filename)).update((require('esbuild') as typeof import('esbuild')).version); // how they are transpiled
   for (const f of files) {
     hash.update(f).update(fs.readFileSync(f));
   }
@@ -92,7 +93,7 @@ function transpile(files: string[], dir: string): void {
       platform: 'node',
       target: 'es2022',
       sourcefile: file,
-      tsconfigRaw: { compilerOptions: { target: 'ES2022', useDefineForClassFields: true } },
+      tsconfigRaw: { compilerOptions: { alwaysStrict: true, target: 'ES2022', useDefineForClassFields: true } },
     }).code;
     const target = path.join(dir, path.relative(SRC, file)).replace(/\.ts$/, '.js');
     fs.mkdirSync(path.dirname(target), { recursive: true });

@@ -325,12 +325,43 @@ describe('the findings cache of schema validation', () => {
     ['a Date', () => ({ kind: 'B', at: new Date(0) })],
     ['a class instance', () => ({ kind: 'B', value: new (class Quantity { toJSON() { return '1'; } })() })],
     ['a function', () => ({ kind: 'B', f: () => 1 })],
+    ['toJSON on a plain object', () => ({ kind: 'B', bad: 'x', toJSON: () => ({ kind: 'B' }) })],
     ['a cycle', () => { const o: any = { kind: 'B' }; o.self = o; return o; }],
   ])('an object with %s (JSON does not spell it exactly) is validated every time', (_what, make) => {
     const { calls, validate } = counting();
     cachedFindings(make(), validate);
     cachedFindings(make(), validate);
     expect(calls()).toBe(2);
+  });
+
+  test('an object with toJSON does not lend its findings to the object its JSON spells (nor borrow them)', () => {
+    const { calls, validate } = counting();
+    expect(cachedFindings({ kind: 'E', bad: 'x', toJSON: () => ({ kind: 'E' }) }, validate).violations).toHaveLength(1);
+    expect(cachedFindings({ kind: 'E' }, validate).violations).toEqual([]);
+    expect(cachedFindings({ kind: 'E', bad: 'x', toJSON: () => ({ kind: 'E' }) }, validate).violations).toHaveLength(1);
+    expect(calls()).toBe(3);
+  });
+
+  test('a cached object is validated as its JSON text parsed back, not as the object given', () => {
+    const seen: unknown[] = [];
+    const validate = (object: unknown) => {
+      seen.push(object);
+      return emptyFindings();
+    };
+    const given = { kind: 'F', spec: { n: 1 } };
+    cachedFindings(given, validate);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).not.toBe(given);
+    expect(seen[0]).toEqual(given);
+  });
+
+  test('each validate function has its own findings', () => {
+    const a = counting();
+    const b = counting();
+    cachedFindings({ kind: 'G' }, a.validate);
+    cachedFindings({ kind: 'G' }, b.validate);
+    cachedFindings({ kind: 'G' }, b.validate);
+    expect([a.calls(), b.calls()]).toEqual([1, 1]);
   });
 
   test('an object without a prototype is plain JSON, and cached', () => {
