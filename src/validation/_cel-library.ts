@@ -9,7 +9,7 @@ import { compileRe2 } from './_re2';
  *
  * Functions, macros and operators used by the rules of the CRDs we validate (found by parsing every rule of Istio
  * 1.30 DestinationRule, VirtualService, Gateway, PeerAuthentication, AuthorizationPolicy and Gateway API 1.6.1
- * HTTPRoute, ReferenceGrant, Gateway, standard and experimental channels; `test/validation/cel-library.test.ts`
+ * HTTPRoute, ReferenceGrant, Gateway, standard and experimental channels; `test/validation/cel-library.tests.ts`
  * re-derives this list from the schemas and fails when it changes), and how each is provided:
  *
  * | used in rules                                   | where it comes from                                                   |

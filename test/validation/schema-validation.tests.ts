@@ -288,6 +288,8 @@ test('without kubernetes-models installed, the error says how to install it', ()
     // Istio kinds do not need it.
     expect(isolated.ManifestSchemas.validate([destinationRule()])).toEqual([]);
   });
+  // The mock outlives isolateModules: later requires (tests after this one, in this suite) get the real module.
+  jest.dontMock('kubernetes-models/v1/Service');
 });
 
 /** A validator that counts its calls and reports the object's `bad` field as a violation. */
