@@ -27,6 +27,7 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     'tsconfig-paths@^4.2.0',
     'esbuild@^0.28.2',
     'esbuild-register@^3.6.0',
+    '@jest/test-sequencer@^30.2.0',
   ],
 
   // Nothing here publishes or runs GitHub workflows.
@@ -70,6 +71,8 @@ project.tsconfigDev.addInclude('../.projenrc.ts');
 // (isolated modules, ES2022 class fields, CommonJS), a tenth of the cold-cache cost. Types are checked by jsii, the
 // type-aware eslint rules and test/typecheck.test.ts, as before (ts-jest ran with isolatedModules: no type check).
 project.package.file.addOverride('jest.transform', { '^.+\\.[t]sx?$': '<rootDir>/test/_transform.js' });
+// Without timings (a fresh clone) the longest suites run first (test/_sequencer.js), not the largest files.
+project.package.file.addOverride('jest.testSequencer', '<rootDir>/test/_sequencer.js');
 
 // `npm test`: jest (the same command, arguments after `--` go to jest) and the eslint task side by side: both are
 // CPU-bound and in series one core idles (scripts/test.js; MESH_RELEASE_SERIAL_TESTS=1 runs them in series).
