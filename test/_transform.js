@@ -28,15 +28,20 @@ const SALT = createHash('sha256')
   .update(JSON.stringify(OPTIONS))
   .digest('hex');
 
+/** TypeScript → CommonJS, with the options above (also what test/cli/_build.ts builds the CLI with). */
+function transpileTypeScript(source, filename) {
+  const result = esbuild.transformSync(source, { ...OPTIONS, sourcefile: filename });
+  return { code: result.code, map: JSON.parse(result.map) };
+}
+
 module.exports = {
+  SALT,
+  transpileTypeScript,
   canInstrument: false,
   getCacheKey(source, filename, options) {
     // `instrument`: jest caches under this key alone, and code instrumented for coverage (babel provider) differs.
     return createHash('sha256').update(SALT).update(`\0${Boolean(options?.instrument)}\0`).update(filename).update('\0').update(source)
       .digest('hex');
   },
-  process(source, filename) {
-    const result = esbuild.transformSync(source, { ...OPTIONS, sourcefile: filename });
-    return { code: result.code, map: JSON.parse(result.map) };
-  },
+  process: transpileTypeScript,
 };

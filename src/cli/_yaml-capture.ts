@@ -14,6 +14,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { plainJson } from '../validation/_plain-json';
 
 const PATCHED = Symbol.for('mesh-release.yaml-capture');
 
@@ -127,44 +128,4 @@ export function readCapture(dir: string, yamlFiles: string[]): Map<string, unkno
     return undefined;
   }
   return new Map(yamlFiles.map((f) => [f, byFile.get(path.resolve(f))!.docs]));
-}
-
-/** The JSON of a document when JSON spells it exactly (as `Yaml.stringify` would see it), else undefined. */
-function plainJson(doc: unknown): string | undefined {
-  let plain = true;
-  // An object reached twice is written with a YAML anchor and alias: its text is not a function of the JSON.
-  const seen = new Set<object>();
-  const json = JSON.stringify(doc, function check(this: any, key: string, value: unknown) {
-    // `this[key]` is the value before its own toJSON() (a Date's, say): such a value is not plain.
-    const raw = this[key];
-    if (raw !== value) {
-      plain = false;
-    }
-    switch (typeof value) {
-      case 'string':
-      case 'boolean':
-        return value;
-      case 'number':
-        if (!Number.isFinite(value) || Object.is(value, -0)) {
-          plain = false;
-        }
-        return value;
-      case 'object':
-        if (value !== null && !Array.isArray(value) && Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null) {
-          plain = false;
-        }
-        if (value !== null) {
-          if (seen.has(value)) {
-            plain = false;
-          }
-          seen.add(value);
-        }
-        return value;
-      default:
-        // undefined, functions, symbols, bigint: JSON drops or refuses what YAML writes.
-        plain = false;
-        return null;
-    }
-  });
-  return plain ? json : undefined;
 }

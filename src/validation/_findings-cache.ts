@@ -1,4 +1,5 @@
 import { createHash } from 'crypto';
+import { plainJson } from './_plain-json';
 import { ObjectFindings } from './_types';
 
 /**
@@ -8,38 +9,18 @@ import { ObjectFindings } from './_types';
  *
  * A cached object is validated as its JSON text parsed back, so its findings are a function of that text by
  * construction (a getter, a non-enumerable property or object identity cannot leak in). Only objects that JSON
- * spells exactly take this path: plain objects, arrays, strings, booleans, finite numbers other than -0 and
- * null. An `undefined` property, a Date, a class instance, an object with `toJSON`, NaN or a cycle would
- * validate differently from its JSON text, so such an object is validated as it is, every time.
+ * spells exactly take this path (`plainJson`): an `undefined` property, a Date, a class instance, an object with
+ * `toJSON`, NaN or a cycle would validate differently from its JSON text, so such an object is validated as it
+ * is, every time.
  *
  * One map per validate function; each keeps the findings (not the texts) of its `MAX_ENTRIES` newest objects.
  */
 const MAX_ENTRIES = 4096;
 const CACHES = new WeakMap<(object: unknown) => ObjectFindings, Map<string, ObjectFindings>>();
 
-/** The JSON text of `value` if JSON spells it exactly (see above), else undefined. */
-function exactJson(value: unknown): string | undefined {
-  let exact = true;
-  try {
-    const text = JSON.stringify(value, function (this: any, key: string, v: unknown) {
-      const raw = this[key];
-      if (raw === undefined || typeof raw === 'function' || typeof raw === 'symbol' || typeof raw === 'bigint'
-        || (typeof raw === 'number' && (!Number.isFinite(raw) || Object.is(raw, -0)))
-        || (raw !== null && typeof raw === 'object' && (typeof raw.toJSON === 'function'
-          || (!Array.isArray(raw) && Object.getPrototypeOf(raw) !== Object.prototype && Object.getPrototypeOf(raw) !== null)))) {
-        exact = false;
-      }
-      return v;
-    });
-    return exact ? text : undefined;
-  } catch {
-    return undefined; // a cycle
-  }
-}
-
 /** `validate(object)`, or what it returned for an object with the same JSON text (see above). */
 export function cachedFindings(object: unknown, validate: (object: unknown) => ObjectFindings): ObjectFindings {
-  const text = exactJson(object);
+  const text = plainJson(object);
   if (text === undefined) {
     return validate(object);
   }

@@ -12,6 +12,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 export const ROOT = path.join(__dirname, '..', '..');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const TRANSFORM = require('../_transform') as { SALT: string; transpileTypeScript: (source: string, filename: string) => { code: string } };
 const SRC = path.join(ROOT, 'src');
 const ENTRIES = ['cli/main.ts', 'cli/synth-hook.ts', 'cli/_schemas.ts'];
 
@@ -44,8 +46,7 @@ export function cliBuild(): string {
     return built;
   }
   const files = closure();
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const hash = createHash('sha1').update(fs.readFileSync(__filename)).update((require('esbuild') as typeof import('esbuild')).version); // how they are transpiled
+  const hash = createHash('sha1').update(fs.readFileSync(__filename)).update(TRANSFORM.SALT); // and how they are transpiled
   for (const f of files) {
     hash.update(f).update(fs.readFileSync(f));
   }
@@ -82,19 +83,10 @@ export function cliBuild(): string {
 }
 
 function transpile(files: string[], dir: string): void {
-  // esbuild, as the tests' own transform (test/_transform.js): ~0.1 s for the CLI where TypeScript's
-  // transpileModule took ~2.5 s (loading TypeScript itself, on every fresh checkout, before any CLI test ran).
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const esbuild = require('esbuild') as typeof import('esbuild');
+  // The tests' own transform (esbuild, test/_transform.js): ~0.1 s for the CLI where TypeScript's transpileModule
+  // took ~2.5 s (loading TypeScript itself, on every fresh checkout, before any CLI test ran).
   for (const file of files) {
-    const out = esbuild.transformSync(fs.readFileSync(file, 'utf8'), {
-      loader: 'ts',
-      format: 'cjs',
-      platform: 'node',
-      target: 'es2022',
-      sourcefile: file,
-      tsconfigRaw: { compilerOptions: { alwaysStrict: true, target: 'ES2022', useDefineForClassFields: true } },
-    }).code;
+    const out = TRANSFORM.transpileTypeScript(fs.readFileSync(file, 'utf8'), file).code;
     const target = path.join(dir, path.relative(SRC, file)).replace(/\.ts$/, '.js');
     fs.mkdirSync(path.dirname(target), { recursive: true });
     fs.writeFileSync(target, file.endsWith(path.join('cli', 'main.ts')) ? out : out.replace(/^#!.*\n/, ''));
