@@ -1683,8 +1683,8 @@ describe('MeshRelease stages of ReleasePlan.canary', () => {
 
 describe('SafetyCheck.assertSafe and format', () => {
   const TWO: SafetyViolation[] = [
-    { rule: SafetyRule.WEIGHTS, object: 'VirtualService/helloworld http[0]', message: 'weights add up to 110, not 100', fix: 'make them add up to 100' },
-    { rule: SafetyRule.CATCH_ALL_ROUTE, object: 'VirtualService/helloworld http[1]', message: 'the last route has a match', fix: 'add a catch-all' },
+    { rule: SafetyRule.WEIGHTS, severity: Severity.ERROR, object: 'VirtualService/helloworld http[0]', message: 'weights add up to 110, not 100', fix: 'make them add up to 100' },
+    { rule: SafetyRule.CATCH_ALL_ROUTE, severity: Severity.ERROR, object: 'VirtualService/helloworld http[1]', message: 'the last route has a match', fix: 'add a catch-all' },
   ];
 
   test('format writes one line per violation', () => {

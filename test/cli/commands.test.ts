@@ -4,7 +4,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { cli, cliBuild, cliInProcess, FakeStage, fakeApp, FIXTURES, tmpDir } from './_cli';
+import { cli, cliBuild, cliBuiltInProcess, cliInProcess, FakeStage, fakeApp, FIXTURES, tmpDir } from './_cli';
 
 beforeAll(() => cliBuild(), 120_000);
 
@@ -67,38 +67,38 @@ describe('plan errors: exit 2 with one line (and the app\'s stderr), never a sta
     expect(run.stderr).toContain('boom: unknown stage');
   });
 
-  test('a stage the app does not know (RELEASE_STAGE from the environment)', () => {
-    const run = cli(['plan', '--app', fakeApp(SAFE)], { env: { RELEASE_STAGE: 'nope' } });
+  test('a stage the app does not know (RELEASE_STAGE from the environment)', async () => {
+    const run = await cliBuiltInProcess(['plan', '--app', fakeApp(SAFE)], { env: { RELEASE_STAGE: 'nope' } });
     expect(run.status).toBe(2);
     expect(run.stderr).toContain('with RELEASE_STAGE=nope from the environment failed to synthesize');
     expect(run.stderr).toContain('unknown stage nope');
   });
 
-  test('an app exiting in the middle of a stage: the stage is named, its stderr shown', () => {
+  test('an app exiting in the middle of a stage: the stage is named, its stderr shown', async () => {
     const dir = fakeApp(SAFE);
     const app = fs.readFileSync(path.join(dir, 'app.js'), 'utf8');
     fs.writeFileSync(path.join(dir, 'app.js'), `if (process.env.RELEASE_STAGE === 'add-subset') { console.error('no quota'); process.exit(4); }\n${app}`);
-    const run = cli(['plan', '--app', dir]);
+    const run = await cliBuiltInProcess(['plan', '--app', dir]);
     expect(run.status).toBe(2);
     expect(run.stderr).toContain("stage 'add-subset' of the app in");
     expect(run.stderr).toContain('no quota');
   });
 
-  test('an unknown --release lists the releases', () => {
-    const run = cli(['plan', '--app', fakeApp(SAFE), '--release', 'api']);
+  test('an unknown --release lists the releases', async () => {
+    const run = await cliBuiltInProcess(['plan', '--app', fakeApp(SAFE), '--release', 'api']);
     expect(run.status).toBe(2);
     expect(run.stderr).toContain("unknown release 'api'; the app's releases are: web (namespace shop, stages stable, add-subset)");
   });
 
-  test('an app that ignores RELEASE_STAGE', () => {
-    const run = cli(['plan', '--app', fakeApp(SAFE, { ignoreStage: true })]);
+  test('an app that ignores RELEASE_STAGE', async () => {
+    const run = await cliBuiltInProcess(['plan', '--app', fakeApp(SAFE, { ignoreStage: true })]);
     expect(run.status).toBe(2);
     expect(run.stderr).toContain("with RELEASE_STAGE=add-subset the app synthesized release web at stage 'stable'");
   });
 
-  test('a stage name that cannot name a directory (300 characters)', () => {
+  test('a stage name that cannot name a directory (300 characters)', async () => {
     const long = 'a'.repeat(300);
-    const run = cli(['plan', '--app', fakeApp({ stable: SAFE.stable, [long]: SAFE['add-subset'] })]);
+    const run = await cliBuiltInProcess(['plan', '--app', fakeApp({ stable: SAFE.stable, [long]: SAFE['add-subset'] })]);
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/^mesh-release: error: release web has an invalid mesh-release.io\/plan-stages annotation: .*at most 63 characters.*\(300 characters\)$/m);
     expect(run.stderr).not.toMatch(/\n\s+at /);
@@ -109,7 +109,7 @@ describe('plan on a fake app', () => {
   test('synthesizes every stage in one process, shows changes, writes a marker; --output json', async () => {
     const dir = fakeApp(CANARY);
     const out = path.join(tmpDir(), 'stages');
-    const run = cli(['plan', '--app', dir, '--out', out, '--diff']);
+    const run = await cliBuiltInProcess(['plan', '--app', dir, '--out', out, '--diff']);
     expect(run.stderr).toContain('in one process');
     expect(run.stderr).not.toContain('one process each');
     expect(run.status).toBe(0);
@@ -135,9 +135,9 @@ describe('plan on a fake app', () => {
     expect(rows(esm.stdout)).toEqual(rows(isolated.stdout));
   });
 
-  test('an unsafe transition: exit 1, UNSAFE (n) and the violations under the table; runbook refuses', () => {
+  test('an unsafe transition: exit 1, UNSAFE (n) and the violations under the table; runbook refuses', async () => {
     const dir = fakeApp({ ...SAFE, 'shift-50': [['v1'], ['v1'], { v1: 50, v2: 50 }] });
-    const run = cli(['plan', '--app', dir]);
+    const run = await cliBuiltInProcess(['plan', '--app', dir]);
     expect(run.status).toBe(1);
     expect(run.stdout).toMatch(/^03 {2}shift-50 .* UNSAFE \([1-9]\d*\)/m);
     expect(run.stdout).toContain('Stage 03-shift-50 (after add-subset):');
@@ -145,7 +145,7 @@ describe('plan on a fake app', () => {
     expect(run.stdout).toContain('    fix: add subset');
     expect(run.stdout).toContain('UNSAFE: 1 of 3 stages would drop requests');
     expect(fs.readdirSync(path.join(dir, 'dist', 'stages')).sort()).toEqual(['.mesh-release.json', '01-stable', '02-add-subset', '03-shift-50']);
-    const runbook = cli(['runbook', '--app', dir]);
+    const runbook = await cliBuiltInProcess(['runbook', '--app', dir]);
     expect(runbook.status).toBe(1);
     expect(runbook.stderr).toContain('not writing a runbook for an unsafe plan');
     expect(fs.existsSync(path.join(dir, 'RUNBOOK.md'))).toBe(false);
@@ -153,7 +153,7 @@ describe('plan on a fake app', () => {
 
   test('runbook --app writes RUNBOOK.md next to the app; --stages reads an earlier plan without running the app', async () => {
     const dir = fakeApp(CANARY);
-    const run = cli(['runbook', '--app', dir]);
+    const run = await cliBuiltInProcess(['runbook', '--app', dir]);
     expect(run.status).toBe(0);
     expect(fs.readFileSync(path.join(dir, 'RUNBOOK.md'), 'utf8')).toContain('kubectl apply -f dist/stages/04-shift/');
     fs.rmSync(path.join(dir, 'app.js'));
@@ -165,42 +165,42 @@ describe('plan on a fake app', () => {
 });
 
 describe('--out never loses data', () => {
-  test('a non-empty directory the CLI did not write is refused (exit 2), and left untouched', () => {
+  test('a non-empty directory the CLI did not write is refused (exit 2), and left untouched', async () => {
     const out = tmpDir();
     fs.mkdirSync(path.join(out, '01-intro'));
     fs.writeFileSync(path.join(out, '01-intro', 'notes.md'), 'mine');
     fs.mkdirSync(path.join(out, '2024-q3-reports'));
-    const run = cli(['plan', '--app', fakeApp(SAFE), '--out', out]);
+    const run = await cliBuiltInProcess(['plan', '--app', fakeApp(SAFE), '--out', out]);
     expect(run.status).toBe(2);
     expect(run.stderr).toContain('is not empty and was not written by mesh-release (no .mesh-release.json in it)');
     expect(fs.readdirSync(out).sort()).toEqual(['01-intro', '2024-q3-reports']);
     expect(fs.readFileSync(path.join(out, '01-intro', 'notes.md'), 'utf8')).toBe('mine');
   });
 
-  test('--force writes into it and removes nothing of the user\'s, even on later runs', () => {
+  test('--force writes into it and removes nothing of the user\'s, even on later runs', async () => {
     const out = tmpDir();
     fs.mkdirSync(path.join(out, '01-intro'));
     fs.writeFileSync(path.join(out, 'README.md'), 'mine');
     const app = fakeApp(CANARY);
-    expect(cli(['plan', '--app', app, '--out', out, '--force']).status).toBe(0);
+    expect((await cliBuiltInProcess(['plan', '--app', app, '--out', out, '--force'])).status).toBe(0);
     expect(fs.readdirSync(out).sort()).toEqual(['.mesh-release.json', '01-intro', '01-stable', '02-add-subset', '03-deploy', '04-shift', 'README.md']);
     // A shorter plan later: the stage directories of the earlier run go, the user's files stay.
     const shorter = fakeApp(SAFE);
-    expect(cli(['plan', '--app', shorter, '--out', out]).status).toBe(0);
+    expect((await cliBuiltInProcess(['plan', '--app', shorter, '--out', out])).status).toBe(0);
     expect(fs.readdirSync(out).sort()).toEqual(['.mesh-release.json', '01-intro', '01-stable', '02-add-subset', 'README.md']);
   });
 
-  test('a directory the CLI wrote is reused; a stage directory it did not write is not replaced without --force', () => {
+  test('a directory the CLI wrote is reused; a stage directory it did not write is not replaced without --force', async () => {
     const out = tmpDir();
     const app = fakeApp(SAFE);
-    expect(cli(['plan', '--app', app, '--out', out]).status).toBe(0);
-    expect(cli(['plan', '--app', app, '--out', out]).status).toBe(0);
+    expect((await cliBuiltInProcess(['plan', '--app', app, '--out', out])).status).toBe(0);
+    expect((await cliBuiltInProcess(['plan', '--app', app, '--out', out])).status).toBe(0);
     fs.rmSync(path.join(out, '02-add-subset'), { recursive: true });
     const record = JSON.parse(fs.readFileSync(path.join(out, '.mesh-release.json'), 'utf8'));
     fs.writeFileSync(path.join(out, '.mesh-release.json'), JSON.stringify({ ...record, dirs: ['01-stable'] }));
     fs.mkdirSync(path.join(out, '02-add-subset'));
     fs.writeFileSync(path.join(out, '02-add-subset', 'keep.txt'), 'mine');
-    const run = cli(['plan', '--app', app, '--out', out]);
+    const run = await cliBuiltInProcess(['plan', '--app', app, '--out', out]);
     expect(run.status).toBe(2);
     expect(run.stderr).toContain('02-add-subset exists and was not written by mesh-release');
     expect(fs.readFileSync(path.join(out, '02-add-subset', 'keep.txt'), 'utf8')).toBe('mine');
