@@ -1681,6 +1681,39 @@ describe('MeshRelease stages of ReleasePlan.canary', () => {
 // assertSafe and format.
 // ---------------------------------------------------------------------------------------
 
+describe('violations do not depend on the order of the manifests', () => {
+  // A subset whose labels select several versions' Deployments: the messages list them by name, whatever the order
+  // (found by the shuffle property of test/property.test.ts: "Deployment/web-v2, Deployment/web-v1" in one order).
+  const webDeployment = (version: string, replicas: number) => ({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: `web-${version}`, namespace: 'shop' },
+    spec: { replicas, selector: { matchLabels: { app: 'web', version } }, template: { metadata: { labels: { app: 'web', version } }, spec: { containers: [{ name: 'web', image: `web:${version}` }] } } },
+  });
+  const webService = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'shop' }, spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80 }] } };
+  const routing = (subsets: any[], version: string) => [
+    { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: 'web', namespace: 'shop' }, spec: { host: 'web', subsets } },
+    {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'VirtualService',
+      metadata: { name: 'web', namespace: 'shop' },
+      spec: { hosts: ['web'], http: [{ route: [{ destination: { host: 'web', subset: version }, weight: 100 }] }] },
+    },
+  ];
+  // Subset v1 selects every pod of web: in the current stage, web-v1's and web-v2's.
+  const previous = [webService, webDeployment('v1', 3), ...routing([{ name: 'v1', labels: { app: 'web' } }], 'v1')];
+  const current = [webService, webDeployment('v1', 1), webDeployment('v2', 1),
+    ...routing([{ name: 'v1', labels: { app: 'web' } }, { name: 'v2', labels: { version: 'v2' } }], 'v2')];
+
+  test('rollback-capacity names the Deployments behind a subset in the same order either way', () => {
+    const forward = SafetyCheck.check(current, previous);
+    const backward = SafetyCheck.check([...current].reverse(), [...previous].reverse());
+    expect(forward.filter((v) => v.rule === SafetyRule.ROLLBACK_CAPACITY).map((v) => v.object)).toEqual(['Deployment/web-v1, Deployment/web-v2']);
+    const text = (vs: SafetyViolation[]) => vs.map((v) => JSON.stringify(v)).sort();
+    expect(text(backward)).toEqual(text(forward));
+  });
+});
+
 describe('SafetyCheck.assertSafe and format', () => {
   const TWO: SafetyViolation[] = [
     { rule: SafetyRule.WEIGHTS, severity: Severity.ERROR, object: 'VirtualService/helloworld http[0]', message: 'weights add up to 110, not 100', fix: 'make them add up to 100' },

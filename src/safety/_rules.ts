@@ -91,11 +91,17 @@ class Stage {
     }
   }
 
-  /** Workloads whose pods a backend reaches. */
+  /**
+   * Workloads whose pods a backend reaches, by namespace and name: the messages that list them do not depend on the
+   * order of the manifests (a subset with few labels can select several versions' Deployments).
+   */
   behind(backend: BackendFacts): WorkloadFacts[] {
     let found = this.behindCache.get(backend);
     if (!found) {
-      found = this.workloadIndex.carrying(backend.namespace, backend.selector, (w) => w.podLabels);
+      const key = new Map<WorkloadFacts, string>();
+      found = [...this.workloadIndex.carrying(backend.namespace, backend.selector, (w) => w.podLabels)];
+      found.forEach((w) => key.set(w, workloadKey(w)));
+      found.sort((a, b) => (key.get(a)! < key.get(b)! ? -1 : key.get(a)! > key.get(b)! ? 1 : 0));
       this.behindCache.set(backend, found);
     }
     return found;
