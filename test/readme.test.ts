@@ -30,10 +30,12 @@ describe('README', () => {
     const outdir = join(dir, `out-${i}`);
     process.env.CDK8S_OUTDIR = outdir;
     const js = transpileTypeScript(code as string, `snippet-${i}.ts`).code;
-    const run = new Function('require', 'exports', 'process', js);
+    const run = new Function('require', 'exports', 'module', 'process', js);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const load = (id: string) => require(id === 'cdk8s-mesh-release' ? '../src' : id);
-    expect(() => run(load, {}, process)).not.toThrow();
+    const module = { exports: {} };
+    // esbuild's CommonJS output assigns module.exports when a snippet exports something.
+    expect(() => run(load, module.exports, module, process)).not.toThrow();
     delete process.env.CDK8S_OUTDIR;
     if ((code as string).includes('app.synth()')) {
       // One file per chart, named after it.

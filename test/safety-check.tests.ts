@@ -1712,6 +1712,60 @@ describe('violations do not depend on the order of the manifests', () => {
     const text = (vs: SafetyViolation[]) => vs.map((v) => JSON.stringify(v)).sort();
     expect(text(backward)).toEqual(text(forward));
   });
+
+  /** The violations of `current` after `before`, as sorted JSON, in the given order and reversed: both must be equal. */
+  const bothOrders = (objects: any[], before?: any[]) => [
+    SafetyCheck.check(objects, before), SafetyCheck.check([...objects].reverse(), before && [...before].reverse()),
+  ].map((vs) => vs.map((v) => JSON.stringify(v)).sort());
+  const webVirtualService = (name: string, namespace: string) => ({
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'VirtualService',
+    metadata: { name, namespace },
+    spec: { hosts: ['web.shop.svc.cluster.local'], http: [{ route: [{ destination: { host: 'web.shop.svc.cluster.local', subset: 'v1' } }] }] },
+  });
+  const subsetV1 = { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: 'web', namespace: 'shop' }, spec: { host: 'web', subsets: [{ name: 'v1', labels: { version: 'v1' } }] } };
+
+  test('one-virtual-service-per-host names the first VirtualService by namespace and name, in either order', () => {
+    const [forward, backward] = bothOrders([webService, webDeployment('v1', 2), subsetV1, webVirtualService('web', 'shop'), webVirtualService('web-canary', 'shop')]);
+    expect(backward).toEqual(forward);
+    expect(forward.filter((v) => v.includes('one-virtual-service-per-host')).map((v) => JSON.parse(v).object)).toEqual(['VirtualService/web-canary']);
+  });
+
+  test('one-virtual-service-per-host compares namespaces too: VirtualServices of one name in two namespaces on one host', () => {
+    const [forward, backward] = bothOrders([webService, webDeployment('v1', 2), subsetV1, webVirtualService('web', 'shop'), webVirtualService('web', 'edge')]);
+    expect(backward).toEqual(forward);
+    const found = forward.map((v) => JSON.parse(v)).filter((v) => v.rule === SafetyRule.ONE_VIRTUAL_SERVICE_PER_HOST);
+    expect(found.map((v) => v.message)).toEqual([expect.stringContaining('like VirtualService/web (namespace edge)')]);
+  });
+
+  test('a subset two DestinationRules define differently: the first by name counts, in either order', () => {
+    // web-extra's v2 selects pods of no Deployment; web's (first by name, as istiod breaks ties) selects web-v2's.
+    const rules = [
+      { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: 'web', namespace: 'shop' }, spec: { host: 'web', subsets: [{ name: 'v1', labels: { version: 'v1' } }, { name: 'v2', labels: { version: 'v2' } }] } },
+      { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: 'web-extra', namespace: 'shop' }, spec: { host: 'web', subsets: [{ name: 'v2', labels: { version: 'v3' } }] } },
+    ];
+    const split = { ...webVirtualService('web', 'shop'), spec: { hosts: ['web'], http: [{ route: [{ destination: { host: 'web', subset: 'v1' }, weight: 50 }, { destination: { host: 'web', subset: 'v2' }, weight: 50 }] }] } };
+    const objects = [webService, webDeployment('v1', 2), webDeployment('v2', 2), ...rules, split];
+    const [forward, backward] = bothOrders(objects, objects);
+    expect(backward).toEqual(forward);
+    expect(forward.filter((v) => v.includes('"error"'))).toEqual([]);
+  });
+
+  test('two autoscalers on one Deployment: the floor is its replicas (the HPA controller scales with neither), in either order', () => {
+    const hpa = (name: string, minReplicas: number) => ({
+      apiVersion: 'autoscaling/v2',
+      kind: 'HorizontalPodAutoscaler',
+      metadata: { name, namespace: 'shop' },
+      spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web-v2' }, minReplicas, maxReplicas: 10 },
+    });
+    const split = { ...webVirtualService('web', 'shop'), spec: { hosts: ['web'], http: [{ route: [{ destination: { host: 'web', subset: 'v1' }, weight: 50 }, { destination: { host: 'web', subset: 'v2' }, weight: 50 }] }] } };
+    const rules = { ...subsetV1, spec: { host: 'web', subsets: [{ name: 'v1', labels: { version: 'v1' } }, { name: 'v2', labels: { version: 'v2' } }] } };
+    const objects = [webService, webDeployment('v1', 10), webDeployment('v2', 1), rules, split, hpa('a', 1), hpa('b', 5)];
+    const [forward, backward] = bothOrders(objects, objects);
+    expect(backward).toEqual(forward);
+    const capacity = forward.map((v) => JSON.parse(v)).filter((v) => v.rule === SafetyRule.CAPACITY);
+    expect(capacity.map((v) => v.message)).toEqual([expect.stringContaining('on 1 guaranteed pod(s)')]);
+  });
 });
 
 describe('SafetyCheck.assertSafe and format', () => {

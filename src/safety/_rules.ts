@@ -3,6 +3,7 @@
  * Router-specific rules live with their router (`routing/<router>/_rules.ts`).
  */
 import { Labels, selects } from '../_conventions';
+import { compareText } from '../_util';
 import { showMs } from './_durations';
 import { BackendFacts, BackendKind, RuleFacts, StageFacts, TargetFacts, WorkloadFacts } from './_facts';
 import { SafetyRule, Severity } from './safety-rule';
@@ -80,8 +81,14 @@ class Stage {
   private readonly workloadIndex = new LabelIndex<WorkloadFacts>();
   private readonly behindCache = new Map<BackendFacts, WorkloadFacts[]>();
   constructor(readonly facts: StageFacts) {
+    // Two objects defining one backend (subset 'v2' of a host in two DestinationRules): Istio keeps the subset of the
+    // oldest DestinationRule, ties (objects created by one apply) broken by name, then namespace (istiod sorts
+    // configs with `sortConfigByCreationTime` before `combineSingleDestinationRule` keeps a subset name's first
+    // definition). Without creation times, the one first by name, then namespace: not the first in the manifests.
     for (const backend of facts.backends) {
-      if (!this.backends.has(backend.id)) {
+      const kept = this.backends.get(backend.id);
+      if (!kept || compareText(backend.object, kept.object) < 0
+        || (backend.object === kept.object && compareText(backend.namespace, kept.namespace) < 0)) {
         this.backends.set(backend.id, backend);
       }
     }
@@ -101,7 +108,7 @@ class Stage {
       const key = new Map<WorkloadFacts, string>();
       found = [...this.workloadIndex.carrying(backend.namespace, backend.selector, (w) => w.podLabels)];
       found.forEach((w) => key.set(w, workloadKey(w)));
-      found.sort((a, b) => (key.get(a)! < key.get(b)! ? -1 : key.get(a)! > key.get(b)! ? 1 : 0));
+      found.sort((a, b) => compareText(key.get(a)!, key.get(b)!));
       this.behindCache.set(backend, found);
     }
     return found;

@@ -15,14 +15,12 @@ const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'ReplicaSet']);
 
 /** Every workload of the manifests, with the floor its autoscaler guarantees. */
 export function readWorkloads(manifests: any[], options: ReadOptions): WorkloadFacts[] {
-  // Autoscalers by target (namespace, kind, name); the first one wins, as a scan would find it.
-  const autoscalers = new Map<string, any>();
+  // Autoscalers by target (namespace, kind, name).
+  const autoscalers = new Map<string, any[]>();
   for (const h of manifests) {
     if (h?.kind === 'HorizontalPodAutoscaler') {
       const key = targetKey(h.metadata?.namespace ?? options.namespace, h.spec?.scaleTargetRef?.kind, h.spec?.scaleTargetRef?.name);
-      if (!autoscalers.has(key)) {
-        autoscalers.set(key, h);
-      }
+      autoscalers.set(key, [...(autoscalers.get(key) ?? []), h]);
     }
   }
   return manifests
@@ -34,17 +32,31 @@ function targetKey(namespace: unknown, kind: unknown, name: unknown): string {
   return JSON.stringify([namespace, kind, name]);
 }
 
-function workloadOf(manifest: any, options: ReadOptions, autoscalers: Map<string, any>): WorkloadFacts {
+/**
+ * The floor of a workload's pods: its autoscaler's `minReplicas`, or `spec.replicas`. With two or more autoscalers
+ * on one target, the HPA controller scales with none of them (condition ScalingActive false, reason
+ * AmbiguousSelector: kubernetes/kubernetes#112011), so the floor is `spec.replicas`, and the source says why.
+ */
+function floorOf(spec: any, hpas: any[]): [number, string] {
+  const replicas: [number, string] = [typeof spec.replicas === 'number' ? spec.replicas : 1, `replicas: ${spec.replicas ?? '1 (default)'}`];
+  if (hpas.length === 1) {
+    const hpa = hpas[0];
+    return [typeof hpa.spec?.minReplicas === 'number' ? hpa.spec.minReplicas : 1, `${objectName(hpa)} minReplicas: ${hpa.spec?.minReplicas ?? '1 (default)'}`];
+  }
+  if (hpas.length > 1) {
+    const names = hpas.map((h) => objectName(h)).sort();
+    return [replicas[0], `${replicas[1]}, as ${names.join(' and ')} both target it and the HPA controller then scales with neither (AmbiguousSelector)`];
+  }
+  return replicas;
+}
+
+function workloadOf(manifest: any, options: ReadOptions, autoscalers: Map<string, any[]>): WorkloadFacts {
   const namespace: string = manifest.metadata?.namespace ?? options.namespace;
   const name: string = manifest.metadata?.name;
   const spec = manifest.spec ?? {};
   const template = spec.template ?? {};
   const pod = template.spec ?? {};
-  const hpa = autoscalers.get(targetKey(namespace, manifest.kind, name));
-  const replicas = typeof spec.replicas === 'number' ? spec.replicas : 1;
-  const [floor, floorSource] = hpa
-    ? [typeof hpa.spec?.minReplicas === 'number' ? hpa.spec.minReplicas : 1, `${objectName(hpa)} minReplicas: ${hpa.spec?.minReplicas ?? '1 (default)'}`]
-    : [replicas, `replicas: ${spec.replicas ?? '1 (default)'}`];
+  const [floor, floorSource] = floorOf(spec, autoscalers.get(targetKey(namespace, manifest.kind, name)) ?? []);
   const preStops: number[] = (pod.containers ?? []).map((c: any) => preStopSleepOf(c?.lifecycle?.preStop));
   const preStopSleepSeconds = Math.max(0, ...preStops);
   return {

@@ -42,7 +42,8 @@ export enum SafetyRule {
   /**
    * A version receiving traffic has at least one pod guaranteed (replicas, HPA minReplicas) and a
    * rollout that keeps pods available (error); a fixed replica count far below its share of traffic
-   * (warning).
+   * (warning). With two HorizontalPodAutoscalers on one Deployment the HPA controller scales with
+   * neither (AmbiguousSelector, kubernetes/kubernetes#112011): its replicas count.
    */
   CAPACITY = 'capacity',
   /** (warning) A version keeps the floor for the traffic it had in the previous stage, so rolling back lands on enough pods. */

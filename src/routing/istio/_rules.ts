@@ -4,6 +4,7 @@
  */
 import { isIstioNetworking, servicesByHost } from './_reader';
 import { Labels, parseServiceHost, resolveHost, selects } from '../../_conventions';
+import { compareText } from '../../_util';
 import { ReadOptions, objectName } from '../../safety/_facts';
 import { Report } from '../../safety/_rules';
 import { SafetyRule, Severity } from '../../safety/safety-rule';
@@ -104,20 +105,24 @@ export function checkIstio(manifests: any[], options: ReadOptions, report: Repor
     }
   }
 
-  // One VirtualService per host and gateway.
-  const owners = new Map<string, string>();
-  for (const vs of vss) {
+  // One VirtualService per host and gateway: every one after the first, by namespace and name (not by the order of
+  // the manifests), is reported, naming the first.
+  const identity = (vs: any) => `${ns(vs)}/${vs.metadata?.name}`;
+  const owners = new Map<string, any>();
+  for (const vs of [...vss].sort((a, b) => compareText(identity(a), identity(b)))) {
     const gateways: string[] = Array.isArray(vs.spec?.gateways) && vs.spec.gateways.length > 0 ? vs.spec.gateways : ['mesh'];
     for (const h of (vs.spec?.hosts ?? []).map((x: string) => host(x, ns(vs)))) {
       for (const gateway of gateways) {
         const key = `${h}|${gateway}`;
         const other = owners.get(key);
-        if (other !== undefined && other !== objectName(vs)) {
+        if (other === undefined) {
+          owners.set(key, vs);
+        } else if (identity(other) !== identity(vs)) {
+          const otherName = ns(other) === ns(vs) ? objectName(other) : `${objectName(other)} (namespace ${ns(other)})`;
           report(SafetyRule.ONE_VIRTUAL_SERVICE_PER_HOST, Severity.ERROR, objectName(vs),
-            `routes host ${h} on gateway '${gateway}' like ${other}: Istio merges the two unpredictably, so weights and routes of one are ignored`,
+            `routes host ${h} on gateway '${gateway}' like ${otherName}: Istio merges the two unpredictably, so weights and routes of one are ignored`,
             'keep one VirtualService per host and gateway');
         }
-        owners.set(key, objectName(vs));
       }
     }
   }
