@@ -5,6 +5,7 @@ import { annotateApplyOrder } from './_apply-order';
 import { DEFAULT_CLUSTER_DOMAIN, DNS_1123_LABEL, DNS_1123_SUBDOMAIN, PLAN_ANNOTATION, STAGE_ANNOTATION, serviceFqdn } from './_conventions';
 import { apiObjectsUnder, isRenderOnly, renderChart } from './_render';
 import { rememberRender, renderedStage, synthesizedByCli } from './_rendered-stages';
+import { push } from './_util';
 import { checkAppProtocol, checkDns1035Label, checkDns1123Label, checkImage, checkInteger, checkPort, checkPortName, invalidProp, istioDuration } from './_validation';
 import { ApplyOrder } from './apply-order';
 import { HttpRoute } from './imports/gateway.networking.k8s.io';
@@ -646,7 +647,7 @@ function appObjectIndex(root: IConstruct): Map<string, string[]> {
     index = new Map<string, string[]>();
     for (const o of apiObjectsUnder(root)) {
       const key = identityOf(o);
-      index.set(key, [...(index.get(key) ?? []), o.node.path]);
+      push(index, key, o.node.path);
     }
     APP_INDEX.set(root, index);
     queueMicrotask(() => APP_INDEX.delete(root));

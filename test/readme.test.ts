@@ -1,10 +1,9 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-
 // The jest transform (esbuild) that runs the tests runs the snippets too: loading TypeScript for it cost ~0.5 s.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { transpileTypeScript } = require('./_transform') as { transpileTypeScript(source: string, file: string): { code: string } };
+import { transpileTypeScript } from './_transform';
+
 
 /** The ```ts blocks of the README, which users copy: they must type-check and run. */
 const README = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');

@@ -1724,6 +1724,8 @@ describe('violations do not depend on the order of the manifests', () => {
     spec: { hosts: ['web.shop.svc.cluster.local'], http: [{ route: [{ destination: { host: 'web.shop.svc.cluster.local', subset: 'v1' } }] }] },
   });
   const subsetV1 = { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: 'web', namespace: 'shop' }, spec: { host: 'web', subsets: [{ name: 'v1', labels: { version: 'v1' } }] } };
+  /** A VirtualService sending 50% to subset v1 and 50% to subset v2 of web. */
+  const split = { ...webVirtualService('web', 'shop'), spec: { hosts: ['web'], http: [{ route: [{ destination: { host: 'web', subset: 'v1' }, weight: 50 }, { destination: { host: 'web', subset: 'v2' }, weight: 50 }] }] } };
 
   test('one-virtual-service-per-host names the first VirtualService by namespace and name, in either order', () => {
     const [forward, backward] = bothOrders([webService, webDeployment('v1', 2), subsetV1, webVirtualService('web', 'shop'), webVirtualService('web-canary', 'shop')]);
@@ -1744,7 +1746,6 @@ describe('violations do not depend on the order of the manifests', () => {
       { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: 'web', namespace: 'shop' }, spec: { host: 'web', subsets: [{ name: 'v1', labels: { version: 'v1' } }, { name: 'v2', labels: { version: 'v2' } }] } },
       { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: 'web-extra', namespace: 'shop' }, spec: { host: 'web', subsets: [{ name: 'v2', labels: { version: 'v3' } }] } },
     ];
-    const split = { ...webVirtualService('web', 'shop'), spec: { hosts: ['web'], http: [{ route: [{ destination: { host: 'web', subset: 'v1' }, weight: 50 }, { destination: { host: 'web', subset: 'v2' }, weight: 50 }] }] } };
     const objects = [webService, webDeployment('v1', 2), webDeployment('v2', 2), ...rules, split];
     const [forward, backward] = bothOrders(objects, objects);
     expect(backward).toEqual(forward);
@@ -1758,7 +1759,6 @@ describe('violations do not depend on the order of the manifests', () => {
       metadata: { name, namespace: 'shop' },
       spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web-v2' }, minReplicas, maxReplicas: 10 },
     });
-    const split = { ...webVirtualService('web', 'shop'), spec: { hosts: ['web'], http: [{ route: [{ destination: { host: 'web', subset: 'v1' }, weight: 50 }, { destination: { host: 'web', subset: 'v2' }, weight: 50 }] }] } };
     const rules = { ...subsetV1, spec: { host: 'web', subsets: [{ name: 'v1', labels: { version: 'v1' } }, { name: 'v2', labels: { version: 'v2' } }] } };
     const objects = [webService, webDeployment('v1', 10), webDeployment('v2', 1), rules, split, hpa('a', 1), hpa('b', 5)];
     const [forward, backward] = bothOrders(objects, objects);

@@ -3,7 +3,7 @@
  * Router-specific rules live with their router (`routing/<router>/_rules.ts`).
  */
 import { Labels, selects } from '../_conventions';
-import { compareText } from '../_util';
+import { compareText, push } from '../_util';
 import { showMs } from './_durations';
 import { BackendFacts, BackendKind, RuleFacts, StageFacts, TargetFacts, WorkloadFacts } from './_facts';
 import { SafetyRule, Severity } from './safety-rule';
@@ -65,14 +65,6 @@ function pairKey(namespace: string, key: string, value: string): string {
   return JSON.stringify([namespace, key, value]);
 }
 
-function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
-  const list = map.get(key);
-  if (list) {
-    list.push(value);
-  } else {
-    map.set(key, [value]);
-  }
-}
 
 /** A stage's facts with lookups. */
 class Stage {
@@ -105,10 +97,8 @@ class Stage {
   behind(backend: BackendFacts): WorkloadFacts[] {
     let found = this.behindCache.get(backend);
     if (!found) {
-      const key = new Map<WorkloadFacts, string>();
-      found = [...this.workloadIndex.carrying(backend.namespace, backend.selector, (w) => w.podLabels)];
-      found.forEach((w) => key.set(w, workloadKey(w)));
-      found.sort((a, b) => compareText(key.get(a)!, key.get(b)!));
+      found = [...this.workloadIndex.carrying(backend.namespace, backend.selector, (w) => w.podLabels)]
+        .sort((a, b) => compareText(workloadKey(a), workloadKey(b)));
       this.behindCache.set(backend, found);
     }
     return found;

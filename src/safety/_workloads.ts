@@ -5,6 +5,7 @@
  */
 import * as YAML from 'yaml';
 import { ISTIO_PROXY_CONFIG_ANNOTATION } from '../_conventions';
+import { push } from '../_util';
 import { parseDurationMs } from './_durations';
 import { ReadOptions, SidecarDrain, WorkloadFacts, objectName } from './_facts';
 
@@ -20,7 +21,7 @@ export function readWorkloads(manifests: any[], options: ReadOptions): WorkloadF
   for (const h of manifests) {
     if (h?.kind === 'HorizontalPodAutoscaler') {
       const key = targetKey(h.metadata?.namespace ?? options.namespace, h.spec?.scaleTargetRef?.kind, h.spec?.scaleTargetRef?.name);
-      autoscalers.set(key, [...(autoscalers.get(key) ?? []), h]);
+      push(autoscalers, key, h);
     }
   }
   return manifests
@@ -45,7 +46,7 @@ function floorOf(spec: any, hpas: any[]): [number, string] {
   }
   if (hpas.length > 1) {
     const names = hpas.map((h) => objectName(h)).sort();
-    return [replicas[0], `${replicas[1]}, as ${names.join(' and ')} both target it and the HPA controller then scales with neither (AmbiguousSelector)`];
+    return [replicas[0], `${replicas[1]}, as ${names.join(', ')} all target it and the HPA controller then scales with none (AmbiguousSelector)`];
   }
   return replicas;
 }

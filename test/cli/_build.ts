@@ -10,10 +10,9 @@ import { spawnSync } from 'child_process';
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { SALT, transpileTypeScript } from '../_transform';
 
 export const ROOT = path.join(__dirname, '..', '..');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const TRANSFORM = require('../_transform') as { SALT: string; transpileTypeScript: (source: string, filename: string) => { code: string } };
 const SRC = path.join(ROOT, 'src');
 const ENTRIES = ['cli/main.ts', 'cli/synth-hook.ts', 'cli/_schemas.ts'];
 
@@ -46,7 +45,7 @@ export function cliBuild(): string {
     return built;
   }
   const files = closure();
-  const hash = createHash('sha1').update(fs.readFileSync(__filename)).update(TRANSFORM.SALT); // and how they are transpiled
+  const hash = createHash('sha1').update(fs.readFileSync(__filename)).update(SALT); // and how they are transpiled
   for (const f of files) {
     hash.update(f).update(fs.readFileSync(f));
   }
@@ -86,7 +85,7 @@ function transpile(files: string[], dir: string): void {
   // The tests' own transform (esbuild, test/_transform.js): ~0.1 s for the CLI where TypeScript's transpileModule
   // took ~2.5 s (loading TypeScript itself, on every fresh checkout, before any CLI test ran).
   for (const file of files) {
-    const out = TRANSFORM.transpileTypeScript(fs.readFileSync(file, 'utf8'), file).code;
+    const out = transpileTypeScript(fs.readFileSync(file, 'utf8'), file).code;
     const target = path.join(dir, path.relative(SRC, file)).replace(/\.ts$/, '.js');
     fs.mkdirSync(path.dirname(target), { recursive: true });
     fs.writeFileSync(target, file.endsWith(path.join('cli', 'main.ts')) ? out : out.replace(/^#!.*\n/, ''));

@@ -4,7 +4,7 @@
  */
 import { isIstioNetworking, servicesByHost } from './_reader';
 import { Labels, parseServiceHost, resolveHost, selects } from '../../_conventions';
-import { compareText } from '../../_util';
+import { compareText, push } from '../../_util';
 import { ReadOptions, objectName } from '../../safety/_facts';
 import { Report } from '../../safety/_rules';
 import { SafetyRule, Severity } from '../../safety/safety-rule';
@@ -54,7 +54,7 @@ export function checkIstio(manifests: any[], options: ReadOptions, report: Repor
   const drsByHost = new Map<string, any[]>();
   for (const dr of drs) {
     const h = drHost(dr);
-    drsByHost.set(h, [...(drsByHost.get(h) ?? []), dr]);
+    push(drsByHost, h, dr);
   }
   const routedHosts = new Set(vss.flatMap(destinationHosts));
   const drIndex = new Map(drs.map((dr, i) => [dr, i]));
