@@ -1,0 +1,102 @@
+/**
+ * The releases the integration suite takes through the API server: per router (Istio, GAMMA, an ingress Gateway,
+ * Istio ambient, the selector switch), canaries of 1, 3 and 9 steps, blue/green, and three live versions with
+ * header routes and a mirror. Each case lives in a namespace of its own (its name), so runbooks of different cases
+ * can run at the same time on one control plane. `app/main.ts` synthesizes a case as a cdk8s app.
+ */
+import { Chart, Duration } from 'cdk8s';
+import { HeaderMatchType, MeshRelease, MeshReleaseProps, ReleasePlan, TrafficRouter } from '../../src';
+
+export interface Case {
+  /** Also the namespace and the chart's name. */
+  readonly name: string;
+  readonly plan: ReleasePlan;
+  /** Adds the release at `stage` to `chart` (a chart of the case's namespace). */
+  readonly build: (chart: Chart, stage: string) => void;
+  /** Objects the cluster must have before the first stage (e.g. the ingress Gateway). */
+  readonly prerequisites: any[];
+}
+
+/** The Gateway the ingress cases attach to (in the case's namespace). */
+export const INGRESS_GATEWAY = 'public';
+
+type RouterKind = 'istio' | 'gamma' | 'ingress' | 'ambient' | 'selector';
+
+const ROUTERS: { [kind in RouterKind]: () => Pick<MeshReleaseProps, 'router' | 'defaults' | 'retries' | 'timeout'> } = {
+  istio: () => ({ retries: { attempts: 2, perTryTimeout: Duration.seconds(2) }, timeout: Duration.seconds(10) }),
+  gamma: () => ({ router: TrafficRouter.gatewayApi(), timeout: Duration.seconds(10) }),
+  ingress: () => ({
+    router: TrafficRouter.gatewayApi({ gateways: [{ name: INGRESS_GATEWAY }], hostnames: ['shop.example.com'] }),
+    timeout: Duration.seconds(10),
+  }),
+  ambient: () => ({ router: TrafficRouter.gatewayApi({ ambientWaypoint: 'waypoint' }) }),
+  selector: () => ({ router: TrafficRouter.serviceSelector(), defaults: { istioSidecarLifecycle: false } }),
+};
+
+const TWO = [
+  { version: 'v1', image: 'example/web:1.0.0' },
+  { version: 'v2', image: 'example/web:2.0.0' },
+];
+const THREE = [...TWO, { version: 'v3', image: 'example/web:3.0.0-rc.1' }];
+
+const split = [{ version: 'v1', weight: 50 }, { version: 'v2', weight: 50 }];
+/** Three live versions: v1/v2 split, v3 deployed, mirrored, then pinned by header (exact and regular expression). */
+function threeVersionPlan(): ReleasePlan {
+  return ReleasePlan.custom([
+    { name: 'split', deployed: ['v1', 'v2'], weights: split },
+    { name: 'add-subset-v3', deployed: ['v1', 'v2'], subsets: ['v1', 'v2', 'v3'], weights: split },
+    { name: 'deploy-v3', deployed: ['v1', 'v2', 'v3'], weights: split },
+    { name: 'mirror-v3', deployed: ['v1', 'v2', 'v3'], weights: split, mirror: { version: 'v3', percent: 10 } },
+    {
+      name: 'pin-v3',
+      deployed: ['v1', 'v2', 'v3'],
+      weights: split,
+      mirror: { version: 'v3', percent: 10 },
+      headerRoutes: [
+        { header: 'x-version', value: 'v3', version: 'v3' },
+        { header: 'user-agent', value: '.*Android.*', matchType: HeaderMatchType.REGEX, version: 'v2' },
+      ],
+    },
+  ]);
+}
+
+const SHAPES: { [shape: string]: { plan: () => ReleasePlan; versions: typeof TWO } } = {
+  'canary-1': { plan: () => ReleasePlan.canary({ stable: 'v1', candidate: 'v2', weights: [50] }), versions: TWO },
+  'canary-3': { plan: () => ReleasePlan.canary({ stable: 'v1', candidate: 'v2', weights: [10, 25, 50] }), versions: TWO },
+  'canary-9': { plan: () => ReleasePlan.canary({ stable: 'v1', candidate: 'v2', weights: [10, 20, 30, 40, 50, 60, 70, 80, 90] }), versions: TWO },
+  'bluegreen': { plan: () => ReleasePlan.blueGreen({ stable: 'v1', candidate: 'v2' }), versions: TWO },
+  'three': { plan: threeVersionPlan, versions: THREE },
+};
+
+function makeCase(router: RouterKind, shape: string): Case {
+  const name = `${router}-${shape}`;
+  const { plan: makePlan, versions } = SHAPES[shape];
+  const plan = makePlan();
+  return {
+    name,
+    plan,
+    build: (chart, stage) => {
+      new MeshRelease(chart, 'web', { app: 'web', port: 8080, versions, stage: plan.stage(stage), ...ROUTERS[router]() });
+    },
+    prerequisites: router === 'ingress' ? [{
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'Gateway',
+      metadata: { name: INGRESS_GATEWAY, namespace: name },
+      spec: { gatewayClassName: 'simulated', listeners: [{ name: 'http', port: 80, protocol: 'HTTP', hostname: 'shop.example.com' }] },
+    }] : [],
+  };
+}
+
+/** Every case: each router with each plan shape it can express (the selector switch: blue/green only). */
+export const CASES: Case[] = [
+  ...(['istio', 'gamma', 'ingress', 'ambient'] as RouterKind[]).flatMap((router) => Object.keys(SHAPES).map((shape) => makeCase(router, shape))),
+  makeCase('selector', 'bluegreen'),
+];
+
+export function caseNamed(name: string): Case {
+  const found = CASES.find((c) => c.name === name);
+  if (!found) {
+    throw new Error(`unknown case '${name}'; cases: ${CASES.map((c) => c.name).join(', ')}`);
+  }
+  return found;
+}
