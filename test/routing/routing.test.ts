@@ -5,5 +5,6 @@
  * name>'`. Snapshots: `__snapshots__/routing.test.ts.snap`.
  */
 import './gateway-api.tests';
+import './gateway-api-limits.tests';
 import './gateway-api-safety.tests';
 import './service-selector.tests';

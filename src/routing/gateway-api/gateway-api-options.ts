@@ -32,13 +32,15 @@ export interface GatewayApiRouterOptions {
    * Gateways the HTTPRoute attaches to (ingress). Without gateways the HTTPRoute attaches to
    * the version-free Service (GAMMA, in-mesh traffic). With gateways, in-cluster callers of the
    * version-free Service are not routed by the HTTPRoute: they reach every deployed version.
+   * At most 32 (the HTTPRoute's `parentRefs` limit), each Gateway named once, or each time with
+   * a different `sectionName`.
    * @default - the version-free Service (GAMMA)
    */
   readonly gateways?: GatewayReference[];
   /**
    * Hostnames the HTTPRoute matches on its Gateways (`spec.hostnames`), e.g.
    * `reviews.example.com`. Only with `gateways` (a route attached to a Service matches the
-   * Service's own name).
+   * Service's own name). At most 16 (the HTTPRoute's `hostnames` limit), no IP addresses.
    * @default - every hostname of the Gateways' listeners
    */
   readonly hostnames?: string[];

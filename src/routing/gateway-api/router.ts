@@ -1,4 +1,4 @@
-import { ApiObject, JsonPatch } from 'cdk8s';
+import { ApiObject, Chart, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { DNS_1123_LABEL, DNS_1123_SUBDOMAIN, Labels } from '../../_conventions';
@@ -9,6 +9,7 @@ import { ReleaseStage } from '../../plan/release-stage';
 import { parseDurationMs } from '../../safety/_durations';
 import { WorkloadOptions } from '../../workload/workload-options';
 import { ReleaseContext, RouterImpl, RoutingConstructs } from '../_router';
+import { checkGateways, checkHostnameCount, checkStageLimits, checkVersionServiceNames } from './_limits';
 import {
   GatewayRoutingContext, RETRY_ON_CODES, experimentalRetry, gatewayDuration, httpRouteSpec, serviceParent, versionServiceName,
   versionServiceSelector,
@@ -21,6 +22,8 @@ export const USE_WAYPOINT_LABEL = 'istio.io/use-waypoint';
 
 /** Gateway API hostname: a DNS name, optionally with a leading `*.` wildcard label. */
 const HOSTNAME = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** An IPv4 address, which `HOSTNAME` lets through and Gateway API hostnames must not be. */
+const IPV4 = /^[0-9]+(\.[0-9]+){3}$/;
 
 const DESCRIPTION = 'TrafficRouter.gatewayApi()';
 
@@ -51,12 +54,14 @@ export class GatewayApiRouter implements RouterImpl {
         throw invalidProp(scope, 'router.gateways[].sectionName', gateway.sectionName, 'must be a listener name (a DNS-1123 subdomain)');
       }
     }
+    checkGateways(scope, o.gateways ?? [], props.namespace ?? Chart.of(scope).namespace ?? 'default');
     if (o.hostnames !== undefined && o.gateways === undefined) {
       throw invalidProp(scope, 'router.hostnames', o.hostnames,
         'applies only with gateways (a route attached to the Service answers for the Service\'s own name): add gateways, or drop hostnames');
     }
+    checkHostnameCount(scope, o.hostnames ?? []);
     for (const hostname of o.hostnames ?? []) {
-      if (hostname.length > 253 || !HOSTNAME.test(hostname)) {
+      if (hostname.length > 253 || !HOSTNAME.test(hostname) || IPV4.test(hostname)) {
         throw invalidProp(scope, 'router.hostnames', hostname, "must be DNS names, optionally starting with '*.' (no IP address, no port)");
       }
     }
@@ -88,10 +93,12 @@ export class GatewayApiRouter implements RouterImpl {
     if (props.timeout && gatewayDuration(props.timeout.toMilliseconds({ integral: false })) === undefined) {
       throw invalidProp(scope, 'timeout', props.timeout, 'must be below 99999h with TrafficRouter.gatewayApi() (a Gateway API duration)');
     }
+    checkVersionServiceNames(scope, props.app, props.stage);
   }
 
-  public checkStage(): void {
-    // The Gateway API expresses every stage: weights, header matches and mirrors.
+  public checkStage(scope: Construct, stage: ReleaseStage): void {
+    // The Gateway API expresses every stage (weights, header matches and mirrors), within the HTTPRoute's limits.
+    checkStageLimits(scope, stage);
   }
 
   public serviceSelector(ctx: ReleaseContext): Labels {
