@@ -248,6 +248,30 @@ describe('wrong values', () => {
   });
 });
 
+describe('patterns are matched as the API server matches them (RE2)', () => {
+  // The experimental HTTPRoute header value pattern `^[!-~]+([\t ]?[!-~]+)*$` backtracks exponentially in a
+  // JavaScript RegExp on a long value ending in a character it refuses; Go's regexp (RE2) is linear.
+  const route = (value: string) => ({
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'HTTPRoute',
+    metadata: { name: 'web', namespace: 'shop' },
+    spec: {
+      parentRefs: [{ group: '', kind: 'Service', name: 'web' }],
+      rules: [{ matches: [{ headers: [{ name: 'x-user', value }] }], backendRefs: [{ name: 'web', port: 80 }], retry: { attempts: 1 } }],
+    },
+  });
+
+  test('a long header value with a bad last character is refused at once', () => {
+    const violations = ManifestSchemas.validate([route(`${'a'.repeat(4000)}é`)]);
+    expect(violations.map((v) => v.path)).toEqual(['/spec/rules/0/matches/0/headers/0/value']);
+    expect(violations[0].message).toMatch(/must match pattern/);
+  });
+
+  test('and a valid one passes', () => {
+    expect(ManifestSchemas.validate([route('a b\tc')])).toEqual([]);
+  });
+});
+
 describe('unknown kinds and assertValid', () => {
   test('a kind the validator does not know is a violation', () => {
     expect(ManifestSchemas.validate([{ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' } }, { kind: 'Service' }])).toEqual([
