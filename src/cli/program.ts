@@ -31,6 +31,15 @@ outside the app directory reading RELEASE_STAGE when loaded), is synthesized one
 The output directory: created if missing; the CLI writes a .mesh-release.json marker into it and only ever removes
 the stage directories that marker lists. A non-empty directory without the marker is refused unless --force.`;
 
+const RUNBOOK_STEPS = `
+What each stage of the runbook runs: a guard (mr_expect_stage: the live mesh-release.io/stage annotation of each
+release's VirtualService, HTTPRoute or selector Service must be the stage before, or this stage; the script's --force
+skips it), kubectl apply, then blocking waits: new pods ready, autoscaler floors, and per router: Istio proxies in sync
+(mr_wait_proxies, only when Istio objects change), every parent of an HTTPRoute Accepted and ResolvedRefs at its
+current generation (mr_wait_routes), the EndpointSlices of a switched Service listing only the ready pods it selects
+(mr_wait_endpoints); then the deletes of what the stage drops. The script: --from/--to apply a range, --rollback --from X
+rolls back one stage (to X-1; --to goes further), --list. The route and endpoint waits need jq.`;
+
 /** Runs the CLI on `argv` (as in `process.argv`) and returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
@@ -98,10 +107,11 @@ ${EXIT_CODES}`)
       + 'the deletes of what the stage drops, blocking waits, and the roll back in reverse, with a chart of the weights.')
     .option('--file <path>', 'the runbook to write (default: <app>/RUNBOOK.md, or <app>/runbook.sh); its commands use paths relative to it')
     .addOption(new Option('--format <format>', 'md (Markdown), or sh (an executable bash script: one function per stage and per roll back, '
-      + '--from/--to/--rollback)').choices(['md', 'sh']).default('md'))
-    .addHelpText('after', `${RELEASE_CHOICE}\n\nNo runbook is written for an unsafe plan (exit 1).\n\n`
+      + '--from/--to/--rollback/--force)').choices(['md', 'sh']).default('md'))
+    .addHelpText('after', `${RELEASE_CHOICE}\n${RUNBOOK_STEPS}\n\nNo runbook is written for an unsafe plan (exit 1).\n\n`
       + 'Examples:\n  $ mesh-release runbook --app examples/helloworld\n'
-      + `  $ mesh-release runbook --stages dist/stages --format sh --file release.sh && ./release.sh --from deploy --to shift-10\n${EXIT_CODES}`)
+      + '  $ mesh-release runbook --stages dist/stages --format sh --file release.sh && ./release.sh --from deploy --to shift-10\n'
+      + `  $ ./release.sh --rollback --from shift-10   # back to deploy, one stage\n${EXIT_CODES}`)
     .action(async (options) => {
       exitCode = await loadRunbook().runbookCommand(options);
     });

@@ -1,10 +1,15 @@
 /**
  * The commands that apply a stage, and roll it back, in order: the one list both runbook formats
- * (Markdown, shell script) print. Every wait blocks until its condition holds or fails after its
- * timeout; objects a stage drops are deleted explicitly, by name (see the README for why this is
- * not `kubectl apply --prune`).
+ * (Markdown, shell script) print. Each transition starts with a guard on the live stage of every
+ * release's routing object, then applies, then waits: pods, floors, and what the router's objects
+ * need (HTTPRoute parents, EndpointSlices of a switched Service, Istio proxies for Istio objects).
+ * Every wait blocks until its condition holds or fails after its timeout; objects a stage drops are
+ * deleted explicitly, by name (see the README for why this is not `kubectl apply --prune`).
  */
-import { changesBetween, groupOf, isRouting, StageChanges } from './stage-diff';
+import { VERSION_LABEL } from '../_conventions';
+import { compareText, push, unique } from '../_util';
+import { ReleaseRef, releaseObjectOf, releasesIn, stageOf } from './release-view';
+import { changesBetween, groupOf, StageChanges } from './stage-diff';
 import { StageResult } from './stages';
 
 /** Kubernetes' default `progressDeadlineSeconds`. */
@@ -15,8 +20,13 @@ export const DEFAULT_GRACE = 30;
 export const SLACK = 60;
 /** How long the proxies get to acknowledge a routing change. */
 export const PROPAGATION_TIMEOUT = 120;
+/** How long every parent of an HTTPRoute gets to accept its new generation (Accepted and ResolvedRefs). */
+export const ROUTE_TIMEOUT = 120;
+/** How long the EndpointSlices of a Service whose selector switched get to list only the ready pods it now selects. */
+export const ENDPOINTS_TIMEOUT = 120;
 
-export type StepKind = 'apply' | 'delete' | 'wait';
+/** `check`: the guard before a stage (the live stage); `apply`, `delete`; `wait`: blocks until a condition holds. */
+export type StepKind = 'check' | 'apply' | 'delete' | 'wait';
 
 /** One command of a runbook. */
 export interface Step {
@@ -27,13 +37,7 @@ export interface Step {
   readonly why: string;
 }
 
-/**
- * The bash helpers the steps call: the waits a single kubectl command cannot express.
- * `mr_wait_replicas` compares `readyReplicas >= floor` (an HPA may scale above its floor, so
- * `kubectl wait --for=jsonpath=...=N` could wait for ever); `mr_wait_proxies` polls
- * `istioctl proxy-status` (`istioctl x wait` was removed in Istio 1.23).
- */
-export const HELPERS = `# mr_wait_replicas <deployment> <namespace|-> <floor> <timeout-s>: blocks until the Deployment has at least
+const WAIT_REPLICAS = `# mr_wait_replicas <deployment> <namespace|-> <floor> <timeout-s>: blocks until the Deployment has at least
 # <floor> ready pods (an autoscaler raises replicas after its floor changes; rollout status may return before).
 mr_wait_replicas() {
   local deadline=$((SECONDS + $4)) ready ns=()
@@ -50,9 +54,9 @@ mr_wait_replicas() {
     fi
     sleep 2
   done
-}
+}`;
 
-# mr_wait_proxies <timeout-s> [<namespace> <resource>]...: blocks until every Envoy acknowledged the routing
+const WAIT_PROXIES = `# mr_wait_proxies <timeout-s> [<namespace> <resource>]...: blocks until every Envoy acknowledged the routing
 # change, then dwells MESH_RELEASE_DWELL seconds (default 5) for in-flight connections and endpoint updates.
 # - default: polls \`istioctl proxy-status\` until no proxy is STALE;
 # - MESH_RELEASE_ISTIO_STATUS=1 (istiod with PILOT_ENABLE_STATUS=true): waits for the Reconciled condition
@@ -85,69 +89,280 @@ mr_wait_proxies() {
   sleep "\${MESH_RELEASE_DWELL:-5}"
 }`;
 
+const NEED_JQ = `# mr_need_jq <helper>: fails, saying so, without jq (the route and endpoint waits read status as JSON).
+mr_need_jq() {
+  if ! command -v jq >/dev/null 2>&1; then
+    echo "$1: jq not found; it reads the objects' status (install it, e.g. apt-get install -y jq)" >&2
+    return 1
+  fi
+}`;
+
+const EXPECT_STAGE = `# mr_expect_stage <namespace|-> <resource> <stage> <live-stage>...: refuses (returns 1) to apply <stage> unless the
+# live mesh-release.io/stage annotation of <resource>, the routing object of a release, is one of <live-stage>
+# ('-': the object does not exist yet). MESH_RELEASE_FORCE=1 (the script's --force) skips the check.
+mr_expect_stage() {
+  local resource="$2" stage="$3" where="the current namespace" out live shown want expected=""
+  local ns=()
+  if [ "$1" != "-" ]; then ns=(-n "$1"); where="namespace $1"; fi
+  shift 3
+  if [ "\${MESH_RELEASE_FORCE:-0}" = "1" ]; then
+    echo "--force: not checking the live stage of $resource ($where) before stage '$stage'" >&2
+    return 0
+  fi
+  if ! out="$(kubectl get "$resource" \${ns[@]+"\${ns[@]}"} --ignore-not-found -o 'jsonpath={.metadata.name}/{.metadata.annotations.mesh-release\\.io/stage}')"; then
+    echo "cannot read the live stage of $resource ($where): not applying stage '$stage'" >&2
+    return 1
+  fi
+  if [ -z "$out" ]; then live="-" shown="none (not created yet)"; else live="\${out#*/}" shown="'\${out#*/}'"; fi
+  if [ -n "$out" ] && [ -z "$live" ]; then shown="unknown (no mesh-release.io/stage annotation)"; fi
+  for want in "$@"; do
+    if [ "$live" = "$want" ]; then
+      echo "$resource ($where) is at stage $shown: applying stage '$stage'"
+      return 0
+    fi
+    if [ "$want" = "-" ]; then want="none (not created yet)"; else want="'$want'"; fi
+    expected+="\${expected:+ or }$want"
+  done
+  echo "refusing to apply stage '$stage': $resource ($where) is at stage $shown, expected $expected." >&2
+  echo "Apply the stages in order (roll back with --rollback --from <the live stage>), or pass --force (MESH_RELEASE_FORCE=1) to skip this check." >&2
+  return 1
+}`;
+
+const WAIT_ROUTES = `# mr_wait_routes <timeout-s> <namespace|-> <httproute>...: blocks until every parent (spec.parentRefs) of each
+# HTTPRoute accepted its current generation: a status.parents[] entry for that parent (group, kind, namespace, name,
+# sectionName, port; unset: gateway.networking.k8s.io, Gateway, the route's namespace) whose conditions Accepted and
+# ResolvedRefs are True with observedGeneration = the route's metadata.generation (the conditions of the previous
+# generation do not count). Polls every second; on timeout prints each pending parent's conditions (reason: message).
+# Then dwells MESH_RELEASE_DWELL seconds (default 5): the data plane follows the accepted route. Needs jq.
+mr_wait_routes() {
+  local timeout="$1" deadline=$(($1 + SECONDS)) json pending
+  local ns=()
+  if [ "$2" != "-" ]; then ns=(-n "$2"); fi
+  shift 2
+  mr_need_jq mr_wait_routes || return 1
+  # shellcheck disable=SC2016 # $names are jq variables
+  local program='
+    def ref($ns): {group: (.group // "gateway.networking.k8s.io"), kind: (.kind // "Gateway"), namespace: (.namespace // $ns),
+      name, sectionName: (.sectionName // null), port: (.port // null)};
+    def text: "\\(.kind) \\(.namespace)/\\(.name)" + (if .sectionName then " section \\(.sectionName)" else "" end)
+      + (if .port then " port \\(.port)" else "" end);
+    def current($gen): [(.conditions // [])[] | select(.status == "True" and .observedGeneration == $gen) | .type]
+      | any(. == "Accepted") and any(. == "ResolvedRefs");
+    def conditions: [(.conditions // [])[] | "\\(.type)=\\(.status) (\\(.reason // "no reason")\\(if (.message // "") == "" then "" else ": \\(.message)" end), observedGeneration \\(.observedGeneration // "unset"))"]
+      | if . == [] then "no conditions" else join("; ") end;
+    (if .kind == "List" then .items else [.] end)[]
+    | . as $route | .metadata.namespace as $ns | .metadata.generation as $gen
+    | (.spec.parentRefs // [])[] | ref($ns) as $parent
+    | [($route.status.parents // [])[] | select((.parentRef | ref($ns)) == $parent)] as $entries
+    | select(any($entries[]; current($gen)) | not)
+    | "httproute/\\($route.metadata.name) (namespace \\($ns), generation \\($gen)), parent \\($parent | text): "
+      + (if $entries == [] then "no status from this parent yet" else ($entries | map(conditions) | join(" | ")) end)'
+  while :; do
+    if json="$(kubectl get httproute.gateway.networking.k8s.io "$@" \${ns[@]+"\${ns[@]}"} -o json 2>/dev/null)"; then
+      pending="$(jq -r "$program" <<<"$json" 2>&1)" || pending="cannot read the HTTPRoutes' status: $pending"
+    else
+      pending="$(kubectl get httproute.gateway.networking.k8s.io "$@" \${ns[@]+"\${ns[@]}"} -o name 2>&1 >/dev/null)" || true
+      pending="cannot read the HTTPRoutes: \${pending:-kubectl failed}"
+    fi
+    if [ -z "$pending" ]; then
+      echo "httproute $*: every parent accepted the current generation (Accepted, ResolvedRefs)"
+      sleep "\${MESH_RELEASE_DWELL:-5}"
+      return 0
+    fi
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      echo "HTTPRoutes not accepted by every parent after $timeout s:" >&2
+      echo "$pending" >&2
+      return 1
+    fi
+    sleep 1
+  done
+}`;
+
+const WAIT_ENDPOINTS = `# mr_wait_endpoints <timeout-s> <namespace|-> <service>: blocks until the Service's EndpointSlices
+# (kubernetes.io/service-name=<service>) list exactly the ready pods its selector now selects: every ready endpoint
+# (conditions.ready not false) is a pod carrying the selector's labels, every Ready pod of the selector that is not
+# terminating is listed ready, and there is at least one. Polls every second; on timeout prints what differs. Then
+# dwells MESH_RELEASE_DWELL seconds (default 5): kube-proxy follows the slices. Needs jq.
+mr_wait_endpoints() {
+  local timeout="$1" service="$3" deadline=$(($1 + SECONDS)) json selector pods slices pending
+  local ns=()
+  if [ "$2" != "-" ]; then ns=(-n "$2"); fi
+  mr_need_jq mr_wait_endpoints || return 1
+  # shellcheck disable=SC2016 # $names are jq variables
+  local program='
+    (.[0].items // []) as $pods | (.[1].items // []) as $slices
+    | [$pods[].metadata.name] as $selected
+    | [$pods[] | select(.metadata.deletionTimestamp == null and any((.status.conditions // [])[]; .type == "Ready" and .status == "True"))
+      | .metadata.name] as $ready
+    | [$slices[] | (.endpoints // [])[] | select(.conditions.ready != false)
+      | if .targetRef.kind == "Pod" then .targetRef.name else "(not a pod: \\((.addresses // []) | join(",")))" end] | unique as $listed
+    | ($listed - $selected) as $foreign | ($ready - $listed) as $missing
+    | (if $foreign != [] then "listed ready but not selected by \\($selector): \\($foreign | join(", "))" else empty end),
+      (if $missing != [] then "ready pods of \\($selector) not listed ready yet: \\($missing | join(", "))" else empty end),
+      (if $listed == [] then "no ready endpoint" else empty end)'
+  while :; do
+    pending=""
+    if ! json="$(kubectl get service "$service" \${ns[@]+"\${ns[@]}"} -o json 2>/dev/null)"; then
+      pending="cannot read service/$service"
+    elif ! selector="$(jq -r '.spec.selector // {} | to_entries | map("\\(.key)=\\(.value)") | join(",")' <<<"$json")" || [ -z "$selector" ]; then
+      pending="service/$service has no selector"
+    elif ! pods="$(kubectl get pods \${ns[@]+"\${ns[@]}"} -l "$selector" -o json 2>/dev/null)"; then
+      pending="cannot list the pods of $selector"
+    elif ! slices="$(kubectl get endpointslices.discovery.k8s.io \${ns[@]+"\${ns[@]}"} -l "kubernetes.io/service-name=$service" -o json 2>/dev/null)"; then
+      pending="cannot list the EndpointSlices of service/$service"
+    else
+      pending="$(jq -rs --arg selector "$selector" "$program" <<<"$pods"$'\\n'"$slices" 2>&1)" || pending="cannot read the EndpointSlices: $pending"
+    fi
+    if [ -z "$pending" ]; then
+      echo "service/$service: its EndpointSlices list exactly the ready pods of $selector"
+      sleep "\${MESH_RELEASE_DWELL:-5}"
+      return 0
+    fi
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      echo "service/$service: EndpointSlices do not list exactly the ready pods it selects after $timeout s:" >&2
+      echo "$pending" >&2
+      return 1
+    fi
+    sleep 1
+  done
+}`;
+
+/**
+ * The bash helpers the steps call: the guard and the waits a single kubectl command cannot express.
+ * `mr_expect_stage` reads the live stage of a release's routing object; `mr_wait_replicas` compares
+ * `readyReplicas >= floor` (an HPA may scale above its floor, so `kubectl wait --for=jsonpath=...=N`
+ * could wait for ever); `mr_wait_proxies` polls `istioctl proxy-status` (`istioctl x wait` was removed
+ * in Istio 1.23); `mr_wait_routes` matches each parentRef of an HTTPRoute with its `status.parents[]`
+ * entry and `mr_wait_endpoints` compares a Service's EndpointSlices with its pods (jq: more than
+ * one `--for=jsonpath` can say).
+ */
+export const HELPERS = [EXPECT_STAGE, WAIT_REPLICAS, WAIT_PROXIES, NEED_JQ, WAIT_ROUTES, WAIT_ENDPOINTS].join('\n\n');
+
 /** How a path and the namespace flag appear in commands. */
 export interface StepContext {
   /** The stage directory as the runbook names it (relative to the runbook), shell-quoted when needed. */
   readonly dirOf: (stage: StageResult) => string;
   /** `--namespace` of the plan: objects without a namespace are applied there (else in kubectl's current namespace). */
   readonly namespace?: string;
+  /** The releases of the plan: before each stage, the live stage of each one's routing object is checked. */
+  readonly releases: ReleaseRef[];
 }
 
 /** The steps that apply `stage` after the stage before it. */
 export function forwardSteps(stage: StageResult, previous: StageResult | undefined, ctx: StepContext): Step[] {
-  return transitionSteps(ctx.dirOf(stage), stage.manifests, previous?.manifests ?? [], stage.changes, ctx, 'stage');
+  return [
+    ...guardSteps(stage, previous, ctx),
+    ...transitionSteps(ctx.dirOf(stage), stage.manifests, previous?.manifests ?? [], stage.changes, ctx, 'stage'),
+  ];
 }
 
 /** The steps that roll `stage` back to `previous`: the same changes in reverse, with the same waits. */
 export function rollbackSteps(stage: StageResult, previous: StageResult, ctx: StepContext): Step[] {
-  return transitionSteps(ctx.dirOf(previous), previous.manifests, stage.manifests, stage.rollback, ctx, 'roll back');
+  return [
+    ...guardSteps(previous, stage, ctx),
+    ...transitionSteps(ctx.dirOf(previous), previous.manifests, stage.manifests, stage.rollback, ctx, 'roll back'),
+  ];
+}
+
+/**
+ * The guard before `target` is applied: the routing object of each release (its VirtualService, HTTPRoute, or
+ * the Service of a selector switch: the object with the stage annotation) must be live at the stage of `live`,
+ * the one applied now (`-`: absent, e.g. without `live`: a fresh install), or at `target`'s (applying again is idempotent).
+ */
+function guardSteps(target: StageResult, live: StageResult | undefined, ctx: StepContext): Step[] {
+  return ctx.releases.flatMap((release) => {
+    const object = releaseObjectOf(target.manifests, release, ctx.namespace) ?? (live && releaseObjectOf(live.manifests, release, ctx.namespace));
+    if (!object) {
+      return [];
+    }
+    const stageIn = (s: StageResult | undefined) => (s && stageOf(s.manifests, release, ctx.namespace)) ?? '-';
+    const expected = unique([stageIn(live), stageIn(target)]);
+    const described = expected.map((e) => (e === '-' ? 'not created yet' : e)).join(' or ');
+    return [{
+      kind: 'check' as const,
+      command: `mr_expect_stage ${nsArg(object, ctx)} ${resourceOf(object)} ${target.name} ${expected.join(' ')}`,
+      why: `the live stage of ${object.kind}/${release.name}: ${described} (else refuse; --force skips this check)`,
+    }];
+  });
 }
 
 function transitionSteps(dir: string, target: any[], from: any[], changes: StageChanges, ctx: StepContext, what: string): Step[] {
-  const steps: Step[] = [{ kind: 'apply', command: `kubectl apply -f ${dir}`, why: `create and change the objects of the ${what}` }];
-  const floorsBefore = floors(from);
-  const changedDeployments = changesBetween(target.filter(isDeployment), from.filter(isDeployment));
-  for (const d of [...changedDeployments.created, ...changedDeployments.changed]) {
-    const old = from.find((m) => isDeployment(m) && sameObject(m, d, ctx));
-    if (!old || JSON.stringify(old.spec?.template) !== JSON.stringify(d.spec?.template)) {
-      steps.push({
-        kind: 'wait',
-        command: `kubectl rollout status deployment/${d.metadata?.name}${nsFlag(d, ctx)} --timeout=${deadline(d)}s`,
-        why: `new pods of ${d.metadata?.name} ready`,
-      });
-    }
-  }
-  for (const [key, { deployment, floor }] of floors(target)) {
-    if (floor > 0 && floor > (floorsBefore.get(key)?.floor ?? 0)) {
-      steps.push({
-        kind: 'wait',
-        command: `mr_wait_replicas ${deployment.metadata?.name} ${deployment.metadata?.namespace ?? ctx.namespace ?? '-'} ${floor} ${deadline(deployment)}`,
-        why: `${deployment.metadata?.name} has its floor of ${floor} ready pods`,
-      });
-    }
-  }
-  const applied = [...changes.created, ...changes.changed].filter(isRouting);
-  if (applied.length > 0) {
-    steps.push(proxiesStep(applied, ctx, 'every proxy has the new routing'));
-  }
+  const applied = [...changes.created, ...changes.changed];
   const deleted = [...changes.deleted].sort((a, b) => deleteRank(a) - deleteRank(b));
-  for (const m of deleted) {
-    steps.push({
-      kind: 'delete',
-      command: `kubectl delete ${resourceOf(m)}${nsFlag(m, ctx)} --ignore-not-found --wait=true --timeout=${DEFAULT_GRACE + SLACK}s`,
-      why: `the ${what} drops ${m.kind}/${m.metadata?.name} (kubectl apply deletes nothing)`,
-    });
-    if (isDeployment(m)) {
-      steps.push({
-        kind: 'wait',
-        command: `kubectl wait --for=delete pod${nsFlag(m, ctx)} -l ${selectorOf(m)} --timeout=${grace(m) + SLACK}s`,
-        why: `the pods of ${m.metadata?.name} are gone`,
-      });
-    }
+  return [
+    { kind: 'apply', command: `kubectl apply -f ${dir}`, why: `create and change the objects of the ${what}` },
+    ...rolloutWaits(target, from, ctx),
+    ...floorWaits(target, from, ctx),
+    ...routeWaits(applied, ctx),
+    ...endpointWaits(applied, from, ctx),
+    ...(applied.some(isIstio) ? [proxiesStep(applied.filter(isIstio), ctx, 'every proxy has the new routing')] : []),
+    ...deleted.flatMap((m) => deleteSteps(m, ctx, what)),
+    ...(deleted.some(isIstio) ? [proxiesStep([], ctx, 'every proxy dropped the deleted Istio objects')] : []),
+  ];
+}
+
+/** `kubectl rollout status` of each Deployment the transition creates or whose pod template it changes. */
+function rolloutWaits(target: any[], from: any[], ctx: StepContext): Step[] {
+  const changed = changesBetween(target.filter(isDeployment), from.filter(isDeployment));
+  const templateOf = (d: any) => JSON.stringify(from.find((m) => isDeployment(m) && sameObject(m, d, ctx))?.spec?.template);
+  return [...changed.created, ...changed.changed]
+    .filter((d) => templateOf(d) !== JSON.stringify(d.spec?.template))
+    .map((d) => ({
+      kind: 'wait',
+      command: `kubectl rollout status deployment/${d.metadata?.name}${nsFlag(d, ctx)} --timeout=${deadline(d)}s`,
+      why: `new pods of ${d.metadata?.name} ready`,
+    }));
+}
+
+/** `mr_wait_replicas` of each Deployment whose floor (autoscaler minimum, else replicas) the transition raises. */
+function floorWaits(target: any[], from: any[], ctx: StepContext): Step[] {
+  const before = floors(from);
+  return [...floors(target)]
+    .filter(([key, { floor }]) => floor > 0 && floor > (before.get(key)?.floor ?? 0))
+    .map(([, { deployment, floor }]) => ({
+      kind: 'wait',
+      command: `mr_wait_replicas ${deployment.metadata?.name} ${nsArg(deployment, ctx)} ${floor} ${deadline(deployment)}`,
+      why: `${deployment.metadata?.name} has its floor of ${floor} ready pods`,
+    }));
+}
+
+/** `mr_wait_routes` of the HTTPRoutes the transition creates or changes, one per namespace (a deleted route needs none). */
+function routeWaits(applied: any[], ctx: StepContext): Step[] {
+  const byNamespace = new Map<string, string[]>();
+  for (const route of applied.filter(isHttpRoute)) {
+    push(byNamespace, nsArg(route, ctx), route.metadata?.name);
   }
-  const removedRouting = deleted.filter(isRouting);
-  if (removedRouting.length > 0) {
-    steps.push(proxiesStep([], ctx, 'every proxy dropped the deleted routing objects'));
+  return [...byNamespace].map(([ns, names]) => ({
+    kind: 'wait',
+    command: `mr_wait_routes ${ROUTE_TIMEOUT} ${ns} ${names.join(' ')}`,
+    why: `every parent accepted the new generation of ${names.join(', ')} (Accepted, ResolvedRefs)`,
+  }));
+}
+
+/** `mr_wait_endpoints` of the Service of a selector switch (`TrafficRouter.serviceSelector()`) the transition creates or switches. */
+function endpointWaits(applied: any[], from: any[], ctx: StepContext): Step[] {
+  return applied
+    .filter((s) => isSwitchingService(s, ctx) && !sameSelector(s, from.find((m) => isService(m) && sameObject(m, s, ctx))))
+    .map((s) => ({
+      kind: 'wait',
+      command: `mr_wait_endpoints ${ENDPOINTS_TIMEOUT} ${nsArg(s, ctx)} ${s.metadata?.name}`,
+      why: `the EndpointSlices of ${s.metadata?.name} list only the ready pods of ${labelsText(s.spec.selector)}`,
+    }));
+}
+
+/** The delete of an object the transition drops, and for a Deployment the wait for its pods to be gone. */
+function deleteSteps(m: any, ctx: StepContext, what: string): Step[] {
+  const steps: Step[] = [{
+    kind: 'delete',
+    command: `kubectl delete ${resourceOf(m)}${nsFlag(m, ctx)} --ignore-not-found --wait=true --timeout=${DEFAULT_GRACE + SLACK}s`,
+    why: `the ${what} drops ${m.kind}/${m.metadata?.name} (kubectl apply deletes nothing)`,
+  }];
+  if (isDeployment(m)) {
+    steps.push({
+      kind: 'wait',
+      command: `kubectl wait --for=delete pod${nsFlag(m, ctx)} -l ${selectorOf(m)} --timeout=${grace(m) + SLACK}s`,
+      why: `the pods of ${m.metadata?.name} are gone`,
+    });
   }
   return steps;
 }
@@ -178,6 +393,34 @@ function floors(manifests: any[]): Map<string, { deployment: any; floor: number 
 
 function isDeployment(m: any): boolean {
   return m?.kind === 'Deployment' && groupOf(m.apiVersion) === 'apps';
+}
+
+function isService(m: any): boolean {
+  return m?.kind === 'Service' && groupOf(m.apiVersion) === '';
+}
+
+function isHttpRoute(m: any): boolean {
+  return m?.kind === 'HTTPRoute' && groupOf(m.apiVersion) === 'gateway.networking.k8s.io';
+}
+
+/** Objects whose change only reaches the Envoys through istiod: the only ones `mr_wait_proxies` waits for. */
+function isIstio(m: any): boolean {
+  const group = groupOf(m?.apiVersion);
+  return group === 'networking.istio.io' || group === 'security.istio.io';
+}
+
+/** The routing object of `TrafficRouter.serviceSelector()`: a Service with a release's annotations, selecting a version. */
+function isSwitchingService(m: any, ctx: StepContext): boolean {
+  return isService(m) && releasesIn([m], ctx.namespace).length > 0 && m.spec?.selector?.[VERSION_LABEL] !== undefined;
+}
+
+function sameSelector(a: any, b: any): boolean {
+  return b !== undefined && labelsText(a.spec?.selector) === labelsText(b.spec?.selector);
+}
+
+/** `k=v,...` in key order. */
+function labelsText(labels: { [key: string]: string } | undefined): string {
+  return Object.entries(labels ?? {}).sort(([a], [b]) => compareText(a, b)).map(([k, v]) => `${k}=${v}`).join(',');
 }
 
 function sameObject(a: any, b: any, ctx: StepContext): boolean {
@@ -211,6 +454,11 @@ export function resourceOf(m: any): string {
   const group = groupOf(m?.apiVersion);
   const kind = String(m?.kind).toLowerCase();
   return `${BUILT_IN_GROUPS.has(group) ? kind : `${kind}.${group}`}/${m?.metadata?.name}`;
+}
+
+/** A namespace argument of the `mr_*` helpers: the object's, else the plan's, else `-` (kubectl's current namespace). */
+function nsArg(m: any, ctx: StepContext): string {
+  return m?.metadata?.namespace ?? ctx.namespace ?? '-';
 }
 
 function nsFlag(m: any, ctx: StepContext): string {

@@ -5,7 +5,7 @@ import { EXIT_OK, EXIT_UNSAFE, fileError } from './errors';
 import { displayPath } from './paths';
 import { describeReleases, isSafe, renderChanges, renderPlan } from './plan';
 import { ReleaseRef, releaseState } from './release-view';
-import { forwardSteps, HELPERS, PROPAGATION_TIMEOUT, rollbackSteps, SLACK, Step, StepContext } from './runbook-steps';
+import { ENDPOINTS_TIMEOUT, forwardSteps, HELPERS, PROPAGATION_TIMEOUT, rollbackSteps, ROUTE_TIMEOUT, SLACK, Step, StepContext } from './runbook-steps';
 import { errorsIn, PlanResult, StageResult, synthesizePlan, SynthesizeOptions } from './stages';
 
 export interface RunbookOptions extends SynthesizeOptions {
@@ -41,7 +41,7 @@ export async function runbookCommand(options: RunbookOptions): Promise<number> {
 
 /** Every stage's steps and its roll back's, with paths relative to `baseDir`. */
 export function runbookSteps(result: PlanResult, baseDir: string): { stage: StageResult; forward: Step[]; rollback?: Step[] }[] {
-  const ctx: StepContext = { dirOf: (s) => shellQuote(`${relativeTo(baseDir, s.dir)}/`), namespace: result.read.namespace };
+  const ctx: StepContext = { dirOf: (s) => shellQuote(`${relativeTo(baseDir, s.dir)}/`), namespace: result.read.namespace, releases: result.releases };
   return result.stages.map((stage, i) => {
     const previous = i > 0 ? result.stages[i - 1] : undefined;
     return { stage, forward: forwardSteps(stage, previous, ctx), rollback: previous && rollbackSteps(stage, previous, ctx) };
@@ -49,14 +49,26 @@ export function runbookSteps(result: PlanResult, baseDir: string): { stage: Stag
 }
 
 const WAITS_EXPLAINED = [
+  '- **Guard**: each stage (and each roll back) starts with `mr_expect_stage`, which reads the live `mesh-release.io/stage` annotation',
+  '  of every release\'s routing object (its VirtualService, its HTTPRoute, or the Service of a selector switch) and refuses unless it is',
+  '  the stage before (or the stage itself: applying again changes nothing; for the first stage, no object yet); rolling back from X',
+  '  expects X (or X-1, already rolled back). `MESH_RELEASE_FORCE=1` (the script\'s `--force`) skips it.',
   `- **Every wait blocks** until its condition holds, or fails after its timeout (the Deployment's \`progressDeadlineSeconds\` + ${SLACK} s for pods,`,
-  `  the grace period + ${SLACK} s for deletions, ${PROPAGATION_TIMEOUT} s for routing): \`kubectl rollout status\` (new pods ready),`,
-  '  `mr_wait_replicas` (at least the floor of ready pods, once an autoscaler\'s floor rose: `rollout status` can return before the',
-  '  autoscaler adds pods), `kubectl delete --wait` and `kubectl wait --for=delete` (objects and pods gone), and `mr_wait_proxies`.',
-  '- **Routing** (`mr_wait_proxies`): polls `istioctl proxy-status` until no proxy is `STALE` (sent, not acknowledged), then dwells',
+  `  the grace period + ${SLACK} s for deletions, ${PROPAGATION_TIMEOUT} s for Istio, ${ROUTE_TIMEOUT} s for routes, ${ENDPOINTS_TIMEOUT} s for endpoints): \`kubectl rollout status\``,
+  '  (new pods ready), `mr_wait_replicas` (at least the floor of ready pods, once an autoscaler\'s floor rose: `rollout status` can return',
+  '  before the autoscaler adds pods), `kubectl delete --wait` and `kubectl wait --for=delete` (objects and pods gone), and per router:',
+  '- **Istio objects** (`mr_wait_proxies`, only when a stage creates, changes or deletes objects of `networking.istio.io` or',
+  '  `security.istio.io`): polls `istioctl proxy-status` until no proxy is `STALE` (sent, not acknowledged), then dwells',
   '  `MESH_RELEASE_DWELL` s (default 5). With `MESH_RELEASE_ISTIO_STATUS=1` (istiod run with `PILOT_ENABLE_STATUS=true`) it waits for',
   '  the `Reconciled` condition of the Istio objects instead. Fallback without istioctl: it sleeps `MESH_RELEASE_PROPAGATION_FALLBACK` s',
   '  (default 30) and says so, which is a guess, not a check. (`istioctl x wait` was removed in Istio 1.23.)',
+  '- **Gateway API routes** (`mr_wait_routes`, after an apply that creates or changes an HTTPRoute): polls the route until, for each of',
+  '  its `parentRefs`, the `status.parents[]` entry of that parent has `Accepted` and `ResolvedRefs` True at the route\'s current',
+  '  `metadata.generation` (`observedGeneration`), then dwells `MESH_RELEASE_DWELL` s; on timeout it prints the parents\' conditions',
+  '  (e.g. `NotAllowedByListeners`, `BackendNotFound`). Needs `jq`.',
+  '- **Selector switch** (`mr_wait_endpoints`, after an apply that creates the Service or switches its selector): polls the Service\'s',
+  '  EndpointSlices until their ready endpoints are exactly the Ready, non-terminating pods it now selects (at least one), then dwells',
+  '  `MESH_RELEASE_DWELL` s. Needs `jq`. No Istio wait.',
   '- **Deletes**: `kubectl apply` creates and changes, it deletes nothing; the objects a stage drops are deleted by name after the',
   '  apply and its waits (routes first, workloads last), only objects of this plan. Roll back is the same in reverse: apply the',
   '  previous stage (re-creating what the stage deleted, scaling back the version that takes traffic back), the same waits, then',
@@ -75,8 +87,8 @@ export function renderRunbook(result: PlanResult, baseDir: string): string {
     '',
     'Run the commands from the directory of this runbook, in bash, against the cluster of the release (`kubectl config current-context`),',
     'after pasting the helpers below once. Finish every command of a stage before the next stage: make-before-break only holds when',
-    'every stage is live (new pods ready, every proxy configured) before the next one changes anything.',
-    '`mesh-release runbook --format sh` writes the same commands as an executable script (`--from`, `--to`, `--rollback`).',
+    'every stage is live (new pods ready, the new routing accepted and propagated) before the next one changes anything.',
+    '`mesh-release runbook --format sh` writes the same commands as an executable script (`--from`, `--to`, `--rollback`, `--force`).',
     '',
     ...WAITS_EXPLAINED,
     '',
@@ -160,23 +172,32 @@ function commandLines(steps: Step[]): string[] {
   return steps.flatMap((s) => [`# ${s.why}`, s.command]);
 }
 
-/** The runbook as an executable bash script: one function per stage and per roll back, `--from`/`--to`/`--rollback`. */
+/** The runbook as an executable bash script: one function per stage and per roll back, `--from`/`--to`/`--rollback`/`--force`. */
 export function renderScript(result: PlanResult, baseDir: string): string {
   const all = runbookSteps(result, baseDir);
   const n = result.stages.length;
   const fn = (prefix: string, i: number) => `${prefix}_${String(i + 1).padStart(2, '0')}`;
   const body = (steps: Step[]) => steps.flatMap((s) => [`  # ${s.why}`, `  mr_run ${s.command}`]);
+  const usage = [
+    '# Usage: ./runbook.sh [--from <stage>] [--to <stage>] [--force]',
+    '#            apply stages <from>..<to> (default: all), in order',
+    '#        ./runbook.sh --rollback --from <stage> [--to <stage>] [--force]',
+    '#            roll back from stage <from> (the one applied now) to stage <to>, one stage at a time',
+    '#            (default: the stage before <from>: one stage back)',
+    '#        ./runbook.sh --list',
+    '#            list the stages',
+    '# A stage is a name or a 1-based number. Before each stage the script reads the live mesh-release.io/stage annotation',
+    '# of each release\'s routing object and refuses (exit 1) unless it is the stage before (or that stage: applying again',
+    '# changes nothing); --force (or MESH_RELEASE_FORCE=1) skips that check. Every wait blocks until its condition holds,',
+    '# or fails (set -e stops the script). Needs kubectl; jq for the route and endpoint waits; istioctl for the Istio ones.',
+    '# Environment: MESH_RELEASE_DWELL, MESH_RELEASE_ISTIO_STATUS, MESH_RELEASE_PROPAGATION_FALLBACK (see the helpers).',
+  ];
   return [
     '#!/usr/bin/env bash',
     `# Runbook of release ${describeReleases(result.releases)}: ${n} stages, each checked by SafetyCheck.`,
     `# Generated by \`mesh-release runbook --format sh\` from the cdk8s app in ${relativeTo(baseDir, result.appDir)}; do not edit, regenerate.`,
     '#',
-    '# Usage: ./runbook.sh [--from <stage>] [--to <stage>]       apply stages <from>..<to> (default: all), in order',
-    '#        ./runbook.sh --rollback --from <stage> [--to <stage>]  roll back from stage <from> (the one applied now)',
-    '#                                                            to stage <to> (default: the first), one stage at a time',
-    '#        ./runbook.sh --list                                 list the stages',
-    '# A stage is a name or a 1-based number. Every wait blocks until its condition holds, or fails (set -e stops the script).',
-    '# Environment: MESH_RELEASE_DWELL, MESH_RELEASE_ISTIO_STATUS, MESH_RELEASE_PROPAGATION_FALLBACK (see mr_wait_proxies).',
+    ...usage,
     'set -euo pipefail',
     'cd "$(dirname "${BASH_SOURCE[0]}")"',
     '',
@@ -207,7 +228,7 @@ export function renderScript(result: PlanResult, baseDir: string): string {
       ] : []),
     ]),
     'usage() {',
-    '  sed -n \'5,10s/^# \\{0,1\\}//p\' "${BASH_SOURCE[0]}"',
+    `  sed -n '5,${4 + usage.length}s/^# \\{0,1\\}//p' "\${BASH_SOURCE[0]}"`,
     '}',
     '',
     '# stage_number <name or number>: the 1-based number of a stage, or exit 2.',
@@ -230,6 +251,7 @@ export function renderScript(result: PlanResult, baseDir: string): string {
     '      --from) from="$(stage_number "${2:?--from needs a stage}")"; shift 2 ;;',
     '      --to) to="$(stage_number "${2:?--to needs a stage}")"; shift 2 ;;',
     '      --rollback) rollback=1; shift ;;',
+    '      --force) export MESH_RELEASE_FORCE=1; shift ;;',
     '      --list) for i in "${!STAGES[@]}"; do echo "$((i + 1)) ${STAGES[$i]}"; done; return 0 ;;',
     '      -h|--help) usage; return 0 ;;',
     '      *) echo "unknown argument: $1" >&2; usage >&2; exit 2 ;;',
@@ -237,7 +259,8 @@ export function renderScript(result: PlanResult, baseDir: string): string {
     '  done',
     '  if [ "$rollback" = 1 ]; then',
     '    if [ -z "$from" ]; then echo "--rollback needs --from <the stage applied now>" >&2; exit 2; fi',
-    '    to="${to:-1}"',
+    '    if [ "$from" -le 1 ]; then echo "--rollback: the first stage has nothing to roll back to" >&2; exit 2; fi',
+    '    to="${to:-$((from - 1))}"',
     '    if [ "$to" -ge "$from" ]; then echo "--rollback goes back: --to must come before --from" >&2; exit 2; fi',
     '    for ((i = from; i > to; i--)); do',
     '      "rollback_$(printf \'%02d\' "$i")"',

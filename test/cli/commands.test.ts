@@ -39,6 +39,15 @@ describe('--help and usage', () => {
     expect(run.stdout).toMatch(/--output <format> +text, or json/);
   });
 
+  test('runbook --help documents the guard, the waits per router and the roll back of one stage', async () => {
+    const run = await cliInProcess(['runbook', '--help']);
+    expect(run.stdout).toContain('a guard (mr_expect_stage: the live mesh-release.io/stage annotation of each');
+    expect(run.stdout).toMatch(/mr_wait_proxies, only when Istio objects change/);
+    expect(run.stdout).toContain('(mr_wait_routes)');
+    expect(run.stdout).toContain('(mr_wait_endpoints)');
+    expect(run.stdout).toContain('--rollback --from X\nrolls back one stage (to X-1; --to goes further)');
+  });
+
   test('no command, an unknown command or option, no --app: usage error, exit 2', async () => {
     expect((await cliInProcess([])).status).toBe(2);
     const unknown = await cliInProcess(['deploy']);

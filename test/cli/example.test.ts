@@ -1,7 +1,8 @@
 /**
  * The bundled example, end to end: `plan` synthesizes it ONCE (one app process for all stages); every
  * other test reads that output (`--stages`): the JSON plan, the check of its stages, and the runbooks,
- * whose script is run against a fake kubectl and istioctl that record their calls. Two releases follow
+ * whose script is run against a fake kubectl and istioctl that record their calls (the kubectl answers the
+ * guard with the stage applied last, and the route wait with an HTTPRoute its parent accepted). Two releases follow
  * RELEASE_STAGE with the same plan: helloworld (Istio, namespace shop) and reviews (Gateway API HTTPRoute
  * with per-version Services, namespace bookinfo); ratings stays at pin-v3.
  */
@@ -114,8 +115,12 @@ describe('runbook (Markdown) of the example', () => {
     runbook = fs.readFileSync(path.join(dir, 'RUNBOOK.md'), 'utf8');
   }, 60_000);
 
-  test('has the kubectl apply command of every stage, relative to the runbook, and the helpers', () => {
+  test('has the kubectl apply command of every stage, relative to the runbook, after the guard of both releases, and the helpers', () => {
     STAGES.forEach((stage, i) => expect(section(runbook, stage)).toContain(`\nkubectl apply -f stages/0${i + 1}-${stage}/\n`));
+    expect(section(runbook, 'shift-10').split('Roll back')[0]).toContain('\nmr_expect_stage shop virtualservice.networking.istio.io/helloworld shift-10 deploy shift-10\n'
+      + '# the live stage of HTTPRoute/reviews: deploy or shift-10 (else refuse; --force skips this check)\n'
+      + 'mr_expect_stage bookinfo httproute.gateway.networking.k8s.io/reviews shift-10 deploy shift-10\n'
+      + '# create and change the objects of the stage\nkubectl apply -f stages/04-shift-10/\n');
     expect(runbook).toContain('mr_wait_replicas() {');
     expect(runbook).toContain('mr_wait_proxies() {');
   });
@@ -138,10 +143,14 @@ describe('runbook (Markdown) of the example', () => {
     expect(section(runbook, 'remove-subset').split('Roll back')[0]).toContain('kubectl delete service/reviews-v1 -n bookinfo --ignore-not-found');
   });
 
-  test('waits for Envoy propagation (blocking) only where routing changes', () => {
+  test('waits for Envoy propagation (blocking) only where Istio objects change, for the HTTPRoute\'s parents where it changes', () => {
     expect(section(runbook, 'shift-10')).toContain('mr_wait_proxies 120 shop virtualservice.networking.istio.io/helloworld');
+    expect(section(runbook, 'shift-10')).toContain('mr_wait_routes 120 bookinfo reviews');
+    expect(section(runbook, 'add-subset').split('Roll back')[0]).not.toContain('mr_wait_routes');
     expect(section(runbook, 'add-subset')).toContain('mr_wait_proxies 120 shop destinationrule.networking.istio.io/helloworld');
     expect(section(runbook, 'deploy').split('Roll back')[0]).not.toContain('mr_wait_proxies');
+    // remove-subset deletes the per-version Service of reviews v1 (plain Kubernetes): no Istio wait for it.
+    expect(section(runbook, 'remove-subset').split('Roll back')[0].match(/mr_wait_proxies .*/g)).toEqual(['mr_wait_proxies 120 shop destinationrule.networking.istio.io/helloworld']);
     expect(runbook).toContain('`STALE`');
     expect(runbook).toContain('istioctl x wait` was removed in Istio 1.23');
   });
@@ -178,15 +187,37 @@ describe('runbook --format sh of the example', () => {
     script = fs.readFileSync(scriptFile, 'utf8');
     bin = path.join(dir, 'bin');
     fs.mkdirSync(bin);
-    fs.writeFileSync(path.join(bin, 'kubectl'), '#!/usr/bin/env bash\necho "kubectl $*" >> "$MR_LOG"\nif [ "$1" = get ]; then echo 10; fi\n', { mode: 0o755 });
+    fs.writeFileSync(path.join(bin, 'kubectl'), kubectl(''), { mode: 0o755 });
     fs.writeFileSync(path.join(bin, 'istioctl'), '#!/usr/bin/env bash\necho "istioctl $*" >> "$MR_LOG"\n'
       + 'printf "NAME CLUSTER CDS LDS EDS RDS ECDS ISTIOD VERSION\\nhelloworld-v1-x.shop Kubernetes SYNCED SYNCED SYNCED SYNCED NOT SENT istiod-1 1.30.0\\n"\n', { mode: 0o755 });
   }, 60_000);
 
-  /** Runs the script with the fake tools; returns the calls recorded, in order. */
-  function runScript(...args: string[]): { result: Run; calls: string[] } {
+  /**
+   * A fake kubectl: records its calls in $MR_LOG; `apply -f .../<NN>-<stage>/` makes <stage> the live one ($MR_LOG.live), which
+   * it prints for the guard's read; an HTTPRoute whose parent accepted its generation; 10 ready replicas; `extra` runs first.
+   */
+  function kubectl(extra: string): string {
+    const accepted = { type: 'Accepted', status: 'True', observedGeneration: 2 };
+    const parentRef = { group: '', kind: 'Service', name: 'reviews' };
+    const parents = [{ parentRef, conditions: [accepted, { ...accepted, type: 'ResolvedRefs' }] }];
+    const httpRoute = { kind: 'HTTPRoute', metadata: { name: 'reviews', namespace: 'bookinfo', generation: 2 }, spec: { parentRefs: [parentRef] }, status: { parents } };
+    return `#!/usr/bin/env bash\necho "kubectl $*" >> "$MR_LOG"\n${extra}
+case "$*" in
+  "apply -f "*) basename "$3" | sed 's/^[0-9]*-//' > "$MR_LOG.live" ;;
+  *"jsonpath={.metadata.name}/"*) if [ -f "$MR_LOG.live" ]; then printf 'x/%s' "$(cat "$MR_LOG.live")"; fi ;;
+  "get httproute."*) echo '${JSON.stringify(httpRoute)}' ;;
+  "get "*) echo 10 ;;
+esac
+`;
+  }
+
+  /** Runs the script with the fake tools, `live` the stage applied last (none: a fresh cluster); returns the calls recorded, in order. */
+  function runScript(live: string | undefined, ...args: string[]): { result: Run; calls: string[] } {
     const log = path.join(dir, `calls-${Math.random().toString(36).slice(2)}.log`);
     fs.writeFileSync(log, '');
+    if (live) {
+      fs.writeFileSync(`${log}.live`, live);
+    }
     const result = run(scriptFile, args, { env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, MR_LOG: log, MESH_RELEASE_DWELL: '0' }, cwd: '/' });
     return { result, calls: fs.readFileSync(log, 'utf8').split('\n').filter((l) => l !== '') };
   }
@@ -225,6 +256,8 @@ describe('runbook --format sh of the example', () => {
       /^kubectl wait --for=delete pod -n [a-z]+ -l [a-z0-9=,-]+ --timeout=\d+s$/,
       /^mr_wait_replicas [a-z0-9-]+ [a-z]+ \d+ \d+$/,
       /^mr_wait_proxies \d+( [a-z]+ [a-z.]+\/[a-z0-9-]+)*$/,
+      /^mr_wait_routes \d+ [a-z]+( [a-z0-9-]+)+$/,
+      /^mr_expect_stage [a-z]+ [a-z0-9.]+\/[a-z0-9-]+ [a-z0-9-]+( [a-z0-9-]+){1,2}$/,
     ];
     expect(commands.filter((c) => !forms.some((f) => f.test(c)))).toEqual([]);
     // Stage and roll-back functions run nothing else (no bare sleep, no unguarded command).
@@ -235,7 +268,7 @@ describe('runbook --format sh of the example', () => {
   });
 
   test('run against a fake kubectl: every stage in order; after retire, a delete of every v1 object was issued', () => {
-    const { result, calls } = runScript();
+    const { result, calls } = runScript(undefined);
     expect(result.stderr).not.toContain('unknown');
     expect(result.status).toBe(0);
     const applies = calls.filter((c) => c.startsWith('kubectl apply'));
@@ -258,13 +291,17 @@ describe('runbook --format sh of the example', () => {
     // The floors are polled (readyReplicas >= floor), the proxies until none is STALE.
     expect(calls).toContain('kubectl get deployment helloworld-v2 -n shop -o jsonpath={.status.readyReplicas}');
     expect(calls.filter((c) => c === 'istioctl proxy-status').length).toBeGreaterThanOrEqual(6);
+    // Each stage read the live stage of both releases first; the HTTPRoute's parents were polled after its changes.
+    expect(calls[0]).toBe('kubectl get virtualservice.networking.istio.io/helloworld -n shop --ignore-not-found -o jsonpath={.metadata.name}/{.metadata.annotations.mesh-release\\.io/stage}');
+    expect(calls.filter((c) => c.includes('jsonpath={.metadata.name}/'))).toHaveLength(STAGES.length * 2);
+    expect(calls.filter((c) => c === 'kubectl get httproute.gateway.networking.k8s.io reviews -n bookinfo -o json')).toHaveLength(5);
   });
 
-  test('--from/--to run a range; --rollback goes back stage by stage, deleting what each stage created', () => {
-    const range = runScript('--from', 'deploy', '--to', '4');
+  test('--from/--to run a range; --rollback goes back stage by stage (one stage without --to), deleting what each stage created', () => {
+    const range = runScript('add-subset', '--from', 'deploy', '--to', '4');
     expect(range.result.status).toBe(0);
     expect(range.calls.filter((c) => c.startsWith('kubectl apply'))).toEqual(['kubectl apply -f stages/03-deploy/', 'kubectl apply -f stages/04-shift-10/']);
-    const back = runScript('--rollback', '--from', 'shift-10', '--to', 'add-subset');
+    const back = runScript('shift-10', '--rollback', '--from', 'shift-10', '--to', 'add-subset');
     expect(back.result.status).toBe(0);
     const del = (o: string) => `kubectl delete ${o} --ignore-not-found --wait=true --timeout=90s`;
     expect(back.calls.filter((c) => /^kubectl (apply|delete)/.test(c))).toEqual([
@@ -274,25 +311,33 @@ describe('runbook --format sh of the example', () => {
       del('poddisruptionbudget/helloworld-v2 -n shop'), del('poddisruptionbudget/reviews-v2 -n bookinfo'),
       del('deployment/helloworld-v2 -n shop'), del('deployment/reviews-v2 -n bookinfo'),
     ]);
-    const retireBack = runScript('--rollback', '--from', 'retire', '--to', 'remove-subset');
+    const retireBack = runScript('retire', '--rollback', '--from', 'retire');
     expect(retireBack.calls).toEqual(expect.arrayContaining([
       'kubectl apply -f stages/08-remove-subset/',
       'kubectl rollout status deployment/helloworld-v1 -n shop --timeout=180s',
       'kubectl get deployment helloworld-v1 -n shop -o jsonpath={.status.readyReplicas}',
     ]));
-    expect(runScript('--from', 'nope').result.status).toBe(2);
-    expect(runScript('--rollback').result.status).toBe(2);
-    expect(runScript('--list').result.stdout).toBe(STAGES.map((s, i) => `${i + 1} ${s}`).join('\n') + '\n');
+    expect(retireBack.calls.filter((c) => c.startsWith('kubectl apply'))).toEqual(['kubectl apply -f stages/08-remove-subset/']);
+    const wrongStart = runScript('shift-10', '--from', 'shift-100');
+    expect(wrongStart.result.status).toBe(1);
+    expect(wrongStart.result.stderr).toContain("refusing to apply stage 'shift-100': virtualservice.networking.istio.io/helloworld (namespace shop) is at stage 'shift-10', "
+      + "expected 'shift-50' or 'shift-100'.");
+    expect(wrongStart.calls.filter((c) => c.startsWith('kubectl apply'))).toEqual([]);
+    expect(runScript(undefined, '--from', 'nope').result.status).toBe(2);
+    expect(runScript(undefined, '--rollback').result.status).toBe(2);
+    expect(runScript(undefined, '--list').result.stdout).toBe(STAGES.map((s, i) => `${i + 1} ${s}`).join('\n') + '\n');
   });
 
   test('a stage whose wait fails stops the script (set -e): nothing after it runs', () => {
-    fs.writeFileSync(path.join(bin, 'kubectl'), '#!/usr/bin/env bash\necho "kubectl $*" >> "$MR_LOG"\nif [ "$1" = rollout ]; then exit 1; fi\n', { mode: 0o755 });
+    fs.writeFileSync(path.join(bin, 'kubectl'), kubectl('if [ "$1" = rollout ]; then exit 1; fi'), { mode: 0o755 });
     try {
-      const { result, calls } = runScript('--from', 'deploy');
+      const { result, calls } = runScript('add-subset', '--from', 'deploy');
       expect(result.status).not.toBe(0);
-      expect(calls).toEqual(['kubectl apply -f stages/03-deploy/', 'kubectl rollout status deployment/helloworld-v2 -n shop --timeout=180s']);
+      expect(calls.filter((c) => !c.includes('jsonpath={.metadata.name}/'))).toEqual([
+        'kubectl apply -f stages/03-deploy/', 'kubectl rollout status deployment/helloworld-v2 -n shop --timeout=180s',
+      ]);
     } finally {
-      fs.writeFileSync(path.join(bin, 'kubectl'), '#!/usr/bin/env bash\necho "kubectl $*" >> "$MR_LOG"\nif [ "$1" = get ]; then echo 10; fi\n', { mode: 0o755 });
+      fs.writeFileSync(path.join(bin, 'kubectl'), kubectl(''), { mode: 0o755 });
     }
   });
 });

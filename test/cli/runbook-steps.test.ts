@@ -1,0 +1,182 @@
+/**
+ * The Step list of the runbook (src/cli/runbook-steps.ts), per router, on plans synthesized with the library:
+ * the guard before every transition, and which waits follow an apply — routes for the Gateway API, EndpointSlices
+ * for a selector switch, Istio proxies only when Istio objects change.
+ */
+import * as path from 'path';
+import { planOf, routerPlan, RouterName, ROUTERS } from './_runbook';
+import { ReleasePlan } from '../../src';
+import { releasesIn } from '../../src/cli/release-view';
+import { forwardSteps, rollbackSteps, Step, StepContext } from '../../src/cli/runbook-steps';
+import { changesBetween } from '../../src/cli/stage-diff';
+import { PlanResult, StageResult } from '../../src/cli/stages';
+
+const DIR = '/tmp/runbook-steps-test';
+
+function contextOf(plan: PlanResult): StepContext {
+  return { dirOf: (s) => `${path.basename(s.dir)}/`, namespace: plan.read.namespace, releases: plan.releases };
+}
+
+/** The commands applying each stage (forward) and rolling it back, by stage name. */
+function commandsOf(plan: PlanResult): Map<string, { forward: string[]; rollback: string[] }> {
+  const ctx = contextOf(plan);
+  const commands = (steps: Step[]) => steps.map((s) => s.command);
+  return new Map(plan.stages.map((stage, i) => [stage.name, {
+    forward: commands(forwardSteps(stage, plan.stages[i - 1], ctx)),
+    rollback: i > 0 ? commands(rollbackSteps(stage, plan.stages[i - 1], ctx)) : [],
+  }]));
+}
+
+/** The stages (`<stage>` forward, `<stage> back` rolled back) whose commands include one starting with `prefix`. */
+function transitionsWith(plan: PlanResult, prefix: string): string[] {
+  return [...commandsOf(plan)].flatMap(([name, { forward, rollback }]) => [
+    ...(forward.some((c) => c.startsWith(prefix)) ? [name] : []),
+    ...(rollback.some((c) => c.startsWith(prefix)) ? [`${name} back`] : []),
+  ]);
+}
+
+const ROUTING_OBJECT: { [router in RouterName]: string } = {
+  'istio': 'virtualservice.networking.istio.io/web',
+  'gateway-api': 'httproute.gateway.networking.k8s.io/web',
+  'gamma': 'httproute.gateway.networking.k8s.io/web',
+  'service-selector': 'service/web',
+};
+
+describe.each(Object.keys(ROUTERS) as RouterName[])('the guard, %s', (router) => {
+  const plan = routerPlan(router, DIR);
+  const names = plan.stages.map((s) => s.name);
+  const commands = commandsOf(plan);
+
+  test('every stage starts by reading the live stage of the routing object: the stage before (none for the first) or itself', () => {
+    names.forEach((name, i) => {
+      const before = i === 0 ? '-' : names[i - 1];
+      expect(commands.get(name)!.forward[0]).toBe(`mr_expect_stage shop ${ROUTING_OBJECT[router]} ${name} ${before} ${name}`);
+      expect(commands.get(name)!.forward[1]).toBe(`kubectl apply -f ${String(i + 1).padStart(2, '0')}-${name}/`);
+    });
+  });
+
+  test('every roll back from X expects X live (or X-1: already rolled back) before it applies X-1', () => {
+    names.slice(1).forEach((name, i) => {
+      expect(commands.get(name)!.rollback.slice(0, 2)).toEqual([
+        `mr_expect_stage shop ${ROUTING_OBJECT[router]} ${names[i]} ${name} ${names[i]}`,
+        `kubectl apply -f ${String(i + 1).padStart(2, '0')}-${names[i]}/`,
+      ]);
+    });
+  });
+});
+
+describe('waits per router', () => {
+  test('Istio: mr_wait_proxies after every transition that creates, changes or deletes Istio objects; no route or endpoint waits', () => {
+    const plan = routerPlan('istio', DIR);
+    const istioChanges = plan.stages.flatMap((s) => [
+      ...([...s.changes.created, ...s.changes.changed, ...s.changes.deleted].some((m) => m.apiVersion.includes('istio.io')) ? [s.name] : []),
+      ...([...s.rollback.created, ...s.rollback.changed, ...s.rollback.deleted].some((m) => m.apiVersion.includes('istio.io')) ? [`${s.name} back`] : []),
+    ]);
+    expect(istioChanges).toEqual(['stable', 'add-subset', 'add-subset back', 'shift-10', 'shift-10 back', 'shift-50', 'shift-50 back',
+      'shift-100', 'shift-100 back', 'unroute', 'unroute back', 'remove-subset', 'remove-subset back']);
+    expect(transitionsWith(plan, 'mr_wait_proxies ')).toEqual(istioChanges);
+    expect(commandsOf(plan).get('shift-10')!.forward.slice(1)).toEqual([
+      'kubectl apply -f 04-shift-10/',
+      'mr_wait_proxies 120 shop virtualservice.networking.istio.io/web',
+    ]);
+    expect(transitionsWith(plan, 'mr_wait_routes')).toEqual([]);
+    expect(transitionsWith(plan, 'mr_wait_endpoints')).toEqual([]);
+  });
+
+  test.each(['gateway-api', 'gamma'] as RouterName[])('Gateway API (%s): mr_wait_routes after every apply that creates or changes the HTTPRoute; no Istio wait', (router) => {
+    const plan = routerPlan(router, DIR);
+    const routeChanges = plan.stages.flatMap((s) => [
+      ...([...s.changes.created, ...s.changes.changed].some((m) => m.kind === 'HTTPRoute') ? [s.name] : []),
+      ...([...s.rollback.created, ...s.rollback.changed].some((m) => m.kind === 'HTTPRoute') ? [`${s.name} back`] : []),
+    ]);
+    expect(routeChanges).toEqual(['stable', 'shift-10', 'shift-10 back', 'shift-50', 'shift-50 back', 'shift-100', 'shift-100 back', 'unroute', 'unroute back']);
+    expect(transitionsWith(plan, 'mr_wait_routes 120 shop web')).toEqual(routeChanges);
+    expect(transitionsWith(plan, 'mr_wait_proxies')).toEqual([]);
+    expect(transitionsWith(plan, 'mr_wait_endpoints')).toEqual([]);
+    // The route is waited for once its backends' pods are ready.
+    const stable = commandsOf(plan).get('stable')!.forward;
+    expect(stable.slice(1)).toEqual([
+      'kubectl apply -f 01-stable/',
+      'kubectl rollout status deployment/web-v1 -n shop --timeout=180s',
+      'mr_wait_replicas web-v1 shop 2 180',
+      'mr_wait_routes 120 shop web',
+    ]);
+    // remove-subset deletes the per-version Service of v1: no wait for a deleted object.
+    expect(commandsOf(plan).get('remove-subset')!.forward.slice(1)).toEqual([
+      'kubectl apply -f 08-remove-subset/',
+      'kubectl delete service/web-v1 -n shop --ignore-not-found --wait=true --timeout=90s',
+    ]);
+  });
+
+  test('selector switch: mr_wait_endpoints after the apply that creates the Service or switches its selector; no Istio or route wait', () => {
+    const plan = routerPlan('service-selector', DIR);
+    expect(transitionsWith(plan, 'mr_wait_endpoints 120 shop web')).toEqual(['stable', 'shift-100', 'shift-100 back']);
+    expect(commandsOf(plan).get('shift-100')!.forward.slice(1)).toEqual(['kubectl apply -f 04-shift-100/', 'mr_wait_endpoints 120 shop web']);
+    expect(transitionsWith(plan, 'mr_wait_proxies')).toEqual([]);
+    expect(transitionsWith(plan, 'mr_wait_routes')).toEqual([]);
+  });
+
+  test('two releases in one plan: one guard per release, each router its own waits', () => {
+    const plan = planOf(DIR, ReleasePlan.blueGreen({ stable: 'v1', candidate: 'v2' }), [{ app: 'web', router: 'istio' }, { app: 'api', router: 'service-selector' }]);
+    const shift = commandsOf(plan).get('shift-100')!.forward;
+    expect(shift).toEqual([
+      'mr_expect_stage shop virtualservice.networking.istio.io/web shift-100 deploy shift-100',
+      'mr_expect_stage shop service/api shift-100 deploy shift-100',
+      'kubectl apply -f 04-shift-100/',
+      'mr_wait_endpoints 120 shop api',
+      'mr_wait_proxies 120 shop virtualservice.networking.istio.io/web',
+    ]);
+  });
+
+  test('objects without a namespace and no --namespace: the helpers get \'-\' (kubectl\'s current namespace)', () => {
+    const plan = routerPlan('service-selector', DIR);
+    const strip = (m: any) => ({ ...m, metadata: { ...m.metadata, namespace: undefined } });
+    const stages = plan.stages.map((s) => ({ ...s, manifests: s.manifests.map(strip) }))
+      .map((s, i, all) => ({ ...s, changes: changesBetween(s.manifests, all[i - 1]?.manifests) }));
+    const stripped: PlanResult = { ...plan, stages, releases: releasesIn(stages[0].manifests) };
+    expect(commandsOf(stripped).get('stable')!.forward).toEqual([
+      'mr_expect_stage - service/web stable - stable',
+      'kubectl apply -f 01-stable/',
+      'kubectl rollout status deployment/web-v1 --timeout=180s',
+      'mr_wait_replicas web-v1 - 2 180',
+      'mr_wait_endpoints 120 - web',
+    ]);
+  });
+});
+
+describe('Istio waits only for Istio objects', () => {
+  const service = (selector: object) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'shop' }, spec: { selector, ports: [{ port: 80 }] } });
+  const httpRoute = { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: 'web', namespace: 'shop' }, spec: { parentRefs: [{ name: 'public' }] } };
+  const peerAuthentication = { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'web', namespace: 'shop' }, spec: { mtls: { mode: 'STRICT' } } };
+  /** The commands of the transition from `before` to `after`, with no release (no guard). */
+  function transition(before: any[], after: any[]): string[] {
+    const stage = (index: number, manifests: any[], previous?: any[]): StageResult => ({
+      index,
+      name: `s${index}`,
+      dir: `${DIR}/0${index + 1}-s${index}`,
+      manifests,
+      changes: changesBetween(manifests, previous),
+      rollback: changesBetween(previous ?? [], manifests),
+      violations: [],
+      rollbackViolations: [],
+    });
+    return forwardSteps(stage(1, after, before), stage(0, before), { dirOf: (s) => `${path.basename(s.dir)}/`, releases: [] }).map((s) => s.command);
+  }
+
+  test('a plain Service changed (no release annotation, no version selected): the apply alone', () => {
+    expect(transition([service({ app: 'web' })], [service({ app: 'web', tier: 'front' })])).toEqual(['kubectl apply -f 02-s1/']);
+  });
+
+  test('an HTTPRoute deleted: its delete, no route wait, no proxy wait', () => {
+    expect(transition([httpRoute], [])).toEqual(['kubectl apply -f 02-s1/', 'kubectl delete httproute.gateway.networking.k8s.io/web -n shop --ignore-not-found --wait=true --timeout=90s']);
+  });
+
+  test('a security.istio.io object deleted: mr_wait_proxies after the delete', () => {
+    expect(transition([peerAuthentication], [])).toEqual([
+      'kubectl apply -f 02-s1/',
+      'kubectl delete peerauthentication.security.istio.io/web -n shop --ignore-not-found --wait=true --timeout=90s',
+      'mr_wait_proxies 120',
+    ]);
+    expect(transition([], [peerAuthentication])).toEqual(['kubectl apply -f 02-s1/', 'mr_wait_proxies 120']);
+  });
+});
