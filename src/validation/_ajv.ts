@@ -1,5 +1,6 @@
-import type { ErrorObject, RegExpEngine, ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import type Ajv from 'ajv';
+import type { RegExpEngine } from 'ajv/dist/types';
 import { pointerEscape } from './_pointer';
 import { Finding } from './_types';
 
