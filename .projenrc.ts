@@ -99,7 +99,7 @@ project.addTask('mesh-release', {
 // how to enable them; with CI=true they fail instead.
 project.addTask('test:integration', {
   description: 'Run the integration suite against a real control plane (needs KUBEBUILDER_ASSETS, kubectl, jq, shellcheck)',
-  exec: 'jest --ci --testMatch "<rootDir>/test/integration/**/*.integration.ts"',
+  exec: 'jest --ci --maxConcurrency 8 --testMatch "<rootDir>/test/integration/**/*.integration.ts"',
   receiveArgs: true,
 });
 

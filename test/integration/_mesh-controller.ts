@@ -5,14 +5,22 @@
  *   Gateway does not exist) and `ResolvedRefs` (False, `BackendNotFound`, when a backend Service does not exist),
  *   both with the route's `observedGeneration` (GEP-1364; https://gateway-api.sigs.k8s.io/reference/spec/#routeparentstatus).
  *   Routes are judged again when Services or Gateways change.
- * - Istio (istiod with `PILOT_ENABLE_STATUS=true`): the `Reconciled` condition on VirtualServices and
- *   DestinationRules, with `observedGeneration` (https://istio.io/latest/docs/reference/config/config-status/).
+ * - Istio (istiod with `PILOT_ENABLE_STATUS=true`): the `Reconciled` condition on the Istio objects a release
+ *   emits (VirtualServices, DestinationRules, Gateways, PeerAuthentications, AuthorizationPolicies), with `observedGeneration` (https://istio.io/latest/docs/reference/config/config-status/).
  * Each status is written `delayMs` after the change, standing in for the propagation a runbook must wait for.
  */
 import { Kube } from './_kube';
 
 export const CONTROLLER_NAME = 'mesh-release.io/simulated-mesh';
 const GATEWAY_GROUP = 'gateway.networking.k8s.io';
+/** The Istio kinds a release or its example emits: istiod reports the status of every Istio config kind. */
+const ISTIO_KINDS = [
+  ['networking.istio.io/v1', 'VirtualService'],
+  ['networking.istio.io/v1', 'DestinationRule'],
+  ['networking.istio.io/v1', 'Gateway'],
+  ['security.istio.io/v1', 'PeerAuthentication'],
+  ['security.istio.io/v1', 'AuthorizationPolicy'],
+];
 
 export interface MeshControllerOptions {
   /** Delay before a status is written. @default 300 */
@@ -26,8 +34,7 @@ export class SimulatedMeshController {
       controller.follow('gateway.networking.k8s.io/v1', 'HTTPRoute', (route) => controller.routes.set(keyOf(route), route)),
       controller.follow('v1', 'Service', () => undefined),
       controller.follow('gateway.networking.k8s.io/v1', 'Gateway', () => undefined),
-      controller.follow('networking.istio.io/v1', 'VirtualService', (o) => controller.reconcileIstio(o)),
-      controller.follow('networking.istio.io/v1', 'DestinationRule', (o) => controller.reconcileIstio(o)),
+      ...ISTIO_KINDS.map(([apiVersion, kind]) => controller.follow(apiVersion, kind, (o) => controller.reconcileIstio(o))),
     ]);
     return controller;
   }
@@ -51,7 +58,11 @@ export class SimulatedMeshController {
   /** Keeps `objects` of a kind up to date; calls `changed` on each added or modified object, then judges routes. */
   private async follow(apiVersion: string, kind: string, changed: (o: any) => void): Promise<void> {
     const live = new Map<string, any>();
-    this.objects.set(kind, live);
+    const istio = apiVersion.includes('.istio.io/');
+    if (!istio) {
+      // What routes refer to: Services, Gateway API Gateways, the routes themselves.
+      this.objects.set(kind, live);
+    }
     const { items, resourceVersion } = await this.kube.list(apiVersion, kind);
     const handle = (type: string, o: any) => {
       if (type === 'DELETED') {
@@ -63,7 +74,7 @@ export class SimulatedMeshController {
         live.set(keyOf(o), o);
         changed(o);
       }
-      if (kind !== 'VirtualService' && kind !== 'DestinationRule') {
+      if (!istio) {
         this.later(() => this.judgeRoutes());
       }
     };

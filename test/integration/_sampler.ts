@@ -1,0 +1,96 @@
+/**
+ * What a release looks like on the cluster, read from the live objects (not from the library's readers): each
+ * version's share of the catch-all traffic, from the routing objects as the mesh would read them, and its ready
+ * pods. `Sampler` records it every second while a runbook runs.
+ */
+import { Kube } from './_kube';
+
+/** One reading of a release. */
+export interface Sample {
+  /** Milliseconds since the sampler started. */
+  readonly at: number;
+  /** Share of the catch-all traffic per version, in percent (versions without traffic are absent). */
+  readonly shares: { [version: string]: number };
+  /** Ready, non-terminating pods per version. */
+  readonly ready: { [version: string]: number };
+  /** The live `mesh-release.io/stage` of the routing object. */
+  readonly stage?: string;
+}
+
+const STAGE = 'mesh-release.io/stage';
+
+/** Reads the shares and ready pods of the release of `app` in `namespace` (app/version labels). */
+export async function readRelease(kube: Kube, namespace: string, app: string): Promise<Omit<Sample, 'at'>> {
+  const [vs, dr, route, services, pods] = await Promise.all([
+    kube.find('networking.istio.io/v1', 'VirtualService', namespace, app),
+    kube.find('networking.istio.io/v1', 'DestinationRule', namespace, app),
+    kube.find('gateway.networking.k8s.io/v1', 'HTTPRoute', namespace, app),
+    kube.list('v1', 'Service', namespace),
+    kube.list('v1', 'Pod', namespace, `labelSelector=app%3D${encodeURIComponent(app)}`),
+  ]);
+  const service = services.items.find((s) => s.metadata.name === app);
+  let shares: { [version: string]: number } = {};
+  let stage: string | undefined;
+  if (vs) {
+    stage = vs.metadata.annotations?.[STAGE];
+    const subsets = new Map<string, string>((dr?.spec?.subsets ?? []).map((s: any) => [s.name, s.labels?.version]));
+    const catchAll = (vs.spec.http ?? []).find((r: any) => !r.match || r.match.length === 0);
+    shares = split((catchAll?.route ?? []).map((d: any) => [subsets.get(d.destination.subset) ?? `?${d.destination.subset}`, d.weight ?? 100]));
+  } else if (route) {
+    stage = route.metadata.annotations?.[STAGE];
+    const versionOf = new Map<string, string>(services.items.map((s) => [s.metadata.name, s.spec.selector?.version ?? `?${s.metadata.name}`]));
+    const catchAll = (route.spec.rules ?? []).find((r: any) => (r.matches ?? []).every((m: any) => !m.headers && !m.queryParams && !m.method));
+    shares = split((catchAll?.backendRefs ?? []).map((b: any) => [versionOf.get(b.name) ?? `?${b.name}`, b.weight ?? 1]));
+  } else if (service?.spec.selector?.version) {
+    stage = service.metadata.annotations?.[STAGE];
+    shares = { [service.spec.selector.version]: 100 };
+  }
+  const ready: { [version: string]: number } = {};
+  for (const pod of pods.items) {
+    const isReady = !pod.metadata.deletionTimestamp && (pod.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
+    if (isReady) {
+      const version = pod.metadata.labels?.version;
+      ready[version] = (ready[version] ?? 0) + 1;
+    }
+  }
+  return { shares, ready, stage };
+}
+
+/** Weights to percentages of their sum; zero weights left out. */
+function split(weights: [string, number][]): { [version: string]: number } {
+  const total = weights.reduce((sum, [, w]) => sum + w, 0);
+  const out: { [version: string]: number } = {};
+  for (const [version, w] of weights) {
+    if (w > 0 && total > 0) {
+      out[version] = (out[version] ?? 0) + (100 * w) / total;
+    }
+  }
+  return out;
+}
+
+export class Sampler {
+  readonly samples: Sample[] = [];
+  readonly errors: Error[] = [];
+  private timer?: NodeJS.Timeout;
+  private readonly started = Date.now();
+  private pending?: Promise<void>;
+
+  constructor(private readonly kube: Kube, private readonly namespace: string, private readonly app: string, private readonly everyMs = 1000) {}
+
+  start(): this {
+    const tick = () => {
+      this.pending = readRelease(this.kube, this.namespace, this.app)
+        .then((s) => { this.samples.push({ at: Date.now() - this.started, ...s }); })
+        .catch((e) => { this.errors.push(e); });
+    };
+    tick();
+    this.timer = setInterval(tick, this.everyMs);
+    return this;
+  }
+
+  async stop(): Promise<Sample[]> {
+    clearInterval(this.timer);
+    await this.pending;
+    return this.samples;
+  }
+}
