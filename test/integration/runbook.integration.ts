@@ -99,6 +99,16 @@ function underCapacity(samples: Sample[], firstStage: string, floorRef: number):
       + `(needs ${Math.ceil((floorRef * share) / 100 - 1e-9)} of ${floorRef})`));
 }
 
+test('the capacity check of the samples can fail', () => {
+  const sample = (stage: string, shares: Sample['shares'], ready: Sample['ready']): Sample => ({ at: 0, stage, shares, ready });
+  expect(underCapacity([
+    sample('stable', { v1: 100 }, {}), // the first stage: pods are still starting
+    sample('shift-10', { v1: 90, v2: 10 }, { v1: 4, v2: 1 }),
+    sample('shift-50', { v1: 50, v2: 50 }, { v1: 1, v2: 1 }),
+  ], 'stable', 4)).toEqual(['at 0 ms (stage shift-50): v1 carries 50.0% with 1 ready pods (needs 2 of 4)',
+    'at 0 ms (stage shift-50): v2 carries 50.0% with 1 ready pods (needs 2 of 4)']);
+});
+
 describeWithControlPlane('every runbook run to the end, forward and back', () => {
   let cp: ControlPlane;
   let kubelet: SimulatedKubelet;
