@@ -7,9 +7,12 @@ import { IConstruct } from 'constructs';
 
 const RENDER_ONLY = new WeakSet<Chart>();
 
+/** The id (and construct path) of the charts `renderChart` makes. */
+export const renderChartId = 'render';
+
 /** A detached chart for rendering only. */
 export function renderChart(namespace: string): Chart {
-  const chart = new Chart(new App({ outdir: 'unused' }), 'render', { namespace });
+  const chart = new Chart(new App({ outdir: 'unused' }), renderChartId, { namespace });
   RENDER_ONLY.add(chart);
   return chart;
 }

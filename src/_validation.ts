@@ -60,6 +60,12 @@ export function checkPortName(scope: PathScope, prop: string, value: string): vo
   }
 }
 
+/**
+ * Largest value of an int32 field of the Kubernetes API (replicas, probe and rollout timings, utilization targets, the
+ * integer of an IntOrString): the API server refuses anything above it.
+ */
+export const INT32_MAX = 2 ** 31 - 1;
+
 export function checkInteger(scope: PathScope, prop: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): void {
   if (!Number.isInteger(value) || value < min || value > max) {
     const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `between ${min} and ${max}`;
@@ -67,11 +73,15 @@ export function checkInteger(scope: PathScope, prop: string, value: number, min:
   }
 }
 
-/** Whole seconds of a Duration, refusing negative or fractional values (Kubernetes counts whole seconds). */
-export function wholeSeconds(scope: PathScope, prop: string, value: Duration, min = 0): number {
+/**
+ * Whole seconds of a Duration, refusing negative or fractional values (Kubernetes counts whole seconds) and values past
+ * `max` (`INT32_MAX` for the API's int32 fields).
+ */
+export function wholeSeconds(scope: PathScope, prop: string, value: Duration, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   const seconds = value.toSeconds({ integral: false });
-  if (!Number.isInteger(seconds) || seconds < min) {
-    throw invalidProp(scope, prop, value, `must be a whole number of seconds >= ${min}`);
+  if (!Number.isInteger(seconds) || seconds < min || seconds > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `between ${min} and ${max}`;
+    throw invalidProp(scope, prop, value, `must be a whole number of seconds ${range}`);
   }
   return seconds;
 }
@@ -188,21 +198,26 @@ function isDns1123Subdomain(value: string): boolean {
   return value.length <= 253 && value.split('.').every((label) => label.length <= 63 && DNS_1123_LABEL.test(label));
 }
 
-/** Largest protobuf Duration: 10,000 years (`google.protobuf.Duration` seconds range). */
-const PROTOBUF_MAX_SECONDS = 315_576_000_000;
+/**
+ * Longest duration the API server accepts in an Istio duration field, in milliseconds: the CEL rules of Istio's CRDs
+ * (`duration(self) >= duration('1ms')`) read the string as a Go `time.Duration`, whose int64 nanoseconds end at
+ * 9223372036.854775807s (about 292 years); past it the rule fails and the object is refused. Istio itself would take
+ * up to the protobuf Duration's 10,000 years, but the CRD refuses first.
+ */
+export const ISTIO_DURATION_MAX_MILLIS = 9_223_372_036_854;
 
 /**
  * An Istio (protobuf) duration: at least 1ms, a whole number of milliseconds (Istio refuses
- * finer precision), within the protobuf range. Returns the string Istio reads: whole seconds as
- * `10s`, anything else in milliseconds (`1500ms`).
+ * finer precision), at most `ISTIO_DURATION_MAX_MILLIS` (what the CRDs' CEL rules can read).
+ * Returns the string Istio reads: whole seconds as `10s`, anything else in milliseconds (`1500ms`).
  *
  * @see https://istio.io/latest/docs/reference/config/networking/virtual-service/#HTTPRoute
  */
 export function istioDuration(scope: PathScope, prop: string, value: Duration): string {
   const millis = value.toMilliseconds({ integral: false });
-  if (!Number.isInteger(millis) || millis < 1 || millis > PROTOBUF_MAX_SECONDS * 1000) {
+  if (!Number.isInteger(millis) || millis < 1 || millis > ISTIO_DURATION_MAX_MILLIS) {
     throw invalidProp(scope, prop, value,
-      `must be a whole number of milliseconds between 1ms and ${PROTOBUF_MAX_SECONDS}s (the protobuf Duration range)`);
+      `must be a whole number of milliseconds between 1ms and ${ISTIO_DURATION_MAX_MILLIS}ms (about 292 years: the CEL rules of Istio's CRDs read durations as Go durations)`);
   }
   return millis % 1000 === 0 ? `${millis / 1000}s` : `${millis}ms`;
 }
@@ -214,11 +229,11 @@ export function istioDuration(scope: PathScope, prop: string, value: Duration): 
 export function checkPercentOrAbsolute(scope: PathScope, prop: string, value: PercentOrAbsolute): void {
   const raw = value?.value as unknown;
   const valid = typeof raw === 'number'
-    ? Number.isInteger(raw) && raw >= 0
+    ? Number.isInteger(raw) && raw >= 0 && raw <= INT32_MAX
     : typeof raw === 'string' && /^\d+%$/.test(raw) && Number(raw.slice(0, -1)) <= 100;
   if (!valid) {
     throw invalidProp(scope, prop, raw,
-      'must be a non-negative integer (PercentOrAbsolute.absolute(n)) or an integer percentage between 0% and 100% (PercentOrAbsolute.percent(n))');
+      `must be a non-negative integer up to ${INT32_MAX} (PercentOrAbsolute.absolute(n)) or an integer percentage between 0% and 100% (PercentOrAbsolute.percent(n))`);
   }
 }
 

@@ -3,7 +3,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
 import { annotateApplyOrder } from './_apply-order';
 import { DEFAULT_CLUSTER_DOMAIN, DNS_1123_LABEL, DNS_1123_SUBDOMAIN, PLAN_ANNOTATION, STAGE_ANNOTATION, serviceFqdn } from './_conventions';
-import { apiObjectsUnder, isRenderOnly, renderChart } from './_render';
+import { apiObjectsUnder, isRenderOnly, renderChart, renderChartId } from './_render';
 import { rememberRender, renderedStage, synthesizedByCli } from './_rendered-stages';
 import { push } from './_util';
 import { checkAppProtocol, checkDns1035Label, checkDns1123Label, checkImage, checkInteger, checkPort, checkPortName, invalidProp, istioDuration } from './_validation';
@@ -187,6 +187,9 @@ export interface MeshReleaseProps {
   readonly applyOrder?: ApplyOrder;
 }
 
+/** AuthorizationPolicy `source.serviceAccounts` maxItems (security.istio.io CRD of Istio 1.30). */
+const MAX_SERVICE_ACCOUNTS = 16;
+
 /** The releases of each chart, by `<namespace>/<app>`, to refuse a second release of one app. */
 const RELEASES_BY_CHART = new WeakMap<Chart, Map<string, string>>();
 
@@ -361,7 +364,15 @@ export class MeshRelease extends Construct {
         (manifests) => rememberRender(this.stage, this.namespace, props, manifests));
     } else {
       const emitted = this.manifests();
-      const violations = this.check(emitted, true);
+      let violations: SafetyViolation[];
+      try {
+        violations = this.check(emitted, true);
+      } catch (e) {
+        // The previous stage is refused (see inPreviousStage): leave nothing of this release in the tree, and free its name.
+        scope.node.tryRemoveChild(id);
+        RELEASES_BY_CHART.get(chart)?.delete(`${this.namespace}/${this.app}`);
+        throw e;
+      }
       rememberRender(this.stage, this.namespace, props, emitted);
       this._warnings = violations.filter((v) => v.severity !== 'error');
       if (this._warnings.length < violations.length) {
@@ -484,10 +495,27 @@ export class MeshRelease extends Construct {
     }
     if (!this.previousManifests) {
       // Objects as synthesized may carry user patches: the previous stage then is rendered in full, from the props.
-      this.previousManifests = renderedStage(previous, this.namespace, this.props)
-        ?? this._renderStage(previous, asBuilt ? this.objectsByVersion(asBuilt) : new Map()).manifests;
+      try {
+        this.previousManifests = renderedStage(previous, this.namespace, this.props)
+          ?? this._renderStage(previous, asBuilt ? this.objectsByVersion(asBuilt) : new Map()).manifests;
+      } catch (e) {
+        throw this.inPreviousStage(e, previous);
+      }
     }
     return this.previousManifests;
+  }
+
+  /**
+   * An error of the previous stage's render (e.g. a stage this router cannot express), told as this release's: its
+   * construct path instead of the detached render chart's, and the stage it is about.
+   */
+  private inPreviousStage(e: unknown, previous: ReleaseStage): unknown {
+    if (!(e instanceof Error) || e.constructor !== Error) {
+      return e;
+    }
+    const renderPath = `[${renderChartId}/${this.node.id}`;
+    const message = e.message.startsWith(renderPath) ? `[${this.node.path}${e.message.slice(renderPath.length)}` : e.message;
+    return new Error(`${message} (in the previous stage '${previous.name}', rendered to check the transition to stage '${this.stage.name}')`);
   }
 
   /**
@@ -557,9 +585,16 @@ export class MeshRelease extends Construct {
     if (!callers.serviceAccounts?.length && !callers.namespaces?.length) {
       throw invalidProp(this, 'allowedCallers', callers, 'must name at least one service account or namespace (an empty allow-list denies every caller)');
     }
-    for (const account of callers.serviceAccounts ?? []) {
-      if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/.test(account)) {
-        throw invalidProp(this, 'allowedCallers.serviceAccounts', account, "must be '<namespace>/<service-account>'");
+    const accounts = callers.serviceAccounts ?? [];
+    if (accounts.length > MAX_SERVICE_ACCOUNTS) {
+      throw invalidProp(this, 'allowedCallers.serviceAccounts', accounts.length,
+        `must list at most ${MAX_SERVICE_ACCOUNTS} service accounts (AuthorizationPolicy source.serviceAccounts maxItems ${MAX_SERVICE_ACCOUNTS}): allow their namespace instead`);
+    }
+    for (const account of accounts) {
+      const [namespace, name, ...rest] = account.split('/');
+      if (rest.length > 0 || name === undefined || !DNS_1123_LABEL.test(namespace) || !DNS_1123_SUBDOMAIN.test(name)) {
+        throw invalidProp(this, 'allowedCallers.serviceAccounts', account,
+          "must be '<namespace>/<service-account>': a namespace (a DNS-1123 label) and a service account name (a DNS-1123 subdomain)");
       }
     }
     for (const namespace of callers.namespaces ?? []) {

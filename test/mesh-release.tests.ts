@@ -1,6 +1,6 @@
 import { Chart, Duration, Testing } from 'cdk8s';
 import {
-  ApplyOrder, HeaderMatchType, LoadBalancerAlgorithm, MeshRelease, ReleasePlan, ReleaseStage, Scaling, TlsMode,
+  ApplyOrder, HeaderMatchType, LoadBalancerAlgorithm, MeshRelease, ReleasePlan, ReleaseStage, Scaling, TlsMode, TrafficRouter,
 } from '../src';
 import { catchAllWeights, deploymentNames, ofKind, only, subsetNames, synthRelease, TWO_VERSIONS } from './_helpers';
 
@@ -288,6 +288,14 @@ describe('MeshRelease security', () => {
     expect(pa.spec).toEqual({ selector: { matchLabels: { app: 'helloworld' } }, mtls: { mode: 'STRICT' } });
   });
 
+  test('allowedCallers takes the most the AuthorizationPolicy CRD does: 16 service accounts, of a 63-character namespace and a 253-character name', () => {
+    const name = Array.from({ length: 4 }, (_, i) => (i < 3 ? 'a'.repeat(63) : 'b'.repeat(61))).join('.');
+    const serviceAccounts = Array.from({ length: 16 }, (_, i) => `${'n'.repeat(61)}${String(i).padStart(2, '0')}/${name}`);
+    expect(serviceAccounts[0].length).toBe(317);
+    const ap = only(synthRelease(ReleaseStage.stable('v1'), { allowedCallers: { serviceAccounts } }), 'AuthorizationPolicy');
+    expect(ap.spec.rules[0].from[0].source.serviceAccounts).toEqual(serviceAccounts);
+  });
+
   test('allowedCallers emits an ALLOW AuthorizationPolicy', () => {
     const ap = only(synthRelease(ReleaseStage.stable('v1'), { allowedCallers: { serviceAccounts: ['shop/frontend'], namespaces: ['istio-system'] } }), 'AuthorizationPolicy');
     expect(ap.apiVersion).toBe('security.istio.io/v1');
@@ -343,7 +351,12 @@ describe('MeshRelease refuses unsafe or invalid input', () => {
     [{ port: 70000 }, "[test/helloworld] 'port' must be an integer port number between 1 and 65535, got 70000"],
     [{ versions: [...TWO_VERSIONS, TWO_VERSIONS[0]] }, "[test/helloworld] 'versions' must list each version once, got \"v1\""],
     [{ allowedCallers: {} }, "[test/helloworld] 'allowedCallers' must name at least one service account or namespace"],
-    [{ allowedCallers: { serviceAccounts: ['frontend'] } }, "[test/helloworld] 'allowedCallers.serviceAccounts' must be '<namespace>/<service-account>', got \"frontend\""],
+    [{ allowedCallers: { serviceAccounts: ['frontend'] } }, "[test/helloworld] 'allowedCallers.serviceAccounts' must be '<namespace>/<service-account>': a namespace"],
+    // Found by test/integration/random-releases.integration.ts: the AuthorizationPolicy CRD takes 16 accounts of 320 characters at most.
+    [{ allowedCallers: { serviceAccounts: Array.from({ length: 17 }, (_, i) => `shop/sa-${i}`) } },
+      "[test/helloworld] 'allowedCallers.serviceAccounts' must list at most 16 service accounts (AuthorizationPolicy source.serviceAccounts maxItems 16): allow their namespace instead, got 17"],
+    [{ allowedCallers: { serviceAccounts: [`shop/${'s'.repeat(254)}`] } }, "[test/helloworld] 'allowedCallers.serviceAccounts' must be '<namespace>/<service-account>': a namespace"],
+    [{ allowedCallers: { serviceAccounts: [`${'n'.repeat(64)}/frontend`] } }, "[test/helloworld] 'allowedCallers.serviceAccounts' must be '<namespace>/<service-account>': a namespace"],
     [{ retries: { retryOn: '5xx; reset' } }, "[test/helloworld] 'retries.retryOn' must be comma-separated Envoy retry conditions"],
     [{ trafficPolicy: { warmup: Duration.seconds(30), loadBalancer: LoadBalancerAlgorithm.RANDOM } }, "[test/helloworld] 'trafficPolicy.warmup' needs loadBalancer ROUND_ROBIN or LEAST_REQUEST"],
     [{ trafficPolicy: { outlierDetection: { maxEjectionPercent: 150 } } }, "[test/helloworld] 'trafficPolicy.outlierDetection.maxEjectionPercent' must be an integer between 0 and 100, got 150"],
@@ -361,10 +374,39 @@ describe('MeshRelease refuses unsafe or invalid input', () => {
     [{ appProtocol: 'not a protocol!' }, "[test/helloworld] 'appProtocol' must be"],
     [{ port: 15006 }, "[test/helloworld] 'port' must"],
     [{ timeout: Duration.days(4_000_000) }, "[test/helloworld] 'timeout' must"],
+    // Found by test/integration/random-releases.integration.ts: past what the CRDs' CEL rules read as a duration, or a UInt32Value.
+    [{ timeout: Duration.days(106_752) }, "[test/helloworld] 'timeout' must be a whole number of milliseconds between 1ms and 9223372036854ms"],
+    [{ trafficPolicy: { warmup: Duration.millis(9_223_372_036_855) } }, "[test/helloworld] 'trafficPolicy.warmup' must be a whole number of milliseconds between 1ms and 9223372036854ms"],
+    [{ trafficPolicy: { outlierDetection: { consecutive5xxErrors: 2 ** 32 } } },
+      "[test/helloworld] 'trafficPolicy.outlierDetection.consecutive5xxErrors' must be an integer between 1 and 4294967295, got 4294967296"],
     [{ defaults: { preStopSleep: Duration.seconds(60) } }, "[test/helloworld/v1] 'sidecarDrainDuration' must be at least preStopSleep (60s)"],
     [{ defaults: { preStopSleep: Duration.seconds(30), sidecarDrainDuration: Duration.seconds(30) } }, "[test/helloworld/v1] 'terminationGracePeriod' must be longer than preStopSleep (30s) + sidecarDrainDuration (30s) = 60s"],
   ])('fails on %j', (props, message) => {
     expect(() => synthRelease(ReleaseStage.stable('v1'), props as any)).toThrow(message);
+  });
+});
+
+describe('MeshRelease after a previous stage its router refuses', () => {
+  // Found by test/integration/random-releases.integration.ts: the error named the detached render chart
+  // ('[render/helloworld]') and not the stage it was about.
+  const routes = Array.from({ length: 16 }, (_, i) => ({ header: `x-h${i}`, value: 'v2', version: 'v2' }));
+  const both = { deployed: ['v1', 'v2'], weights: [{ version: 'v1', weight: 100 }] };
+  const plan = ReleasePlan.custom([
+    { name: 'stable', deployed: ['v1'], weights: [{ version: 'v1', weight: 100 }] },
+    { name: 'add-subset', deployed: ['v1'], subsets: ['v1', 'v2'], weights: [{ version: 'v1', weight: 100 }] },
+    { name: 'deploy', ...both },
+    { name: 'pin', ...both, headerRoutes: routes },
+    { name: 'unpin', ...both },
+  ]);
+
+  test('is refused with this release\'s path, the prop and both stages named, and leaves nothing in the chart', () => {
+    const chart = Testing.chart();
+    expect(() => new MeshRelease(chart, 'helloworld', {
+      app: 'helloworld', port: 3000, versions: TWO_VERSIONS, stage: plan.stage('unpin'), router: TrafficRouter.gatewayApi(),
+    })).toThrow(/^\[test\/helloworld\] 'stage\.headerRoutes' must hold at most 15 routes .*, got 16 \(in the previous stage 'pin', rendered to check the transition to stage 'unpin'\)$/);
+    expect(Testing.synth(chart)).toEqual([]);
+    // the name is free again
+    synthRelease(plan.stage('deploy'), { router: TrafficRouter.gatewayApi() });
   });
 });
 

@@ -1,4 +1,5 @@
-import { ReleasePlan, ReleaseStage } from '../src';
+import { Testing } from 'cdk8s';
+import { MeshRelease, ReleasePlan, ReleaseStage } from '../src';
 
 const weightsOf = (stage: ReleaseStage) => Object.fromEntries(stage.weights.map((w) => [w.version, w.weight]));
 
@@ -74,6 +75,25 @@ describe('ReleasePlan.blueGreen', () => {
     expect(plan.stageNames).toEqual(['stable', 'add-subset', 'deploy', 'shift-100', 'unroute', 'remove-subset', 'retire']);
     expect(weightsOf(plan.stage('deploy'))).toEqual({ blue: 100 });
     expect(weightsOf(plan.stage('shift-100'))).toEqual({ blue: 0, green: 100 });
+  });
+});
+
+describe('ReleasePlan of long version names', () => {
+  // Found by test/integration/random-releases.integration.ts: the plan's sample app ('app') made '<app>-<version>' too
+  // long for versions of 60 and 61 characters, which an app of one or two letters deploys.
+  test.each([60, 61])('takes a version of %p characters, which a one-letter app deploys', (n) => {
+    const candidate = `c${'x'.repeat(n - 1)}`;
+    const plan = ReleasePlan.blueGreen({ stable: 'v1', candidate });
+    const versions = [{ version: 'v1', image: 'example/a:1' }, { version: candidate, image: 'example/a:2' }];
+    const chart = Testing.chart();
+    new MeshRelease(chart, 'a', { app: 'a', port: 8080, versions, stage: plan.stage('deploy') });
+    expect(Testing.synth(chart).filter((m) => m.kind === 'Deployment').map((d) => d.metadata.name)).toEqual(['a-v1', `a-${candidate}`]);
+  });
+
+  test.each([62, 63])('refuses a version of %p characters, which no app can deploy (<app>-<version> over 63 characters)', (n) => {
+    const candidate = `c${'x'.repeat(n - 1)}`;
+    expect(() => ReleasePlan.blueGreen({ stable: 'v1', candidate })).toThrow(new Error("ReleasePlan: 'version' must be at most 61 characters: "
+      + `a version's objects are named '<app>-<version>', at most 63 characters, even with an app of one letter (it is ${n}), got "${candidate}"`));
   });
 });
 

@@ -526,6 +526,13 @@ describe('VersionedApp overrides', () => {
       new VersionedApp(chart, 'v1', { ...BASE, serviceAccount: kplus.ServiceAccount.fromServiceAccountName(chart, 'SA', 'helloworld-sa') });
       expect(only(Testing.synth(chart), 'Deployment').spec.template.spec.serviceAccountName).toBe('helloworld-sa');
     });
+
+    // Found by test/integration/random-releases.integration.ts: the API server refuses a serviceAccountName that is not a DNS-1123 subdomain.
+    test.each(['Bad_Name', '', `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(63)}`])('serviceAccount %j is refused', (name) => {
+      const chart = Testing.chart();
+      expect(() => new VersionedApp(chart, 'v1', { ...BASE, serviceAccount: kplus.ServiceAccount.fromServiceAccountName(chart, 'SA', name) })).toThrow(
+        `[test/v1] 'serviceAccount' must name a service account: a DNS-1123 subdomain (the pods' serviceAccountName), got ${JSON.stringify(name)}`);
+    });
   });
 
   describe('createService', () => {
@@ -689,16 +696,33 @@ describe('VersionedApp errors', () => {
   });
 
   test('Scaling.fixed(0)', () => {
-    expect(errorOf({ scaling: Scaling.fixed(0) })).toBe("[test/v1] 'scaling.minReplicas' must be an integer >= 1, got 0");
+    expect(errorOf({ scaling: Scaling.fixed(0) })).toBe("[test/v1] 'scaling.minReplicas' must be an integer between 1 and 2147483647, got 0");
   });
 
   test('Scaling.fixed(1.5)', () => {
-    expect(errorOf({ scaling: Scaling.fixed(1.5) })).toBe("[test/v1] 'scaling.minReplicas' must be an integer >= 1, got 1.5");
+    expect(errorOf({ scaling: Scaling.fixed(1.5) })).toBe("[test/v1] 'scaling.minReplicas' must be an integer between 1 and 2147483647, got 1.5");
   });
 
   test('autoscale maxReplicas 0', () => {
     expect(errorOf({ scaling: Scaling.autoscale({ minReplicas: 1, maxReplicas: 0 }) })).toBe(
-      "[test/v1] 'scaling.maxReplicas' must be an integer >= 1, got 0");
+      "[test/v1] 'scaling.maxReplicas' must be an integer between 1 and 2147483647, got 0");
+  });
+
+  // Replicas and utilization targets are int32 fields of the API (found by test/integration/random-releases.integration.ts:
+  // the API server refused 2147483648 as -2147483648).
+  test.each([
+    [Scaling.fixed(2 ** 31), 'minReplicas'],
+    [Scaling.autoscale({ minReplicas: 1, maxReplicas: 2 ** 31 }), 'maxReplicas'],
+    [Scaling.autoscale({ cpuUtilizationPercent: 2 ** 31 }), 'cpuUtilizationPercent'],
+    [Scaling.autoscale({ memoryUtilizationPercent: 2 ** 31 }), 'memoryUtilizationPercent'],
+  ])('scaling above an int32 (%s) is refused', (scaling, prop) => {
+    expect(errorOf({ scaling })).toBe(`[test/v1] 'scaling.${prop}' must be an integer between 1 and 2147483647, got 2147483648`);
+  });
+
+  test('scaling at the int32 bound is accepted', () => {
+    const bound = 2 ** 31 - 1;
+    const manifests = synth({ scaling: Scaling.autoscale({ minReplicas: bound, maxReplicas: bound, cpuUtilizationPercent: bound }) });
+    expect(only(manifests, 'HorizontalPodAutoscaler').spec.maxReplicas).toBe(2 ** 31 - 1);
   });
 
   test.each([
@@ -707,7 +731,7 @@ describe('VersionedApp errors', () => {
     ['cpuUtilizationPercent', 50.5],
   ])('autoscale %s %p', (prop, value) => {
     expect(errorOf({ scaling: Scaling.autoscale({ [prop]: value }) })).toBe(
-      `[test/v1] 'scaling.${prop}' must be an integer >= 1, got ${value}`);
+      `[test/v1] 'scaling.${prop}' must be an integer between 1 and 2147483647, got ${value}`);
   });
 
   test('cpu limit below the request', () => {
@@ -801,24 +825,46 @@ describe('VersionedApp errors', () => {
       `[test/v1] 'probes.${prop}' must be a non-empty command with no empty arguments, got ${shown}`);
   });
 
-  test.each([0, 1.5, -1])('probe failureThreshold %p', (failureThreshold) => {
+  test.each([0, 1.5, -1, 2 ** 31])('probe failureThreshold %p', (failureThreshold) => {
     expect(errorOf({ probes: { failureThreshold } })).toBe(
-      `[test/v1] 'probes.failureThreshold' must be an integer >= 1, got ${failureThreshold}`);
+      `[test/v1] 'probes.failureThreshold' must be an integer between 1 and 2147483647, got ${failureThreshold}`);
   });
 
   test('probe timeout 0', () => {
     expect(errorOf({ probes: { timeout: Duration.seconds(0) } })).toBe(
-      "[test/v1] 'probes.timeout' must be a whole number of seconds >= 1, got 0s");
+      "[test/v1] 'probes.timeout' must be a whole number of seconds between 1 and 2147483647, got 0s");
   });
 
   test('probe period 0', () => {
     expect(errorOf({ probes: { period: Duration.seconds(0) } })).toBe(
-      "[test/v1] 'probes.period' must be a whole number of seconds >= 1, got 0s");
+      "[test/v1] 'probes.period' must be a whole number of seconds between 1 and 2147483647, got 0s");
   });
 
   test('progressDeadline 0', () => {
     expect(errorOf({ progressDeadline: Duration.seconds(0) })).toBe(
-      "[test/v1] 'progressDeadline' must be a whole number of seconds >= 1, got 0s");
+      "[test/v1] 'progressDeadline' must be a whole number of seconds between 1 and 2147483647, got 0s");
+  });
+
+  // Probe and rollout timings are int32 fields of the API (found by test/integration/random-releases.integration.ts).
+  test.each([
+    ['probes.timeout', { probes: { timeout: Duration.seconds(2 ** 31) } }, 1],
+    ['probes.initialDelay', { probes: { initialDelay: Duration.seconds(2 ** 31) } }, 0],
+    ['probes.period', { probes: { period: Duration.seconds(2 ** 31) } }, 1],
+    ['progressDeadline', { progressDeadline: Duration.seconds(2 ** 31) }, 1],
+    ['minReady', { minReady: Duration.seconds(2 ** 31), progressDeadline: Duration.seconds(2 ** 31 - 1) }, 0],
+  ] as Array<[string, Partial<VersionedAppProps>, number]>)('%s above an int32 is refused', (prop, props, min) => {
+    expect(errorOf(props)).toBe(`[test/v1] '${prop}' must be a whole number of seconds between ${min} and 2147483647, got 2147483648s`);
+  });
+
+  test('probe and rollout timings at the int32 bound are accepted', () => {
+    const bound = Duration.seconds(2 ** 31 - 1);
+    const deployment = only(synth({
+      probes: { timeout: bound, initialDelay: bound, period: bound, failureThreshold: 2 ** 31 - 1 },
+      progressDeadline: bound,
+      minReady: Duration.seconds(2 ** 31 - 2),
+    }), 'Deployment');
+    expect(deployment.spec.progressDeadlineSeconds).toBe(2 ** 31 - 1);
+    expect(deployment.spec.template.spec.containers[0].readinessProbe.periodSeconds).toBe(2 ** 31 - 1);
   });
 
   describe('fractional durations (Duration.millis(1500))', () => {
@@ -839,7 +885,9 @@ describe('VersionedApp errors', () => {
 
     test.each(FRACTIONAL)('%s error names the construct path, the prop and the value', (prop, props) => {
       const seconds = prop === 'terminationGracePeriod' ? '61.5s' : '1.5s';
-      expect(errorOf(props)).toBe(`[test/v1] '${prop}' must be a whole number of seconds >= ${/^probes\.(timeout|period)$|^progressDeadline$/.test(prop) ? 1 : 0}, got ${seconds}`);
+      const min = /^probes\.(timeout|period)$|^progressDeadline$/.test(prop) ? 1 : 0;
+      const int32 = /^probes\.|^progressDeadline$|^minReady$/.test(prop);
+      expect(errorOf(props)).toBe(`[test/v1] '${prop}' must be a whole number of seconds ${int32 ? `between ${min} and 2147483647` : `>= ${min}`}, got ${seconds}`);
     });
   });
 
@@ -871,7 +919,7 @@ describe('VersionedApp errors', () => {
 });
 
 describe('VersionedApp validation of numbers, quantities and references', () => {
-  const INT_OR_PERCENT = 'must be a non-negative integer (PercentOrAbsolute.absolute(n)) or an integer percentage between 0% and 100% (PercentOrAbsolute.percent(n))';
+  const INT_OR_PERCENT = 'must be a non-negative integer up to 2147483647 (PercentOrAbsolute.absolute(n)) or an integer percentage between 0% and 100% (PercentOrAbsolute.percent(n))';
   const { absolute, percent } = kplus.PercentOrAbsolute;
 
   test.each([
@@ -881,6 +929,8 @@ describe('VersionedApp validation of numbers, quantities and references', () => 
     ['minAvailable', DisruptionBudget.minAvailable(percent(150)), '"150%"'],
     ['maxUnavailable', DisruptionBudget.maxUnavailable(percent(-10)), '"-10%"'],
     ['maxUnavailable', DisruptionBudget.maxUnavailable(percent(12.5)), '"12.5%"'],
+    // an IntOrString holds an int32 (found by test/integration/random-releases.integration.ts)
+    ['maxUnavailable', DisruptionBudget.maxUnavailable(absolute(2 ** 31)), '2147483648'],
   ])('fails on disruptionBudget.%s %s', (prop, disruptionBudget, shown) => {
     expect(errorOf({ disruptionBudget })).toBe(`[test/v1] 'disruptionBudget.${prop}' ${INT_OR_PERCENT}, got ${shown}`);
   });
@@ -895,6 +945,7 @@ describe('VersionedApp validation of numbers, quantities and references', () => 
     [absolute(1.5), '1.5'],
     [percent(101), '"101%"'],
     [percent(0.5), '"0.5%"'],
+    [absolute(2 ** 31), '2147483648'],
   ])('fails on maxSurge %s', (maxSurge, shown) => {
     expect(errorOf({ maxSurge })).toBe(`[test/v1] 'maxSurge' ${INT_OR_PERCENT}, got ${shown}`);
   });
@@ -1095,6 +1146,27 @@ describe('VersionedApp labels and annotations are never silently overridden', ()
       `[test/v1] 'podAnnotations[${ISTIO_PROXY_CONFIG_ANNOTATION}]' must be left out or equal `
       + JSON.stringify('{"holdApplicationUntilProxyStarts":true,"terminationDrainDuration":"15s","proxyMetadata":{"EXIT_ON_ZERO_ACTIVE_CONNECTIONS":"true","MINIMUM_DRAIN_DURATION":"15s"}}')
       + ': it is set from sidecarDrainDuration; set istioSidecarLifecycle to false to write your own, got "{}"');
+  });
+
+  // Found by test/integration/random-releases.integration.ts: the API server refuses a pod template whose annotations
+  // (keys and values) total more than 256 KiB.
+  test('fails on pod annotations of more than 256 KiB, the sidecar lifecycle annotation included', () => {
+    const ours = JSON.stringify({
+      holdApplicationUntilProxyStarts: true,
+      terminationDrainDuration: '15s',
+      proxyMetadata: { EXIT_ON_ZERO_ACTIVE_CONNECTIONS: 'true', MINIMUM_DRAIN_DURATION: '15s' },
+    });
+    const room = 256 * 1024 - ISTIO_PROXY_CONFIG_ANNOTATION.length - ours.length - 'big'.length;
+    expect(only(synth({ podAnnotations: { big: 'x'.repeat(room) } }), 'Deployment').spec.template.metadata.annotations.big).toHaveLength(room);
+    expect(errorOf({ podAnnotations: { big: 'x'.repeat(room + 1) } })).toBe(
+      "[test/v1] 'podAnnotations' must total at most 262144 bytes of keys and values, the sidecar lifecycle annotation included"
+      + ' (the API server\'s limit on an object\'s annotations); they are 262145 bytes, got ["big"]');
+  });
+
+  test('pod annotations are counted in UTF-8 bytes', () => {
+    expect(errorOf({ istioSidecarLifecycle: false, podAnnotations: { a: 'é'.repeat(128 * 1024) } })).toBe(
+      "[test/v1] 'podAnnotations' must total at most 262144 bytes of keys and values (the API server's limit on an object's annotations);"
+      + ' they are 262145 bytes, got ["a"]');
   });
 
   test('a proxy.istio.io/config pod annotation of your own is fine without the sidecar lifecycle', () => {

@@ -3,6 +3,7 @@
  * sample app (default props, Istio router) and checked after the one before it.
  */
 import { renderChart } from '../_render';
+import { formatValue } from '../_validation';
 import { MeshRelease } from '../mesh-release';
 import { stageRenderKey } from './_stage-key';
 import { ReleaseStage } from './release-stage';
@@ -37,7 +38,10 @@ class SampleRenderer {
     }
     if (!this.base) {
       const versions = this.names.map((version) => ({ version, image: `example/app:${version}` }));
-      this.base = new MeshRelease(renderChart(SAMPLE_NAMESPACE), 'plan', { app: 'app', port: 8080, versions, stage });
+      // A version's objects are named '<app>-<version>' (at most 63 characters): with a long version, the shortest app
+      // name, so the plan takes every version some app can deploy (see MAX_DEPLOYABLE_VERSION).
+      const app = this.names.some((version) => `app-${version}`.length > 63) ? 'a' : 'app';
+      this.base = new MeshRelease(renderChart(SAMPLE_NAMESPACE), 'plan', { app, port: 8080, versions, stage });
     }
     const rendered = this.base.stage === stage ? this.base._render() : this.base._renderStage(stage, this.known);
     manifests = rendered.manifests;
@@ -50,9 +54,21 @@ class SampleRenderer {
   }
 }
 
+/**
+ * Longest version a release can deploy: its Deployment (and, with the Gateway API, its Service) is named
+ * `<app>-<version>`, at most 63 characters, and an app name has at least one.
+ */
+const MAX_DEPLOYABLE_VERSION = 61;
+
 /** Throws at the first stage that is unsafe on its own or after the stage before it. */
 export function checkPlan(stages: ReleaseStage[]): void {
-  const renderer = new SampleRenderer([...new Set(stages.flatMap((s) => s.versions))]);
+  const names = [...new Set(stages.flatMap((s) => s.versions))];
+  const long = names.find((version) => version.length > MAX_DEPLOYABLE_VERSION);
+  if (long !== undefined) {
+    throw new Error(`ReleasePlan: 'version' must be at most ${MAX_DEPLOYABLE_VERSION} characters: a version's objects are named `
+      + `'<app>-<version>', at most 63 characters, even with an app of one letter (it is ${long.length}), got ${formatValue(long)}`);
+  }
+  const renderer = new SampleRenderer(names);
   let previous: any[] | undefined;
   for (const stage of stages) {
     const current = renderer.render(stage);

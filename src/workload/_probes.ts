@@ -1,6 +1,6 @@
 import { Duration } from 'cdk8s';
 import { Probe } from 'cdk8s-plus-28';
-import { checkEnum, invalidProp, PathScope, wholeSeconds } from '../_validation';
+import { checkEnum, checkInteger, INT32_MAX, invalidProp, PathScope, wholeSeconds } from '../_validation';
 import { HealthProbeOptions, ProbeKind } from './health-probes';
 
 /** The readiness and liveness probes resolved from `HealthProbeOptions`. */
@@ -14,7 +14,7 @@ export function resolveProbes(scope: PathScope, port: number, options: HealthPro
   const kind = options.kind ?? ProbeKind.EXEC;
   checkEnum(scope, 'probes.kind', kind, ProbeKind);
   const timeout = options.timeout ?? Duration.seconds(5);
-  const timeoutSeconds = wholeSeconds(scope, 'probes.timeout', timeout, 1);
+  const timeoutSeconds = wholeSeconds(scope, 'probes.timeout', timeout, 1, INT32_MAX);
   const period = options.period ?? Duration.seconds(5);
   const timing = {
     timeoutSeconds: timeout,
@@ -22,11 +22,10 @@ export function resolveProbes(scope: PathScope, port: number, options: HealthPro
     periodSeconds: period,
     failureThreshold: options.failureThreshold ?? 3,
   };
-  wholeSeconds(scope, 'probes.initialDelay', timing.initialDelaySeconds);
-  wholeSeconds(scope, 'probes.period', period, 1);
-  if (!Number.isInteger(timing.failureThreshold) || timing.failureThreshold < 1) {
-    throw invalidProp(scope, 'probes.failureThreshold', timing.failureThreshold, 'must be an integer >= 1');
-  }
+  // Each is an int32 of the Kubernetes API.
+  wholeSeconds(scope, 'probes.initialDelay', timing.initialDelaySeconds, 0, INT32_MAX);
+  wholeSeconds(scope, 'probes.period', period, 1, INT32_MAX);
+  checkInteger(scope, 'probes.failureThreshold', timing.failureThreshold, 1, INT32_MAX);
   const paths = {
     readinessPath: options.readinessPath ?? '/readyz',
     livenessPath: options.livenessPath ?? '/healthz',

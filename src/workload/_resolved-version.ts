@@ -3,10 +3,10 @@
  */
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { ISTIO_PROXY_CONFIG_ANNOTATION } from '../_conventions';
+import { DNS_1123_SUBDOMAIN, ISTIO_PROXY_CONFIG_ANNOTATION } from '../_conventions';
 import {
   checkAnnotations, checkAppProtocol, checkDns1035Label, checkEnum, checkImage, checkInteger, checkLabels,
-  checkPercentOrAbsolute, checkPort, checkPortName, cpuMillis, invalidProp, PathScope, wholeSeconds, wholeSize,
+  checkPercentOrAbsolute, checkPort, checkPortName, cpuMillis, INT32_MAX, invalidProp, PathScope, wholeSeconds, wholeSize,
 } from '../_validation';
 import { resolveProbes } from './_probes';
 import { DisruptionBudget } from './disruption-budget';
@@ -17,6 +17,14 @@ const DEFAULT_CPU_REQUEST = kplus.Cpu.millis(100);
 const DEFAULT_CPU_LIMIT = kplus.Cpu.millis(1000);
 const DEFAULT_MEMORY_REQUEST = Size.mebibytes(128);
 const DEFAULT_MEMORY_LIMIT = Size.gibibytes(1);
+
+/** Largest total size of an object's annotations, keys and values in UTF-8 bytes (apimachinery `TotalAnnotationSizeLimitB`). */
+const MAX_ANNOTATIONS_BYTES = 256 * 1024;
+
+/** The size of annotations as the API server counts it: the bytes of every key and value. */
+function annotationsSize(annotations: { [key: string]: string }): number {
+  return Object.entries(annotations).reduce((sum, [key, value]) => sum + Buffer.byteLength(key) + Buffer.byteLength(value), 0);
+}
 
 /** The user id the Istio sidecar runs as, which the app must not use. */
 const ISTIO_PROXY_UID = 1337;
@@ -71,6 +79,9 @@ export class ResolvedVersion implements PathScope {
         throw invalidProp(this, 'env', name, "names must be non-empty printable ASCII without '='");
       }
     }
+    if (props.serviceAccount !== undefined && !DNS_1123_SUBDOMAIN.test(props.serviceAccount.name)) {
+      throw invalidProp(this, 'serviceAccount', props.serviceAccount.name, 'must name a service account: a DNS-1123 subdomain (the pods\' serviceAccountName)');
+    }
     if (props.imagePullPolicy !== undefined) {
       checkEnum(this, 'imagePullPolicy', props.imagePullPolicy, kplus.ImagePullPolicy);
     }
@@ -99,9 +110,9 @@ export class ResolvedVersion implements PathScope {
     }
     this.resources = this.resolveResources(props.resources);
     this.progressDeadline = props.progressDeadline ?? Duration.seconds(120);
-    const progressDeadlineSeconds = wholeSeconds(this, 'progressDeadline', this.progressDeadline, 1);
+    const progressDeadlineSeconds = wholeSeconds(this, 'progressDeadline', this.progressDeadline, 1, INT32_MAX);
     this.minReady = props.minReady ?? Duration.seconds(0);
-    const minReadySeconds = wholeSeconds(this, 'minReady', this.minReady);
+    const minReadySeconds = wholeSeconds(this, 'minReady', this.minReady, 0, INT32_MAX);
     if (minReadySeconds >= progressDeadlineSeconds) {
       throw invalidProp(this, 'minReady', this.minReady,
         `must be shorter than progressDeadline (${progressDeadlineSeconds}s), or every rollout is reported as failed: raise progressDeadline or shorten minReady`);
@@ -124,15 +135,15 @@ export class ResolvedVersion implements PathScope {
   }
 
   private checkScaling(scaling: Scaling): void {
-    checkInteger(this, 'scaling.minReplicas', scaling.minReplicas, 1);
-    checkInteger(this, 'scaling.maxReplicas', scaling.maxReplicas, 1);
+    checkInteger(this, 'scaling.minReplicas', scaling.minReplicas, 1, INT32_MAX);
+    checkInteger(this, 'scaling.maxReplicas', scaling.maxReplicas, 1, INT32_MAX);
     if (scaling.minReplicas > scaling.maxReplicas) {
       throw invalidProp(this, 'scaling', `minReplicas ${scaling.minReplicas} > maxReplicas ${scaling.maxReplicas}`,
         'must have minReplicas <= maxReplicas');
     }
     if (scaling.autoscaled) {
-      checkInteger(this, 'scaling.cpuUtilizationPercent', scaling.cpuUtilizationPercent!, 1);
-      checkInteger(this, 'scaling.memoryUtilizationPercent', scaling.memoryUtilizationPercent!, 1);
+      checkInteger(this, 'scaling.cpuUtilizationPercent', scaling.cpuUtilizationPercent!, 1, INT32_MAX);
+      checkInteger(this, 'scaling.memoryUtilizationPercent', scaling.memoryUtilizationPercent!, 1, INT32_MAX);
     }
   }
 
@@ -192,7 +203,10 @@ export class ResolvedVersion implements PathScope {
     return { ...extra, ...ours };
   }
 
-  /** The sidecar lifecycle annotation plus the user's, refusing a user annotation that would change ours. */
+  /**
+   * The sidecar lifecycle annotation plus the user's, refusing a user annotation that would change ours, and a set the
+   * API server refuses as too large.
+   */
   private resolvePodAnnotations(extra: { [key: string]: string } = {}): { [key: string]: string } {
     checkAnnotations(this, 'podAnnotations', extra);
     const ours = this.sidecarAnnotations();
@@ -203,7 +217,15 @@ export class ResolvedVersion implements PathScope {
           + 'set istioSidecarLifecycle to false to write your own');
       }
     }
-    return { ...extra, ...ours };
+    const annotations = { ...extra, ...ours };
+    const size = annotationsSize(annotations);
+    if (size > MAX_ANNOTATIONS_BYTES) {
+      const keys = Object.keys(extra);
+      throw invalidProp(this, 'podAnnotations', keys.length > 5 ? [...keys.slice(0, 5), `… (${keys.length} keys)`] : keys,
+        `must total at most ${MAX_ANNOTATIONS_BYTES} bytes of keys and values${Object.keys(ours).length ? ', the sidecar lifecycle annotation included' : ''}`
+        + ` (the API server's limit on an object's annotations); they are ${size} bytes`);
+    }
+    return annotations;
   }
 
   /**
@@ -245,7 +267,7 @@ export class ResolvedVersion implements PathScope {
     this.checkUser('podSecurityContext', context);
     for (const prop of ['group', 'fsGroup'] as const) {
       if (context[prop] !== undefined) {
-        checkInteger(this, `podSecurityContext.${prop}`, context[prop], 0, 2 ** 31 - 1);
+        checkInteger(this, `podSecurityContext.${prop}`, context[prop], 0, INT32_MAX);
       }
     }
     return context;
@@ -254,7 +276,7 @@ export class ResolvedVersion implements PathScope {
   /** A user id Kubernetes and Istio accept together with `ensureNonRoot`. */
   private checkUser(prop: string, context: { user?: number; group?: number; ensureNonRoot?: boolean }): void {
     if (context.user !== undefined) {
-      checkInteger(this, `${prop}.user`, context.user, 0, 2 ** 31 - 1);
+      checkInteger(this, `${prop}.user`, context.user, 0, INT32_MAX);
       if (context.user === 0 && context.ensureNonRoot) {
         throw invalidProp(this, `${prop}.user`, context.user,
           `must not be 0 (root) while ${prop}.ensureNonRoot is true: the kubelet refuses to start the container`);
@@ -265,7 +287,7 @@ export class ResolvedVersion implements PathScope {
       }
     }
     if (prop === 'securityContext' && context.group !== undefined) {
-      checkInteger(this, `${prop}.group`, context.group, 0, 2 ** 31 - 1);
+      checkInteger(this, `${prop}.group`, context.group, 0, INT32_MAX);
     }
   }
 

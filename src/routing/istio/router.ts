@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { RoutingContext, destinationRuleSpec, virtualServiceSpec } from './_specs';
 import { Labels, resolveHost } from '../../_conventions';
-import { checkEnum, checkInteger, invalidProp, istioDuration } from '../../_validation';
+import { checkEnum, checkInteger, INT32_MAX, invalidProp, istioDuration } from '../../_validation';
 import { DestinationRule, VirtualService, VirtualServiceSpecHttpRetries } from '../../imports/networking.istio.io';
 import type { MeshReleaseProps } from '../../mesh-release';
 import { ReleaseStage } from '../../plan/release-stage';
@@ -99,6 +99,9 @@ function checkHosts(scope: Construct, hosts: string[] | undefined, gateways: str
   }
 }
 
+/** Largest value of a protobuf UInt32Value field (the `maximum` of Istio's CRDs for them). */
+const UINT32_MAX = 2 ** 32 - 1;
+
 function checkTrafficPolicy(scope: Construct, prop: string, options: TrafficPolicyOptions | undefined): void {
   if (options?.warmup && options.loadBalancer === LoadBalancerAlgorithm.RANDOM) {
     throw invalidProp(scope, `${prop}.warmup`, options.warmup, 'needs loadBalancer ROUND_ROBIN or LEAST_REQUEST (Envoy has no warmup for RANDOM)');
@@ -108,7 +111,8 @@ function checkTrafficPolicy(scope: Construct, prop: string, options: TrafficPoli
     checkInteger(scope, `${prop}.outlierDetection.maxEjectionPercent`, od.maxEjectionPercent, 0, 100);
   }
   if (od?.consecutive5xxErrors !== undefined) {
-    checkInteger(scope, `${prop}.outlierDetection.consecutive5xxErrors`, od.consecutive5xxErrors, 1);
+    // a protobuf UInt32Value (the CRD's maximum)
+    checkInteger(scope, `${prop}.outlierDetection.consecutive5xxErrors`, od.consecutive5xxErrors, 1, UINT32_MAX);
   }
   for (const field of ['interval', 'baseEjectionTime'] as const) {
     if (od?.[field] !== undefined) {
@@ -118,11 +122,11 @@ function checkTrafficPolicy(scope: Construct, prop: string, options: TrafficPoli
   const cp = options?.connectionPool;
   for (const field of ['maxConnections', 'http1MaxPendingRequests', 'http2MaxRequests'] as const) {
     if (cp?.[field] !== undefined) {
-      checkInteger(scope, `${prop}.connectionPool.${field}`, cp[field], 1, 2 ** 31 - 1);
+      checkInteger(scope, `${prop}.connectionPool.${field}`, cp[field], 1, INT32_MAX);
     }
   }
   if (cp?.maxRequestsPerConnection !== undefined) {
-    checkInteger(scope, `${prop}.connectionPool.maxRequestsPerConnection`, cp.maxRequestsPerConnection, 0, 2 ** 31 - 1);
+    checkInteger(scope, `${prop}.connectionPool.maxRequestsPerConnection`, cp.maxRequestsPerConnection, 0, INT32_MAX);
   }
   if (cp?.idleTimeout !== undefined) {
     istioDuration(scope, `${prop}.connectionPool.idleTimeout`, cp.idleTimeout);
