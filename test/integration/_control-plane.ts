@@ -89,11 +89,12 @@ export class ControlPlane {
   kube!: Kube;
   private readonly processes: Started[] = [];
   private watchdog?: ChildProcess;
-  private readonly onExit = () => this.killNow();
+  private readonly onExit: () => void;
   private stopped = false;
 
   private constructor(private readonly assets: string, readonly dir: string) {
     this.kubeconfig = path.join(dir, 'kubeconfig');
+    this.onExit = () => this.killNow();
     process.on('exit', this.onExit);
   }
 
@@ -253,7 +254,9 @@ async function freePorts(n: number): Promise<number[]> {
 }
 
 /** Polls `check` every 200 ms until it holds; rejects after `timeoutMs` or as soon as `failed()` says why. */
-export async function until(what: string, timeoutMs: number, check: () => Promise<boolean>, failed: () => string | undefined = () => undefined): Promise<void> {
+export async function until(
+  what: string, timeoutMs: number, check: () => Promise<boolean>, failed: () => string | undefined = () => undefined,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await check().catch(() => false)) {

@@ -93,8 +93,8 @@ export class Kube {
         method,
         agent: this.agent,
         headers: {
-          'Authorization': `Bearer ${this.token}`,
-          'Accept': 'application/json',
+          Authorization: `Bearer ${this.token}`,
+          Accept: 'application/json',
           ...(payload ? { 'Content-Type': contentType, 'Content-Length': payload.length } : {}),
         },
       }, (res) => {
@@ -181,7 +181,9 @@ export class Kube {
    * Watches a collection from `resourceVersion`; calls `onEvent` for each event until `stop()` or the server ends
    * the watch (then `onEnd`, so the caller lists and watches again).
    */
-  watch(apiVersion: string, kind: string, resourceVersion: string, onEvent: (type: string, object: any) => void, onEnd: (error?: Error) => void): { stop: () => void } {
+  watch(
+    apiVersion: string, kind: string, resourceVersion: string, onEvent: (type: string, object: any) => void, onEnd: (error?: Error) => void,
+  ): { stop: () => void } {
     const r = resourceOf(apiVersion, kind);
     let stopped = false;
     const req = https.request(`${this.server}${pathOf(r, undefined)}?watch=true&allowWatchBookmarks=true&resourceVersion=${resourceVersion}`, {

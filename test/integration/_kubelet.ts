@@ -72,8 +72,12 @@ export class SimulatedKubelet {
         conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'simulated', lastHeartbeatTime: now, lastTransitionTime: now }],
       },
     }, 'status');
-    const lease = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: NODE_NAME, namespace: 'kube-node-lease' },
-      spec: { holderIdentity: NODE_NAME, leaseDurationSeconds: 40, renewTime: new Date().toISOString().replace('Z', '000Z') } };
+    const lease = {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: NODE_NAME, namespace: 'kube-node-lease' },
+      spec: { holderIdentity: NODE_NAME, leaseDurationSeconds: 40, renewTime: new Date().toISOString().replace('Z', '000Z') },
+    };
     await this.kube.apply(lease);
   }
 
@@ -150,8 +154,14 @@ export class SimulatedKubelet {
         startTime: now,
         conditions: [condition('PodScheduled', true), condition('Initialized', true), condition('ContainersReady', ready), condition('Ready', ready)],
         containerStatuses: (pod.spec.containers ?? []).map((c: any) => ({
-          name: c.name, image: c.image, imageID: `sim://${c.image}`, containerID: `sim://${pod.metadata.uid}/${c.name}`,
-          ready, started: true, restartCount: 0, state: { running: { startedAt } },
+          name: c.name,
+          image: c.image,
+          imageID: `sim://${c.image}`,
+          containerID: `sim://${pod.metadata.uid}/${c.name}`,
+          ready,
+          started: true,
+          restartCount: 0,
+          state: { running: { startedAt } },
         })),
       },
     }, 'status').catch(ignoreGone);

@@ -34,14 +34,22 @@ interface RunbookCase {
 function fromCase(name: string): RunbookCase {
   const c = caseNamed(name);
   return {
-    name, appDir: APP_DIR, env: { INTEG_CASE: name }, releases: [{ namespace: name, app: 'web', from: 'v1', to: 'v2' }],
-    namespaces: [name], prerequisites: c.prerequisites,
+    name,
+    appDir: APP_DIR,
+    env: { INTEG_CASE: name },
+    releases: [{ namespace: name, app: 'web', from: 'v1', to: 'v2' }],
+    namespaces: [name],
+    prerequisites: c.prerequisites,
   };
 }
 
 const RUNBOOKS: RunbookCase[] = [
   {
-    name: 'example', appDir: path.join(ROOT, EXAMPLE), env: {}, namespaces: ['shop', 'bookinfo'], prerequisites: [],
+    name: 'example',
+    appDir: path.join(ROOT, EXAMPLE),
+    env: {},
+    namespaces: ['shop', 'bookinfo'],
+    prerequisites: [],
     releases: [{ namespace: 'shop', app: 'helloworld', from: 'v1', to: 'v2' }, { namespace: 'bookinfo', app: 'reviews', from: 'v1', to: 'v2' }],
   },
   ...['istio-canary-3', 'istio-bluegreen', 'gamma-canary-3', 'gamma-bluegreen', 'ingress-canary-1', 'ambient-bluegreen', 'selector-bluegreen'].map(fromCase),
