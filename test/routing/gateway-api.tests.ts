@@ -284,6 +284,19 @@ describe('TrafficRouter.gatewayApi() options', () => {
     expect(rule.timeouts).toEqual({ request: '10s', backendRequest: '2s' });
   });
 
+  test('experimentalRetries with connection errors only: no codes key (the YAML would say `codes: null`)', () => {
+    const app = Testing.app();
+    const chart = new Chart(app, 'test', { namespace: 'bookinfo' });
+    new MeshRelease(chart, 'reviews', {
+      app: 'reviews', port: 9080, versions: VERSIONS, stage, router: TrafficRouter.gatewayApi({ experimentalRetries: true }),
+      retries: { attempts: 1, perTryTimeout: Duration.seconds(1), retryOn: 'connect-failure,reset' },
+    });
+    const yaml = app.synthYaml();
+    expect(yaml).toContain('attempts: 1');
+    expect(yaml).not.toContain('codes');
+    expect(yaml).not.toMatch(/: null$/m);
+  });
+
   test('retries turned off (attempts 0) need no opt-in', () => {
     const { manifests } = synth(stage, { retries: { attempts: 0 }, timeout: Duration.seconds(90) });
     expect(only(manifests, 'HTTPRoute').spec.rules[0].timeouts).toEqual({ request: '1m30s' });

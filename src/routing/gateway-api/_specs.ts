@@ -115,7 +115,9 @@ export function experimentalRetry(attempts: number, retryOn: string | undefined)
     return undefined;
   }
   const codes = [...new Set((retryOn ?? '').split(',').filter((c) => c !== '').flatMap((c) => RETRY_ON_CODES[c] ?? []))].sort((a, b) => a - b);
-  return { attempts, codes: codes.length > 0 ? codes : undefined };
+  // No `codes` key at all without codes: an undefined value is written as `codes: null` in the YAML, which the
+  // experimental CRD refuses (`retry.codes ... must be of type array`).
+  return codes.length > 0 ? { attempts, codes } : { attempts };
 }
 
 /**
