@@ -6,9 +6,10 @@
  * Every wait blocks until its condition holds or fails after its timeout; objects a stage drops are
  * deleted explicitly, by name (see the README for why this is not `kubectl apply --prune`).
  */
-import { VERSION_LABEL } from '../_conventions';
+import { APP_LABEL, VERSION_LABEL } from '../_conventions';
 import { compareText, push, unique } from '../_util';
-import { ReleaseRef, releaseObjectOf, releasesIn, stageOf } from './release-view';
+import { CliError } from './errors';
+import { namespaceOf, ReleaseRef, releaseObjectOf, releasesIn, releaseState, stageOf } from './release-view';
 import { changesBetween, groupOf, StageChanges } from './stage-diff';
 import { StageResult } from './stages';
 
@@ -24,8 +25,23 @@ export const PROPAGATION_TIMEOUT = 120;
 export const ROUTE_TIMEOUT = 120;
 /** How long the EndpointSlices of a Service whose selector switched get to list only the ready pods it now selects. */
 export const ENDPOINTS_TIMEOUT = 120;
+/** How long one kubectl read of a wait may take (an API server that accepts connections but does not answer). */
+export const KUBECTL_TIMEOUT = 30;
+/**
+ * Environment variables that override the timeouts of the routing waits (seconds), e.g. to fail fast in CI on a route
+ * the mesh refuses; and the bound of each kubectl read of a wait.
+ */
+export const TIMEOUT_VARIABLES = {
+  route: 'MESH_RELEASE_ROUTE_TIMEOUT',
+  endpoints: 'MESH_RELEASE_ENDPOINTS_TIMEOUT',
+  propagation: 'MESH_RELEASE_PROPAGATION_TIMEOUT',
+  kubectl: 'MESH_RELEASE_KUBECTL_TIMEOUT',
+} as const;
 
-/** `check`: the guard before a stage (the live stage); `apply`, `delete`; `wait`: blocks until a condition holds. */
+/**
+ * `check`: before a stage, the guard (the live stage) and the floors of the versions that get more traffic; `apply`,
+ * `delete`; `wait`: blocks until a condition holds.
+ */
 export type StepKind = 'check' | 'apply' | 'delete' | 'wait';
 
 /** One command of a runbook. */
@@ -37,37 +53,92 @@ export interface Step {
   readonly why: string;
 }
 
+const KUBECTL = `# mr_kubectl <var> <kubectl-args>...: runs kubectl; sets <var> to its output, or when it fails to its error (the last
+# line of its stderr), and returns its status. Each call is bounded by MESH_RELEASE_KUBECTL_TIMEOUT seconds (default
+# 30, where \`timeout\` exists): an API server that accepts connections but does not answer must not hang a wait.
+mr_kubectl() {
+  local __var="$1" __out __err="" __file __status=0
+  shift
+  __file="$(mktemp 2>/dev/null)" || __file=""
+  if command -v timeout >/dev/null 2>&1; then
+    __out="$(timeout "\${MESH_RELEASE_KUBECTL_TIMEOUT:-30}" kubectl "$@" 2>"\${__file:-/dev/null}")" || __status=$?
+  else
+    __out="$(kubectl "$@" 2>"\${__file:-/dev/null}")" || __status=$?
+  fi
+  if [ -n "$__file" ]; then
+    __err="$(<"$__file")"
+    rm -f "$__file"
+  fi
+  if [ "$__status" != 0 ]; then
+    __out="\${__err##*$'\\n'}"
+    if [ "$__status" = 124 ]; then __out="kubectl did not answer within \${MESH_RELEASE_KUBECTL_TIMEOUT:-30} s\${__out:+ ($__out)}"; fi
+    __out="\${__out:-kubectl failed (exit $__status)}"
+  fi
+  printf -v "$__var" '%s' "$__out"
+  return "$__status"
+}
+
+# mr_timeout <variable> <default>: the seconds in the environment variable <variable>, else <default>; fails on a
+# value that is not a whole number.
+mr_timeout() {
+  local value="\${!1:-$2}"
+  case "$value" in
+    '' | *[!0-9]*) echo "$1 must be a whole number of seconds, got '$value'" >&2; return 1 ;;
+  esac
+  echo "$value"
+}`;
+
+
 const WAIT_REPLICAS = `# mr_wait_replicas <deployment> <namespace|-> <floor> <timeout-s>: blocks until the Deployment has at least
 # <floor> ready pods (an autoscaler raises replicas after its floor changes; rollout status may return before).
+# Before a stage that moves traffic to a version, the same wait makes sure its pods are there first. A Deployment
+# that is not there fails it at once.
 mr_wait_replicas() {
-  local deadline=$((SECONDS + $4)) ready ns=()
+  local deadline=$((SECONDS + $4)) ready error shown="" ns=()
   if [ "$2" != "-" ]; then ns=(-n "$2"); fi
   while :; do
-    ready="$(kubectl get deployment "$1" \${ns[@]+"\${ns[@]}"} -o 'jsonpath={.status.readyReplicas}')" || ready=""
+    if mr_kubectl ready get deployment "$1" \${ns[@]+"\${ns[@]}"} -o 'jsonpath={.status.readyReplicas}'; then
+      error=""
+    else
+      error="$ready" ready=""
+      if [[ "$error" == *"(NotFound)"* ]]; then
+        echo "deployment/$1: $error" >&2
+        return 1
+      fi
+    fi
     if [ "\${ready:-0}" -ge "$3" ] 2>/dev/null; then
       echo "deployment/$1: \${ready:-0} ready pods (floor $3)"
       return 0
     fi
     if [ "$SECONDS" -ge "$deadline" ]; then
-      echo "deployment/$1: \${ready:-0} ready pods after $4 s, below the floor of $3" >&2
+      echo "deployment/$1: \${ready:-0} ready pods after $4 s, below the floor of $3\${error:+ (cannot read it: $error)}" >&2
       return 1
+    fi
+    if [ "\${ready:-0}\${error}" != "$shown" ]; then
+      echo "waiting (at most $4 s) for deployment/$1: \${ready:-0} of $3 ready pods\${error:+ (cannot read it: $error)}" >&2
+      shown="\${ready:-0}\${error}"
     fi
     sleep 2
   done
 }`;
 
-const WAIT_PROXIES = `# mr_wait_proxies <timeout-s> [<namespace> <resource>]...: blocks until every Envoy acknowledged the routing
+const WAIT_PROXIES = `# mr_wait_proxies <timeout-s> [<namespace|-> <resource>]...: blocks until every Envoy acknowledged the routing
 # change, then dwells MESH_RELEASE_DWELL seconds (default 5) for in-flight connections and endpoint updates.
+# MESH_RELEASE_PROPAGATION_TIMEOUT overrides <timeout-s>.
 # - default: polls \`istioctl proxy-status\` until no proxy is STALE;
 # - MESH_RELEASE_ISTIO_STATUS=1 (istiod with PILOT_ENABLE_STATUS=true): waits for the Reconciled condition
-#   of the Istio objects given instead;
+#   of the Istio objects given instead (at their current generation);
 # - fallback, without istioctl: sleeps MESH_RELEASE_PROPAGATION_FALLBACK seconds (default 30) and says so.
 mr_wait_proxies() {
-  local timeout="$1" deadline=$(($1 + SECONDS)) status
+  local timeout deadline status ns
+  timeout="$(mr_timeout MESH_RELEASE_PROPAGATION_TIMEOUT "$1")" || return 1
+  deadline=$((timeout + SECONDS))
   shift
   if [ "\${MESH_RELEASE_ISTIO_STATUS:-0}" = "1" ] && [ $# -ge 2 ]; then
     while [ $# -ge 2 ]; do
-      kubectl wait --for=condition=Reconciled -n "$1" "$2" --timeout="\${timeout}s"
+      ns=()
+      if [ "$1" != "-" ]; then ns=(-n "$1"); fi
+      kubectl wait --for=condition=Reconciled \${ns[@]+"\${ns[@]}"} "$2" --timeout="$((deadline > SECONDS ? deadline - SECONDS : 1))s"
       shift 2
     done
   elif command -v istioctl >/dev/null 2>&1; then
@@ -109,8 +180,9 @@ mr_expect_stage() {
     echo "--force: not checking the live stage of $resource ($where) before stage '$stage'" >&2
     return 0
   fi
-  if ! out="$(kubectl get "$resource" \${ns[@]+"\${ns[@]}"} --ignore-not-found -o 'jsonpath={.metadata.name}/{.metadata.annotations.mesh-release\\.io/stage}')"; then
-    echo "cannot read the live stage of $resource ($where): not applying stage '$stage'" >&2
+  if ! mr_kubectl out get "$resource" \${ns[@]+"\${ns[@]}"} --ignore-not-found -o 'jsonpath={.metadata.name}/{.metadata.annotations.mesh-release\\.io/stage}'; then
+    echo "cannot read the live stage of $resource ($where): $out" >&2
+    echo "not applying stage '$stage'" >&2
     return 1
   fi
   if [ -z "$out" ]; then live="-" shown="none (not created yet)"; else live="\${out#*/}" shown="'\${out#*/}'"; fi
@@ -133,10 +205,13 @@ const WAIT_ROUTES = `# mr_wait_routes <timeout-s> <namespace|-> <httproute>...: 
 # sectionName, port; unset: gateway.networking.k8s.io, Gateway, the route's namespace) whose conditions Accepted and
 # ResolvedRefs are True with observedGeneration = the route's metadata.generation (the conditions of the previous
 # generation do not count). Polls every second; on timeout prints each pending parent's conditions (reason: message).
-# Then dwells MESH_RELEASE_DWELL seconds (default 5): the data plane follows the accepted route. Needs jq.
+# Prints what it waits for whenever that changes. Then dwells MESH_RELEASE_DWELL seconds (default 5): the data plane
+# follows the accepted route. MESH_RELEASE_ROUTE_TIMEOUT overrides <timeout-s>. Needs jq.
 mr_wait_routes() {
-  local timeout="$1" deadline=$(($1 + SECONDS)) json pending
+  local timeout deadline json pending shown=""
   local ns=()
+  timeout="$(mr_timeout MESH_RELEASE_ROUTE_TIMEOUT "$1")" || return 1
+  deadline=$((timeout + SECONDS))
   if [ "$2" != "-" ]; then ns=(-n "$2"); fi
   shift 2
   mr_need_jq mr_wait_routes || return 1
@@ -158,11 +233,10 @@ mr_wait_routes() {
     | "httproute/\\($route.metadata.name) (namespace \\($ns), generation \\($gen)), parent \\($parent | text): "
       + (if $entries == [] then "no status from this parent yet" else ($entries | map(conditions) | join(" | ")) end)'
   while :; do
-    if json="$(kubectl get httproute.gateway.networking.k8s.io "$@" \${ns[@]+"\${ns[@]}"} -o json 2>/dev/null)"; then
+    if mr_kubectl json get httproute.gateway.networking.k8s.io "$@" \${ns[@]+"\${ns[@]}"} -o json; then
       pending="$(jq -r "$program" <<<"$json" 2>&1)" || pending="cannot read the HTTPRoutes' status: $pending"
     else
-      pending="$(kubectl get httproute.gateway.networking.k8s.io "$@" \${ns[@]+"\${ns[@]}"} -o name 2>&1 >/dev/null)" || true
-      pending="cannot read the HTTPRoutes: \${pending:-kubectl failed}"
+      pending="cannot read the HTTPRoutes: $json"
     fi
     if [ -z "$pending" ]; then
       echo "httproute $*: every parent accepted the current generation (Accepted, ResolvedRefs)"
@@ -174,6 +248,10 @@ mr_wait_routes() {
       echo "$pending" >&2
       return 1
     fi
+    if [ "$pending" != "$shown" ]; then
+      echo "waiting (at most $timeout s) for: $pending" >&2
+      shown="$pending"
+    fi
     sleep 1
   done
 }`;
@@ -181,11 +259,14 @@ mr_wait_routes() {
 const WAIT_ENDPOINTS = `# mr_wait_endpoints <timeout-s> <namespace|-> <service>: blocks until the Service's EndpointSlices
 # (kubernetes.io/service-name=<service>) list exactly the ready pods its selector now selects: every ready endpoint
 # (conditions.ready not false) is a pod carrying the selector's labels, every Ready pod of the selector that is not
-# terminating is listed ready, and there is at least one. Polls every second; on timeout prints what differs. Then
-# dwells MESH_RELEASE_DWELL seconds (default 5): kube-proxy follows the slices. Needs jq.
+# terminating is listed ready, and there is at least one. Polls every second, printing what differs whenever that
+# changes, and on timeout. Then dwells MESH_RELEASE_DWELL seconds (default 5): kube-proxy follows the slices.
+# MESH_RELEASE_ENDPOINTS_TIMEOUT overrides <timeout-s>. Needs jq.
 mr_wait_endpoints() {
-  local timeout="$1" service="$3" deadline=$(($1 + SECONDS)) json selector pods slices pending
+  local timeout service="$3" deadline json selector pods slices pending shown=""
   local ns=()
+  timeout="$(mr_timeout MESH_RELEASE_ENDPOINTS_TIMEOUT "$1")" || return 1
+  deadline=$((timeout + SECONDS))
   if [ "$2" != "-" ]; then ns=(-n "$2"); fi
   mr_need_jq mr_wait_endpoints || return 1
   # shellcheck disable=SC2016 # $names are jq variables
@@ -202,14 +283,14 @@ mr_wait_endpoints() {
       (if $listed == [] then "no ready endpoint" else empty end)'
   while :; do
     pending=""
-    if ! json="$(kubectl get service "$service" \${ns[@]+"\${ns[@]}"} -o json 2>/dev/null)"; then
-      pending="cannot read service/$service"
+    if ! mr_kubectl json get service "$service" \${ns[@]+"\${ns[@]}"} -o json; then
+      pending="cannot read service/$service: $json"
     elif ! selector="$(jq -r '.spec.selector // {} | to_entries | map("\\(.key)=\\(.value)") | join(",")' <<<"$json")" || [ -z "$selector" ]; then
       pending="service/$service has no selector"
-    elif ! pods="$(kubectl get pods \${ns[@]+"\${ns[@]}"} -l "$selector" -o json 2>/dev/null)"; then
-      pending="cannot list the pods of $selector"
-    elif ! slices="$(kubectl get endpointslices.discovery.k8s.io \${ns[@]+"\${ns[@]}"} -l "kubernetes.io/service-name=$service" -o json 2>/dev/null)"; then
-      pending="cannot list the EndpointSlices of service/$service"
+    elif ! mr_kubectl pods get pods \${ns[@]+"\${ns[@]}"} -l "$selector" -o json; then
+      pending="cannot list the pods of $selector: $pods"
+    elif ! mr_kubectl slices get endpointslices.discovery.k8s.io \${ns[@]+"\${ns[@]}"} -l "kubernetes.io/service-name=$service" -o json; then
+      pending="cannot list the EndpointSlices of service/$service: $slices"
     else
       pending="$(jq -rs --arg selector "$selector" "$program" <<<"$pods"$'\\n'"$slices" 2>&1)" || pending="cannot read the EndpointSlices: $pending"
     fi
@@ -222,6 +303,10 @@ mr_wait_endpoints() {
       echo "service/$service: EndpointSlices do not list exactly the ready pods it selects after $timeout s:" >&2
       echo "$pending" >&2
       return 1
+    fi
+    if [ "$pending" != "$shown" ]; then
+      echo "waiting (at most $timeout s) for service/$service: \${pending//$'\\n'/; }" >&2
+      shown="$pending"
     fi
     sleep 1
   done
@@ -236,7 +321,7 @@ mr_wait_endpoints() {
  * entry and `mr_wait_endpoints` compares a Service's EndpointSlices with its pods (jq: more than
  * one `--for=jsonpath` can say).
  */
-export const HELPERS = [EXPECT_STAGE, WAIT_REPLICAS, WAIT_PROXIES, NEED_JQ, WAIT_ROUTES, WAIT_ENDPOINTS].join('\n\n');
+export const HELPERS = [KUBECTL, EXPECT_STAGE, WAIT_REPLICAS, WAIT_PROXIES, NEED_JQ, WAIT_ROUTES, WAIT_ENDPOINTS].join('\n\n');
 
 /** How a path and the namespace flag appear in commands. */
 export interface StepContext {
@@ -251,6 +336,7 @@ export interface StepContext {
 /** The steps that apply `stage` after the stage before it. */
 export function forwardSteps(stage: StageResult, previous: StageResult | undefined, ctx: StepContext): Step[] {
   return [
+    ...capacitySteps(stage.manifests, previous?.manifests ?? [], ctx),
     ...guardSteps(stage, previous, ctx),
     ...transitionSteps(ctx.dirOf(stage), stage.manifests, previous?.manifests ?? [], stage.changes, ctx, 'stage'),
   ];
@@ -259,6 +345,7 @@ export function forwardSteps(stage: StageResult, previous: StageResult | undefin
 /** The steps that roll `stage` back to `previous`: the same changes in reverse, with the same waits. */
 export function rollbackSteps(stage: StageResult, previous: StageResult, ctx: StepContext): Step[] {
   return [
+    ...capacitySteps(previous.manifests, stage.manifests, ctx),
     ...guardSteps(previous, stage, ctx),
     ...transitionSteps(ctx.dirOf(previous), previous.manifests, stage.manifests, stage.rollback, ctx, 'roll back'),
   ];
@@ -290,7 +377,7 @@ function transitionSteps(dir: string, target: any[], from: any[], changes: Stage
   const applied = [...changes.created, ...changes.changed];
   const deleted = [...changes.deleted].sort((a, b) => deleteRank(a) - deleteRank(b));
   return [
-    { kind: 'apply', command: `kubectl apply -f ${dir}`, why: `create and change the objects of the ${what}` },
+    { kind: 'apply', command: `kubectl apply -f ${dir}${applyNamespace(target, ctx, dir)}`, why: `create and change the objects of the ${what}` },
     ...rolloutWaits(target, from, ctx),
     ...floorWaits(target, from, ctx),
     ...routeWaits(applied, ctx),
@@ -299,6 +386,70 @@ function transitionSteps(dir: string, target: any[], from: any[], changes: Stage
     ...deleted.flatMap((m) => deleteSteps(m, ctx, what)),
     ...(deleted.some(isIstio) ? [proxiesStep([], ctx, 'every proxy dropped the deleted Istio objects')] : []),
   ];
+}
+
+/**
+ * First of all, `mr_wait_replicas` of each version whose share of the catch-all route the transition raises (forward
+ * or back), at its floor in the live stage: traffic moves only to pods that are there. Its Deployment is already live
+ * (a version created in the same transition gets no traffic: the plan's checks refuse that); without this wait, a
+ * version whose pods went away since the stage before (a crash loop, an eviction, a scale down by hand) would be given
+ * its traffic first and found short only by the waits after the apply. It applies nothing, so it comes before the
+ * guard (which the apply follows at once); a Deployment that is not there fails it at once.
+ */
+function capacitySteps(target: any[], from: any[], ctx: StepContext): Step[] {
+  const before = floors(from);
+  const seen = new Set<string>();
+  return ctx.releases.flatMap((release) => {
+    const options = { namespace: ctx.namespace };
+    const share = (manifests: any[], version: string) => releaseState(manifests, release, options).weights
+      .filter((w) => w.version === version).reduce((sum, w) => sum + w.weight, 0);
+    const raised = unique(releaseState(target, release, options).weights.map((w) => w.version))
+      .filter((version) => share(target, version) > share(from, version));
+    return raised.flatMap((version) => {
+      const deployment = from.find((m) => isDeployment(m) && namespaceOf(m, ctx.namespace) === release.namespace
+        && m.spec?.template?.metadata?.labels?.[APP_LABEL] === release.name && m.spec?.template?.metadata?.labels?.[VERSION_LABEL] === version);
+      const key = deployment && `${deployment.metadata?.namespace}/${deployment.metadata?.name}`;
+      const floor = key ? before.get(key)?.floor ?? 0 : 0;
+      if (!key || floor <= 0 || seen.has(key)) {
+        return [];
+      }
+      seen.add(key);
+      return [{
+        kind: 'check' as const,
+        command: `mr_wait_replicas ${deployment.metadata?.name} ${nsArg(deployment, ctx)} ${floor} ${deadline(deployment)}`,
+        why: `before ${release.name} ${version} gets more traffic: ${deployment.metadata?.name} has its floor of ${floor} ready pods`,
+      }];
+    });
+  });
+}
+
+/** Kinds without a namespace: `kubectl apply -n` leaves them alone. */
+const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'PriorityClass',
+  'StorageClass', 'IngressClass', 'GatewayClass', 'ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration', 'APIService',
+  'PersistentVolume', 'RuntimeClass', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']);
+
+/**
+ * ` -n <ns>` when the plan has a namespace for objects without one (`--namespace`) and the stage has such objects: the
+ * waits, deletes and the guard look for them there, so the apply must put them there (not in kubectl's current
+ * namespace). One `kubectl apply -n` cannot also apply objects of another namespace: refused, naming them.
+ */
+function applyNamespace(target: any[], ctx: StepContext, dir: string): string {
+  if (ctx.namespace === undefined) {
+    return '';
+  }
+  const without = target.filter((m) => m?.metadata?.namespace === undefined && !CLUSTER_SCOPED.has(m?.kind));
+  if (without.length === 0) {
+    return '';
+  }
+  const elsewhere = target.filter((m) => m?.metadata?.namespace !== undefined && m.metadata.namespace !== ctx.namespace);
+  if (elsewhere.length > 0) {
+    const names = (ms: any[]) => ms.slice(0, 3).map((m) => `${m.kind}/${m.metadata?.name}${m.metadata?.namespace ? ` (${m.metadata.namespace})` : ''}`).join(', ')
+      + (ms.length > 3 ? `, ... (${ms.length})` : '');
+    throw new CliError(`cannot write one kubectl apply for ${dir}: objects without a namespace (${names(without)}), which --namespace `
+      + `puts in ${ctx.namespace} (kubectl apply -n ${ctx.namespace}), and objects of another namespace (${names(elsewhere)}), which kubectl `
+      + `apply -n ${ctx.namespace} refuses; give every object its namespace (a cdk8s Chart's namespace), or none`);
+  }
+  return ` -n ${ctx.namespace}`;
 }
 
 /** `kubectl rollout status` of each Deployment the transition creates or whose pod template it changes. */
@@ -369,7 +520,7 @@ function deleteSteps(m: any, ctx: StepContext, what: string): Step[] {
 
 function proxiesStep(objects: any[], ctx: StepContext, why: string): Step {
   const reconciled = objects.filter((m) => groupOf(m.apiVersion) === 'networking.istio.io')
-    .map((m) => ` ${m.metadata?.namespace ?? ctx.namespace ?? 'default'} ${resourceOf(m)}`).join('');
+    .map((m) => ` ${nsArg(m, ctx)} ${resourceOf(m)}`).join('');
   return { kind: 'wait', command: `mr_wait_proxies ${PROPAGATION_TIMEOUT}${reconciled}`, why };
 }
 

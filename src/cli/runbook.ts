@@ -5,7 +5,7 @@ import { EXIT_OK, EXIT_UNSAFE, fileError } from './errors';
 import { displayPath } from './paths';
 import { describeReleases, isSafe, renderChanges, renderPlan } from './plan';
 import { ReleaseRef, releaseState } from './release-view';
-import { ENDPOINTS_TIMEOUT, forwardSteps, HELPERS, PROPAGATION_TIMEOUT, rollbackSteps, ROUTE_TIMEOUT, SLACK, Step, StepContext } from './runbook-steps';
+import { ENDPOINTS_TIMEOUT, forwardSteps, HELPERS, KUBECTL_TIMEOUT, PROPAGATION_TIMEOUT, rollbackSteps, ROUTE_TIMEOUT, SLACK, Step, StepContext, TIMEOUT_VARIABLES } from './runbook-steps';
 import { errorsIn, PlanResult, StageResult, synthesizePlan, SynthesizeOptions } from './stages';
 
 export interface RunbookOptions extends SynthesizeOptions {
@@ -53,6 +53,9 @@ const WAITS_EXPLAINED = [
   '  of every release\'s routing object (its VirtualService, its HTTPRoute, or the Service of a selector switch) and refuses unless it is',
   '  the stage before (or the stage itself: applying again changes nothing; for the first stage, no object yet); rolling back from X',
   '  expects X (or X-1, already rolled back). `MESH_RELEASE_FORCE=1` (the script\'s `--force`) skips it.',
+  '- **Floors first**: a stage (or roll back) that gives a version more of the catch-all route starts, before the guard, with',
+  '  `mr_wait_replicas` of that version\'s Deployment at its floor: traffic moves only to pods that are there (a Deployment',
+  '  that is gone fails it at once). It applies nothing.',
   `- **Every wait blocks** until its condition holds, or fails after its timeout (the Deployment's \`progressDeadlineSeconds\` + ${SLACK} s for pods,`,
   `  the grace period + ${SLACK} s for deletions, ${PROPAGATION_TIMEOUT} s for Istio, ${ROUTE_TIMEOUT} s for routes, ${ENDPOINTS_TIMEOUT} s for endpoints): \`kubectl rollout status\``,
   '  (new pods ready), `mr_wait_replicas` (at least the floor of ready pods, once an autoscaler\'s floor rose: `rollout status` can return',
@@ -69,6 +72,12 @@ const WAITS_EXPLAINED = [
   '- **Selector switch** (`mr_wait_endpoints`, after an apply that creates the Service or switches its selector): polls the Service\'s',
   '  EndpointSlices until their ready endpoints are exactly the Ready, non-terminating pods it now selects (at least one), then dwells',
   '  `MESH_RELEASE_DWELL` s. Needs `jq`. No Istio wait.',
+  `- **Timeouts**: \`${TIMEOUT_VARIABLES.route}\`, \`${TIMEOUT_VARIABLES.endpoints}\` and \`${TIMEOUT_VARIABLES.propagation}\` (seconds)`,
+  '  replace the timeouts of the route, endpoint and Istio waits, e.g. to fail fast in CI on a route the mesh refuses. Each kubectl',
+  `  read of a wait is stopped after \`${TIMEOUT_VARIABLES.kubectl}\` s (default ${KUBECTL_TIMEOUT}; where \`timeout\` exists), so an API server`,
+  '  that does not answer fails the wait on time, with kubectl\'s error.',
+  '- **Namespaces**: objects without one are applied with `-n <--namespace>` when the plan has one (where the guard, waits and',
+  '  deletes look for them), else in kubectl\'s current namespace, which the helpers then use too (`-`).',
   '- **Deletes**: `kubectl apply` creates and changes, it deletes nothing; the objects a stage drops are deleted by name after the',
   '  apply and its waits (routes first, workloads last), only objects of this plan. Roll back is the same in reverse: apply the',
   '  previous stage (re-creating what the stage deleted, scaling back the version that takes traffic back), the same waits, then',
@@ -189,8 +198,13 @@ export function renderScript(result: PlanResult, baseDir: string): string {
     '# A stage is a name or a 1-based number. Before each stage the script reads the live mesh-release.io/stage annotation',
     '# of each release\'s routing object and refuses (exit 1) unless it is the stage before (or that stage: applying again',
     '# changes nothing); --force (or MESH_RELEASE_FORCE=1) skips that check. Every wait blocks until its condition holds,',
-    '# or fails (set -e stops the script). Needs kubectl; jq for the route and endpoint waits; istioctl for the Istio ones.',
-    '# Environment: MESH_RELEASE_DWELL, MESH_RELEASE_ISTIO_STATUS, MESH_RELEASE_PROPAGATION_FALLBACK (see the helpers).',
+    '# Before an apply that gives a version more traffic, its pods must be at their floor (waits, like after an apply).',
+    '# Every wait blocks until its condition holds, or fails (set -e stops the script, saying which stage stopped where',
+    '# and how to go on or back). Needs kubectl; jq for the route and endpoint waits; istioctl for the Istio ones.',
+    '# Environment: MESH_RELEASE_DWELL, MESH_RELEASE_ISTIO_STATUS, MESH_RELEASE_PROPAGATION_FALLBACK (see the helpers);',
+    `#   ${TIMEOUT_VARIABLES.route}, ${TIMEOUT_VARIABLES.endpoints}, ${TIMEOUT_VARIABLES.propagation}: the`,
+    `#   timeouts of the route, endpoint and Istio waits in seconds (default ${ROUTE_TIMEOUT}, ${ENDPOINTS_TIMEOUT}, ${PROPAGATION_TIMEOUT}), e.g. to fail fast in CI;`,
+    `#   ${TIMEOUT_VARIABLES.kubectl}: the most one kubectl read of a wait may take (default ${KUBECTL_TIMEOUT}).`,
   ];
   return [
     '#!/usr/bin/env bash',
@@ -203,10 +217,29 @@ export function renderScript(result: PlanResult, baseDir: string): string {
     '',
     `STAGES=(${result.stages.map((s) => s.name).join(' ')})`,
     '',
-    '# mr_run <command...>: prints the command, then runs it.',
+    '# mr_run <command...>: prints the command, then runs it (and remembers it, and whether the stage was applied, for mr_stopped).',
     'mr_run() {',
+    '  MR_LAST="$*"',
+    '  if [ "$1 ${2:-}" = "kubectl apply" ]; then MR_APPLIED=1; fi',
     '  printf \'+ %s\\n\' "$*" >&2',
     '  "$@"',
+    '}',
+    '',
+    '# mr_stopped: on a failed exit inside a stage or a roll back, says where it stopped and how to go on or back.',
+    'mr_stopped() {',
+    '  local status=$?',
+    '  if [ "$status" = 0 ] || [ -z "${MR_STAGE:-}" ]; then return 0; fi',
+    '  local name="${STAGES[$((MR_STAGE - 1))]}"',
+    '  if [ "${MR_APPLIED:-0}" = 0 ]; then',
+    '    echo "mesh-release: ${MR_DOING:-stage} ${MR_STAGE} (${name}) not started: \'${MR_LAST:-}\' failed (exit ${status}); nothing of it was applied." >&2',
+    '  elif [ "${MR_DOING:-stage}" = "stage" ]; then',
+    '    echo "mesh-release: stage ${MR_STAGE} (${name}) was applied but stopped at \'${MR_LAST:-}\' (exit ${status})." >&2',
+    '    echo "Fix the cause, then run it again (applying a stage again is safe): $0 --from ${name}" >&2',
+    '    echo "or roll it back: $0 --rollback --from ${name}" >&2',
+    '  else',
+    '    echo "mesh-release: the roll back of stage ${MR_STAGE} (${name}) was applied but stopped at \'${MR_LAST:-}\' (exit ${status})." >&2',
+    '    echo "Fix the cause, then run it again: $0 --rollback --from ${name}" >&2',
+    '  fi',
     '}',
     '',
     HELPERS,
@@ -231,11 +264,17 @@ export function renderScript(result: PlanResult, baseDir: string): string {
     `  sed -n '5,${4 + usage.length}s/^# \\{0,1\\}//p' "\${BASH_SOURCE[0]}"`,
     '}',
     '',
-    '# stage_number <name or number>: the 1-based number of a stage, or exit 2.',
+    '# stage_number <name or number>: the 1-based number of a stage, or exit 2. A name first: a stage may be named \'2\'.',
     'stage_number() {',
     '  local i',
     '  for i in "${!STAGES[@]}"; do',
-    '    if [ "${STAGES[$i]}" = "$1" ] || [ "$((i + 1))" = "$1" ]; then',
+    '    if [ "${STAGES[$i]}" = "$1" ]; then',
+    '      echo "$((i + 1))"',
+    '      return 0',
+    '    fi',
+    '  done',
+    '  for i in "${!STAGES[@]}"; do',
+    '    if [ "$((i + 1))" = "$1" ]; then',
     '      echo "$((i + 1))"',
     '      return 0',
     '    fi',
@@ -262,22 +301,42 @@ export function renderScript(result: PlanResult, baseDir: string): string {
     '    if [ "$from" -le 1 ]; then echo "--rollback: the first stage has nothing to roll back to" >&2; exit 2; fi',
     '    to="${to:-$((from - 1))}"',
     '    if [ "$to" -ge "$from" ]; then echo "--rollback goes back: --to must come before --from" >&2; exit 2; fi',
-    '    for ((i = from; i > to; i--)); do',
-    '      "rollback_$(printf \'%02d\' "$i")"',
-    '    done',
     '  else',
     '    from="${from:-1}"',
     `    to="\${to:-${n}}"`,
     '    if [ "$from" -gt "$to" ]; then echo "--from must not come after --to (use --rollback to go back)" >&2; exit 2; fi',
+    '  fi',
+    ...toolChecks(all.flatMap(({ forward, rollback }) => [...forward, ...(rollback ?? [])])),
+    '  trap mr_stopped EXIT',
+    '  if [ "$rollback" = 1 ]; then',
+    '    for ((i = from; i > to; i--)); do',
+    '      MR_DOING="roll back of stage" MR_STAGE="$i" MR_APPLIED=0',
+    '      "rollback_$(printf \'%02d\' "$i")"',
+    '    done',
+    '  else',
     '    for ((i = from; i <= to; i++)); do',
+    '      MR_DOING="stage" MR_STAGE="$i" MR_APPLIED=0',
     '      "stage_$(printf \'%02d\' "$i")"',
     '    done',
     '  fi',
+    '  MR_STAGE=""',
     '}',
     '',
     'main "$@"',
     '',
   ].join('\n');
+}
+
+/**
+ * The lines of `main` that check, before anything is applied, that the tools the steps need are there: kubectl, and jq
+ * when a route or endpoint wait follows an apply (else a stage would be applied and only its wait would find jq missing).
+ */
+function toolChecks(steps: Step[]): string[] {
+  const needsJq = steps.some((s) => /^mr_wait_(routes|endpoints) /.test(s.command));
+  return [
+    '  if ! command -v kubectl >/dev/null 2>&1; then echo "kubectl not found: this runbook applies the stages with it" >&2; exit 1; fi',
+    ...(needsJq ? ['  mr_need_jq "this runbook (its route and endpoint waits)" || exit 1'] : []),
+  ];
 }
 
 /** A path for a shell command line: as is when it only has safe characters, else single-quoted. */

@@ -61,7 +61,9 @@ export function planOf(dir: string, plan: ReleasePlan, releases: { app: string; 
  * <stage> the live stage (`<dir>/live`), which the guard's jsonpath read prints (no file: no object yet; an empty
  * file: an object without the annotation);
  * `get httproute...`, `get service`, `get pods`, `get endpointslices...` print `<dir>/<route|service|pods|slices>.json`
- * (the n-th call `<dir>/<name>.<n>.json` when it exists); `get deployment` prints 10 (ready replicas).
+ * (the n-th call `<dir>/<name>.<n>.json` when it exists); `get deployment <name>` prints `<dir>/ready-<name>` (ready
+ * replicas), else 10. `<dir>/fail` (if any) is run first, as bash, with the arguments: it can print an error and exit,
+ * or hang.
  */
 export function fakeKubectl(dir: string): string {
   const bin = path.join(dir, 'bin');
@@ -69,6 +71,7 @@ export function fakeKubectl(dir: string): string {
   fs.writeFileSync(path.join(bin, 'kubectl'), `#!/usr/bin/env bash
 dir=${JSON.stringify(dir)}
 echo "kubectl $*" >> "$dir/calls.log"
+if [ -f "$dir/fail" ]; then source "$dir/fail"; fi
 answer() {
   local n
   n=$(( $(cat "$dir/$1.count" 2>/dev/null || echo 0) + 1 ))
@@ -82,7 +85,7 @@ case "$*" in
   "get service "*) answer service ;;
   "get pods "*) answer pods ;;
   "get endpointslices."*) answer slices ;;
-  "get deployment "*) echo 10 ;;
+  "get deployment "*) if [ -f "$dir/ready-$3" ]; then cat "$dir/ready-$3"; else echo 10; fi ;;
 esac
 `, { mode: 0o755 });
   return bin;

@@ -47,21 +47,35 @@ describe.each(Object.keys(ROUTERS) as RouterName[])('the guard, %s', (router) =>
   const names = plan.stages.map((s) => s.name);
   const commands = commandsOf(plan);
 
+  /** The commands after the floor checks that may come first (tested below). */
+  const unchecked = (c: string[]) => c.slice(c.findIndex((x) => !x.startsWith('mr_wait_replicas ')));
+
   test('every stage starts by reading the live stage of the routing object: the stage before (none for the first) or itself', () => {
     names.forEach((name, i) => {
       const before = i === 0 ? '-' : names[i - 1];
-      expect(commands.get(name)!.forward[0]).toBe(`mr_expect_stage shop ${ROUTING_OBJECT[router]} ${name} ${before} ${name}`);
-      expect(commands.get(name)!.forward[1]).toBe(`kubectl apply -f ${String(i + 1).padStart(2, '0')}-${name}/`);
+      expect(unchecked(commands.get(name)!.forward)[0]).toBe(`mr_expect_stage shop ${ROUTING_OBJECT[router]} ${name} ${before} ${name}`);
+      expect(unchecked(commands.get(name)!.forward)[1]).toBe(`kubectl apply -f ${String(i + 1).padStart(2, '0')}-${name}/`);
     });
   });
 
   test('every roll back from X expects X live (or X-1: already rolled back) before it applies X-1', () => {
     names.slice(1).forEach((name, i) => {
-      expect(commands.get(name)!.rollback.slice(0, 2)).toEqual([
+      expect(unchecked(commands.get(name)!.rollback).slice(0, 2)).toEqual([
         `mr_expect_stage shop ${ROUTING_OBJECT[router]} ${names[i]} ${name} ${names[i]}`,
         `kubectl apply -f ${String(i + 1).padStart(2, '0')}-${names[i]}/`,
       ]);
     });
+  });
+
+  test('a transition that gives a version more traffic first waits for its floor of ready pods (forward and back), before the guard', () => {
+    const first = (c: string[]) => c.slice(0, c.findIndex((x) => !x.startsWith('mr_wait_replicas ')));
+    const checks = [...commands].flatMap(([name, { forward, rollback }]) => [
+      ...first(forward).map((c) => `${name}: ${c}`),
+      ...first(rollback).map((c) => `${name} back: ${c}`),
+    ]);
+    const shifts = router === 'service-selector' ? ['shift-100'] : ['shift-10', 'shift-50', 'shift-100'];
+    // Forward, the candidate gets more traffic; back, the stable version gets it back. Nothing else checks first.
+    expect(checks).toEqual(shifts.flatMap((s) => [`${s}: mr_wait_replicas web-v2 shop 2 180`, `${s} back: mr_wait_replicas web-v1 shop 2 180`]));
   });
 });
 
@@ -75,7 +89,7 @@ describe('waits per router', () => {
     expect(istioChanges).toEqual(['stable', 'add-subset', 'add-subset back', 'shift-10', 'shift-10 back', 'shift-50', 'shift-50 back',
       'shift-100', 'shift-100 back', 'unroute', 'unroute back', 'remove-subset', 'remove-subset back']);
     expect(transitionsWith(plan, 'mr_wait_proxies ')).toEqual(istioChanges);
-    expect(commandsOf(plan).get('shift-10')!.forward.slice(1)).toEqual([
+    expect(commandsOf(plan).get('shift-10')!.forward.slice(2)).toEqual([
       'kubectl apply -f 04-shift-10/',
       'mr_wait_proxies 120 shop virtualservice.networking.istio.io/web',
     ]);
@@ -111,7 +125,8 @@ describe('waits per router', () => {
   test('selector switch: mr_wait_endpoints after the apply that creates the Service or switches its selector; no Istio or route wait', () => {
     const plan = routerPlan('service-selector', DIR);
     expect(transitionsWith(plan, 'mr_wait_endpoints 120 shop web')).toEqual(['stable', 'shift-100', 'shift-100 back']);
-    expect(commandsOf(plan).get('shift-100')!.forward.slice(1)).toEqual(['kubectl apply -f 04-shift-100/', 'mr_wait_endpoints 120 shop web']);
+    expect(commandsOf(plan).get('shift-100')!.forward).toEqual(['mr_wait_replicas web-v2 shop 2 180', 'mr_expect_stage shop service/web shift-100 deploy shift-100',
+      'kubectl apply -f 04-shift-100/', 'mr_wait_endpoints 120 shop web']);
     expect(transitionsWith(plan, 'mr_wait_proxies')).toEqual([]);
     expect(transitionsWith(plan, 'mr_wait_routes')).toEqual([]);
   });
@@ -120,6 +135,8 @@ describe('waits per router', () => {
     const plan = planOf(DIR, ReleasePlan.blueGreen({ stable: 'v1', candidate: 'v2' }), [{ app: 'web', router: 'istio' }, { app: 'api', router: 'service-selector' }]);
     const shift = commandsOf(plan).get('shift-100')!.forward;
     expect(shift).toEqual([
+      'mr_wait_replicas web-v2 shop 2 180',
+      'mr_wait_replicas api-v2 shop 2 180',
       'mr_expect_stage shop virtualservice.networking.istio.io/web shift-100 deploy shift-100',
       'mr_expect_stage shop service/api shift-100 deploy shift-100',
       'kubectl apply -f 04-shift-100/',
@@ -129,11 +146,7 @@ describe('waits per router', () => {
   });
 
   test('objects without a namespace and no --namespace: the helpers get \'-\' (kubectl\'s current namespace)', () => {
-    const plan = routerPlan('service-selector', DIR);
-    const strip = (m: any) => ({ ...m, metadata: { ...m.metadata, namespace: undefined } });
-    const stages = plan.stages.map((s) => ({ ...s, manifests: s.manifests.map(strip) }))
-      .map((s, i, all) => ({ ...s, changes: changesBetween(s.manifests, all[i - 1]?.manifests) }));
-    const stripped: PlanResult = { ...plan, stages, releases: releasesIn(stages[0].manifests) };
+    const stripped = withoutNamespaces(routerPlan('service-selector', DIR));
     expect(commandsOf(stripped).get('stable')!.forward).toEqual([
       'mr_expect_stage - service/web stable - stable',
       'kubectl apply -f 01-stable/',
@@ -141,8 +154,58 @@ describe('waits per router', () => {
       'mr_wait_replicas web-v1 - 2 180',
       'mr_wait_endpoints 120 - web',
     ]);
+    // The Reconciled wait of Istio objects too (it said `default`, where the apply had not put them).
+    expect(commandsOf(withoutNamespaces(routerPlan('istio', DIR))).get('shift-10')!.forward.slice(-1))
+      .toEqual(['mr_wait_proxies 120 - virtualservice.networking.istio.io/web']);
+  });
+
+  test('objects without a namespace and --namespace: applied with -n, like every guard, wait and delete', () => {
+    const plan = withoutNamespaces(routerPlan('gamma', DIR), 'shop');
+    const commands = commandsOf(plan);
+    expect(commands.get('shift-10')!.forward).toEqual([
+      'mr_wait_replicas web-v2 shop 2 180',
+      'mr_expect_stage shop httproute.gateway.networking.k8s.io/web shift-10 deploy shift-10',
+      'kubectl apply -f 04-shift-10/ -n shop',
+      'mr_wait_routes 120 shop web',
+    ]);
+    expect(commands.get('retire')!.forward.filter((c) => c.startsWith('kubectl'))).toEqual([
+      'kubectl apply -f 09-retire/ -n shop',
+      'kubectl delete horizontalpodautoscaler/web-v1 -n shop --ignore-not-found --wait=true --timeout=90s',
+      'kubectl delete poddisruptionbudget/web-v1 -n shop --ignore-not-found --wait=true --timeout=90s',
+      'kubectl delete deployment/web-v1 -n shop --ignore-not-found --wait=true --timeout=90s',
+      'kubectl wait --for=delete pod -n shop -l app=web,version=v1 --timeout=120s',
+    ]);
+    // Objects that all carry their namespace: no -n (kubectl apply -n refuses an object of another namespace).
+    expect(commandsOf({ ...routerPlan('gamma', DIR), read: { namespace: 'other' } }).get('shift-10')!.forward).toContain('kubectl apply -f 04-shift-10/');
+  });
+
+  test('objects without a namespace, --namespace, and objects of another namespace: no single kubectl apply can do it, refused', () => {
+    const plan = withoutNamespaces(routerPlan('gamma', DIR), 'shop');
+    const elsewhere = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace: 'infra' } };
+    const namespace = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } };
+    const mixed: PlanResult = { ...plan, stages: plan.stages.map((s) => ({ ...s, manifests: [...s.manifests, elsewhere] })) };
+    expect(() => commandsOf(mixed)).toThrow(/cannot write one kubectl apply for 01-stable\/: objects without a namespace \(Service\/web, .*\), which --namespace puts in shop \(kubectl apply -n shop\), and objects of another namespace \(ConfigMap\/settings \(infra\)\)/);
+    // A cluster-scoped object without a namespace is no reason for -n.
+    const clusterScoped: PlanResult = { ...routerPlan('gamma', DIR), read: { namespace: 'other' } };
+    const withNamespace: PlanResult = {
+      ...clusterScoped,
+      stages: clusterScoped.stages.map((s) => ({ ...s, manifests: [...s.manifests, namespace] })),
+    };
+    expect(commandsOf(withNamespace).get('stable')!.forward).toContain('kubectl apply -f 01-stable/');
   });
 });
+
+/** `plan` with every object's namespace removed, read with `--namespace <namespace>` when given. */
+function withoutNamespaces(plan: PlanResult, namespace?: string): PlanResult {
+  const strip = (m: any) => ({ ...m, metadata: { ...m.metadata, namespace: undefined } });
+  const stages = plan.stages.map((s) => ({ ...s, manifests: s.manifests.map(strip) }))
+    .map((s, i, all) => ({
+      ...s,
+      changes: changesBetween(s.manifests, all[i - 1]?.manifests, namespace),
+      rollback: i > 0 ? changesBetween(all[i - 1].manifests, s.manifests, namespace) : s.rollback,
+    }));
+  return { ...plan, stages, releases: releasesIn(stages[0].manifests, namespace), read: { namespace } };
+}
 
 describe('Istio waits only for Istio objects', () => {
   const service = (selector: object) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'shop' }, spec: { selector, ports: [{ port: 80 }] } });

@@ -7,7 +7,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { run, tmpDir } from './_cli';
-import { calls, parentStatus, route, routerPlan, RouterName, ROUTERS, runHelper, withFakes, writeJson } from './_runbook';
+import { calls, parentStatus, planOf, route, routerPlan, RouterName, ROUTERS, runHelper, withFakes, writeJson } from './_runbook';
+import { ReleasePlan } from '../../src';
 import { renderRunbook, renderScript } from '../../src/cli/runbook';
 
 /** The script of `router`'s plan, written to a fresh directory (the fakes' too); returns the directory. */
@@ -294,14 +295,175 @@ describe('mr_wait_endpoints: the EndpointSlices list exactly the ready pods the 
     writeJson(dir, 'service', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'shop' }, spec: {} });
     expect(wait(dir).stderr).toContain('\nservice/web has no selector\n');
     fs.rmSync(path.join(dir, 'service.json'));
-    expect(wait(dir).stderr).toContain('\ncannot read service/web\n');
+    // kubectl's own error (here: the fake's cat of a missing file) says why.
+    expect(wait(dir).stderr).toMatch(/\ncannot read service\/web: cat: .*service\.json: No such file or directory\n/);
   });
 
-  test('polls every second until the slices follow the switch', () => {
+  test('polls every second until the slices follow the switch, saying what it waits for', () => {
     const dir = tmpDir();
     endpointsOf(dir, 'v2');
     writeJson(dir, 'slices.1', slices([endpoint('web-v1-a', true), endpoint('web-v1-b', true)]));
-    expect(wait(dir, '30').status).toBe(0);
+    const done = wait(dir, '30');
+    expect(done.status).toBe(0);
     expect(calls(dir).filter((c) => c.startsWith('kubectl get endpointslices'))).toHaveLength(2);
+    expect(done.stderr).toBe('waiting (at most 30 s) for service/web: listed ready but not selected by app=web,version=v2: web-v1-a, web-v1-b; '
+      + 'ready pods of app=web,version=v2 not listed ready yet: web-v2-a, web-v2-b\n');
+  });
+});
+
+describe('timeouts users can shorten, and kubectl failures reported, not waited out', () => {
+  const gateway = { group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'public', namespace: 'infra', sectionName: 'https' };
+  /** A route whose parent refused it: it stays so. */
+  const refused = () => route(2, [gateway], [parentStatus(gateway, 2, 'False', 'True', { accepted: ['NotAllowedByListeners', 'no listener allows it'] })]);
+  /** A fake kubectl failing every read as kubectl does: discovery noise first, its error last. */
+  const refusedBy = (reason: string) => 'if [ "$1" = get ]; then '
+    + 'echo \'E1205 06:09:53.500143 memcache.go:265] "Unhandled Error" err="could not get the current server API group list"\' >&2; '
+    + `echo '${reason}' >&2; exit 1; fi\n`;
+
+  test('MESH_RELEASE_ROUTE_TIMEOUT (and the endpoint and Istio ones) replace the timeout of the runbook: a refused route fails at once', () => {
+    const dir = tmpDir();
+    writeJson(dir, 'route', refused());
+    const started = Date.now();
+    const failed = runHelper(dir, ['mr_wait_routes', '120', 'shop', 'web'], { MESH_RELEASE_ROUTE_TIMEOUT: '0' });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(failed.status).toBe(1);
+    expect(failed.stderr).toContain('HTTPRoutes not accepted by every parent after 0 s:\n'
+      + 'httproute/web (namespace shop, generation 2), parent Gateway infra/public section https: Accepted=False (NotAllowedByListeners: no listener allows it');
+    endpointsOf(dir, 'v2');
+    writeJson(dir, 'slices', list([]));
+    expect(runHelper(dir, ['mr_wait_endpoints', '120', 'shop', 'web'], { MESH_RELEASE_ENDPOINTS_TIMEOUT: '0' }).stderr)
+      .toMatch(/after 0 s:\n(.*\n)*no ready endpoint\n$/);
+    const notNumber = runHelper(dir, ['mr_wait_routes', '120', 'shop', 'web'], { MESH_RELEASE_ROUTE_TIMEOUT: '30s' });
+    expect(notNumber.status).toBe(1);
+    expect(notNumber.stderr).toBe("MESH_RELEASE_ROUTE_TIMEOUT must be a whole number of seconds, got '30s'\n");
+    const proxies = runHelper(dir, ['mr_wait_proxies', '120', 'shop', 'virtualservice.networking.istio.io/web'], { MESH_RELEASE_PROPAGATION_TIMEOUT: 'x' });
+    expect(proxies.stderr).toBe("MESH_RELEASE_PROPAGATION_TIMEOUT must be a whole number of seconds, got 'x'\n");
+  });
+
+  test('a waiting route says what it waits for (once per change), then what was still pending', () => {
+    const dir = tmpDir();
+    writeJson(dir, 'route', refused());
+    const failed = runHelper(dir, ['mr_wait_routes', '2', 'shop', 'web']);
+    expect(failed.status).toBe(1);
+    const lines = failed.stderr.split('\n');
+    expect(lines[0]).toBe('waiting (at most 2 s) for: httproute/web (namespace shop, generation 2), parent Gateway infra/public section https: '
+      + 'Accepted=False (NotAllowedByListeners: no listener allows it, observedGeneration 2); ResolvedRefs=True (ResolvedRefs, observedGeneration 2)');
+    expect(lines.filter((l) => l.startsWith('waiting'))).toHaveLength(1);
+    expect(lines[1]).toBe('HTTPRoutes not accepted by every parent after 2 s:');
+  });
+
+  test('an API server that refuses: each wait and the guard name kubectl\'s error (its last line)', () => {
+    const dir = tmpDir();
+    fs.writeFileSync(path.join(dir, 'fail'), refusedBy('The connection to the server 127.0.0.1:6443 was refused - did you specify the right host or port?'));
+    const refusedText = 'The connection to the server 127.0.0.1:6443 was refused - did you specify the right host or port?';
+    expect(runHelper(dir, ['mr_wait_routes', '0', 'shop', 'web']).stderr).toBe(`HTTPRoutes not accepted by every parent after 0 s:\ncannot read the HTTPRoutes: ${refusedText}\n`);
+    expect(runHelper(dir, ['mr_wait_endpoints', '0', 'shop', 'web']).stderr).toContain(`\ncannot read service/web: ${refusedText}\n`);
+    expect(runHelper(dir, ['mr_wait_replicas', 'web-v2', 'shop', '2', '0']).stderr)
+      .toBe(`deployment/web-v2: 0 ready pods after 0 s, below the floor of 2 (cannot read it: ${refusedText})\n`);
+    const guard = runHelper(dir, ['mr_expect_stage', 'shop', 'service/web', 'deploy', 'add-subset', 'deploy']);
+    expect(guard.status).toBe(1);
+    expect(guard.stderr).toBe(`cannot read the live stage of service/web (namespace shop): ${refusedText}\nnot applying stage 'deploy'\n`);
+  });
+
+  test('an API server that does not answer: each kubectl read is stopped after MESH_RELEASE_KUBECTL_TIMEOUT s', () => {
+    const dir = tmpDir();
+    fs.writeFileSync(path.join(dir, 'fail'), 'exec sleep 30\n');
+    const started = Date.now();
+    const hung = runHelper(dir, ['mr_wait_routes', '0', 'shop', 'web'], { MESH_RELEASE_KUBECTL_TIMEOUT: '1' });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(hung.stderr).toBe('HTTPRoutes not accepted by every parent after 0 s:\ncannot read the HTTPRoutes: kubectl did not answer within 1 s\n');
+    const guard = runHelper(dir, ['mr_expect_stage', 'shop', 'service/web', 'deploy', 'add-subset', 'deploy'], { MESH_RELEASE_KUBECTL_TIMEOUT: '1' });
+    expect(guard.stderr).toContain('cannot read the live stage of service/web (namespace shop): kubectl did not answer within 1 s\n');
+  });
+
+  test('mr_wait_replicas: a Deployment that is not there fails at once; a short one says so while it waits', () => {
+    const dir = tmpDir();
+    fs.writeFileSync(path.join(dir, 'fail'), refusedBy('Error from server (NotFound): deployments.apps "web-v2" not found'));
+    const started = Date.now();
+    const gone = runHelper(dir, ['mr_wait_replicas', 'web-v2', 'shop', '2', '180']);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(gone.status).toBe(1);
+    expect(gone.stderr).toBe('deployment/web-v2: Error from server (NotFound): deployments.apps "web-v2" not found\n');
+    fs.rmSync(path.join(dir, 'fail'));
+    fs.writeFileSync(path.join(dir, 'ready-web-v2'), '1');
+    const short = runHelper(dir, ['mr_wait_replicas', 'web-v2', 'shop', '2', '1']);
+    expect(short.status).toBe(1);
+    expect(short.stderr).toBe('waiting (at most 1 s) for deployment/web-v2: 1 of 2 ready pods\ndeployment/web-v2: 1 ready pods after 1 s, below the floor of 2\n');
+  });
+});
+
+describe('the script: checks before anything is applied, and where it stopped', () => {
+  test('a version that gets more traffic must have its floor of ready pods first: a switch to a version whose Deployment is gone applies nothing', () => {
+    const dir = script('service-selector');
+    endpointsOf(dir, 'v2');
+    fs.writeFileSync(path.join(dir, 'fail'), 'if [ "$1 $2 $3" = "get deployment web-v2" ]; then echo \'Error from server (NotFound): deployments.apps "web-v2" not found\' >&2; exit 1; fi\n');
+    const gone = runScript(dir, 'deploy', ['--from', 'shift-100']);
+    expect(gone.status).toBe(1);
+    expect(gone.applies).toEqual([]);
+    expect(gone.stderr).toContain("mesh-release: stage 4 (shift-100) not started: 'mr_wait_replicas web-v2 shop 2 180' failed (exit 1); nothing of it was applied.\n");
+    // Its pods come back: the switch waits for them, then applies.
+    fs.writeFileSync(path.join(dir, 'fail'), 'if [ "$1 $2 $3" = "get deployment web-v2" ] && [ ! -f "$dir/once" ]; then touch "$dir/once"; echo 1; exit 0; fi\n');
+    const back = runScript(dir, 'deploy', ['--from', 'shift-100', '--to', 'shift-100']);
+    expect(back.status).toBe(0);
+    expect(back.calls.slice(0, 3)).toEqual(['kubectl get deployment web-v2 -n shop -o jsonpath={.status.readyReplicas}',
+      'kubectl get deployment web-v2 -n shop -o jsonpath={.status.readyReplicas}', 'kubectl get service/web -n shop --ignore-not-found -o jsonpath={.metadata.name}/{.metadata.annotations.mesh-release\\.io/stage}']);
+    expect(back.applies).toEqual(['kubectl apply -f stages/04-shift-100/']);
+  });
+
+  test('a wait that fails after the apply: the script says the stage was applied, where it stopped, and how to go on or back', () => {
+    const dir = script('gamma');
+    const gateway = { group: '', kind: 'Service', name: 'web' };
+    writeJson(dir, 'route', route(2, [gateway], [parentStatus(gateway, 2, 'True', 'False', { resolved: ['BackendNotFound', 'service shop/web-v2 not found'] })]));
+    const failed = runScript(dir, 'deploy', ['--from', 'shift-10'], { MESH_RELEASE_ROUTE_TIMEOUT: '0' });
+    expect(failed.status).toBe(1);
+    expect(failed.applies).toEqual(['kubectl apply -f stages/04-shift-10/']);
+    const runbook = path.join(dir, 'runbook.sh');
+    expect(failed.stderr).toContain('ResolvedRefs=False (BackendNotFound: service shop/web-v2 not found, observedGeneration 2)\n'
+      + "mesh-release: stage 4 (shift-10) was applied but stopped at 'mr_wait_routes 120 shop web' (exit 1).\n"
+      + `Fix the cause, then run it again (applying a stage again is safe): ${runbook} --from shift-10\n`
+      + `or roll it back: ${runbook} --rollback --from shift-10\n`);
+    const back = runScript(dir, 'shift-10', ['--rollback', '--from', 'shift-10'], { MESH_RELEASE_ROUTE_TIMEOUT: '0' });
+    expect(back.status).toBe(1);
+    expect(back.stderr).toContain("mesh-release: the roll back of stage 4 (shift-10) was applied but stopped at 'mr_wait_routes 120 shop web' (exit 1).\n"
+      + `Fix the cause, then run it again: ${runbook} --rollback --from shift-10\n`);
+    const refused = runScript(dir, 'stable', ['--from', 'shift-10']);
+    expect(refused.stderr).toContain("mesh-release: stage 4 (shift-10) not started: 'mr_expect_stage shop httproute.gateway.networking.k8s.io/web shift-10 deploy shift-10' failed (exit 1); "
+      + 'nothing of it was applied.\n');
+    // A run that ends well says nothing more.
+    writeJson(dir, 'route', route(2, [gateway], [parentStatus(gateway, 2)]));
+    const ok = runScript(dir, 'deploy', ['--from', 'shift-10', '--to', 'shift-10']);
+    expect(ok.status).toBe(0);
+    expect(ok.stderr).not.toContain('mesh-release:');
+  });
+
+  test('without jq (needed by a route or endpoint wait) or kubectl, nothing starts', () => {
+    const dir = script('gamma');
+    const tools = path.join(dir, 'tools');
+    fs.mkdirSync(tools);
+    for (const tool of ['bash', 'cat', 'sed', 'sleep', 'basename', 'dirname', 'mktemp', 'rm', 'timeout']) {
+      fs.symlinkSync(run('bash', ['-c', `command -v ${tool}`]).stdout.trim(), path.join(tools, tool));
+    }
+    const noJq = runScript(dir, undefined, [], { PATH: `${path.join(dir, 'bin')}:${tools}` });
+    expect(noJq.status).toBe(1);
+    expect(noJq.calls).toEqual([]);
+    expect(noJq.stderr).toBe("this runbook (its route and endpoint waits): jq not found; it reads the objects' status (install it, e.g. apt-get install -y jq)\n");
+    const noKubectl = run('bash', [path.join(dir, 'runbook.sh')], { env: { ...process.env, PATH: tools } });
+    expect(noKubectl.status).toBe(1);
+    expect(noKubectl.stderr).toBe('kubectl not found: this runbook applies the stages with it\n');
+    // Istio waits need no jq: its runbook does not ask for it.
+    expect(fs.readFileSync(path.join(script('istio'), 'runbook.sh'), 'utf8')).not.toContain('mr_need_jq "this runbook');
+  });
+
+  test('a stage is named first, numbered second: a stage named \'1\' is that stage, not the first', () => {
+    const dir = tmpDir();
+    const plan = ReleasePlan.custom([
+      { name: 'stable', deployed: ['v1'], weights: [{ version: 'v1', weight: 100 }] },
+      { name: '1', deployed: ['v1'], subsets: ['v1', 'v2'], weights: [{ version: 'v1', weight: 100 }] },
+      { name: '2', deployed: ['v1', 'v2'], weights: [{ version: 'v1', weight: 100 }] },
+    ]);
+    fs.writeFileSync(path.join(dir, 'runbook.sh'), renderScript(planOf(dir, plan, [{ app: 'web', router: 'istio' }]), dir), { mode: 0o755 });
+    expect(runScript(dir, 'stable', ['--from', '1', '--to', '1'], { MESH_RELEASE_ISTIO_STATUS: '1' }).applies).toEqual(['kubectl apply -f stages/02-1/']);
+    expect(runScript(dir, '1', ['--from', '3'], { MESH_RELEASE_ISTIO_STATUS: '1' }).applies).toEqual(['kubectl apply -f stages/03-2/']);
+    expect(runScript(dir, '2', ['--rollback', '--from', '2'], { MESH_RELEASE_ISTIO_STATUS: '1' }).applies).toEqual(['kubectl apply -f stages/02-1/']);
   });
 });
