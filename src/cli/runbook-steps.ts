@@ -197,6 +197,9 @@ mr_expect_stage() {
   done
   echo "refusing to apply stage '$stage': $resource ($where) is at stage $shown, expected $expected." >&2
   echo "Apply the stages in order (roll back with --rollback --from <the live stage>), or pass --force (MESH_RELEASE_FORCE=1) to skip this check." >&2
+  if [ "$live" != "-" ] && [[ " $* " == *" - "* ]]; then
+    echo "If a release before this one left $resource there (at the last stage of its plan), apply this first stage alone with --force (--from $stage --to $stage --force), then go on without it." >&2
+  fi
   return 1
 }`;
 

@@ -235,7 +235,7 @@ export function renderScript(result: PlanResult, baseDir: string): string {
     '  elif [ "${MR_DOING:-stage}" = "stage" ]; then',
     '    echo "mesh-release: stage ${MR_STAGE} (${name}) was applied but stopped at \'${MR_LAST:-}\' (exit ${status})." >&2',
     '    echo "Fix the cause, then run it again (applying a stage again is safe): $0 --from ${name}" >&2',
-    '    echo "or roll it back: $0 --rollback --from ${name}" >&2',
+    '    if [ "$MR_STAGE" -gt 1 ]; then echo "or roll it back: $0 --rollback --from ${name}" >&2; fi',
     '  else',
     '    echo "mesh-release: the roll back of stage ${MR_STAGE} (${name}) was applied but stopped at \'${MR_LAST:-}\' (exit ${status})." >&2',
     '    echo "Fix the cause, then run it again: $0 --rollback --from ${name}" >&2',

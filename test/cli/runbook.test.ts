@@ -119,6 +119,13 @@ describe('the guard: a stage starts only after the stage before it', () => {
     const unannotated = runScript(dir, '', ['--to', 'stable']);
     expect(unannotated.status).toBe(1);
     expect(unannotated.stderr).toContain('is at stage unknown (no mesh-release.io/stage annotation), expected none (not created yet) or \'stable\'.');
+    // The next release (the same stage names) starts where the last one ended: the first stage says how to start it.
+    const next = runScript(dir, 'retire', []);
+    expect(next.status).toBe(1);
+    expect(next.applies).toEqual([]);
+    expect(next.stderr).toContain('If a release before this one left service/web there (at the last stage of its plan), apply this first stage alone '
+      + 'with --force (--from stable --to stable --force), then go on without it.\n');
+    expect(runScript(dir, 'stable', ['--from', 'deploy']).stderr).not.toContain('If a release before this one');
   });
 
   test('--force (or MESH_RELEASE_FORCE=1) skips the check', () => {
