@@ -4,8 +4,10 @@
  * with an IP and, after `readyAfterMs`, Ready (its containers ready: the `Ready` and `ContainersReady` conditions,
  * which the EndpointSlice and Deployment controllers read); a pod being deleted is finished (deleted with grace
  * period 0) after `terminateAfterMs`, standing in for preStop and the grace period. No containers run.
+ * Level-triggered like a kubelet: every second it looks at each pod it knows (from its watch) and takes the next
+ * step that pod needs, so a request that failed (a busy API server) is simply made again.
  */
-import { Kube } from './_kube';
+import { ApiError, Kube } from './_kube';
 
 export interface KubeletOptions {
   /** Time from Running to Ready. @default 500 */
@@ -23,16 +25,23 @@ export class SimulatedKubelet {
     await kubelet.registerNode();
     await kubelet.listAndWatch();
     kubelet.heartbeat = setInterval(() => kubelet.renew().catch((e) => kubelet.fail(e)), 5_000);
+    kubelet.resync = setInterval(() => kubelet.pods.forEach((pod) => kubelet.handle(pod)), 1_000);
     return kubelet;
   }
 
-  /** Errors met while handling pods (a test asserts there are none). */
+  /** Errors met while handling pods other than a busy API server's (a test asserts there are none). */
   readonly errors: Error[] = [];
   private heartbeat?: NodeJS.Timeout;
+  private resync?: NodeJS.Timeout;
   private watch?: { stop: () => void };
   private readonly timers = new Set<NodeJS.Timeout>();
-  /** What was done per pod UID: 'bound', 'running', 'ready', 'deleting'. */
-  private readonly done = new Map<string, string>();
+  /** The pods as last seen, by UID. */
+  private readonly pods = new Map<string, any>();
+  /** Pods with a request under way (one at a time per pod), by UID. */
+  private readonly busy = new Set<string>();
+  /** When each pod was first reported Running, by UID. */
+  private readonly runningSince = new Map<string, number>();
+  private readonly ips = new Map<string, string>();
   private nextIp = 1;
   private stopped = false;
 
@@ -41,6 +50,7 @@ export class SimulatedKubelet {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.heartbeat);
+    clearInterval(this.resync);
     this.watch?.stop();
     this.timers.forEach(clearTimeout);
   }
@@ -86,13 +96,16 @@ export class SimulatedKubelet {
       return;
     }
     const { items, resourceVersion } = await this.kube.list('v1', 'Pod');
+    this.pods.clear();
     items.forEach((pod) => this.handle(pod));
     this.watch = this.kube.watch('v1', 'Pod', resourceVersion, (type, pod) => {
       if (type === 'ERROR') {
         // An expired resourceVersion: list again.
         this.watch?.stop();
         this.relist();
-      } else if (type !== 'BOOKMARK' && type !== 'DELETED') {
+      } else if (type === 'DELETED') {
+        this.pods.delete(pod.metadata.uid);
+      } else if (type !== 'BOOKMARK') {
         this.handle(pod);
       }
     }, () => this.relist());
@@ -112,32 +125,53 @@ export class SimulatedKubelet {
     this.timers.add(timer);
   }
 
-  /** Moves a pod one step along: bind, run, ready; or finish its deletion. */
+  /** Takes the next step a pod needs: finish its deletion, bind it, report it Running, then Ready. */
   private handle(pod: any): void {
-    if (this.stopped) {
+    const uid = pod.metadata.uid;
+    this.pods.set(uid, pod);
+    if (this.stopped || this.busy.has(uid)) {
       return;
     }
-    const { uid, name, namespace } = pod.metadata;
-    const done = this.done.get(uid);
+    const { name, namespace } = pod.metadata;
+    const ready = (pod.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
     if (pod.metadata.deletionTimestamp) {
-      if (done !== 'deleting') {
-        this.done.set(uid, 'deleting');
-        this.later(this.terminateAfterMs, () => this.kube.request('DELETE', `/api/v1/namespaces/${namespace}/pods/${name}`,
-          { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0, preconditions: { uid } }).catch(ignoreGone));
+      this.step(uid, this.terminateAfterMs, () => this.kube.request('DELETE', `/api/v1/namespaces/${namespace}/pods/${name}`,
+        { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0, preconditions: { uid } }));
+    } else if (!pod.spec.nodeName) {
+      this.step(uid, 0, () => this.kube.request('POST', `/api/v1/namespaces/${namespace}/pods/${name}/binding`,
+        { apiVersion: 'v1', kind: 'Binding', metadata: { name, uid }, target: { apiVersion: 'v1', kind: 'Node', name: NODE_NAME } }));
+    } else if (pod.spec.nodeName === NODE_NAME && pod.status?.phase !== 'Running') {
+      this.step(uid, 0, () => this.setStatus(pod, this.ipOf(uid), false).then(() => {
+        if (!this.runningSince.has(uid)) {
+          this.runningSince.set(uid, Date.now());
+        }
+      }));
+    } else if (pod.spec.nodeName === NODE_NAME && !ready) {
+      const since = this.runningSince.get(uid) ?? Date.now();
+      this.runningSince.set(uid, since);
+      this.step(uid, Math.max(0, since + this.readyAfterMs - Date.now()), () => this.setStatus(pod, this.ipOf(uid), true));
+    }
+  }
+
+  /** Runs one request for a pod after `ms`; the pod takes its next step on a later event or resync. */
+  private step(uid: string, ms: number, request: () => Promise<unknown>): void {
+    this.busy.add(uid);
+    this.later(ms, () => request().catch(ignoreGone).catch((e) => {
+      // A busy or restarting API server: the resync tries again.
+      if (!(e instanceof ApiError) || (e.status !== 429 && e.status < 500)) {
+        throw e;
       }
-      return;
-    }
-    if (!pod.spec.nodeName && done === undefined) {
-      this.done.set(uid, 'bound');
-      this.later(0, () => this.kube.request('POST', `/api/v1/namespaces/${namespace}/pods/${name}/binding`,
-        { apiVersion: 'v1', kind: 'Binding', metadata: { name, uid }, target: { apiVersion: 'v1', kind: 'Node', name: NODE_NAME } }).catch(ignoreGone));
-    } else if (pod.spec.nodeName === NODE_NAME && (done === undefined || done === 'bound')) {
-      this.done.set(uid, 'running');
-      const ip = `10.244.${Math.floor(this.nextIp / 250)}.${(this.nextIp % 250) + 1}`;
+    }).finally(() => this.busy.delete(uid)));
+  }
+
+  private ipOf(uid: string): string {
+    let ip = this.ips.get(uid);
+    if (!ip) {
+      ip = `10.244.${Math.floor(this.nextIp / 250)}.${(this.nextIp % 250) + 1}`;
       this.nextIp++;
-      this.later(0, () => this.setStatus(pod, ip, false));
-      this.later(this.readyAfterMs, () => this.setStatus(pod, ip, true).then(() => this.done.set(uid, 'ready')));
+      this.ips.set(uid, ip);
     }
+    return ip;
   }
 
   private async setStatus(pod: any, ip: string, ready: boolean): Promise<void> {
@@ -164,7 +198,7 @@ export class SimulatedKubelet {
           state: { running: { startedAt } },
         })),
       },
-    }, 'status').catch(ignoreGone);
+    }, 'status');
   }
 }
 
