@@ -56,22 +56,27 @@ export interface Step {
 const KUBECTL = `# mr_kubectl <var> <kubectl-args>...: runs kubectl; sets <var> to its output, or when it fails to its error (the last
 # line of its stderr), and returns its status. Each call is bounded by MESH_RELEASE_KUBECTL_TIMEOUT seconds (default
 # 30, where \`timeout\` exists): an API server that accepts connections but does not answer must not hang a wait.
+# (\`timeout --foreground\` where it exists, GNU: a credential plugin of kubectl can still prompt on the terminal.)
 mr_kubectl() {
-  local __var="$1" __out __err="" __file __status=0
+  local __var="$1" __out __err="" __file __status=0 __seconds="\${MESH_RELEASE_KUBECTL_TIMEOUT:-30}"
   shift
-  __file="$(mktemp 2>/dev/null)" || __file=""
-  if command -v timeout >/dev/null 2>&1; then
-    __out="$(timeout "\${MESH_RELEASE_KUBECTL_TIMEOUT:-30}" kubectl "$@" 2>"\${__file:-/dev/null}")" || __status=$?
-  else
-    __out="$(kubectl "$@" 2>"\${__file:-/dev/null}")" || __status=$?
+  if [ -z "\${MR_TIMEOUT_MODE:-}" ]; then
+    MR_TIMEOUT_MODE=none
+    if timeout --foreground 5 true >/dev/null 2>&1; then MR_TIMEOUT_MODE=foreground; elif timeout 5 true >/dev/null 2>&1; then MR_TIMEOUT_MODE=plain; fi
   fi
+  __file="$(mktemp 2>/dev/null)" || __file=""
+  case "$MR_TIMEOUT_MODE" in
+    foreground) __out="$(timeout --foreground "$__seconds" kubectl "$@" 2>"\${__file:-/dev/null}")" || __status=$? ;;
+    plain) __out="$(timeout "$__seconds" kubectl "$@" 2>"\${__file:-/dev/null}")" || __status=$? ;;
+    *) __out="$(kubectl "$@" 2>"\${__file:-/dev/null}")" || __status=$? ;;
+  esac
   if [ -n "$__file" ]; then
     __err="$(<"$__file")"
     rm -f "$__file"
   fi
   if [ "$__status" != 0 ]; then
     __out="\${__err##*$'\\n'}"
-    if [ "$__status" = 124 ]; then __out="kubectl did not answer within \${MESH_RELEASE_KUBECTL_TIMEOUT:-30} s\${__out:+ ($__out)}"; fi
+    if [ "$__status" = 124 ] && [ "$MR_TIMEOUT_MODE" != none ]; then __out="kubectl did not answer within $__seconds s\${__out:+ ($__out)}"; fi
     __out="\${__out:-kubectl failed (exit $__status)}"
   fi
   printf -v "$__var" '%s' "$__out"

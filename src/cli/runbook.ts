@@ -49,7 +49,7 @@ export function runbookSteps(result: PlanResult, baseDir: string): { stage: Stag
 }
 
 const WAITS_EXPLAINED = [
-  '- **Guard**: each stage (and each roll back) starts with `mr_expect_stage`, which reads the live `mesh-release.io/stage` annotation',
+  '- **Guard**: each stage (and each roll back) runs `mr_expect_stage` right before its apply, which reads the live `mesh-release.io/stage` annotation',
   '  of every release\'s routing object (its VirtualService, its HTTPRoute, or the Service of a selector switch) and refuses unless it is',
   '  the stage before (or the stage itself: applying again changes nothing; for the first stage, no object yet); rolling back from X',
   '  expects X (or X-1, already rolled back). `MESH_RELEASE_FORCE=1` (the script\'s `--force`) skips it.',
@@ -195,10 +195,10 @@ export function renderScript(result: PlanResult, baseDir: string): string {
     '#            (default: the stage before <from>: one stage back)',
     '#        ./runbook.sh --list',
     '#            list the stages',
-    '# A stage is a name or a 1-based number. Before each stage the script reads the live mesh-release.io/stage annotation',
-    '# of each release\'s routing object and refuses (exit 1) unless it is the stage before (or that stage: applying again',
-    '# changes nothing); --force (or MESH_RELEASE_FORCE=1) skips that check. Every wait blocks until its condition holds,',
-    '# Before an apply that gives a version more traffic, its pods must be at their floor (waits, like after an apply).',
+    '# A stage is a name (first) or a 1-based number. Before each stage the script reads the live mesh-release.io/stage',
+    '# annotation of each release\'s routing object and refuses (exit 1) unless it is the stage before (or that stage:',
+    '# applying again changes nothing); --force (or MESH_RELEASE_FORCE=1) skips that check. Before that, a stage (or roll',
+    '# back) that gives a version more traffic waits until its pods are at their floor (--force does not skip this).',
     '# Every wait blocks until its condition holds, or fails (set -e stops the script, saying which stage stopped where',
     '# and how to go on or back). Needs kubectl; jq for the route and endpoint waits; istioctl for the Istio ones.',
     '# Environment: MESH_RELEASE_DWELL, MESH_RELEASE_ISTIO_STATUS, MESH_RELEASE_PROPAGATION_FALLBACK (see the helpers);',

@@ -381,6 +381,15 @@ describe('timeouts users can shorten, and kubectl failures reported, not waited 
     expect(hung.stderr).toBe('HTTPRoutes not accepted by every parent after 0 s:\ncannot read the HTTPRoutes: kubectl did not answer within 1 s\n');
     const guard = runHelper(dir, ['mr_expect_stage', 'shop', 'service/web', 'deploy', 'add-subset', 'deploy'], { MESH_RELEASE_KUBECTL_TIMEOUT: '1' });
     expect(guard.stderr).toContain('cannot read the live stage of service/web (namespace shop): kubectl did not answer within 1 s\n');
+    // A `timeout` without --foreground (BusyBox): the plain one.
+    const timeout = run('bash', ['-c', 'command -v timeout']).stdout.trim();
+    const tools = path.join(dir, 'busybox');
+    fs.mkdirSync(tools);
+    fs.writeFileSync(path.join(tools, 'timeout'), '#!/usr/bin/env bash\nif [ "$1" = --foreground ]; then echo "timeout: unrecognized option" >&2; exit 1; fi\n'
+      + `echo "timeout $*" >> ${JSON.stringify(path.join(dir, 'timeout.log'))}\nexec ${timeout} "$@"\n`, { mode: 0o755 });
+    const plain = runHelper(dir, ['mr_wait_routes', '0', 'shop', 'web'], { MESH_RELEASE_KUBECTL_TIMEOUT: '1', PATH: `${path.join(dir, 'bin')}:${tools}:${process.env.PATH}` });
+    expect(plain.stderr).toBe('HTTPRoutes not accepted by every parent after 0 s:\ncannot read the HTTPRoutes: kubectl did not answer within 1 s\n');
+    expect(fs.readFileSync(path.join(dir, 'timeout.log'), 'utf8')).toContain('timeout 1 kubectl get httproute.gateway.networking.k8s.io web -n shop -o json\n');
   });
 
   test('mr_wait_replicas: a Deployment that is not there fails at once; a short one says so while it waits', () => {
