@@ -350,13 +350,13 @@ describe('timeouts users can shorten, and kubectl failures reported, not waited 
   test('a waiting route says what it waits for (once per change), then what was still pending', () => {
     const dir = tmpDir();
     writeJson(dir, 'route', refused());
-    const failed = runHelper(dir, ['mr_wait_routes', '2', 'shop', 'web']);
+    const failed = runHelper(dir, ['mr_wait_routes', '3', 'shop', 'web']);
     expect(failed.status).toBe(1);
     const lines = failed.stderr.split('\n');
-    expect(lines[0]).toBe('waiting (at most 2 s) for: httproute/web (namespace shop, generation 2), parent Gateway infra/public section https: '
+    expect(lines[0]).toBe('waiting (at most 3 s) for: httproute/web (namespace shop, generation 2), parent Gateway infra/public section https: '
       + 'Accepted=False (NotAllowedByListeners: no listener allows it, observedGeneration 2); ResolvedRefs=True (ResolvedRefs, observedGeneration 2)');
     expect(lines.filter((l) => l.startsWith('waiting'))).toHaveLength(1);
-    expect(lines[1]).toBe('HTTPRoutes not accepted by every parent after 2 s:');
+    expect(lines[1]).toBe('HTTPRoutes not accepted by every parent after 3 s:');
   });
 
   test('an API server that refuses: each wait and the guard name kubectl\'s error (its last line)', () => {
@@ -402,9 +402,10 @@ describe('timeouts users can shorten, and kubectl failures reported, not waited 
     expect(gone.stderr).toBe('deployment/web-v2: Error from server (NotFound): deployments.apps "web-v2" not found\n');
     fs.rmSync(path.join(dir, 'fail'));
     fs.writeFileSync(path.join(dir, 'ready-web-v2'), '1');
-    const short = runHelper(dir, ['mr_wait_replicas', 'web-v2', 'shop', '2', '1']);
+    // 3 s, not 1: bash's SECONDS ticks on the wall clock, and a first read on a busy machine can come after a 1 s deadline.
+    const short = runHelper(dir, ['mr_wait_replicas', 'web-v2', 'shop', '2', '3']);
     expect(short.status).toBe(1);
-    expect(short.stderr).toBe('waiting (at most 1 s) for deployment/web-v2: 1 of 2 ready pods\ndeployment/web-v2: 1 ready pods after 1 s, below the floor of 2\n');
+    expect(short.stderr).toBe('waiting (at most 3 s) for deployment/web-v2: 1 of 2 ready pods\ndeployment/web-v2: 1 ready pods after 3 s, below the floor of 2\n');
   });
 });
 

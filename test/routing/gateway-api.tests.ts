@@ -288,7 +288,11 @@ describe('TrafficRouter.gatewayApi() options', () => {
     const app = Testing.app();
     const chart = new Chart(app, 'test', { namespace: 'bookinfo' });
     new MeshRelease(chart, 'reviews', {
-      app: 'reviews', port: 9080, versions: VERSIONS, stage, router: TrafficRouter.gatewayApi({ experimentalRetries: true }),
+      app: 'reviews',
+      port: 9080,
+      versions: VERSIONS,
+      stage,
+      router: TrafficRouter.gatewayApi({ experimentalRetries: true }),
       retries: { attempts: 1, perTryTimeout: Duration.seconds(1), retryOn: 'connect-failure,reset' },
     });
     const yaml = app.synthYaml();
