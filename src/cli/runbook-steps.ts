@@ -97,7 +97,7 @@ mr_timeout() {
 const WAIT_REPLICAS = `# mr_wait_replicas <deployment> <namespace|-> <floor> <timeout-s>: blocks until the Deployment has at least
 # <floor> ready pods (an autoscaler raises replicas after its floor changes; rollout status may return before).
 # Before a stage that moves traffic to a version, the same wait makes sure its pods are there first. A Deployment
-# that is not there fails it at once.
+# that is not there fails it at once. Polls every second.
 mr_wait_replicas() {
   local deadline=$((SECONDS + $4)) ready error shown="" ns=()
   if [ "$2" != "-" ]; then ns=(-n "$2"); fi
@@ -123,7 +123,7 @@ mr_wait_replicas() {
       echo "waiting (at most $4 s) for deployment/$1: \${ready:-0} of $3 ready pods\${error:+ (cannot read it: $error)}" >&2
       shown="\${ready:-0}\${error}"
     fi
-    sleep 2
+    sleep 1
   done
 }`;
 
