@@ -9,37 +9,17 @@
  * - A selector switch to a version without ready pods (it had them when it was deployed): the Service keeps selecting
  *   the stable version until they are back; only then is the switch applied.
  */
-import { spawn } from 'child_process';
 import * as path from 'path';
 import { caseNamed } from './_cases';
 import { ControlPlane, describeWithControlPlane, until } from './_control-plane';
 import { SimulatedKubelet } from './_kubelet';
 import { SimulatedMeshController } from './_mesh-controller';
+import { runAsync, succeeded } from './_run';
 import { readRelease } from './_sampler';
-import { cliBuild, ROOT, tmpDir } from '../cli/_cli';
+import { cliBuild, tmpDir } from '../cli/_cli';
 
 const APP_DIR = path.join(__dirname, 'app');
 
-interface Run {
-  readonly status: number | null;
-  readonly output: string;
-}
-
-/** Runs a command without blocking the event loop (the simulated kubelet and mesh keep running). */
-function runAsync(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, { env, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    const chunks: string[] = [];
-    child.stdout.on('data', (c) => chunks.push(String(c)));
-    child.stderr.on('data', (c) => chunks.push(String(c)));
-    child.on('close', (status) => resolve({ status, output: chunks.join('') }));
-  });
-}
-
-/** Exit status 0, else the status and the end of the output (what failed). */
-function succeeded(run: Run): { status: number | null; tail: string } {
-  return { status: run.status, tail: run.status === 0 ? '' : run.output.slice(-3000) };
-}
 
 describeWithControlPlane('the runbook on a control plane that misbehaves', () => {
   let cp: ControlPlane;

@@ -7,7 +7,6 @@
  * the first stage may a version carry w% of the traffic with fewer than ceil(floor × w / 100) ready pods, where floor
  * is the stable version's floor in the first stage.
  */
-import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as YAML from 'yaml';
@@ -15,6 +14,7 @@ import { caseNamed } from './_cases';
 import { ControlPlane, describeWithControlPlane } from './_control-plane';
 import { SimulatedKubelet } from './_kubelet';
 import { SimulatedMeshController } from './_mesh-controller';
+import { runAsync, succeeded } from './_run';
 import { readRelease, Sample, Sampler } from './_sampler';
 import { dryRunStage } from './_stages';
 import { cliBuild, EXAMPLE, ROOT, tmpDir } from '../cli/_cli';
@@ -56,26 +56,6 @@ const RUNBOOKS: RunbookCase[] = [
   ...['istio-canary-3', 'istio-bluegreen', 'gamma-canary-3', 'gamma-bluegreen', 'ingress-canary-1', 'selector-bluegreen'].map(fromCase),
 ];
 
-interface Run {
-  readonly status: number | null;
-  readonly output: string;
-}
-
-/** Runs a command without blocking the event loop (the simulated kubelet and the samplers keep running). */
-function runAsync(command: string, args: string[], env: NodeJS.ProcessEnv, cwd = ROOT): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    const chunks: string[] = [];
-    child.stdout.on('data', (c) => chunks.push(String(c)));
-    child.stderr.on('data', (c) => chunks.push(String(c)));
-    child.on('close', (status) => resolve({ status, output: chunks.join('') }));
-  });
-}
-
-/** Exit status 0, else the status and the end of the output (what failed). */
-function succeeded(run: Run): { status: number | null; tail: string } {
-  return { status: run.status, tail: run.status === 0 ? '' : run.output.slice(-4000) };
-}
 
 /** The environment without RELEASE_STAGE: the CLI sets it per stage. */
 function withoutStage(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
