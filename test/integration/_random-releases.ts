@@ -715,45 +715,28 @@ function withDefaults(props: Props, defaults: WorkloadOptions, strip: readonly s
   };
 }
 
+/** The release with its extra stage's header routes replaced by `headers` (at the same place, with its mirror). */
+function withHeaders(r: RandomRelease, headers: NonNullable<RandomRelease['plan']['extra']>['headers']): RandomRelease {
+  return { ...r, plan: { ...r.plan, extra: { at: r.plan.extra?.at ?? 0, mirror: r.plan.extra?.mirror, replace: true, headers } } };
+}
+
 /** How each limit changes a release. */
 const LIMITS: { [name: string]: { routers: RouterKind[]; apply: (r: RandomRelease) => RandomRelease } } = {
   // 15 header routes (+ the catch-all: the HTTPRoute's 16 rules), every match type
   'header-routes': {
     routers: ROUTED,
-    apply: (r) => ({
-      ...r,
-      plan: {
-        ...r.plan,
-        extra: {
-          at: r.plan.extra?.at ?? 0,
-          mirror: r.plan.extra?.mirror,
-          replace: true,
-          headers: Array.from({ length: 15 }, (_, i) => ({
-            header: `x-limit-${i}`, value: `v${i}`, pick: i, ...(i % 4 === 0 ? {} : { matchType: [HeaderMatchType.EXACT, HeaderMatchType.PREFIX, HeaderMatchType.REGEX][i % 4 - 1] }),
-          })),
-        },
-      },
-    }),
+    apply: (r) => withHeaders(r, Array.from({ length: 15 }, (_, i) => ({
+      header: `x-limit-${i}`, value: `v${i}`, pick: i, ...(i % 4 === 0 ? {} : { matchType: [HeaderMatchType.EXACT, HeaderMatchType.PREFIX, HeaderMatchType.REGEX][i % 4 - 1] }),
+    }))),
   },
   // a header name of 256 characters, values of 4096 as written (a PREFIX as '^<value>.*'), a regular expression of 1024
   'header-sizes': {
     routers: ROUTED,
-    apply: (r) => ({
-      ...r,
-      plan: {
-        ...r.plan,
-        extra: {
-          at: r.plan.extra?.at ?? 0,
-          mirror: r.plan.extra?.mirror,
-          replace: true,
-          headers: [
-            { header: `x-${'h'.repeat(254)}`, value: 'v'.repeat(4096), matchType: HeaderMatchType.EXACT, pick: 0 },
-            { header: 'x-prefix', value: 'p'.repeat(4093), matchType: HeaderMatchType.PREFIX, pick: 1 },
-            { header: 'x-regex', value: 'r'.repeat(1024), matchType: HeaderMatchType.REGEX, pick: 2 },
-          ],
-        },
-      },
-    }),
+    apply: (r) => withHeaders(r, [
+      { header: `x-${'h'.repeat(254)}`, value: 'v'.repeat(4096), matchType: HeaderMatchType.EXACT, pick: 0 },
+      { header: 'x-prefix', value: 'p'.repeat(4093), matchType: HeaderMatchType.PREFIX, pick: 1 },
+      { header: 'x-regex', value: 'r'.repeat(1024), matchType: HeaderMatchType.REGEX, pick: 2 },
+    ]),
   },
   // '<app>-<version>' of 63 characters, in a namespace of 63
   'names': {
