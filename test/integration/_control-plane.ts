@@ -16,7 +16,8 @@ import { promisify } from 'util';
 import { Kube } from './_kube';
 
 const ROOT = path.join(__dirname, '..', '..');
-const SHARED = path.join(ROOT, '..', 'shared');
+/** The folder with the CRD files (`istio/`, `gateway-api/`): MESH_RELEASE_SHARED (set by .ci/run), else ../shared. */
+const SHARED = process.env.MESH_RELEASE_SHARED ?? path.join(ROOT, '..', 'shared');
 /** The CRDs of the versions the library's schemas come from (scripts/import-crds.ts). */
 export const ISTIO_CRDS = path.join(SHARED, 'istio', 'crd-all.gen.yaml');
 export const GATEWAY_API_CRDS = { standard: path.join(SHARED, 'gateway-api', 'standard-install.yaml'), experimental: path.join(SHARED, 'gateway-api', 'experimental-install.yaml') };
