@@ -135,10 +135,7 @@ async function drive(control: HookControl, loadMain: () => unknown): Promise<voi
   const { chooseReleases } = require('./discover') as typeof import('./discover');
   const { readManifests } = require('./manifests') as typeof import('./manifests');
   const { stageDirName } = require('./out-dir') as typeof import('./out-dir');
-  const { CLI_SYNTH } = require('../_rendered-stages') as typeof import('../_rendered-stages');
   /* eslint-enable @typescript-eslint/no-require-imports */
-  // The stages are built in order and synthesized right away (see _rendered-stages.ts).
-  (globalThis as any)[CLI_SYNTH] = true;
   const log: string[] = [];
   let current: string | undefined;
   const inherited = process.env.RELEASE_STAGE;

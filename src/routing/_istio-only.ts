@@ -1,12 +1,11 @@
-import { Construct } from 'constructs';
-import { invalidProp } from '../_validation';
-import type { MeshReleaseProps } from '../mesh-release';
+import { invalidProp, PathScope } from '../_validation';
+import { RouterInput } from './_router';
 
 /**
  * Refuses the props only `TrafficRouter.istio()` honours, naming what to use instead with
  * `router` (`instead` by prop; the traffic policies have no router option).
  */
-export function checkIstioOnly(scope: Construct, props: MeshReleaseProps, router: string, instead: { hosts: string; gateways: string }): void {
+export function checkIstioOnly(scope: PathScope, props: RouterInput, router: string, instead: { hosts: string; gateways: string }): void {
   const refuse = (prop: string, value: unknown, alternative: string) => {
     throw invalidProp(scope, prop, value, `applies only to TrafficRouter.istio(); with ${router}, ${alternative}`);
   };

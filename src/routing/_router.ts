@@ -1,16 +1,33 @@
 /**
  * The extension point of routing: a router turns a stage into the objects that route traffic
- * between versions. `MeshRelease` composes the workloads (one `VersionedApp` per deployed
- * version, the version-free Service) with one router. Adding a router means one new folder
- * under `routing/`, a factory on `TrafficRouter`, and its reader and rules in `safety/_routers.ts`.
+ * between versions. The release's desired state (`release/_desired-state.ts`) composes the
+ * workloads (one version per deployed version, the version-free Service) with one router's
+ * routing objects; the router's reader and rules check them (`routing/_registry.ts`).
+ *
+ * Only router-neutral data crosses this boundary: a timeout is a `Duration`, never a router's
+ * string format, and the router gets the release's props through `RouterInput`, not the construct.
  */
-import { ApiObject } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-28';
-import { Construct } from 'constructs';
+import { Duration } from 'cdk8s';
 import { Labels } from '../_conventions';
-import type { MeshReleaseProps } from '../mesh-release';
+import { PathScope } from '../_validation';
 import { ReleaseStage } from '../plan/release-stage';
+import { TrafficPolicyOptions } from './istio/traffic-policy';
 import { WorkloadOptions } from '../workload/workload-options';
+
+/** The props of a release a router reads (a structural subset of `MeshReleaseProps`). */
+export interface RouterInput {
+  readonly app: string;
+  readonly stage: ReleaseStage;
+  readonly versions: ReadonlyArray<WorkloadOptions & { readonly version: string; readonly trafficPolicy?: TrafficPolicyOptions }>;
+  readonly defaults?: WorkloadOptions;
+  readonly hosts?: string[];
+  readonly gateways?: string[];
+  readonly trafficPolicy?: TrafficPolicyOptions;
+  readonly retries?: { readonly attempts?: number; readonly perTryTimeout?: Duration; readonly retryOn?: string };
+  readonly timeout?: Duration;
+  readonly strictMtls?: boolean;
+  readonly allowedCallers?: object;
+}
 
 /** A release as routers see it: its props, resolved and validated. */
 export interface ReleaseContext {
@@ -26,26 +43,36 @@ export interface ReleaseContext {
   readonly metadata: { readonly name: string; readonly labels: Labels };
   /** Annotations naming the stage and the plan, for the object the CLI reads the release from. */
   readonly stageAnnotations: Labels;
-  /** Timeout of every route, all tries included, as a protobuf duration (`10s`, `1500ms`). */
-  readonly timeout: string;
+  /** Timeout of every route, all tries included (whole milliseconds). */
+  readonly timeout: Duration;
   /** Retries of every route: attempts after the first try (0: off). */
-  readonly retries: { readonly attempts: number; readonly perTryTimeout?: string; readonly retryOn?: string };
+  readonly retries: { readonly attempts: number; readonly perTryTimeout?: Duration; readonly retryOn?: string };
   /** The props as given, for the router's own options. */
-  readonly props: MeshReleaseProps;
+  readonly props: RouterInput;
 }
 
-/** The routing objects a router emitted, by role. */
-export interface RoutingConstructs {
-  /** Every routing object, in order. */
-  readonly objects: ApiObject[];
-  /** Istio only. */
-  readonly destinationRule?: ApiObject;
-  /** Istio only. */
-  readonly virtualService?: ApiObject;
-  /** Gateway API only. */
-  readonly httpRoute?: ApiObject;
-  /** Per-version Services, by version (Gateway API). */
-  readonly versionServices?: { [version: string]: kplus.Service };
+/** What an object does in a stage: decides apply and delete order (see `release/_apply-order.ts`). */
+export type ObjectRole =
+  /** The version-free Service (a route when a selector switch moves it). */
+  | 'service'
+  /** A version's Deployment, autoscaler and disruption budget. */
+  | 'workload'
+  /** What makes a version routable: a DestinationRule's subsets, a per-version Service. */
+  | 'routable'
+  /** What sends traffic to versions: a VirtualService, an HTTPRoute. */
+  | 'route'
+  /** Mesh policy of the app's pods (PeerAuthentication, AuthorizationPolicy). */
+  | 'policy';
+
+/** One routing object of a stage, as plain JSON: what is emitted and what the checks read. */
+export interface RoutingObject {
+  /** Construct id of the object under the release. */
+  readonly id: string;
+  readonly role: ObjectRole;
+  /** The version it makes routable, for a per-version object. */
+  readonly version?: string;
+  /** The manifest (apiVersion, kind, metadata, spec). */
+  readonly json: any;
 }
 
 /** What a router does. */
@@ -55,15 +82,15 @@ export interface RouterImpl {
   /** Whether the version-free Service carries the stage annotations (when the router has no object of its own). */
   readonly annotatesService: boolean;
   /** Throws (`invalidProp`) on props this router cannot honour, before anything is created. */
-  checkProps(scope: Construct, props: MeshReleaseProps): void;
+  checkProps(scope: PathScope, props: RouterInput, namespace: string): void;
   /** Throws when this router cannot express the stage, naming a router that can. */
-  checkStage(scope: Construct, stage: ReleaseStage): void;
+  checkStage(scope: PathScope, stage: ReleaseStage): void;
   /** Selector of the version-free Service at this stage. */
   serviceSelector(ctx: ReleaseContext, stage: ReleaseStage): Labels;
   /** Labels added to the release's Services (e.g. an ambient waypoint). */
   serviceLabels(ctx: ReleaseContext): Labels;
   /** Options every version gets on top of the user's (e.g. no sidecar lifecycle in ambient mode). */
   workloadOverrides(ctx: ReleaseContext): WorkloadOptions;
-  /** Creates the routing objects of the stage under `scope`. */
-  emit(scope: Construct, ctx: ReleaseContext, stage: ReleaseStage): RoutingConstructs;
+  /** The routing objects of the stage, as plain JSON (a pure function of the context and the stage). */
+  routingObjects(ctx: ReleaseContext, stage: ReleaseStage): RoutingObject[];
 }

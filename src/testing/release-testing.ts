@@ -1,6 +1,6 @@
 import { Testing } from 'cdk8s';
 import { Construct } from 'constructs';
-import { ReleasePlan } from '../plan/release-plan';
+import { ReleasePlan } from '../release/release-plan';
 import { ReleaseStage } from '../plan/release-stage';
 import { SafetyCheck } from '../safety/safety-check';
 import { ManifestSchemas, SchemaViolation } from '../validation/schema-validation';

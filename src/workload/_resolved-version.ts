@@ -332,21 +332,3 @@ export class ResolvedVersion implements PathScope {
 function definedOnly<T extends object>(obj: T): T {
   return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as T;
 }
-
-/** Resolutions already made, by the props object they were made from (and the path they name). */
-const RESOLVED = new WeakMap<VersionedAppProps, ResolvedVersion>();
-
-/**
- * Resolves `props` ahead of the construct at `path` (which `takeResolved` then gets): `MeshRelease`
- * resolves every version before creating any child, and each `VersionedApp` reuses its resolution.
- */
-export function resolveAhead(path: string, props: VersionedAppProps): void {
-  RESOLVED.set(props, new ResolvedVersion(path, props));
-}
-
-/** The resolution made ahead for `props` at `path` (once: its objects go to one construct), or a new one. */
-export function takeResolved(path: string, props: VersionedAppProps): ResolvedVersion {
-  const known = RESOLVED.get(props);
-  RESOLVED.delete(props);
-  return known && known.node.path === path ? known : new ResolvedVersion(path, props);
-}

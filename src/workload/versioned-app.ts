@@ -1,7 +1,7 @@
 import { ApiObject, ApiObjectMetadata, ApiObjectMetadataDefinition, Duration, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { takeResolved } from './_resolved-version';
+import { ResolvedVersion } from './_resolved-version';
 import { Scaling } from './scaling';
 import { WorkloadOptions } from './workload-options';
 
@@ -111,7 +111,7 @@ export class VersionedApp extends Construct {
 
   constructor(scope: Construct, id: string, props: VersionedAppProps) {
     super(scope, id);
-    const r = takeResolved(this.node.path, props);
+    const r = new ResolvedVersion(this.node.path, props);
     this.app = r.app;
     this.version = r.version;
     this.name = r.name;

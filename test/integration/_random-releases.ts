@@ -19,7 +19,6 @@ import {
   LoadBalancerAlgorithm, MeshRelease, MeshReleaseProps, ProbeKind, ReleasePlan, ReleaseStage, ReleaseStageOptions, RetryOptions, Scaling, TlsMode,
   TrafficMirror, TrafficPolicyOptions, TrafficRouter, VersionSpec, WorkloadOptions,
 } from '../../src';
-import { renderChartId } from '../../src/_render';
 import { CustomPlanInput, customPlanInput, customPlanStages, distinctVersions, dns1035Label, invalidLabel, validResources, validScaling } from '../_arbitraries';
 
 // ---------------------------------------------------------------------------------------------
@@ -912,9 +911,6 @@ export function classifyRefusal(e: unknown): { clear: true; kind: string; prop: 
   }
   if (ENGINE_ERRORS.test(e.message)) {
     return { clear: false, why: `threw a JavaScript error: ${e.message}\n${e.stack}` };
-  }
-  if (e.message.startsWith(`[${renderChartId}/`)) {
-    return { clear: false, why: `the message names the detached chart of a render, not the release: ${brief(e.message)}\n${e.stack}` };
   }
   const match = CLEAR_ERRORS.find(([, re]) => re.test(e.message));
   if (!match) {

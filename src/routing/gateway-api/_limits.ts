@@ -39,10 +39,9 @@
  * - `spec.rules[].retry` (experimental): attempts >= 1 (written only when above 0), codes a set of
  *   400-599 (deduplicated, from `RETRY_ON_CODES`), no backoff.
  */
-import { Construct } from 'constructs';
 import { versionServiceName, headerMatch, mirrorShare } from './_specs';
 import { GatewayReference } from './gateway-api-options';
-import { invalidProp } from '../../_validation';
+import { invalidProp, PathScope } from '../../_validation';
 import { ReleaseStage } from '../../plan/release-stage';
 
 /** HTTPRoute `spec.rules` maxItems: 16 (gateway.networking.k8s.io v1.6.1 standard-install.yaml). */
@@ -76,7 +75,7 @@ const HEADER_VALUE = /^[!-~]+([\t ][!-~]+)*$/;
 const ROUTER = 'TrafficRouter.gatewayApi()';
 
 /** Gateways the HTTPRoute attaches to: at most 32, each Gateway (and listener) named once. */
-export function checkGateways(scope: Construct, gateways: GatewayReference[], namespace: string): void {
+export function checkGateways(scope: PathScope, gateways: GatewayReference[], namespace: string): void {
   if (gateways.length > MAX_PARENT_REFS) {
     throw invalidProp(scope, 'router.gateways', gateways.length,
       `must name at most ${MAX_PARENT_REFS} Gateways (HTTPRoute spec.parentRefs maxItems ${MAX_PARENT_REFS})`);
@@ -94,7 +93,7 @@ export function checkGateways(scope: Construct, gateways: GatewayReference[], na
 }
 
 /** Hostnames of the HTTPRoute: at most 16. */
-export function checkHostnameCount(scope: Construct, hostnames: string[]): void {
+export function checkHostnameCount(scope: PathScope, hostnames: string[]): void {
   if (hostnames.length > MAX_HOSTNAMES) {
     throw invalidProp(scope, 'router.hostnames', hostnames.length,
       `must list at most ${MAX_HOSTNAMES} hostnames (HTTPRoute spec.hostnames maxItems ${MAX_HOSTNAMES}): use a wildcard such as '*.example.com'`);
@@ -105,7 +104,7 @@ export function checkHostnameCount(scope: Construct, hostnames: string[]): void 
  * The per-version Services of the stage: `<app>-<version>`, a Service name. A deployed version's
  * name is checked with its Deployment; a version with a Service and no Deployment is checked here.
  */
-export function checkVersionServiceNames(scope: Construct, app: string, stage: ReleaseStage): void {
+export function checkVersionServiceNames(scope: PathScope, app: string, stage: ReleaseStage): void {
   for (const version of stage.subsets.filter((v) => !stage.deployed.includes(v))) {
     const name = versionServiceName(app, version);
     if (name.length > MAX_SERVICE_NAME_LENGTH) {
@@ -116,7 +115,7 @@ export function checkVersionServiceNames(scope: Construct, app: string, stage: R
 }
 
 /** The rules of the stage's HTTPRoute: one per header route plus the catch-all, each within the CRD's limits. */
-export function checkStageLimits(scope: Construct, stage: ReleaseStage): void {
+export function checkStageLimits(scope: PathScope, stage: ReleaseStage): void {
   const routes = stage.headerRoutes;
   if (routes.length + 1 > MAX_RULES) {
     throw invalidProp(scope, 'stage.headerRoutes', routes.length,

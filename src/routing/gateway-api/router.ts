@@ -1,14 +1,10 @@
-import { ApiObject, Chart, JsonPatch } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-28';
-import { Construct } from 'constructs';
 import { DNS_1123_LABEL, DNS_1123_SUBDOMAIN, Labels } from '../../_conventions';
-import { invalidProp } from '../../_validation';
-import { HttpRoute, HttpRouteProps, HttpRouteSpecParentRefs } from '../../imports/gateway.networking.k8s.io';
-import type { MeshReleaseProps } from '../../mesh-release';
+import { invalidProp, PathScope } from '../../_validation';
+import { HttpRoute, HttpRouteSpecParentRefs } from '../../imports/gateway.networking.k8s.io';
 import { ReleaseStage } from '../../plan/release-stage';
-import { parseDurationMs } from '../../safety/_durations';
 import { WorkloadOptions } from '../../workload/workload-options';
-import { ReleaseContext, RouterImpl, RoutingConstructs } from '../_router';
+import { plainService } from '../_plain-service';
+import { ReleaseContext, RouterImpl, RouterInput, RoutingObject } from '../_router';
 import { checkGateways, checkHostnameCount, checkStageLimits, checkVersionServiceNames } from './_limits';
 import {
   GatewayRoutingContext, RETRY_ON_CODES, experimentalRetry, gatewayDuration, httpRouteSpec, serviceParent, versionServiceName,
@@ -34,7 +30,7 @@ export class GatewayApiRouter implements RouterImpl {
 
   constructor(private readonly options: GatewayApiRouterOptions) {}
 
-  public checkProps(scope: Construct, props: MeshReleaseProps): void {
+  public checkProps(scope: PathScope, props: RouterInput, namespace: string): void {
     const o = this.options;
     checkIstioOnly(scope, props, DESCRIPTION, {
       hosts: 'set hostnames with gateways: TrafficRouter.gatewayApi({ gateways, hostnames })',
@@ -54,7 +50,7 @@ export class GatewayApiRouter implements RouterImpl {
         throw invalidProp(scope, 'router.gateways[].sectionName', gateway.sectionName, 'must be a listener name (a DNS-1123 subdomain)');
       }
     }
-    checkGateways(scope, o.gateways ?? [], props.namespace ?? Chart.of(scope).namespace ?? 'default');
+    checkGateways(scope, o.gateways ?? [], namespace);
     if (o.hostnames !== undefined && o.gateways === undefined) {
       throw invalidProp(scope, 'router.hostnames', o.hostnames,
         'applies only with gateways (a route attached to the Service answers for the Service\'s own name): add gateways, or drop hostnames');
@@ -96,7 +92,7 @@ export class GatewayApiRouter implements RouterImpl {
     checkVersionServiceNames(scope, props.app, props.stage);
   }
 
-  public checkStage(scope: Construct, stage: ReleaseStage): void {
+  public checkStage(scope: PathScope, stage: ReleaseStage): void {
     // The Gateway API expresses every stage (weights, header matches and mirrors), within the HTTPRoute's limits.
     checkStageLimits(scope, stage);
   }
@@ -113,33 +109,28 @@ export class GatewayApiRouter implements RouterImpl {
     return this.options.ambientWaypoint ? { istioSidecarLifecycle: false } : {};
   }
 
-  public emit(scope: Construct, ctx: ReleaseContext, stage: ReleaseStage): RoutingConstructs {
-    const versionServices: { [version: string]: kplus.Service } = {};
-    for (const version of stage.subsets) {
-      const service = new kplus.Service(scope, `Service-${version}`, {
-        metadata: {
-          name: versionServiceName(ctx.app, version),
-          labels: { ...ctx.metadata.labels, 'app.kubernetes.io/version': version, ...this.serviceLabels() },
-        },
-        ports: [{ name: ctx.portName, port: ctx.port, targetPort: ctx.port }],
-      });
-      for (const [key, value] of Object.entries(versionServiceSelector(ctx.app, version))) {
-        service.selectLabel(key, value);
-      }
-      if (ctx.appProtocol) {
-        ApiObject.of(service).addJsonPatch(JsonPatch.add('/spec/ports/0/appProtocol', ctx.appProtocol));
-      }
-      versionServices[version] = service;
-    }
-    const spec = httpRouteSpec(stage, this.routingContext(ctx));
-    const props: HttpRouteProps = { metadata: { ...ctx.metadata, annotations: ctx.stageAnnotations }, spec };
+  public routingObjects(ctx: ReleaseContext, stage: ReleaseStage): RoutingObject[] {
+    const versionServices: RoutingObject[] = stage.subsets.map((version) => ({
+      id: `Service-${version}`,
+      role: 'routable',
+      version,
+      json: plainService({
+        name: versionServiceName(ctx.app, version),
+        labels: { ...ctx.metadata.labels, 'app.kubernetes.io/version': version, ...this.serviceLabels() },
+        portName: ctx.portName,
+        port: ctx.port,
+        appProtocol: ctx.appProtocol,
+        selector: versionServiceSelector(ctx.app, version),
+      }),
+    }));
+    const metadata = { ...ctx.metadata, annotations: ctx.stageAnnotations };
+    const json = HttpRoute.manifest({ metadata, spec: httpRouteSpec(stage, this.routingContext(ctx)) });
+    // The experimental `retry` field is not in the generated (standard channel) types: added to the plain rules.
     const retry = this.options.experimentalRetries ? experimentalRetry(ctx.retries.attempts, ctx.retries.retryOn) : undefined;
-    const httpRoute = retry ? new HttpRouteWithRetry(scope, 'HTTPRoute', props, retry) : new HttpRoute(scope, 'HTTPRoute', props);
-    return {
-      objects: [...Object.values(versionServices).map((s) => ApiObject.of(s)), httpRoute],
-      httpRoute,
-      versionServices,
-    };
+    if (retry) {
+      json.spec.rules = json.spec.rules.map((rule: any) => ({ ...rule, retry }));
+    }
+    return [...versionServices, { id: 'HTTPRoute', role: 'route', json }];
   }
 
   private routingContext(ctx: ReleaseContext): GatewayRoutingContext {
@@ -152,24 +143,8 @@ export class GatewayApiRouter implements RouterImpl {
       port: ctx.port,
       parentRefs,
       hostnames: this.options.hostnames,
-      requestTimeout: gatewayDuration(parseDurationMs(ctx.timeout)!)!,
-      backendRequestTimeout: retried ? gatewayDuration(parseDurationMs(ctx.retries.perTryTimeout)!) : undefined,
+      requestTimeout: gatewayDuration(ctx.timeout.toMilliseconds())!,
+      backendRequestTimeout: retried ? gatewayDuration(ctx.retries.perTryTimeout!.toMilliseconds()) : undefined,
     };
-  }
-}
-
-/**
- * An HTTPRoute whose rules carry the experimental `retry` field. The generated (standard
- * channel) class drops fields it does not know when it renders, JSON patches included, so the
- * field is added to what it renders.
- */
-class HttpRouteWithRetry extends HttpRoute {
-  constructor(scope: Construct, id: string, props: HttpRouteProps, private readonly retry: object) {
-    super(scope, id, props);
-  }
-
-  public toJson(): any {
-    const json = super.toJson();
-    return { ...json, spec: { ...json.spec, rules: (json.spec?.rules ?? []).map((rule: any) => ({ ...rule, retry: this.retry })) } };
   }
 }

@@ -1,12 +1,10 @@
-import { Construct } from 'constructs';
 import { RoutingContext, destinationRuleSpec, virtualServiceSpec } from './_specs';
 import { Labels, resolveHost } from '../../_conventions';
-import { checkEnum, checkInteger, INT32_MAX, invalidProp, istioDuration } from '../../_validation';
+import { checkEnum, checkInteger, INT32_MAX, invalidProp, istioDuration, PathScope } from '../../_validation';
 import { DestinationRule, VirtualService, VirtualServiceSpecHttpRetries } from '../../imports/networking.istio.io';
-import type { MeshReleaseProps } from '../../mesh-release';
 import { ReleaseStage } from '../../plan/release-stage';
 import { WorkloadOptions } from '../../workload/workload-options';
-import { ReleaseContext, RouterImpl, RoutingConstructs } from '../_router';
+import { ReleaseContext, RouterImpl, RouterInput, RoutingObject } from '../_router';
 import { trafficPolicyOf } from './_traffic-policy-json';
 import { LoadBalancerAlgorithm, TlsMode, TrafficPolicyOptions } from './traffic-policy';
 
@@ -15,7 +13,7 @@ export class IstioRouter implements RouterImpl {
   public readonly description = 'TrafficRouter.istio()';
   public readonly annotatesService = false;
 
-  public checkProps(scope: Construct, props: MeshReleaseProps): void {
+  public checkProps(scope: PathScope, props: RouterInput): void {
     checkHosts(scope, props.hosts, props.gateways);
     checkTrafficPolicy(scope, 'trafficPolicy', props.trafficPolicy);
     for (const v of props.versions) {
@@ -39,20 +37,30 @@ export class IstioRouter implements RouterImpl {
     return {};
   }
 
-  public emit(scope: Construct, ctx: ReleaseContext, stage: ReleaseStage): RoutingConstructs {
+  public routingObjects(ctx: ReleaseContext, stage: ReleaseStage): RoutingObject[] {
     const routing = istioContext(ctx);
-    const destinationRule = new DestinationRule(scope, 'DestinationRule', { metadata: ctx.metadata, spec: destinationRuleSpec(stage, routing) });
-    const virtualService = new VirtualService(scope, 'VirtualService', {
-      metadata: { ...ctx.metadata, annotations: ctx.stageAnnotations }, spec: virtualServiceSpec(stage, routing),
-    });
-    return { objects: [destinationRule, virtualService], destinationRule, virtualService };
+    return [
+      { id: 'DestinationRule', role: 'routable', json: DestinationRule.manifest({ metadata: ctx.metadata, spec: destinationRuleSpec(stage, routing) }) },
+      {
+        id: 'VirtualService',
+        role: 'route',
+        json: VirtualService.manifest({ metadata: { ...ctx.metadata, annotations: ctx.stageAnnotations }, spec: virtualServiceSpec(stage, routing) }),
+      },
+    ];
   }
 }
+
+/** Scope of errors that cannot happen: the context's durations were checked when it was made. */
+const ISTIO: PathScope = { node: { path: 'TrafficRouter.istio()' } };
 
 /** What the Istio specs need, from the release. */
 function istioContext(ctx: ReleaseContext): RoutingContext {
   const props = ctx.props;
-  const retries: VirtualServiceSpecHttpRetries = ctx.retries.attempts === 0 ? { attempts: 0 } : ctx.retries;
+  const { attempts, perTryTimeout, retryOn } = ctx.retries;
+  // Validated when the context was made (istioDuration refuses what Istio cannot read).
+  const retries: VirtualServiceSpecHttpRetries = attempts === 0
+    ? { attempts: 0 }
+    : { attempts, perTryTimeout: perTryTimeout && istioDuration(ISTIO, 'retries.perTryTimeout', perTryTimeout), retryOn };
   return {
     app: ctx.app,
     namespace: ctx.namespace,
@@ -61,7 +69,7 @@ function istioContext(ctx: ReleaseContext): RoutingContext {
     hosts: props.hosts?.map((host) => resolveHost(host, ctx.namespace, ctx.clusterDomain)),
     gateways: props.gateways,
     retries,
-    timeout: ctx.timeout,
+    timeout: istioDuration(ISTIO, 'timeout', ctx.timeout),
     trafficPolicy: trafficPolicyOf(props.trafficPolicy, true),
     subsetTrafficPolicies: Object.fromEntries(props.versions.map((v) => [v.version, trafficPolicyOf(v.trafficPolicy, false)])),
   };
@@ -72,7 +80,7 @@ function istioContext(ctx: ReleaseContext): RoutingContext {
  * VirtualService needs a host; `*` alone is refused for the mesh gateway; gateway references are
  * `mesh`, `<name>` or `<namespace>/<name>`).
  */
-function checkHosts(scope: Construct, hosts: string[] | undefined, gateways: string[] | undefined): void {
+function checkHosts(scope: PathScope, hosts: string[] | undefined, gateways: string[] | undefined): void {
   const boundToMesh = gateways === undefined || gateways.length === 0 || gateways.includes('mesh');
   if (hosts !== undefined && hosts.length === 0) {
     throw invalidProp(scope, 'hosts', hosts, 'must list at least one host, or be left out (the service FQDN)');
@@ -102,7 +110,7 @@ function checkHosts(scope: Construct, hosts: string[] | undefined, gateways: str
 /** Largest value of a protobuf UInt32Value field (the `maximum` of Istio's CRDs for them). */
 const UINT32_MAX = 2 ** 32 - 1;
 
-function checkTrafficPolicy(scope: Construct, prop: string, options: TrafficPolicyOptions | undefined): void {
+function checkTrafficPolicy(scope: PathScope, prop: string, options: TrafficPolicyOptions | undefined): void {
   if (options?.warmup && options.loadBalancer === LoadBalancerAlgorithm.RANDOM) {
     throw invalidProp(scope, `${prop}.warmup`, options.warmup, 'needs loadBalancer ROUND_ROBIN or LEAST_REQUEST (Envoy has no warmup for RANDOM)');
   }

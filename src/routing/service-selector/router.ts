@@ -1,11 +1,9 @@
-import { Construct } from 'constructs';
 import { Labels, versionLabels } from '../../_conventions';
-import { invalidProp } from '../../_validation';
-import type { MeshReleaseProps } from '../../mesh-release';
+import { invalidProp, PathScope } from '../../_validation';
 import { ReleaseStage } from '../../plan/release-stage';
 import { WorkloadOptions } from '../../workload/workload-options';
 import { checkIstioOnly } from '../_istio-only';
-import { ReleaseContext, RouterImpl, RoutingConstructs } from '../_router';
+import { ReleaseContext, RouterImpl, RouterInput, RoutingObject } from '../_router';
 
 const DESCRIPTION = 'TrafficRouter.serviceSelector()';
 const WEIGHTED_ROUTERS = 'TrafficRouter.istio() or TrafficRouter.gatewayApi()';
@@ -19,7 +17,7 @@ export class ServiceSelectorRouter implements RouterImpl {
   public readonly description = DESCRIPTION;
   public readonly annotatesService = true;
 
-  public checkProps(scope: Construct, props: MeshReleaseProps): void {
+  public checkProps(scope: PathScope, props: RouterInput): void {
     const noRoute = `a Service has no routes to carry it: use ${WEIGHTED_ROUTERS}, or drop it`;
     checkIstioOnly(scope, props, DESCRIPTION, { hosts: noRoute, gateways: noRoute });
     if (props.retries !== undefined) {
@@ -40,7 +38,7 @@ export class ServiceSelectorRouter implements RouterImpl {
    * A Service selects one version at a time: one version with 100%, the others 0%, and no
    * header route or mirror.
    */
-  public checkStage(scope: Construct, stage: ReleaseStage): void {
+  public checkStage(scope: PathScope, stage: ReleaseStage): void {
     const weights = stage.weights.map((w) => `${w.version}=${w.weight}`).join(', ');
     if (stage.weights.some((w) => w.weight !== 0 && w.weight !== 100)) {
       throw invalidProp(scope, 'stage', `${stage.name}: ${weights}`,
@@ -69,8 +67,8 @@ export class ServiceSelectorRouter implements RouterImpl {
     return {};
   }
 
-  public emit(): RoutingConstructs {
-    return { objects: [] };
+  public routingObjects(): RoutingObject[] {
+    return [];
   }
 }
 

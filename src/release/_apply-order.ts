@@ -1,5 +1,5 @@
 import { ApiObject } from 'cdk8s';
-import { VERSION_LABEL } from './_conventions';
+import { VERSION_LABEL } from '../_conventions';
 import { ApplyOrder } from './apply-order';
 
 type Phase = 'subsets' | 'workloads' | 'routes';

@@ -1,5 +1,5 @@
 import { checkPlan } from './_plan-check';
-import { ReleaseStage, ReleaseStageOptions } from './release-stage';
+import { ReleaseStage, ReleaseStageOptions } from '../plan/release-stage';
 
 /** Options of `ReleasePlan.canary()`. */
 export interface CanaryPlanOptions {

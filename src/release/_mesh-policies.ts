@@ -1,0 +1,75 @@
+/**
+ * The mesh policies of a release's pods, as plain JSON: a PeerAuthentication requiring mutual TLS
+ * (`strictMtls`) and an AuthorizationPolicy allow-list (`allowedCallers`).
+ */
+import { DNS_1123_LABEL, DNS_1123_SUBDOMAIN } from '../_conventions';
+import { invalidProp, PathScope } from '../_validation';
+import { AllowedCallers, MeshReleaseProps } from './mesh-release-props';
+import { AuthorizationPolicy, AuthorizationPolicySpecAction, PeerAuthentication, PeerAuthenticationSpecMtlsMode } from '../imports/security.istio.io';
+import { ReleaseContext, RoutingObject } from '../routing/_router';
+
+/** AuthorizationPolicy `source.serviceAccounts` maxItems (security.istio.io CRD of Istio 1.30). */
+const MAX_SERVICE_ACCOUNTS = 16;
+
+/** The PeerAuthentication and AuthorizationPolicy the props ask for. */
+export function meshPolicies(ctx: ReleaseContext, props: MeshReleaseProps): RoutingObject[] {
+  const selector = { matchLabels: { app: ctx.app } };
+  const policies: RoutingObject[] = [];
+  if (props.strictMtls) {
+    policies.push({
+      id: 'PeerAuthentication',
+      role: 'policy',
+      json: PeerAuthentication.manifest({ metadata: ctx.metadata, spec: { selector, mtls: { mode: PeerAuthenticationSpecMtlsMode.STRICT } } }),
+    });
+  }
+  if (props.allowedCallers) {
+    const { serviceAccounts, namespaces } = props.allowedCallers;
+    policies.push({
+      id: 'AuthorizationPolicy',
+      role: 'policy',
+      json: AuthorizationPolicy.manifest({
+        metadata: ctx.metadata,
+        spec: {
+          selector,
+          action: AuthorizationPolicySpecAction.ALLOW,
+          // One source per kind of caller: fields of one source are ANDed, and Istio refuses
+          // serviceAccounts together with namespaces in one source (a CEL rule of its CRD).
+          rules: [{
+            from: [
+              ...(serviceAccounts?.length ? [{ source: { serviceAccounts } }] : []),
+              ...(namespaces?.length ? [{ source: { namespaces } }] : []),
+            ],
+          }],
+        },
+      }),
+    });
+  }
+  return policies;
+}
+
+/** Refuses an allow-list that denies everyone, or that Istio's CRD refuses. */
+export function checkAllowedCallers(scope: PathScope, callers: AllowedCallers | undefined): void {
+  if (!callers) {
+    return;
+  }
+  if (!callers.serviceAccounts?.length && !callers.namespaces?.length) {
+    throw invalidProp(scope, 'allowedCallers', callers, 'must name at least one service account or namespace (an empty allow-list denies every caller)');
+  }
+  const accounts = callers.serviceAccounts ?? [];
+  if (accounts.length > MAX_SERVICE_ACCOUNTS) {
+    throw invalidProp(scope, 'allowedCallers.serviceAccounts', accounts.length,
+      `must list at most ${MAX_SERVICE_ACCOUNTS} service accounts (AuthorizationPolicy source.serviceAccounts maxItems ${MAX_SERVICE_ACCOUNTS}): allow their namespace instead`);
+  }
+  for (const account of accounts) {
+    const [namespace, name, ...rest] = account.split('/');
+    if (rest.length > 0 || name === undefined || !DNS_1123_LABEL.test(namespace) || !DNS_1123_SUBDOMAIN.test(name)) {
+      throw invalidProp(scope, 'allowedCallers.serviceAccounts', account,
+        "must be '<namespace>/<service-account>': a namespace (a DNS-1123 label) and a service account name (a DNS-1123 subdomain)");
+    }
+  }
+  for (const namespace of callers.namespaces ?? []) {
+    if (!DNS_1123_LABEL.test(namespace)) {
+      throw invalidProp(scope, 'allowedCallers.namespaces', namespace, 'must be a namespace name (a DNS-1123 label)');
+    }
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * A plan is checked on what its stages are: the desired state of each stage of a sample release
+ * (default props, Istio router) is checked after the one before it. No construct is built.
+ */
+import { formatValue } from '../_validation';
+import { ResolvedRelease } from './_desired-state';
+import { ReleaseStage } from '../plan/release-stage';
+import { checkManifests, readOptions, throwIfUnsafe } from '../safety/_engine';
+
+const SAMPLE_NAMESPACE = 'default';
+
+/**
+ * Longest version a release can deploy: its Deployment (and, with the Gateway API, its Service) is named
+ * `<app>-<version>`, at most 63 characters, and an app name has at least one.
+ */
+const MAX_DEPLOYABLE_VERSION = 61;
+
+/** Throws at the first stage that is unsafe on its own or after the stage before it. */
+export function checkPlan(stages: ReleaseStage[]): void {
+  const names = [...new Set(stages.flatMap((s) => s.versions))];
+  const long = names.find((version) => version.length > MAX_DEPLOYABLE_VERSION);
+  if (long !== undefined) {
+    throw new Error(`ReleasePlan: 'version' must be at most ${MAX_DEPLOYABLE_VERSION} characters: a version's objects are named `
+      + `'<app>-<version>', at most 63 characters, even with an app of one letter (it is ${long.length}), got ${formatValue(long)}`);
+  }
+  const versions = names.map((version) => ({ version, image: `example/app:${version}` }));
+  // A version's objects are named '<app>-<version>' (at most 63 characters): with a long version, the shortest app
+  // name, so the plan takes every version some app can deploy (see MAX_DEPLOYABLE_VERSION).
+  const app = names.some((version) => `app-${version}`.length > 63) ? 'a' : 'app';
+  const sample = new ResolvedRelease('ReleasePlan', { app, port: 8080, versions, stage: stages[0] }, SAMPLE_NAMESPACE);
+  let previous: any[] | undefined;
+  for (const stage of stages) {
+    const current = sample.desiredState(stage).manifests;
+    throwIfUnsafe(checkManifests(current, previous, readOptions(SAMPLE_NAMESPACE)),
+      `ReleasePlan stage '${stage.name}'${stage.previous ? ` (after '${stage.previous.name}')` : ''}`);
+    previous = current;
+  }
+}
