@@ -16,6 +16,7 @@ const ROOT = path.join(__dirname, '..');
 const SECONDS = {
   'test/property.test.ts': 32,
   'test/cli/commands.test.ts': 10,
+  'test/cli/runbook.test.ts': 10,
   'test/release.test.ts': 9,
   'test/cli/example.test.ts': 9,
   'test/routing/routing.test.ts': 8,

@@ -2,7 +2,7 @@
  * Shared harness of the CLI tests: the built CLI (`_build.ts`) run as a process, or the sources run in
  * this process; temporary directories; fake apps.
  */
-import { spawnSync, SpawnSyncOptions } from 'child_process';
+import { spawn, spawnSync, SpawnSyncOptions } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -86,6 +86,37 @@ fs.writeFileSync(process.env.CDK8S_OUTDIR + '/' + app + '.k8s.yaml', objects.map
 export function run(command: string, args: string[], options: SpawnSyncOptions = {}): Run {
   const result = spawnSync(command, args, { encoding: 'utf8', ...options });
   return { status: result.status, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') + (result.error ? String(result.error) : '') };
+}
+
+/**
+ * `run` without blocking the event loop: a test file can run several commands, and tests, at once (tests whose
+ * commands mostly wait: a poll loop's sleep, a timeout). After `timeout` ms the command and the processes it started
+ * (its process group) are killed, and stderr ends with the reason.
+ */
+export function runAsync(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeout?: number } = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { env: options.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    let error = '';
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    child.on('error', (e) => {
+      error += String(e);
+    });
+    const timer = options.timeout === undefined ? undefined : setTimeout(() => {
+      error += `Error: ${command} did not end within ${options.timeout} ms: killed`;
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // It ended meanwhile.
+      }
+    }, options.timeout);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') + error });
+    });
+  });
 }
 
 /**

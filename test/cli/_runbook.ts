@@ -7,7 +7,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
-import { run, Run } from './_cli';
+import { Run, runAsync } from './_cli';
 import { MeshRelease, ReleasePlan, TrafficRouter } from '../../src';
 import { stageDirName } from '../../src/cli/out-dir';
 import { releasesIn } from '../../src/cli/release-view';
@@ -68,7 +68,7 @@ export function planOf(dir: string, plan: ReleasePlan, releases: { app: string; 
 export function fakeKubectl(dir: string): string {
   const bin = path.join(dir, 'bin');
   fs.mkdirSync(bin, { recursive: true });
-  fs.writeFileSync(path.join(bin, 'kubectl'), `#!/usr/bin/env bash
+  writeOnce(path.join(bin, 'kubectl'), `#!/usr/bin/env bash
 dir=${JSON.stringify(dir)}
 echo "kubectl $*" >> "$dir/calls.log"
 if [ -f "$dir/fail" ]; then source "$dir/fail"; fi
@@ -87,8 +87,18 @@ case "$*" in
   "get endpointslices."*) answer slices ;;
   "get deployment "*) if [ -f "$dir/ready-$3" ]; then cat "$dir/ready-$3"; else echo 10; fi ;;
 esac
-`, { mode: 0o755 });
+`);
   return bin;
+}
+
+/**
+ * Writes an executable whose content depends only on its path, unless it is there: commands of one test can run at
+ * once in one directory, and a file rewritten (truncated) while bash reads it would be half a script.
+ */
+function writeOnce(file: string, text: string): void {
+  if (!fs.existsSync(file)) {
+    fs.writeFileSync(file, text, { mode: 0o755 });
+  }
 }
 
 /** The calls the fake kubectl of `dir` recorded. */
@@ -97,16 +107,19 @@ export function calls(dir: string): string[] {
   return fs.existsSync(log) ? fs.readFileSync(log, 'utf8').split('\n').filter((l) => l !== '') : [];
 }
 
-/** Runs `command` (bash: a runbook script, or `helpers` for the HELPERS alone) with the fake kubectl of `dir` first on PATH. */
-export function withFakes(dir: string, command: string, args: string[], env: NodeJS.ProcessEnv = {}): Run {
+/**
+ * Runs `command` (bash: a runbook script, or `helpers` for the HELPERS alone) with the fake kubectl of `dir` first on
+ * PATH, as a process that does not block the event loop (tests run side by side).
+ */
+export function withFakes(dir: string, command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   const bin = fakeKubectl(dir);
-  return run(command, args, { env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, MESH_RELEASE_DWELL: '0', ...env }, cwd: dir, timeout: 60_000 });
+  return runAsync(command, args, { env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, MESH_RELEASE_DWELL: '0', ...env }, cwd: dir, timeout: 60_000 });
 }
 
 /** Runs one helper of HELPERS (`mr_wait_routes 0 shop web`) under `set -euo pipefail`, with the fake kubectl of `dir`. */
-export function runHelper(dir: string, args: string[], env: NodeJS.ProcessEnv = {}): Run {
+export function runHelper(dir: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   const script = path.join(dir, 'helpers.sh');
-  fs.writeFileSync(script, `#!/usr/bin/env bash\nset -euo pipefail\n${HELPERS}\n"$@"\n`, { mode: 0o755 });
+  writeOnce(script, `#!/usr/bin/env bash\nset -euo pipefail\n${HELPERS}\n"$@"\n`);
   return withFakes(dir, script, args, env);
 }
 
