@@ -43,7 +43,7 @@ const PROXY_CONFIG = JSON.stringify({
   terminationDrainDuration: '15s',
   proxyMetadata: { EXIT_ON_ZERO_ACTIVE_CONNECTIONS: 'true', MINIMUM_DRAIN_DURATION: '15s' },
 });
-const PLAN_STAGES = 'stable,add-subset,deploy,shift-10,shift-50,shift-100,unroute,remove-subset,retire';
+const PLAN_STAGES = 'stable,make-routable,deploy,shift-10,shift-50,shift-100,unroute,drop-routable,retire';
 
 /**
  * B: what a user would write instead of one MeshRelease, object for object, with

@@ -11,6 +11,7 @@ export * from './workload/scaling';
 export * from './validation/schema-validation';
 export * from './routing/router';
 export * from './routing/gateway-api/gateway-api-options';
+export * from './routing/istio/istio-options';
 export * from './routing/istio/traffic-policy';
 export * from './workload/versioned-app';
 export * from './workload/workload-options';

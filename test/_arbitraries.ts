@@ -7,7 +7,7 @@ import * as kplus from 'cdk8s-plus-28';
 import * as fc from 'fast-check';
 import {
   ApplyOrder, HeaderMatchType, HeaderRoute, MeshReleaseProps, ReleaseStage, ReleaseStageOptions, ReleasePlan, Scaling, TrafficMirror, VersionSpec,
-  VersionWeight, WorkloadOptions,
+  TrafficRouter, VersionWeight, WorkloadOptions,
 } from '../src';
 
 // ---------------------------------------------------------------------------------------------
@@ -120,7 +120,7 @@ export interface RouteIntent {
   readonly mirror: { pick: number; percent?: number } | null;
 }
 export interface ChangeIntent {
-  readonly kind: 'add-subset' | 'deploy' | 'unroute' | 'remove-subset' | 'retire';
+  readonly kind: 'make-routable' | 'deploy' | 'unroute' | 'drop-routable' | 'retire';
   readonly pick: number;
 }
 export type Intent = RouteIntent | ChangeIntent;
@@ -138,7 +138,7 @@ const routeIntent: fc.Arbitrary<RouteIntent> = fc.record({
 });
 
 const changeIntent: fc.Arbitrary<ChangeIntent> = fc.record({
-  kind: fc.constantFrom('add-subset' as const, 'deploy' as const, 'unroute' as const, 'remove-subset' as const, 'retire' as const),
+  kind: fc.constantFrom('make-routable' as const, 'deploy' as const, 'unroute' as const, 'drop-routable' as const, 'retire' as const),
   pick: fc.nat(),
 });
 
@@ -157,7 +157,7 @@ export const customPlanInput: fc.Arbitrary<CustomPlanInput> = distinctVersions(2
 
 interface PlanState {
   deployed: string[];
-  subsets: string[];
+  routable: string[];
   weights: VersionWeight[];
   headerRoutes: HeaderRoute[];
   mirror?: TrafficMirror;
@@ -185,18 +185,18 @@ export function toPercentages(shares: number[]): number[] {
  * The stages of a custom plan that follows make-before-break by construction: `stable` with the
  * first version; each batch of other versions gets a subset, then a Deployment; then the intents
  * (each mapped to a valid change of the current state, or skipped); then the last stages move all
- * traffic to the heaviest version, unroute and remove the other subsets, and retire the others.
+ * traffic to the heaviest version, unroute and drop the other routable versions, and retire the others.
  */
 export function customPlanStages(input: CustomPlanInput): ReleaseStageOptions[] {
   const [first, ...others] = input.versions;
-  let state: PlanState = { deployed: [first], subsets: [first], weights: [{ version: first, weight: 100 }], headerRoutes: [] };
+  let state: PlanState = { deployed: [first], routable: [first], weights: [{ version: first, weight: 100 }], headerRoutes: [] };
   const stages: ReleaseStageOptions[] = [];
   const push = (kind: string, next: PlanState) => {
     state = next;
     stages.push({
       name: stages.length === 0 ? 'stable' : `s${stages.length}-${kind}`,
       deployed: [...next.deployed],
-      subsets: [...next.subsets],
+      routable: [...next.routable],
       weights: next.weights.map((w) => ({ ...w })),
       headerRoutes: next.headerRoutes.length ? next.headerRoutes.map((r) => ({ ...r })) : undefined,
       mirror: next.mirror && { ...next.mirror },
@@ -207,13 +207,13 @@ export function customPlanStages(input: CustomPlanInput): ReleaseStageOptions[] 
   const batchIds = [...new Set(input.batches)].sort();
   for (const batch of batchIds) {
     const members = others.filter((_, i) => input.batches[i] === batch);
-    push('add-subset', { ...state, subsets: [...state.subsets, ...members] });
+    push('make-routable', { ...state, routable: [...state.routable, ...members] });
     push('deploy', { ...state, deployed: [...state.deployed, ...members] });
   }
 
   for (const intent of input.intents) {
     // Versions that may receive traffic in the next stage: a subset and a Deployment now (the next stage's previous).
-    const ready = state.subsets.filter((v) => state.deployed.includes(v));
+    const ready = state.routable.filter((v) => state.deployed.includes(v));
     const routed = routedVersions(state);
     switch (intent.kind) {
       case 'route': {
@@ -224,7 +224,7 @@ export function customPlanStages(input: CustomPlanInput): ReleaseStageOptions[] 
         chosen.forEach((c, i) => weights.push({ version: c.version, weight: percentages[i] }));
         for (const pick of intent.zeroPicks) {
           // weight 0 only needs a subset in this stage and the previous one
-          const v = pickFrom(state.subsets, pick)!;
+          const v = pickFrom(state.routable, pick)!;
           if (!weights.some((w) => w.version === v)) {
             weights.push({ version: v, weight: 0 });
           }
@@ -238,9 +238,9 @@ export function customPlanStages(input: CustomPlanInput): ReleaseStageOptions[] 
         push('route', { ...state, weights, headerRoutes, mirror });
         break;
       }
-      case 'add-subset': {
-        const v = pickFrom(input.versions.filter((x) => !state.subsets.includes(x)), intent.pick);
-        if (v) push('add-subset', { ...state, subsets: [...state.subsets, v] });
+      case 'make-routable': {
+        const v = pickFrom(input.versions.filter((x) => !state.routable.includes(x)), intent.pick);
+        if (v) push('make-routable', { ...state, routable: [...state.routable, v] });
         break;
       }
       case 'deploy': {
@@ -262,13 +262,13 @@ export function customPlanStages(input: CustomPlanInput): ReleaseStageOptions[] 
         }
         break;
       }
-      case 'remove-subset': {
-        const v = pickFrom(state.subsets.filter((x) => !routed.has(x)), intent.pick);
-        if (v) push('remove-subset', { ...state, subsets: state.subsets.filter((x) => x !== v) });
+      case 'drop-routable': {
+        const v = pickFrom(state.routable.filter((x) => !routed.has(x)), intent.pick);
+        if (v) push('drop-routable', { ...state, routable: state.routable.filter((x) => x !== v) });
         break;
       }
       case 'retire': {
-        const v = pickFrom(state.deployed.filter((x) => !state.subsets.includes(x)), intent.pick);
+        const v = pickFrom(state.deployed.filter((x) => !state.routable.includes(x)), intent.pick);
         if (v) push('retire', { ...state, deployed: state.deployed.filter((x) => x !== v) });
         break;
       }
@@ -277,7 +277,7 @@ export function customPlanStages(input: CustomPlanInput): ReleaseStageOptions[] 
 
   const heaviest = state.weights.reduce((a, b) => (b.weight > a.weight ? b : a)).version;
   push('unroute', { ...state, weights: [{ version: heaviest, weight: 100 }], headerRoutes: [], mirror: undefined });
-  push('remove-subset', { ...state, subsets: [heaviest] });
+  push('drop-routable', { ...state, routable: [heaviest] });
   push('retire', { ...state, deployed: [heaviest] });
   return stages;
 }
@@ -309,7 +309,7 @@ export function shutdownOptions(s: Shutdown): WorkloadOptions {
   return {
     preStopSleep: Duration.seconds(s.preStopSleep),
     terminationGracePeriod: Duration.seconds(s.terminationGracePeriod),
-    istioSidecarLifecycle: s.drain !== undefined,
+    proxyLifecycle: s.drain !== undefined,
     sidecarDrainDuration: s.drain !== undefined ? Duration.seconds(s.drain) : undefined,
   };
 }
@@ -608,8 +608,7 @@ export function meshReleaseProps(versions: string[], o: ReleaseOptions, stage: R
     defaults,
     stage,
     ...resilienceProps(o.resilience),
-    hosts: o.hosts,
-    gateways: o.gateways,
+    router: o.hosts || o.gateways ? TrafficRouter.istio({ hosts: o.hosts, gateways: o.gateways }) : undefined,
     strictMtls: o.strictMtls,
     applyOrder: o.applyOrder,
     scaleWithTraffic: o.scaleWithTraffic,

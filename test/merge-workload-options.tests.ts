@@ -89,16 +89,16 @@ describe('mergeWorkloadOptions', () => {
       args: ['--port', '3000'],
       disruptionBudget: DisruptionBudget.minAvailable(kplus.PercentOrAbsolute.percent(50)),
       preStopSleep: Duration.seconds(5),
-      istioSidecarLifecycle: true,
+      proxyLifecycle: true,
     };
-    const overrides: WorkloadOptions = { scaling: Scaling.fixed(1), args: ['--debug'], istioSidecarLifecycle: false };
+    const overrides: WorkloadOptions = { scaling: Scaling.fixed(1), args: ['--debug'], proxyLifecycle: false };
     const merged = mergeWorkloadOptions(defaults, overrides);
     expect(merged.scaling).toBe(overrides.scaling);
     expect(merged.args).toEqual(['--debug']);
     expect(merged.command).toEqual(['node', 'server.js']);
     expect(merged.disruptionBudget).toBe(defaults.disruptionBudget);
     expect(merged.preStopSleep).toBe(defaults.preStopSleep);
-    expect(merged.istioSidecarLifecycle).toBe(false);
+    expect(merged.proxyLifecycle).toBe(false);
   });
 
   test('a field given as undefined counts as not given, at every level', () => {

@@ -8,7 +8,7 @@ import * as path from 'path';
 import { ApiObject, App, Chart, Duration, JsonPatch, Testing, YamlOutputType } from 'cdk8s';
 import * as YAML from 'yaml';
 import {
-  MeshRelease, MeshReleaseProps, ReleasePlan, SafetyCheck, SafetyRule, Scaling, Severity, TlsMode,
+  MeshRelease, MeshReleaseProps, ReleasePlan, SafetyCheck, SafetyRule, Scaling, Severity, TlsMode, TrafficRouter,
 } from '../src';
 
 const PLAN = ReleasePlan.canary({ stable: 'v1', candidate: 'v2', weights: [10, 50] });
@@ -40,7 +40,7 @@ describe('the construction-time check', () => {
     const { chart } = appChart();
     const versions = VERSIONS.map((v) => ({
       ...v,
-      istioSidecarLifecycle: false,
+      proxyLifecycle: false,
       terminationGracePeriod: Duration.seconds(60),
       podAnnotations: { 'proxy.istio.io/config': '{"terminationDrainDuration":"120s"}' },
     }));
@@ -55,7 +55,7 @@ describe('the construction-time check', () => {
     expect(error.message).toContain('Deployment/helloworld-v2');
   });
 
-  const UNSAFE_VERSIONS = VERSIONS.map((v) => ({ ...v, istioSidecarLifecycle: false, podAnnotations: { 'proxy.istio.io/config': 'terminationDrainDuration: 120s' } }));
+  const UNSAFE_VERSIONS = VERSIONS.map((v) => ({ ...v, proxyLifecycle: false, podAnnotations: { 'proxy.istio.io/config': 'terminationDrainDuration: 120s' } }));
 
   test('a thrown release leaves nothing in the tree', () => {
     // GIVEN a chart with another object, and a release that throws
@@ -84,7 +84,7 @@ describe('the construction-time check', () => {
   // Names that run together across releases (app foo + version bar-v1, app foo-bar + version v1: both
   // emit Deployment, HPA and PDB foo-bar-v1), or one app released in two charts of one App: the
   // synth-time validation indexes every object of the app.
-  const single = (version: string) => ReleasePlan.custom([{ name: 'stable', deployed: [version], subsets: [version], weights: [{ version, weight: 100 }] }]).stage('stable');
+  const single = (version: string) => ReleasePlan.custom([{ name: 'stable', deployed: [version], routable: [version], weights: [{ version, weight: 100 }] }]).stage('stable');
 
   test('app foo + version bar-v1 and app foo-bar + version v1 in one chart do not synthesize', () => {
     const { app, chart } = appChart();
@@ -102,21 +102,21 @@ describe('the construction-time check', () => {
 
   test('strictMtls with trafficPolicy.tlsMode DISABLE is refused', () => {
     const { chart } = appChart();
-    const error = errorOf(() => new MeshRelease(chart, 'helloworld', props('stable', { strictMtls: true, trafficPolicy: { tlsMode: TlsMode.DISABLE } })));
+    const error = errorOf(() => new MeshRelease(chart, 'helloworld', props('stable', { strictMtls: true, router: TrafficRouter.istio({ trafficPolicy: { tlsMode: TlsMode.DISABLE } }) })));
     expect(error.message).toContain('[mtls-mode] DestinationRule/helloworld trafficPolicy: sets tls mode DISABLE');
     expect(error.message).toContain('PeerAuthentication/helloworld requires to use mutual TLS (STRICT)');
   });
 
   test("strictMtls with one version's trafficPolicy.tlsMode DISABLE is refused, naming the subset", () => {
     const { chart } = appChart();
-    const versions = [VERSIONS[0], { ...VERSIONS[1], trafficPolicy: { tlsMode: TlsMode.DISABLE } }];
-    const error = errorOf(() => new MeshRelease(chart, 'helloworld', props('add-subset', { strictMtls: true, versions })));
+    const router = TrafficRouter.istio({ subsetTrafficPolicies: { v2: { tlsMode: TlsMode.DISABLE } } });
+    const error = errorOf(() => new MeshRelease(chart, 'helloworld', props('make-routable', { strictMtls: true, router })));
     expect(error.message).toContain("[mtls-mode] DestinationRule/helloworld subset 'v2': sets tls mode DISABLE");
   });
 
   test('tlsMode DISABLE without strictMtls is allowed', () => {
     const { chart } = appChart();
-    expect(() => new MeshRelease(chart, 'helloworld', props('stable', { trafficPolicy: { tlsMode: TlsMode.DISABLE } }))).not.toThrow();
+    expect(() => new MeshRelease(chart, 'helloworld', props('stable', { router: TrafficRouter.istio({ trafficPolicy: { tlsMode: TlsMode.DISABLE } }) }))).not.toThrow();
   });
 
   test.each([
@@ -139,7 +139,7 @@ describe('the construction-time check', () => {
   test('gateways without mesh is a warning in release.warnings, not an error', () => {
     // GIVEN a release bound to a public gateway only
     const { app, chart } = appChart();
-    const release = new MeshRelease(chart, 'helloworld', props('shift-10', { gateways: ['istio-system/public-gateway'], hosts: ['helloworld', 'helloworld.example.com'] }));
+    const release = new MeshRelease(chart, 'helloworld', props('shift-10', { router: TrafficRouter.istio({ gateways: ['istio-system/public-gateway'], hosts: ['helloworld', 'helloworld.example.com'] }) }));
 
     // WHEN / THEN the warning is kept, and the app synthesizes
     expect(release.warnings).toEqual([expect.objectContaining({

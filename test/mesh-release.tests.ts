@@ -11,13 +11,13 @@ describe('MeshRelease, canary v1 -> v2 with weights [10, 50]', () => {
   const expected: { [stage: string]: [string[], string[], { [s: string]: number }] } = {
     // stage: [deployments, subsets, weights]
     'stable': [['helloworld-v1'], ['v1'], { v1: 100 }],
-    'add-subset': [['helloworld-v1'], ['v1', 'v2'], { v1: 100 }],
+    'make-routable': [['helloworld-v1'], ['v1', 'v2'], { v1: 100 }],
     'deploy': [['helloworld-v1', 'helloworld-v2'], ['v1', 'v2'], { v1: 100 }],
     'shift-10': [['helloworld-v1', 'helloworld-v2'], ['v1', 'v2'], { v1: 90, v2: 10 }],
     'shift-50': [['helloworld-v1', 'helloworld-v2'], ['v1', 'v2'], { v1: 50, v2: 50 }],
     'shift-100': [['helloworld-v1', 'helloworld-v2'], ['v1', 'v2'], { v1: 0, v2: 100 }],
     'unroute': [['helloworld-v1', 'helloworld-v2'], ['v1', 'v2'], { v2: 100 }],
-    'remove-subset': [['helloworld-v1', 'helloworld-v2'], ['v2'], { v2: 100 }],
+    'drop-routable': [['helloworld-v1', 'helloworld-v2'], ['v2'], { v2: 100 }],
     'retire': [['helloworld-v2'], ['v2'], { v2: 100 }],
   };
 
@@ -33,7 +33,7 @@ describe('MeshRelease, canary v1 -> v2 with weights [10, 50]', () => {
     expect(catchAllWeights(manifests)).toEqual(weights);
     expect(only(manifests, 'VirtualService').metadata.annotations).toEqual({
       'mesh-release.io/stage': name,
-      'mesh-release.io/plan-stages': 'stable,add-subset,deploy,shift-10,shift-50,shift-100,unroute,remove-subset,retire',
+      'mesh-release.io/plan-stages': 'stable,make-routable,deploy,shift-10,shift-50,shift-100,unroute,drop-routable,retire',
     });
     expect(manifests).toMatchSnapshot();
   });
@@ -163,7 +163,7 @@ describe('MeshRelease routing options', () => {
   });
 
   test('hosts and gateways bind an ingress Gateway; short hosts are qualified with the namespace', () => {
-    const vs = only(synthRelease(ReleaseStage.stable('v1'), { hosts: ['hello.example.com', 'helloworld'], gateways: ['istio-system/public', 'mesh'] }), 'VirtualService');
+    const vs = only(synthRelease(ReleaseStage.stable('v1'), { router: TrafficRouter.istio({ hosts: ['hello.example.com', 'helloworld'], gateways: ['istio-system/public', 'mesh'] }) }), 'VirtualService');
     expect(vs.spec.hosts).toEqual(['hello.example.com', HOST]);
     expect(vs.spec.gateways).toEqual(['istio-system/public', 'mesh']);
   });
@@ -196,14 +196,14 @@ describe('MeshRelease routing options', () => {
 
   test('traffic policy: release-wide and per subset (outlier detection, connection pool, warmup)', () => {
     const manifests = synthRelease(ReleaseStage.custom({ name: 's', deployed: ['v1', 'v2'], weights: split }), {
-      trafficPolicy: {
-        outlierDetection: { consecutive5xxErrors: 3 },
-        connectionPool: { maxConnections: 100, http2MaxRequests: 1000, idleTimeout: Duration.seconds(30) },
-      },
-      versions: [
-        TWO_VERSIONS[0],
-        { ...TWO_VERSIONS[1], trafficPolicy: { warmup: Duration.seconds(60), loadBalancer: LoadBalancerAlgorithm.ROUND_ROBIN } },
-      ],
+      router: TrafficRouter.istio({
+        trafficPolicy: {
+          outlierDetection: { consecutive5xxErrors: 3 },
+          connectionPool: { maxConnections: 100, http2MaxRequests: 1000, idleTimeout: Duration.seconds(30) },
+        },
+        subsetTrafficPolicies: { v2: { warmup: Duration.seconds(60), loadBalancer: LoadBalancerAlgorithm.ROUND_ROBIN } },
+      }),
+      versions: TWO_VERSIONS,
     });
     const dr = only(manifests, 'DestinationRule');
     expect(dr.spec.trafficPolicy).toEqual({
@@ -216,7 +216,7 @@ describe('MeshRelease routing options', () => {
   });
 
   test('tls mode can be turned off for pods without sidecars', () => {
-    const dr = only(synthRelease(ReleaseStage.stable('v1'), { trafficPolicy: { tlsMode: TlsMode.DISABLE } }), 'DestinationRule');
+    const dr = only(synthRelease(ReleaseStage.stable('v1'), { router: TrafficRouter.istio({ trafficPolicy: { tlsMode: TlsMode.DISABLE } }) }), 'DestinationRule');
     expect(dr.spec.trafficPolicy).toEqual({ tls: { mode: 'DISABLE' } });
   });
 
@@ -320,19 +320,19 @@ describe('MeshRelease refuses unsafe or invalid input', () => {
   test('fails on a custom stage that routes to a version deployed in the same stage', () => {
     const stage = ReleaseStage.custom({
       name: 'too-fast',
-      previous: plan.stage('add-subset'),
+      previous: plan.stage('make-routable'),
       deployed: ['v1', 'v2'],
       weights: [{ version: 'v1', weight: 90 }, { version: 'v2', weight: 10 }],
     });
     expect(() => synthRelease(stage)).toThrow(
-      "[test/helloworld] stage 'too-fast' (after 'add-subset') is unsafe to apply (1 violation):\n"
+      "[test/helloworld] stage 'too-fast' (after 'make-routable') is unsafe to apply (1 violation):\n"
       + "[destination-ready] VirtualService/helloworld http[0]: sends traffic to subset 'v2' of helloworld.default.svc.cluster.local, "
       + 'whose Deployment Deployment/helloworld-v2 did not exist in the previous stage, so it gets traffic before its pods are ready. '
       + 'Fix: deploy the version in a stage of its own, and route to it in the next one');
   });
 
   test('fails on a stage routing to a subset it does not define', () => {
-    const stage = ReleaseStage.custom({ name: 'bad', deployed: ['v1', 'v2'], subsets: ['v1'], weights: [{ version: 'v1', weight: 50 }, { version: 'v2', weight: 50 }] });
+    const stage = ReleaseStage.custom({ name: 'bad', deployed: ['v1', 'v2'], routable: ['v1'], weights: [{ version: 'v1', weight: 50 }, { version: 'v2', weight: 50 }] });
     expect(() => synthRelease(stage)).toThrow(/\[subset-defined\] VirtualService\/helloworld http\[0\]: routes to subset 'v2'.*no DestinationRule of this stage defines/);
   });
 
@@ -358,27 +358,28 @@ describe('MeshRelease refuses unsafe or invalid input', () => {
     [{ allowedCallers: { serviceAccounts: [`shop/${'s'.repeat(254)}`] } }, "[test/helloworld] 'allowedCallers.serviceAccounts' must be '<namespace>/<service-account>': a namespace"],
     [{ allowedCallers: { serviceAccounts: [`${'n'.repeat(64)}/frontend`] } }, "[test/helloworld] 'allowedCallers.serviceAccounts' must be '<namespace>/<service-account>': a namespace"],
     [{ retries: { retryOn: '5xx; reset' } }, "[test/helloworld] 'retries.retryOn' must be comma-separated Envoy retry conditions"],
-    [{ trafficPolicy: { warmup: Duration.seconds(30), loadBalancer: LoadBalancerAlgorithm.RANDOM } }, "[test/helloworld] 'trafficPolicy.warmup' needs loadBalancer ROUND_ROBIN or LEAST_REQUEST"],
-    [{ trafficPolicy: { outlierDetection: { maxEjectionPercent: 150 } } }, "[test/helloworld] 'trafficPolicy.outlierDetection.maxEjectionPercent' must be an integer between 0 and 100, got 150"],
+    [{ router: TrafficRouter.istio({ trafficPolicy: { warmup: Duration.seconds(30), loadBalancer: LoadBalancerAlgorithm.RANDOM } }) }, "[test/helloworld] 'router.trafficPolicy.warmup' needs loadBalancer ROUND_ROBIN or LEAST_REQUEST"],
+    [{ router: TrafficRouter.istio({ trafficPolicy: { outlierDetection: { maxEjectionPercent: 150 } } }) }, "[test/helloworld] 'router.trafficPolicy.outlierDetection.maxEjectionPercent' must be an integer between 0 and 100, got 150"],
     [{ namespace: 'Shop' }, "[test/helloworld] 'namespace' must be a DNS-1123 label"],
-    [{ hosts: [] }, "[test/helloworld] 'hosts' must list at least one host, or be left out (the service FQDN), got []"],
-    [{ hosts: ['*'] }, "[test/helloworld] 'hosts' must not be '*' while the VirtualService is bound to the mesh (Istio refuses it)"],
-    [{ hosts: ['Hello World'] }, "[test/helloworld] 'hosts' must be DNS names (lowercase, optionally starting with '*.')"],
-    [{ gateways: ['istio-system/'] }, "[test/helloworld] 'gateways' must be 'mesh', '<gateway>' or '<namespace>/<gateway>', got \"istio-system/\""],
-    [{ gateways: [] }, "[test/helloworld] 'gateways' must list at least one gateway"],
-    [{ trafficPolicy: { connectionPool: { maxConnections: -1 } } }, "[test/helloworld] 'trafficPolicy.connectionPool.maxConnections' must be an integer between 1 and 2147483647, got -1"],
-    [{ trafficPolicy: { connectionPool: { maxConnections: 1.5 } } }, "[test/helloworld] 'trafficPolicy.connectionPool.maxConnections' must be an integer between 1 and 2147483647, got 1.5"],
-    [{ trafficPolicy: { connectionPool: { maxRequestsPerConnection: -5 } } }, "[test/helloworld] 'trafficPolicy.connectionPool.maxRequestsPerConnection' must be an integer between 0 and 2147483647, got -5"],
-    [{ trafficPolicy: { outlierDetection: { interval: Duration.millis(0) } } }, "[test/helloworld] 'trafficPolicy.outlierDetection.interval' must be"],
+    [{ router: TrafficRouter.istio({ subsetTrafficPolicies: { v9: { tlsMode: TlsMode.DISABLE } } }) }, "[test/helloworld] 'router.subsetTrafficPolicies' must only name versions listed in 'versions'"],
+    [{ router: TrafficRouter.istio({ hosts: [] }) }, "[test/helloworld] 'router.hosts' must list at least one host, or be left out (the service FQDN), got []"],
+    [{ router: TrafficRouter.istio({ hosts: ['*'] }) }, "[test/helloworld] 'router.hosts' must not be '*' while the VirtualService is bound to the mesh (Istio refuses it)"],
+    [{ router: TrafficRouter.istio({ hosts: ['Hello World'] }) }, "[test/helloworld] 'router.hosts' must be DNS names (lowercase, optionally starting with '*.')"],
+    [{ router: TrafficRouter.istio({ gateways: ['istio-system/'] }) }, "[test/helloworld] 'router.gateways' must be 'mesh', '<gateway>' or '<namespace>/<gateway>', got \"istio-system/\""],
+    [{ router: TrafficRouter.istio({ gateways: [] }) }, "[test/helloworld] 'router.gateways' must list at least one gateway"],
+    [{ router: TrafficRouter.istio({ trafficPolicy: { connectionPool: { maxConnections: -1 } } }) }, "[test/helloworld] 'router.trafficPolicy.connectionPool.maxConnections' must be an integer between 1 and 2147483647, got -1"],
+    [{ router: TrafficRouter.istio({ trafficPolicy: { connectionPool: { maxConnections: 1.5 } } }) }, "[test/helloworld] 'router.trafficPolicy.connectionPool.maxConnections' must be an integer between 1 and 2147483647, got 1.5"],
+    [{ router: TrafficRouter.istio({ trafficPolicy: { connectionPool: { maxRequestsPerConnection: -5 } } }) }, "[test/helloworld] 'router.trafficPolicy.connectionPool.maxRequestsPerConnection' must be an integer between 0 and 2147483647, got -5"],
+    [{ router: TrafficRouter.istio({ trafficPolicy: { outlierDetection: { interval: Duration.millis(0) } } }) }, "[test/helloworld] 'router.trafficPolicy.outlierDetection.interval' must be"],
     [{ versions: [{ version: 'v1', image: 'Learnistio/Hello World:1.0.0' }] }, "[test/helloworld] 'versions[v1].image' must be"],
     [{ appProtocol: 'not a protocol!' }, "[test/helloworld] 'appProtocol' must be"],
     [{ port: 15006 }, "[test/helloworld] 'port' must"],
     [{ timeout: Duration.days(4_000_000) }, "[test/helloworld] 'timeout' must"],
     // Found by test/integration/random-releases.integration.ts: past what the CRDs' CEL rules read as a duration, or a UInt32Value.
     [{ timeout: Duration.days(106_752) }, "[test/helloworld] 'timeout' must be a whole number of milliseconds between 1ms and 9223372036854ms"],
-    [{ trafficPolicy: { warmup: Duration.millis(9_223_372_036_855) } }, "[test/helloworld] 'trafficPolicy.warmup' must be a whole number of milliseconds between 1ms and 9223372036854ms"],
-    [{ trafficPolicy: { outlierDetection: { consecutive5xxErrors: 2 ** 32 } } },
-      "[test/helloworld] 'trafficPolicy.outlierDetection.consecutive5xxErrors' must be an integer between 1 and 4294967295, got 4294967296"],
+    [{ router: TrafficRouter.istio({ trafficPolicy: { warmup: Duration.millis(9_223_372_036_855) } }) }, "[test/helloworld] 'router.trafficPolicy.warmup' must be a whole number of milliseconds between 1ms and 9223372036854ms"],
+    [{ router: TrafficRouter.istio({ trafficPolicy: { outlierDetection: { consecutive5xxErrors: 2 ** 32 } } }) },
+      "[test/helloworld] 'router.trafficPolicy.outlierDetection.consecutive5xxErrors' must be an integer between 1 and 4294967295, got 4294967296"],
     [{ defaults: { preStopSleep: Duration.seconds(60) } }, "[test/helloworld/v1] 'sidecarDrainDuration' must be at least preStopSleep (60s)"],
     [{ defaults: { preStopSleep: Duration.seconds(30), sidecarDrainDuration: Duration.seconds(30) } }, "[test/helloworld/v1] 'terminationGracePeriod' must be longer than preStopSleep (30s) + sidecarDrainDuration (30s) = 60s"],
   ])('fails on %j', (props, message) => {
@@ -393,7 +394,7 @@ describe('MeshRelease after a previous stage its router refuses', () => {
   const both = { deployed: ['v1', 'v2'], weights: [{ version: 'v1', weight: 100 }] };
   const plan = ReleasePlan.custom([
     { name: 'stable', deployed: ['v1'], weights: [{ version: 'v1', weight: 100 }] },
-    { name: 'add-subset', deployed: ['v1'], subsets: ['v1', 'v2'], weights: [{ version: 'v1', weight: 100 }] },
+    { name: 'make-routable', deployed: ['v1'], routable: ['v1', 'v2'], weights: [{ version: 'v1', weight: 100 }] },
     { name: 'deploy', ...both },
     { name: 'pin', ...both, headerRoutes: routes },
     { name: 'unpin', ...both },
@@ -429,13 +430,13 @@ describe('MeshRelease apply order', () => {
     });
   });
 
-  test('kapp: workloads after subsets, routes after workloads', () => {
+  test('kapp: workloads after routable objects, routes after workloads', () => {
     const groups = annotationsByKind(ApplyOrder.KAPP, 'kapp.k14s.io/change-group');
     const rules = annotationsByKind(ApplyOrder.KAPP, 'kapp.k14s.io/change-rule');
-    expect(groups['DestinationRule/helloworld']).toBe('mesh-release.io/helloworld-subsets');
+    expect(groups['DestinationRule/helloworld']).toBe('mesh-release.io/helloworld-routable');
     expect(rules['DestinationRule/helloworld']).toBeUndefined();
     expect(groups['Deployment/helloworld-v2']).toBe('mesh-release.io/helloworld-workloads');
-    expect(rules['Deployment/helloworld-v2']).toBe('upsert after upserting mesh-release.io/helloworld-subsets');
+    expect(rules['Deployment/helloworld-v2']).toBe('upsert after upserting mesh-release.io/helloworld-routable');
     expect(groups['VirtualService/helloworld']).toBe('mesh-release.io/helloworld-routes');
     expect(rules['VirtualService/helloworld']).toBe('upsert after upserting mesh-release.io/helloworld-workloads');
   });
@@ -450,7 +451,7 @@ describe('MeshRelease versions of the previous stage', () => {
   test('fails when a version of the previous stage is missing: the transition cannot be checked without it', () => {
     const plan = ReleasePlan.canary({ stable: 'v1', candidate: 'v2', weights: [10] });
     expect(() => synthRelease(plan.stage('retire'), { versions: [TWO_VERSIONS[1]] })).toThrow(
-      "[test/helloworld] 'versions' must also list the versions of the previous stage 'remove-subset', which names 'v1' "
+      "[test/helloworld] 'versions' must also list the versions of the previous stage 'drop-routable', which names 'v1' "
       + "(the transition from it is checked on the objects it had): add 'v1' to versions with its image, got [\"v2\"]");
   });
 });

@@ -11,7 +11,7 @@ const builder = (versions = TWO_VERSIONS) => ({
 /** What each stage must contain, derived from the stage itself: the synthesized objects must say the same. */
 function expectStageObjects(stage: ReleaseStage, manifests: any[]): void {
   expect(deploymentNames(manifests)).toEqual(stage.deployed.map((v) => `helloworld-${v}`));
-  expect(subsetNames(manifests)).toEqual(stage.subsets);
+  expect(subsetNames(manifests)).toEqual(stage.routable);
   expect(catchAllWeights(manifests)).toEqual(Object.fromEntries(stage.weights.map((w) => [w.version, w.weight])));
   const http = only(manifests, 'VirtualService').spec.http;
   expect(http[http.length - 1].match).toBeUndefined();
@@ -48,7 +48,7 @@ describe('three live versions, v3 pinned by header', () => {
   const split = [{ version: 'v1', weight: 50 }, { version: 'v2', weight: 50 }];
   const plan = ReleasePlan.custom([
     { name: 'split', deployed: ['v1', 'v2'], weights: split },
-    { name: 'add-subset-v3', deployed: ['v1', 'v2'], subsets: ['v1', 'v2', 'v3'], weights: split },
+    { name: 'make-routable-v3', deployed: ['v1', 'v2'], routable: ['v1', 'v2', 'v3'], weights: split },
     { name: 'deploy-v3', deployed: ['v1', 'v2', 'v3'], weights: split },
     { name: 'pin-v3', deployed: ['v1', 'v2', 'v3'], weights: split, headerRoutes: [{ header: 'x-version', value: 'v3', version: 'v3' }] },
     { name: 'mirror-v3', deployed: ['v1', 'v2', 'v3'], weights: split, mirror: { version: 'v3', percent: 20 } },

@@ -100,8 +100,8 @@ function stageProblems(manifests: any[], previous: any[] | undefined, stage: Rel
 
   const destinationRules = ofKind(manifests, 'DestinationRule');
   const subsets = destinationRules[0]?.spec.subsets?.map((x: any) => x.name);
-  if (destinationRules.length !== 1 || !same(subsets, stage.subsets)) {
-    problem('one DestinationRule with the stage\'s subsets', subsets, stage.subsets);
+  if (destinationRules.length !== 1 || !same(subsets, stage.routable)) {
+    problem('one DestinationRule with the stage\'s subsets', subsets, stage.routable);
   }
 
   const deployments = ofKind(manifests, 'Deployment');
@@ -265,7 +265,7 @@ const badWorkload: fc.Arbitrary<{ options: WorkloadOptions; prop: string }> = fc
         options: {
           terminationGracePeriod: Duration.seconds(grace),
           preStopSleep: Duration.seconds(preStop),
-          istioSidecarLifecycle: drain !== undefined,
+          proxyLifecycle: drain !== undefined,
           sidecarDrainDuration: drain === undefined ? undefined : Duration.seconds(drain),
         },
         // A drain shorter than the sleep is refused first (the sidecar would exit before the sleep ends).

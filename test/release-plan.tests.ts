@@ -7,24 +7,24 @@ describe('ReleasePlan.canary', () => {
   const plan = ReleasePlan.canary({ stable: 'v1', candidate: 'v2', weights: [10, 50] });
 
   test('names the stages in order', () => {
-    expect(plan.stageNames).toEqual(['stable', 'add-subset', 'deploy', 'shift-10', 'shift-50', 'shift-100', 'unroute', 'remove-subset', 'retire']);
+    expect(plan.stageNames).toEqual(['stable', 'make-routable', 'deploy', 'shift-10', 'shift-50', 'shift-100', 'unroute', 'drop-routable', 'retire']);
   });
 
   test.each([
     // name, deployed, subsets, weights
     ['stable', ['v1'], ['v1'], { v1: 100 }],
-    ['add-subset', ['v1'], ['v1', 'v2'], { v1: 100 }],
+    ['make-routable', ['v1'], ['v1', 'v2'], { v1: 100 }],
     ['deploy', ['v1', 'v2'], ['v1', 'v2'], { v1: 100 }],
     ['shift-10', ['v1', 'v2'], ['v1', 'v2'], { v1: 90, v2: 10 }],
     ['shift-50', ['v1', 'v2'], ['v1', 'v2'], { v1: 50, v2: 50 }],
     ['shift-100', ['v1', 'v2'], ['v1', 'v2'], { v1: 0, v2: 100 }],
     ['unroute', ['v1', 'v2'], ['v1', 'v2'], { v2: 100 }],
-    ['remove-subset', ['v1', 'v2'], ['v2'], { v2: 100 }],
+    ['drop-routable', ['v1', 'v2'], ['v2'], { v2: 100 }],
     ['retire', ['v2'], ['v2'], { v2: 100 }],
   ])('stage %s deploys %j, has subsets %j and weights %j', (name, deployed, subsets, weights) => {
     const stage = plan.stage(name as string);
     expect(stage.deployed).toEqual(deployed);
-    expect(stage.subsets).toEqual(subsets);
+    expect(stage.routable).toEqual(subsets);
     expect(weightsOf(stage)).toEqual(weights);
     expect(stage.headerRoutes).toEqual([]);
     expect(stage.mirror).toBeUndefined();
@@ -65,14 +65,14 @@ describe('ReleasePlan.canary', () => {
 
   test('stage() fails on an unknown name, listing the valid ones', () => {
     expect(() => plan.stage('shift-20')).toThrow(
-      "ReleasePlan: unknown stage 'shift-20'; valid stages are: stable, add-subset, deploy, shift-10, shift-50, shift-100, unroute, remove-subset, retire");
+      "ReleasePlan: unknown stage 'shift-20'; valid stages are: stable, make-routable, deploy, shift-10, shift-50, shift-100, unroute, drop-routable, retire");
   });
 });
 
 describe('ReleasePlan.blueGreen', () => {
   test('shifts 0 -> 100 in one step', () => {
     const plan = ReleasePlan.blueGreen({ stable: 'blue', candidate: 'green' });
-    expect(plan.stageNames).toEqual(['stable', 'add-subset', 'deploy', 'shift-100', 'unroute', 'remove-subset', 'retire']);
+    expect(plan.stageNames).toEqual(['stable', 'make-routable', 'deploy', 'shift-100', 'unroute', 'drop-routable', 'retire']);
     expect(weightsOf(plan.stage('deploy'))).toEqual({ blue: 100 });
     expect(weightsOf(plan.stage('shift-100'))).toEqual({ blue: 0, green: 100 });
   });
@@ -103,7 +103,7 @@ describe('ReleasePlan.custom', () => {
   test('keeps three versions live with one pinned by header', () => {
     const plan = ReleasePlan.custom([
       { name: 'split', deployed: ['v1', 'v2'], weights: split },
-      { name: 'add-subset-v3', deployed: ['v1', 'v2'], subsets: ['v1', 'v2', 'v3'], weights: split },
+      { name: 'make-routable-v3', deployed: ['v1', 'v2'], routable: ['v1', 'v2', 'v3'], weights: split },
       { name: 'deploy-v3', deployed: ['v1', 'v2', 'v3'], weights: split },
       { name: 'pin-v3', deployed: ['v1', 'v2', 'v3'], weights: split, headerRoutes: [{ header: 'x-version', value: 'v3', version: 'v3' }] },
     ]);
@@ -113,14 +113,14 @@ describe('ReleasePlan.custom', () => {
 
   test('fails on a header route to a version deployed in the same stage', () => {
     expect(() => ReleasePlan.custom([
-      { name: 'split', deployed: ['v1', 'v2'], subsets: ['v1', 'v2', 'v3'], weights: split },
+      { name: 'split', deployed: ['v1', 'v2'], routable: ['v1', 'v2', 'v3'], weights: split },
       { name: 'pin-v3', deployed: ['v1', 'v2', 'v3'], weights: split, headerRoutes: [{ header: 'x-version', value: 'v3', version: 'v3' }] },
     ])).toThrow(/ReleasePlan stage 'pin-v3' \(after 'split'\) is unsafe to apply[\s\S]*\[destination-ready\] VirtualService\/app http\[0\]: sends traffic to subset 'v3'.*did not exist in the previous stage/);
   });
 
   test('fails on a subset routed in the stage that adds it', () => {
     expect(() => ReleasePlan.custom([
-      { name: 'a', deployed: ['v1', 'v2'], subsets: ['v1'], weights: [{ version: 'v1', weight: 100 }] },
+      { name: 'a', deployed: ['v1', 'v2'], routable: ['v1'], weights: [{ version: 'v1', weight: 100 }] },
       { name: 'b', deployed: ['v1', 'v2'], weights: split },
     ])).toThrow(/\[subset-before-route\] VirtualService\/app http\[0\]: routes to subset 'v2'/);
   });
@@ -128,7 +128,7 @@ describe('ReleasePlan.custom', () => {
   test('fails on a subset removed in the stage that unroutes it', () => {
     expect(() => ReleasePlan.custom([
       { name: 'a', deployed: ['v1', 'v2'], weights: split },
-      { name: 'b', deployed: ['v1', 'v2'], subsets: ['v2'], weights: [{ version: 'v2', weight: 100 }] },
+      { name: 'b', deployed: ['v1', 'v2'], routable: ['v2'], weights: [{ version: 'v2', weight: 100 }] },
     ])).toThrow(/\[subset-removed-while-routed\] DestinationRule\/app: subset 'v1' is removed while the previous stage's route still sends to it/);
   });
 

@@ -5,12 +5,12 @@ describe('ReleaseStage', () => {
     const stage = ReleaseStage.stable('v1');
     expect(stage.name).toBe('stable');
     expect(stage.deployed).toEqual(['v1']);
-    expect(stage.subsets).toEqual(['v1']);
+    expect(stage.routable).toEqual(['v1']);
     expect(stage.weights).toEqual([{ version: 'v1', weight: 100 }]);
     expect(stage.previous).toBeUndefined();
   });
 
-  test('custom() defaults subsets to the deployed versions and lists every version', () => {
+  test('custom() defaults routable to the deployed versions and lists every version', () => {
     const stage = ReleaseStage.custom({
       name: 'ab',
       deployed: ['v1', 'v2'],
@@ -18,7 +18,7 @@ describe('ReleaseStage', () => {
       headerRoutes: [{ header: 'x-beta', value: 'yes', matchType: HeaderMatchType.EXACT, version: 'v2' }],
       mirror: { version: 'v2', percent: 5 },
     });
-    expect(stage.subsets).toEqual(['v1', 'v2']);
+    expect(stage.routable).toEqual(['v1', 'v2']);
     expect(stage.versions).toEqual(['v1', 'v2']);
     expect(stage.weightOf('v1')).toBe(100);
     expect(stage.weightOf('v2')).toBe(0);

@@ -710,7 +710,7 @@ describe(SafetyRule.STALE_SUBSET, () => {
     expect(SafetyCheck.errors(violations)).toEqual([]);
   });
 
-  test('a subset added before its version is deployed (the add-subset stage) is fine', () => {
+  test('a subset added before its version is deployed (the make-routable stage) is fine', () => {
     // GIVEN subset v2 new in this stage, helloworld-v2 not deployed yet
     const previous = stage(['v1'], ['v1'], weighted([['v1', 100]]));
     const current = stage(['v1'], ['v1', 'v2'], weighted([['v1', 100]]));
@@ -1597,7 +1597,7 @@ describe('MeshRelease stages of ReleasePlan.canary', () => {
   const synth = (name: string) => synthesized.get(name)!;
 
   test('synthesizes every stage of the plan', () => {
-    expect([...synthesized.keys()]).toEqual(['stable', 'add-subset', 'deploy', 'shift-10', 'shift-50', 'shift-100', 'unroute', 'remove-subset', 'retire']);
+    expect([...synthesized.keys()]).toEqual(['stable', 'make-routable', 'deploy', 'shift-10', 'shift-50', 'shift-100', 'unroute', 'drop-routable', 'retire']);
   });
 
   test.each(plan.stageNames.map((name, i) => [name, plan.stageNames[i - 1] ?? 'nothing']))('%s (after %s) is safe, alone and as a transition', (name, previous) => {
@@ -1611,9 +1611,9 @@ describe('MeshRelease stages of ReleasePlan.canary', () => {
     }
   });
 
-  test('skipping deploy: shift-10 right after add-subset gives v2 traffic before its pods are ready', () => {
-    // GIVEN add-subset (v2 not deployed) applied, then shift-10
-    const violations = SafetyCheck.check(synth('shift-10'), synth('add-subset'));
+  test('skipping deploy: shift-10 right after make-routable gives v2 traffic before its pods are ready', () => {
+    // GIVEN make-routable (v2 not deployed) applied, then shift-10
+    const violations = SafetyCheck.check(synth('shift-10'), synth('make-routable'));
 
     // THEN
     expect(violations).toEqual([violation(SafetyRule.DESTINATION_READY, 'VirtualService/helloworld http[0]',
@@ -1621,21 +1621,21 @@ describe('MeshRelease stages of ReleasePlan.canary', () => {
       ['deploy the version in a stage of its own'])]);
   });
 
-  test('skipping unroute: remove-subset right after shift-100 removes v1 while it is still listed at weight 0', () => {
-    const violations = SafetyCheck.check(synth('remove-subset'), synth('shift-100'));
+  test('skipping unroute: drop-routable right after shift-100 removes v1 while it is still listed at weight 0', () => {
+    const violations = SafetyCheck.check(synth('drop-routable'), synth('shift-100'));
 
     expect(violations).toEqual([violation(SafetyRule.SUBSET_REMOVED_WHILE_ROUTED, 'DestinationRule/helloworld',
       ["subset 'v1' is removed while the previous stage's route still sends to it"],
       ["remove 'v1' from the route in one stage, then remove it in the next"])]);
   });
 
-  test('skipping remove-subset: retire right after unroute is safe, since nothing routes to v1 any more', () => {
+  test('skipping drop-routable: retire right after unroute is safe, since nothing routes to v1 any more', () => {
     // GIVEN unroute applied (v1 out of every route), then retire (subset v1 and helloworld-v1 go together)
     // WHEN / THEN no request can reach v1: nothing to report
     expect(SafetyCheck.check(synth('retire'), synth('unroute'))).toEqual([]);
   });
 
-  test('skipping add-subset and deploy: shift-10 right after stable routes to a subset and pods that did not exist', () => {
+  test('skipping make-routable and deploy: shift-10 right after stable routes to a subset and pods that did not exist', () => {
     const violations = SafetyCheck.check(synth('shift-10'), synth('stable'));
 
     expect(violations).toEqual([
@@ -1646,15 +1646,15 @@ describe('MeshRelease stages of ReleasePlan.canary', () => {
     ]);
   });
 
-  test('skipping add-subset: deploy right after stable is still safe, since nothing routes to v2 yet', () => {
+  test('skipping make-routable: deploy right after stable is still safe, since nothing routes to v2 yet', () => {
     // GIVEN stable, then deploy (subset v2 and helloworld-v2 appear together, v2 not in the route)
     // WHEN / THEN no rule is broken
     expect(SafetyCheck.check(synth('deploy'), synth('stable'))).toEqual([]);
   });
 
-  test('going backwards: add-subset right after deploy (removing the unrouted v2) is no error', () => {
-    // GIVEN deploy applied (helloworld-v2 runs, nothing routes to it), then add-subset again
-    const violations = SafetyCheck.check(synth('add-subset'), synth('deploy'));
+  test('going backwards: make-routable right after deploy (removing the unrouted v2) is no error', () => {
+    // GIVEN deploy applied (helloworld-v2 runs, nothing routes to it), then make-routable again
+    const violations = SafetyCheck.check(synth('make-routable'), synth('deploy'));
 
     // THEN no request can be lost; subset v2, left without pods, is a warning
     expect(SafetyCheck.errors(violations)).toEqual([]);

@@ -425,9 +425,9 @@ describe('VersionedApp overrides', () => {
       expect(only(manifests, 'Deployment').spec.template.spec.terminationGracePeriodSeconds).toBe(26);
     });
 
-    test('istioSidecarLifecycle false: no proxy.istio.io/config annotation, drain not counted', () => {
+    test('proxyLifecycle false: no proxy.istio.io/config annotation, drain not counted', () => {
       // GIVEN a grace period that only fits without the 15s drain
-      const { chart, app } = build({ istioSidecarLifecycle: false, terminationGracePeriod: Duration.seconds(11) });
+      const { chart, app } = build({ proxyLifecycle: false, terminationGracePeriod: Duration.seconds(11) });
       const deployment = only(Testing.synth(chart), 'Deployment');
       expect(deployment.spec.template.metadata.annotations ?? {}).not.toHaveProperty(ISTIO_PROXY_CONFIG_ANNOTATION);
       expect(JSON.stringify(deployment)).not.toContain('proxy.istio.io');
@@ -435,8 +435,8 @@ describe('VersionedApp overrides', () => {
       expect(app.sidecarDrainDuration).toBeUndefined();
     });
 
-    test('istioSidecarLifecycle true explicitly is the default', () => {
-      expect(synth({ istioSidecarLifecycle: true })).toEqual(synth());
+    test('proxyLifecycle true explicitly is the default', () => {
+      expect(synth({ proxyLifecycle: true })).toEqual(synth());
     });
   });
 
@@ -600,7 +600,7 @@ describe('VersionedApp overrides', () => {
     });
 
     test('pod annotations without the Istio lifecycle are exactly the extras', () => {
-      const annotations = only(synth({ istioSidecarLifecycle: false, podAnnotations: { a: 'b' } }), 'Deployment').spec.template.metadata.annotations;
+      const annotations = only(synth({ proxyLifecycle: false, podAnnotations: { a: 'b' } }), 'Deployment').spec.template.metadata.annotations;
       expect(annotations).toEqual({ a: 'b' });
     });
 
@@ -613,7 +613,7 @@ describe('VersionedApp overrides', () => {
   test('snapshot: fixed replicas, no Istio lifecycle, Service with appProtocol', () => {
     expect(Testing.synth(build({
       scaling: Scaling.fixed(3),
-      istioSidecarLifecycle: false,
+      proxyLifecycle: false,
       createService: true,
       appProtocol: 'http',
     }).chart)).toMatchSnapshot();
@@ -765,12 +765,12 @@ describe('VersionedApp errors', () => {
   });
 
   test('preStopSleep equal to the grace period (no sidecar lifecycle)', () => {
-    expect(errorOf({ istioSidecarLifecycle: false, preStopSleep: Duration.seconds(30), terminationGracePeriod: Duration.seconds(30) })).toBe(
+    expect(errorOf({ proxyLifecycle: false, preStopSleep: Duration.seconds(30), terminationGracePeriod: Duration.seconds(30) })).toBe(
       "[test/v1] 'terminationGracePeriod' must be longer than preStopSleep (30s), or pods are killed while still draining requests: raise terminationGracePeriod or shorten preStopSleep, got 30s");
   });
 
   test('preStopSleep above the grace period (no sidecar lifecycle)', () => {
-    expect(errorOf({ istioSidecarLifecycle: false, preStopSleep: Duration.seconds(90) })).toBe(
+    expect(errorOf({ proxyLifecycle: false, preStopSleep: Duration.seconds(90) })).toBe(
       "[test/v1] 'terminationGracePeriod' must be longer than preStopSleep (90s), or pods are killed while still draining requests: raise terminationGracePeriod or shorten preStopSleep, got 60s");
   });
 
@@ -789,9 +789,9 @@ describe('VersionedApp errors', () => {
       "[test/v1] 'sidecarDrainDuration' must be at least preStopSleep (20s): a classic Istio sidecar stops after its drain, while the app's preStop sleep still lets late requests in, got 5s");
   });
 
-  test('sidecarDrainDuration with istioSidecarLifecycle false', () => {
-    expect(errorOf({ istioSidecarLifecycle: false, sidecarDrainDuration: Duration.seconds(15) })).toBe(
-      "[test/v1] 'sidecarDrainDuration' applies only with the Istio sidecar lifecycle: drop it or set istioSidecarLifecycle to true, got 15s");
+  test('sidecarDrainDuration with proxyLifecycle false', () => {
+    expect(errorOf({ proxyLifecycle: false, sidecarDrainDuration: Duration.seconds(15) })).toBe(
+      "[test/v1] 'sidecarDrainDuration' applies only with the Istio sidecar lifecycle: drop it or set proxyLifecycle to true, got 15s");
   });
 
   test.each([
@@ -1145,7 +1145,7 @@ describe('VersionedApp labels and annotations are never silently overridden', ()
     expect(errorOf({ podAnnotations: { [ISTIO_PROXY_CONFIG_ANNOTATION]: '{}' } })).toBe(
       `[test/v1] 'podAnnotations[${ISTIO_PROXY_CONFIG_ANNOTATION}]' must be left out or equal `
       + JSON.stringify('{"holdApplicationUntilProxyStarts":true,"terminationDrainDuration":"15s","proxyMetadata":{"EXIT_ON_ZERO_ACTIVE_CONNECTIONS":"true","MINIMUM_DRAIN_DURATION":"15s"}}')
-      + ': it is set from sidecarDrainDuration; set istioSidecarLifecycle to false to write your own, got "{}"');
+      + ': it is set from sidecarDrainDuration; set proxyLifecycle to false to write your own, got "{}"');
   });
 
   // Found by test/integration/random-releases.integration.ts: the API server refuses a pod template whose annotations
@@ -1164,13 +1164,13 @@ describe('VersionedApp labels and annotations are never silently overridden', ()
   });
 
   test('pod annotations are counted in UTF-8 bytes', () => {
-    expect(errorOf({ istioSidecarLifecycle: false, podAnnotations: { a: 'é'.repeat(128 * 1024) } })).toBe(
+    expect(errorOf({ proxyLifecycle: false, podAnnotations: { a: 'é'.repeat(128 * 1024) } })).toBe(
       "[test/v1] 'podAnnotations' must total at most 262144 bytes of keys and values (the API server's limit on an object's annotations);"
       + ' they are 262145 bytes, got ["a"]');
   });
 
   test('a proxy.istio.io/config pod annotation of your own is fine without the sidecar lifecycle', () => {
-    const annotations = only(synth({ istioSidecarLifecycle: false, podAnnotations: { [ISTIO_PROXY_CONFIG_ANNOTATION]: '{}' } }), 'Deployment')
+    const annotations = only(synth({ proxyLifecycle: false, podAnnotations: { [ISTIO_PROXY_CONFIG_ANNOTATION]: '{}' } }), 'Deployment')
       .spec.template.metadata.annotations;
     expect(annotations).toEqual({ [ISTIO_PROXY_CONFIG_ANNOTATION]: '{}' });
   });

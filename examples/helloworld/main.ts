@@ -33,8 +33,7 @@ new MeshRelease(chart, 'helloworld', {
     { version: 'v2', image: 'learnistio/helloworld:2.0.0' },
   ],
   stage: helloworldPlan.stage(stage), // an unknown name throws, listing the valid ones
-  hosts: ['helloworld.example.com', 'helloworld'],
-  gateways: ['public', 'mesh'],
+  router: TrafficRouter.istio({ hosts: ['helloworld.example.com', 'helloworld'], gateways: ['public', 'mesh'] }),
   retries: { attempts: 3, perTryTimeout: Duration.seconds(2) },
   timeout: Duration.seconds(10),
   strictMtls: true,
@@ -43,7 +42,7 @@ new MeshRelease(chart, 'helloworld', {
 // ratings: v1 and v2 split traffic, v3 is reachable only with `x-version: v3`.
 export const ratingsPlan = ReleasePlan.custom([
   { name: 'split', deployed: ['v1', 'v2'], weights: [{ version: 'v1', weight: 50 }, { version: 'v2', weight: 50 }] },
-  { name: 'add-subset-v3', deployed: ['v1', 'v2'], subsets: ['v1', 'v2', 'v3'], weights: [{ version: 'v1', weight: 50 }, { version: 'v2', weight: 50 }] },
+  { name: 'make-routable-v3', deployed: ['v1', 'v2'], routable: ['v1', 'v2', 'v3'], weights: [{ version: 'v1', weight: 50 }, { version: 'v2', weight: 50 }] },
   { name: 'deploy-v3', deployed: ['v1', 'v2', 'v3'], weights: [{ version: 'v1', weight: 50 }, { version: 'v2', weight: 50 }] },
   {
     name: 'pin-v3',

@@ -3,7 +3,7 @@ import { formatValue } from '../_validation';
 
 /** Share of the catch-all route's traffic one version receives. */
 export interface VersionWeight {
-  /** The version (its subset name). */
+  /** The version. */
   readonly version: string;
   /** Percentage of traffic, an integer between 0 and 100. */
   readonly weight: number;
@@ -49,7 +49,7 @@ export interface TrafficMirror {
 }
 
 /**
- * Everything a release stage says: which versions run, which have a subset, how traffic splits.
+ * Everything a release stage says: which versions run, which are routable, how traffic splits.
  */
 export interface ReleaseStageOptions {
   /** Name of the stage, e.g. `shift-10`. */
@@ -57,10 +57,13 @@ export interface ReleaseStageOptions {
   /** Versions that have a Deployment in this stage. */
   readonly deployed: string[];
   /**
-   * Versions that have a subset in the DestinationRule in this stage.
+   * Versions a route may send traffic to in this stage: each has its router's routable object
+   * (an Istio DestinationRule subset, a Gateway API Service `<app>-<version>`; a selector switch
+   * needs none). A plan makes a version routable one stage before it is routed to, and drops its
+   * routable object one stage after it is unrouted.
    * @default - the deployed versions
    */
-  readonly subsets?: string[];
+  readonly routable?: string[];
   /**
    * Weights of the final catch-all route: integers 0–100 summing to 100. A version listed
    * with weight 0 stays in the route (the `shift-100` stage keeps the old version at 0).
@@ -89,8 +92,9 @@ export interface ReleaseStageProps extends ReleaseStageOptions {
 }
 
 /**
- * One stage of a release: the desired state of Deployments, DestinationRule subsets
- * and VirtualService routes that `MeshRelease` synthesizes.
+ * One stage of a release, router-neutral: which versions run, which are routable, and how
+ * traffic splits between them (weights, header routes, a mirror). `MeshRelease` turns it into
+ * Deployments and its router's objects.
  *
  * Structural mistakes (weights that don't add up, unknown versions) throw here; whether
  * the stage is safe to apply after its previous one is checked by `SafetyCheck`.
@@ -101,7 +105,7 @@ export class ReleaseStage {
     return new ReleaseStage(props);
   }
 
-  /** One version deployed, with its subset and all the traffic. */
+  /** One version deployed, routable, with all the traffic. */
   public static stable(version: string, name: string = 'stable'): ReleaseStage {
     return new ReleaseStage({ name, deployed: [version], weights: [{ version, weight: 100 }] });
   }
@@ -110,8 +114,8 @@ export class ReleaseStage {
   public readonly name: string;
   /** Versions with a Deployment. */
   public readonly deployed: string[];
-  /** Versions with a DestinationRule subset. */
-  public readonly subsets: string[];
+  /** Versions a route may send traffic to (with a routable object: Istio subset, Gateway API Service). */
+  public readonly routable: string[];
   /** Weights of the catch-all route. */
   public readonly weights: VersionWeight[];
   /** Header routes ahead of the catch-all route. */
@@ -125,7 +129,7 @@ export class ReleaseStage {
   private constructor(props: ReleaseStageProps) {
     this.name = props.name;
     this.deployed = [...props.deployed];
-    this.subsets = [...(props.subsets ?? props.deployed)];
+    this.routable = [...(props.routable ?? props.deployed)];
     this.weights = props.weights.map((w) => ({ ...w }));
     this.headerRoutes = (props.headerRoutes ?? []).map((r) => ({ ...r }));
     this.mirror = props.mirror && { ...props.mirror };
@@ -163,10 +167,10 @@ export class ReleaseStage {
     return this.weights.find((w) => w.version === version)?.weight ?? 0;
   }
 
-  /** Every version this stage names: deployed, with a subset, or routed. */
+  /** Every version this stage names: deployed, routable, or routed. */
   public get versions(): string[] {
     return unique([
-      ...this.deployed, ...this.subsets, ...this.weights.map((w) => w.version),
+      ...this.deployed, ...this.routable, ...this.weights.map((w) => w.version),
       ...this.headerRoutes.map((r) => r.version), ...(this.mirror ? [this.mirror.version] : []),
     ]);
   }
@@ -183,7 +187,7 @@ export class ReleaseStage {
         throw fail('version', version, 'must be a DNS-1035 label (lowercase letters, digits and \'-\', starting with a letter)');
       }
     }
-    for (const [field, list] of [['deployed', this.deployed], ['subsets', this.subsets], ['weights', this.weights.map((w) => w.version)]] as const) {
+    for (const [field, list] of [['deployed', this.deployed], ['routable', this.routable], ['weights', this.weights.map((w) => w.version)]] as const) {
       if (unique(list).length !== list.length) {
         throw fail(field, list, 'must name each version once');
       }

@@ -2,9 +2,9 @@ import { ApiObject } from 'cdk8s';
 import { VERSION_LABEL } from '../_conventions';
 import { ApplyOrder } from './apply-order';
 
-type Phase = 'subsets' | 'workloads' | 'routes';
+type Phase = 'routable' | 'workloads' | 'routes';
 
-const ARGO_WAVES: Record<Phase, string> = { subsets: '-1', workloads: '0', routes: '1' };
+const ARGO_WAVES: Record<Phase, string> = { routable: '-1', workloads: '0', routes: '1' };
 
 /** Annotates every object of a release for `order`. */
 export function annotateApplyOrder(objects: ApiObject[], app: string, order: ApplyOrder): void {
@@ -20,7 +20,7 @@ export function annotateApplyOrder(objects: ApiObject[], app: string, order: App
     }
     object.metadata.addAnnotation('kapp.k14s.io/change-group', group(phase));
     if (phase === 'workloads') {
-      object.metadata.addAnnotation('kapp.k14s.io/change-rule', `upsert after upserting ${group('subsets')}`);
+      object.metadata.addAnnotation('kapp.k14s.io/change-rule', `upsert after upserting ${group('routable')}`);
     } else if (phase === 'routes') {
       object.metadata.addAnnotation('kapp.k14s.io/change-rule', `upsert after upserting ${group('workloads')}`);
     }
@@ -28,20 +28,20 @@ export function annotateApplyOrder(objects: ApiObject[], app: string, order: App
 }
 
 /**
- * The phase of an object: subsets (DestinationRule, per-version Services `<app>-<version>`),
+ * The phase of an object: routable (DestinationRule, per-version Services `<app>-<version>`),
  * routes (VirtualService, HTTPRoute, a version-free Service that selects a version: a selector
  * switch), or workloads (everything else).
  */
 function phaseOf(object: ApiObject, app: string): Phase {
   switch (object.kind) {
     case 'DestinationRule':
-      return 'subsets';
+      return 'routable';
     case 'VirtualService':
     case 'HTTPRoute':
       return 'routes';
     case 'Service':
       if (object.name !== app) {
-        return 'subsets';
+        return 'routable';
       }
       return object.toJson().spec?.selector?.[VERSION_LABEL] !== undefined ? 'routes' : 'workloads';
     default:

@@ -138,7 +138,7 @@ export class ResolvedRelease implements PathScope {
       : trafficFloors(stage, scalingOptions(this.props.versions, this.props.defaults));
     const overrides = this.impl.workloadOverrides(ctx);
     const versions = stage.deployed.map((version) => {
-      const { trafficPolicy, image, version: _v, ...own } = this.specs.get(version)!;
+      const { image, version: _v, ...own } = this.specs.get(version)!;
       const options = { ...mergeWorkloadOptions(this.props.defaults, own), ...overrides };
       const props: VersionedAppProps = {
         ...options, scaling: floors.get(version) ?? options.scaling, version, image, app: ctx.app, port: ctx.port, portName: ctx.portName,

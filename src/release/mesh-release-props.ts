@@ -5,7 +5,6 @@
 import { Duration } from 'cdk8s';
 import { ApplyOrder } from './apply-order';
 import { ReleaseStage } from '../plan/release-stage';
-import type { TrafficPolicyOptions } from '../routing/istio/traffic-policy';
 import type { TrafficRouter } from '../routing/router';
 import { WorkloadOptions } from '../workload/workload-options';
 
@@ -15,11 +14,6 @@ export interface VersionSpec extends WorkloadOptions {
   readonly version: string;
   /** Container image of this version. */
   readonly image: string;
-  /**
-   * Traffic policy of this version's subset, on top of the release's (`TrafficRouter.istio()` only).
-   * @default - the release's traffic policy only
-   */
-  readonly trafficPolicy?: TrafficPolicyOptions;
 }
 
 /**
@@ -107,21 +101,6 @@ export interface MeshReleaseProps {
   /** The stage to synthesize (usually `plan.stage(name)`). */
   readonly stage: ReleaseStage;
   /**
-   * Hosts of the VirtualService, e.g. an external name bound to an ingress Gateway. A short
-   * name (no dot) is qualified with the namespace: `helloworld` becomes
-   * `helloworld.<namespace>.svc.cluster.local`. `TrafficRouter.istio()` only (with the Gateway API,
-   * use `TrafficRouter.gatewayApi({ hostnames })`).
-   * @default - the service FQDN `<app>.<namespace>.svc.cluster.local`
-   */
-  readonly hosts?: string[];
-  /**
-   * Gateways the VirtualService applies to, e.g. `istio-system/public-gateway`. Include
-   * `mesh` to keep routing in-mesh traffic too. `TrafficRouter.istio()` only (with the Gateway API,
-   * use `TrafficRouter.gatewayApi({ gateways })`).
-   * @default - mesh traffic only
-   */
-  readonly gateways?: string[];
-  /**
    * Retries of every route. With `TrafficRouter.gatewayApi()` only with its `experimentalRetries`
    * (HTTPRoute `retry` is experimental-channel in Gateway API 1.6); refused with
    * `TrafficRouter.serviceSelector()`.
@@ -135,11 +114,6 @@ export interface MeshReleaseProps {
    * @default Duration.seconds(10)
    */
   readonly timeout?: Duration;
-  /**
-   * Traffic policy of the DestinationRule (all subsets); `TrafficRouter.istio()` only.
-   * @default - TLS mode ISTIO_MUTUAL
-   */
-  readonly trafficPolicy?: TrafficPolicyOptions;
   /**
    * Raise an autoscaled version's `minReplicas` to its share of traffic, so a weight shift
    * lands on enough pods. The share is the largest of the version's weights in this stage, the

@@ -30,14 +30,14 @@ export interface BlueGreenPlanOptions {
  *
  * @example
  * const plan = ReleasePlan.canary({ stable: 'v1', candidate: 'v2', weights: [10, 50] });
- * plan.stageNames; // stable, add-subset, deploy, shift-10, shift-50, shift-100, unroute, remove-subset, retire
+ * plan.stageNames; // stable, make-routable, deploy, shift-10, shift-50, shift-100, unroute, drop-routable, retire
  * plan.stage('shift-10');
  */
 export class ReleasePlan {
   /**
    * A canary release from `stable` to `candidate`, shifting weight in steps:
-   * `stable`, `add-subset`, `deploy`, `shift-<w>` per weight, `shift-100`, `unroute`,
-   * `remove-subset`, `retire`.
+   * `stable`, `make-routable`, `deploy`, `shift-<w>` per weight, `shift-100`, `unroute`,
+   * `drop-routable`, `retire`.
    */
   public static canary(options: CanaryPlanOptions): ReleasePlan {
     const { stable, candidate, weights } = options;
@@ -65,7 +65,7 @@ export class ReleasePlan {
     const both = [stable, candidate];
     return new ReleasePlan([
       { name: 'stable', deployed: [stable], weights: [{ version: stable, weight: 100 }] },
-      { name: 'add-subset', deployed: [stable], subsets: both, weights: [{ version: stable, weight: 100 }] },
+      { name: 'make-routable', deployed: [stable], routable: both, weights: [{ version: stable, weight: 100 }] },
       { name: 'deploy', deployed: both, weights: [{ version: stable, weight: 100 }] },
       ...[...weights, 100].map((w) => ({
         name: `shift-${w}`,
@@ -73,7 +73,7 @@ export class ReleasePlan {
         weights: [{ version: stable, weight: 100 - w }, { version: candidate, weight: w }],
       })),
       { name: 'unroute', deployed: both, weights: [{ version: candidate, weight: 100 }] },
-      { name: 'remove-subset', deployed: both, subsets: [candidate], weights: [{ version: candidate, weight: 100 }] },
+      { name: 'drop-routable', deployed: both, routable: [candidate], weights: [{ version: candidate, weight: 100 }] },
       { name: 'retire', deployed: [candidate], weights: [{ version: candidate, weight: 100 }] },
     ]);
   }

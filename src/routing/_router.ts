@@ -11,18 +11,14 @@ import { Duration } from 'cdk8s';
 import { Labels } from '../_conventions';
 import { PathScope } from '../_validation';
 import { ReleaseStage } from '../plan/release-stage';
-import { TrafficPolicyOptions } from './istio/traffic-policy';
 import { WorkloadOptions } from '../workload/workload-options';
 
 /** The props of a release a router reads (a structural subset of `MeshReleaseProps`). */
 export interface RouterInput {
   readonly app: string;
   readonly stage: ReleaseStage;
-  readonly versions: ReadonlyArray<WorkloadOptions & { readonly version: string; readonly trafficPolicy?: TrafficPolicyOptions }>;
+  readonly versions: ReadonlyArray<WorkloadOptions & { readonly version: string }>;
   readonly defaults?: WorkloadOptions;
-  readonly hosts?: string[];
-  readonly gateways?: string[];
-  readonly trafficPolicy?: TrafficPolicyOptions;
   readonly retries?: { readonly attempts?: number; readonly perTryTimeout?: Duration; readonly retryOn?: string };
   readonly timeout?: Duration;
   readonly strictMtls?: boolean;

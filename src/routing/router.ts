@@ -1,6 +1,7 @@
 import { RouterImpl } from './_router';
 import { GatewayApiRouterOptions } from './gateway-api/gateway-api-options';
 import { GatewayApiRouter } from './gateway-api/router';
+import { IstioRouterOptions } from './istio/istio-options';
 import { IstioRouter } from './istio/router';
 import { ServiceSelectorRouter } from './service-selector/router';
 
@@ -20,14 +21,19 @@ export class TrafficRouter {
    * Istio's classic API: a DestinationRule with one subset per routable version and a
    * VirtualService (header routes, then the weighted catch-all with retries, timeout and mirror).
    * Needs Istio with sidecars (or a waypoint that supports subsets).
+   *
+   * @example
+   * TrafficRouter.istio(); // in-mesh, the service FQDN
+   * TrafficRouter.istio({ hosts: ['reviews.example.com'], gateways: ['istio-system/public', 'mesh'] });
+   * TrafficRouter.istio({ trafficPolicy: { tlsMode: TlsMode.ISTIO_MUTUAL }, subsetTrafficPolicies: { v2: { loadBalancer: LoadBalancerAlgorithm.LEAST_REQUEST } } });
    */
-  public static istio(): TrafficRouter {
-    return new TrafficRouter(new IstioRouter());
+  public static istio(options: IstioRouterOptions = {}): TrafficRouter {
+    return new TrafficRouter(new IstioRouter(options));
   }
 
   /**
    * The Kubernetes Gateway API: one Service per routable version (`<app>-<version>`, selecting
-   * `app` and `version`; created in `add-subset`, removed in `remove-subset`) and an HTTPRoute
+   * `app` and `version`; created in `make-routable`, removed in `drop-routable`) and an HTTPRoute
    * named after the app: one rule per header route, then the catch-all rule with the weighted
    * backendRefs, the mirror (RequestMirror filter) and `timeouts.request`.
    *

@@ -43,7 +43,7 @@ const STRATEGIES: { readonly [K in keyof Required<WorkloadOptions>]: Strategy } 
   probes: fields,
   preStopSleep: replace,
   terminationGracePeriod: replace,
-  istioSidecarLifecycle: replace,
+  proxyLifecycle: replace,
   sidecarDrainDuration: replace,
   maxSurge: replace,
   progressDeadline: replace,

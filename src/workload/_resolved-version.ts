@@ -90,11 +90,11 @@ export class ResolvedVersion implements PathScope {
     this.checkScaling(this.scaling);
     this.preStopSleep = props.preStopSleep ?? Duration.seconds(10);
     this.terminationGracePeriod = props.terminationGracePeriod ?? Duration.seconds(60);
-    const sidecarLifecycle = props.istioSidecarLifecycle ?? true;
+    const sidecarLifecycle = props.proxyLifecycle ?? true;
     this.sidecarDrainDuration = sidecarLifecycle ? props.sidecarDrainDuration ?? Duration.seconds(15) : undefined;
     if (!sidecarLifecycle && props.sidecarDrainDuration) {
       throw invalidProp(this, 'sidecarDrainDuration', props.sidecarDrainDuration,
-        'applies only with the Istio sidecar lifecycle: drop it or set istioSidecarLifecycle to true');
+        'applies only with the Istio sidecar lifecycle: drop it or set proxyLifecycle to true');
     }
     this.checkTerminationBudget();
 
@@ -214,7 +214,7 @@ export class ResolvedVersion implements PathScope {
       if (key in ours && value !== ours[key]) {
         throw invalidProp(this, `podAnnotations[${key}]`, value,
           `must be left out or equal ${JSON.stringify(ours[key])}: it is set from sidecarDrainDuration; `
-          + 'set istioSidecarLifecycle to false to write your own');
+          + 'set proxyLifecycle to false to write your own');
       }
     }
     const annotations = { ...extra, ...ours };

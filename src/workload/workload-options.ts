@@ -21,7 +21,7 @@ import { Scaling } from './scaling';
  * - `env` by variable name, `labels` and `podAnnotations` by key: the version wins on the same name.
  * - `envFrom`: the defaults' sources, then the version's.
  * - Everything else (`scaling`, durations, `maxSurge`, `disruptionBudget`, `command`, `args`,
- *   `imagePullPolicy`, `serviceAccount`, `istioSidecarLifecycle`): the version's value replaces the default.
+ *   `imagePullPolicy`, `serviceAccount`, `proxyLifecycle`): the version's value replaces the default.
  * A field given as `undefined` counts as not given. Values are then checked as a whole, so a
  * version can break a rule together with the defaults (e.g. a CPU limit below the default request).
  */
@@ -62,13 +62,15 @@ export interface WorkloadOptions {
   readonly terminationGracePeriod?: Duration;
 
   /**
-   * Emit the pod annotations that order the Istio sidecar's lifecycle around the app:
-   * `proxy.istio.io/config` with `holdApplicationUntilProxyStarts: true`, a
-   * `terminationDrainDuration` and `EXIT_ON_ZERO_ACTIVE_CONNECTIONS`. Turn off for
-   * clusters without Istio.
+   * Order the mesh proxy's lifecycle around the app: the proxy starts before the app and
+   * drains after it. With an Istio sidecar (the proxy this emits for) that is the pod
+   * annotation `proxy.istio.io/config` with `holdApplicationUntilProxyStarts: true`, a
+   * `terminationDrainDuration` and `EXIT_ON_ZERO_ACTIVE_CONNECTIONS`. Turn off without a
+   * sidecar proxy (no mesh, or Istio ambient, where `TrafficRouter.gatewayApi({ ambientWaypoint })`
+   * turns it off itself).
    * @default true
    */
-  readonly istioSidecarLifecycle?: boolean;
+  readonly proxyLifecycle?: boolean;
 
   /**
    * How long the Istio sidecar keeps draining connections after the pod starts terminating
@@ -167,7 +169,7 @@ export interface WorkloadOptions {
 
   /**
    * Extra annotations on the pods. With the Istio sidecar lifecycle on, `proxy.istio.io/config`
-   * is ours: giving it a different value is an error (turn `istioSidecarLifecycle` off to write your own).
+   * is ours: giving it a different value is an error (turn `proxyLifecycle` off to write your own).
    * @default - none
    */
   readonly podAnnotations?: { [key: string]: string };

@@ -12,7 +12,7 @@ import { canaryOfServices } from '../_many-services';
 
 describe('check on hand-written YAML', () => {
   test('a correct pair (directory before, file after): exit 0', async () => {
-    const run = await cliInProcess(['check', fixture('stable'), fixture('add-subset.yaml')]);
+    const run = await cliInProcess(['check', fixture('stable'), fixture('make-routable.yaml')]);
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     expect(run.stdout.trim()).toBe('OK: no violations (8 objects checked)');
@@ -27,7 +27,7 @@ describe('check on hand-written YAML', () => {
   });
 
   test('a Deployment deleted while its subset still exists: exit 1, deployment-removed-while-subset', async () => {
-    const run = await cliInProcess(['check', fixture('add-subset.yaml'), fixture('v1-deleted-while-routed.yaml')]);
+    const run = await cliInProcess(['check', fixture('make-routable.yaml'), fixture('v1-deleted-while-routed.yaml')]);
     expect(run.status).toBe(1);
     expect(run.stdout).toContain("error: Deployment/helloworld-v1  [deployment-removed-while-subset]  is deleted while subset 'v1'");
   });
@@ -41,14 +41,14 @@ describe('check on hand-written YAML', () => {
 
   test('--rollback checks the transition the other way, like swapping the arguments', async () => {
     // Forward, adding subset v2 is fine; rolling back from a route to v2 removes a routed subset: an error.
-    const forward = await cliInProcess(['check', fixture('stable'), fixture('add-subset.yaml')]);
-    const back = await cliInProcess(['check', '--rollback', fixture('add-subset.yaml'), fixture('route-to-missing-subset.yaml')]);
-    const swapped = await cliInProcess(['check', fixture('route-to-missing-subset.yaml'), fixture('add-subset.yaml')]);
+    const forward = await cliInProcess(['check', fixture('stable'), fixture('make-routable.yaml')]);
+    const back = await cliInProcess(['check', '--rollback', fixture('make-routable.yaml'), fixture('route-to-missing-subset.yaml')]);
+    const swapped = await cliInProcess(['check', fixture('route-to-missing-subset.yaml'), fixture('make-routable.yaml')]);
     expect(forward.status).toBe(0);
     expect(back.status).toBe(swapped.status);
     expect(back.stdout.replace(/applying .*$/m, '')).toBe(swapped.stdout.replace(/applying .*$/m, ''));
-    const json = JSON.parse((await cliInProcess(['check', '--rollback', '--output', 'json', fixture('stable'), fixture('add-subset.yaml')])).stdout);
-    expect(json).toMatchObject({ rollback: true, from: 'test/fixtures/cli/add-subset.yaml', to: 'test/fixtures/cli/stable' });
+    const json = JSON.parse((await cliInProcess(['check', '--rollback', '--output', 'json', fixture('stable'), fixture('make-routable.yaml')])).stdout);
+    expect(json).toMatchObject({ rollback: true, from: 'test/fixtures/cli/make-routable.yaml', to: 'test/fixtures/cli/stable' });
   });
 
   test('--namespace: manifests without metadata.namespace are read in that namespace (no false violations)', async () => {
@@ -179,8 +179,8 @@ describe('check loads no cdk8s (DESIGN.md "Guards")', () => {
   // so "no cdk8s" after a command holds for it and every command before it. The first command parses YAML and
   // validates schemas on its own, so "yaml is loaded" is its own doing.
   const COMMANDS: Array<[string, string[]]> = [
-    ['check with schema validation', ['check', fixture('stable'), fixture('add-subset.yaml')]],
-    ['check --output json --rollback', ['check', '--output', 'json', '--rollback', fixture('stable'), fixture('add-subset.yaml')]],
+    ['check with schema validation', ['check', fixture('stable'), fixture('make-routable.yaml')]],
+    ['check --output json --rollback', ['check', '--output', 'json', '--rollback', fixture('stable'), fixture('make-routable.yaml')]],
     ['--help', ['--help']],
   ];
   let loaded: Array<{ code: string; modules: string[] }>;

@@ -13,7 +13,7 @@ jest.setTimeout(60_000);
 
 const SAFE: { [stage: string]: FakeStage } = {
   'stable': [['v1'], ['v1'], { v1: 100 }],
-  'add-subset': [['v1'], ['v1', 'v2'], { v1: 100 }],
+  'make-routable': [['v1'], ['v1', 'v2'], { v1: 100 }],
 };
 const CANARY: { [stage: string]: FakeStage } = {
   ...SAFE,
@@ -89,28 +89,28 @@ describe('plan errors: exit 2 with one line (and the app\'s stderr), never a sta
   test('an app exiting in the middle of a stage: the stage is named, its stderr shown', async () => {
     const dir = fakeApp(SAFE);
     const app = fs.readFileSync(path.join(dir, 'app.js'), 'utf8');
-    fs.writeFileSync(path.join(dir, 'app.js'), `if (process.env.RELEASE_STAGE === 'add-subset') { console.error('no quota'); process.exit(4); }\n${app}`);
+    fs.writeFileSync(path.join(dir, 'app.js'), `if (process.env.RELEASE_STAGE === 'make-routable') { console.error('no quota'); process.exit(4); }\n${app}`);
     const run = await cliBuiltInProcess(['plan', '--app', dir]);
     expect(run.status).toBe(2);
-    expect(run.stderr).toContain("stage 'add-subset' of the app in");
+    expect(run.stderr).toContain("stage 'make-routable' of the app in");
     expect(run.stderr).toContain('no quota');
   });
 
   test('an unknown --release lists the releases', async () => {
     const run = await cliBuiltInProcess(['plan', '--app', fakeApp(SAFE), '--release', 'api']);
     expect(run.status).toBe(2);
-    expect(run.stderr).toContain("unknown release 'api'; the app's releases are: web (namespace shop, stages stable, add-subset)");
+    expect(run.stderr).toContain("unknown release 'api'; the app's releases are: web (namespace shop, stages stable, make-routable)");
   });
 
   test('an app that ignores RELEASE_STAGE', async () => {
     const run = await cliBuiltInProcess(['plan', '--app', fakeApp(SAFE, { ignoreStage: true })]);
     expect(run.status).toBe(2);
-    expect(run.stderr).toContain("with RELEASE_STAGE=add-subset the app synthesized release web at stage 'stable'");
+    expect(run.stderr).toContain("with RELEASE_STAGE=make-routable the app synthesized release web at stage 'stable'");
   });
 
   test('a stage name that cannot name a directory (300 characters)', async () => {
     const long = 'a'.repeat(300);
-    const run = await cliBuiltInProcess(['plan', '--app', fakeApp({ stable: SAFE.stable, [long]: SAFE['add-subset'] })]);
+    const run = await cliBuiltInProcess(['plan', '--app', fakeApp({ stable: SAFE.stable, [long]: SAFE['make-routable'] })]);
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/^mesh-release: error: release web has an invalid mesh-release.io\/plan-stages annotation: .*at most 63 characters.*\(300 characters\)$/m);
     expect(run.stderr).not.toMatch(/\n\s+at /);
@@ -127,10 +127,10 @@ describe('plan on a fake app', () => {
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/^03 {2}deploy .* \+1 +OK$/m);
     expect(run.stdout).toContain('Stage 03-deploy:\n  + Deployment/web-v2 (shop)');
-    expect(fs.readdirSync(out).sort()).toEqual(['.mesh-release.json', '01-stable', '02-add-subset', '03-deploy', '04-shift']);
+    expect(fs.readdirSync(out).sort()).toEqual(['.mesh-release.json', '01-stable', '02-make-routable', '03-deploy', '04-shift']);
     const json = JSON.parse((await cliInProcess(['plan', '--stages', out, '--output', 'json'])).stdout);
     expect(json.safe).toBe(true);
-    expect(json.stages.map((s: any) => s.name)).toEqual(['stable', 'add-subset', 'deploy', 'shift']);
+    expect(json.stages.map((s: any) => s.name)).toEqual(['stable', 'make-routable', 'deploy', 'shift']);
     expect(json.stages[2].changes.created).toEqual([{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web-v2', namespace: 'shop' }]);
     expect(json.stages[2].rollback.deleted).toEqual([{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web-v2', namespace: 'shop' }]);
     expect(json.stages[3].releases[0].weights).toEqual([{ version: 'v1', weight: 50 }, { version: 'v2', weight: 50 }]);
@@ -153,11 +153,11 @@ describe('plan on a fake app', () => {
     const run = cli(['plan', '--app', dir]);
     expect(run.status).toBe(1);
     expect(run.stdout).toMatch(/^03 {2}shift-50 .* UNSAFE \([1-9]\d*\)/m);
-    expect(run.stdout).toContain('Stage 03-shift-50 (after add-subset):');
+    expect(run.stdout).toContain('Stage 03-shift-50 (after make-routable):');
     expect(run.stdout).toContain("  error: VirtualService/web http[0]  [subset-defined]  routes to subset 'v2'");
     expect(run.stdout).toContain('    fix: add subset');
     expect(run.stdout).toContain('UNSAFE: 1 of 3 stages would drop requests');
-    expect(fs.readdirSync(path.join(dir, 'dist', 'stages')).sort()).toEqual(['.mesh-release.json', '01-stable', '02-add-subset', '03-shift-50']);
+    expect(fs.readdirSync(path.join(dir, 'dist', 'stages')).sort()).toEqual(['.mesh-release.json', '01-stable', '02-make-routable', '03-shift-50']);
     const runbook = await cliBuiltInProcess(['runbook', '--app', dir]);
     expect(runbook.status).toBe(1);
     expect(runbook.stderr).toContain('not writing a runbook for an unsafe plan');
@@ -196,11 +196,11 @@ describe('--out never loses data', () => {
     fs.writeFileSync(path.join(out, 'README.md'), 'mine');
     const app = fakeApp(CANARY);
     expect((await cliBuiltInProcess(['plan', '--app', app, '--out', out, '--force'])).status).toBe(0);
-    expect(fs.readdirSync(out).sort()).toEqual(['.mesh-release.json', '01-intro', '01-stable', '02-add-subset', '03-deploy', '04-shift', 'README.md']);
+    expect(fs.readdirSync(out).sort()).toEqual(['.mesh-release.json', '01-intro', '01-stable', '02-make-routable', '03-deploy', '04-shift', 'README.md']);
     // A shorter plan later: the stage directories of the earlier run go, the user's files stay.
     const shorter = fakeApp(SAFE);
     expect((await cliBuiltInProcess(['plan', '--app', shorter, '--out', out])).status).toBe(0);
-    expect(fs.readdirSync(out).sort()).toEqual(['.mesh-release.json', '01-intro', '01-stable', '02-add-subset', 'README.md']);
+    expect(fs.readdirSync(out).sort()).toEqual(['.mesh-release.json', '01-intro', '01-stable', '02-make-routable', 'README.md']);
   });
 
   test('a directory the CLI wrote is reused; a stage directory it did not write is not replaced without --force', async () => {
@@ -208,15 +208,15 @@ describe('--out never loses data', () => {
     const app = fakeApp(SAFE);
     expect((await cliBuiltInProcess(['plan', '--app', app, '--out', out])).status).toBe(0);
     expect((await cliBuiltInProcess(['plan', '--app', app, '--out', out])).status).toBe(0);
-    fs.rmSync(path.join(out, '02-add-subset'), { recursive: true });
+    fs.rmSync(path.join(out, '02-make-routable'), { recursive: true });
     const record = JSON.parse(fs.readFileSync(path.join(out, '.mesh-release.json'), 'utf8'));
     fs.writeFileSync(path.join(out, '.mesh-release.json'), JSON.stringify({ ...record, dirs: ['01-stable'] }));
-    fs.mkdirSync(path.join(out, '02-add-subset'));
-    fs.writeFileSync(path.join(out, '02-add-subset', 'keep.txt'), 'mine');
+    fs.mkdirSync(path.join(out, '02-make-routable'));
+    fs.writeFileSync(path.join(out, '02-make-routable', 'keep.txt'), 'mine');
     const run = await cliBuiltInProcess(['plan', '--app', app, '--out', out]);
     expect(run.status).toBe(2);
-    expect(run.stderr).toContain('02-add-subset exists and was not written by mesh-release');
-    expect(fs.readFileSync(path.join(out, '02-add-subset', 'keep.txt'), 'utf8')).toBe('mine');
+    expect(run.stderr).toContain('02-make-routable exists and was not written by mesh-release');
+    expect(fs.readFileSync(path.join(out, '02-make-routable', 'keep.txt'), 'utf8')).toBe('mine');
   });
 
   test('--out naming a file: exit 2', () => {

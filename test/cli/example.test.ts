@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { cli, cliBuild, cliInProcess, EXAMPLE, run, Run, tmpDir } from './_cli';
 
-const STAGES = ['stable', 'add-subset', 'deploy', 'shift-10', 'shift-50', 'shift-100', 'unroute', 'remove-subset', 'retire'];
+const STAGES = ['stable', 'make-routable', 'deploy', 'shift-10', 'shift-50', 'shift-100', 'unroute', 'drop-routable', 'retire'];
 /** What retire drops: every v1 object of both releases, `<resource> -n <namespace>`. */
 const V1_OBJECTS = ['helloworld-v1 -n shop', 'reviews-v1 -n bookinfo']
   .flatMap((o) => ['deployment', 'horizontalpodautoscaler', 'poddisruptionbudget'].map((kind) => `${kind}/${o}`));
@@ -51,18 +51,18 @@ describe('plan on examples/helloworld', () => {
     expect(plan.stdout).toMatch(/catch-all route weights +changes +safety/);
     // Istio subsets and Gateway API per-version Services alike are the routable versions.
     expect(rows[0]).toMatch(/stable +helloworld: v1; reviews: v1 +helloworld: v1; reviews: v1 +helloworld: v1 ██████████ 100; reviews: v1 ██████████ 100 +\+26 +OK$/);
-    expect(rows[1]).toMatch(/add-subset +helloworld: v1; reviews: v1 +helloworld: v1, v2; reviews: v1, v2 .* \+1 ~1 +OK$/);
+    expect(rows[1]).toMatch(/make-routable +helloworld: v1; reviews: v1 +helloworld: v1, v2; reviews: v1, v2 .* \+1 ~1 +OK$/);
     expect(rows[2]).toMatch(/deploy +helloworld: v1, v2; reviews: v1, v2 .* \+6 +OK$/);
     expect(rows[3]).toContain('helloworld: v1 █████████░  90  v2 █░░░░░░░░░  10; reviews: v1 █████████░  90  v2 █░░░░░░░░░  10');
     expect(rows[5]).toContain('v1 ░░░░░░░░░░   0  v2 ██████████ 100');
-    expect(rows[7]).toMatch(/remove-subset .* ~1 -1 +OK$/);
+    expect(rows[7]).toMatch(/drop-routable .* ~1 -1 +OK$/);
     expect(rows[8]).toMatch(/retire +helloworld: v2; reviews: v2 .* -6 +OK$/);
     expect(plan.stdout).toContain('OK: every stage is safe to apply after the one before it.');
   });
 
   test('--diff lists what each stage creates, changes and deletes', () => {
-    expect(plan.stdout).toContain('Stage 02-add-subset:\n  + Service/reviews-v2 (bookinfo)\n  ~ DestinationRule/helloworld (shop)\n');
-    expect(plan.stdout).toContain('Stage 08-remove-subset:\n  ~ DestinationRule/helloworld (shop)\n  - Service/reviews-v1 (bookinfo)\n');
+    expect(plan.stdout).toContain('Stage 02-make-routable:\n  + Service/reviews-v2 (bookinfo)\n  ~ DestinationRule/helloworld (shop)\n');
+    expect(plan.stdout).toContain('Stage 08-drop-routable:\n  ~ DestinationRule/helloworld (shop)\n  - Service/reviews-v1 (bookinfo)\n');
     expect(plan.stdout).toContain('Stage 09-retire:\n  - Deployment/helloworld-v1 (shop)\n  - HorizontalPodAutoscaler/helloworld-v1 (shop)\n'
       + '  - PodDisruptionBudget/helloworld-v1 (shop)\n  - Deployment/reviews-v1 (bookinfo)\n');
   });
@@ -92,7 +92,7 @@ describe('plan on examples/helloworld', () => {
     const ok = await cliInProcess(['check', path.join(out, '03-deploy'), path.join(out, '04-shift-10')]);
     expect(ok.status).toBe(0);
     expect(ok.stdout).toMatch(/^OK: no violations \(\d+ objects checked\)/);
-    const skipped = await cliInProcess(['check', path.join(out, '02-add-subset'), path.join(out, '04-shift-10')]);
+    const skipped = await cliInProcess(['check', path.join(out, '02-make-routable'), path.join(out, '04-shift-10')]);
     expect(skipped.status).toBe(1);
     expect(skipped.stdout).toContain('error: VirtualService/helloworld http[0]  [destination-ready]');
   });
@@ -140,28 +140,28 @@ describe('runbook (Markdown) of the example', () => {
     expect(retire).toContain('kubectl wait --for=delete pod -n shop -l app=helloworld,version=v1 --timeout=120s');
     expect(retire).toContain('kubectl wait --for=delete pod -n bookinfo -l app=reviews,version=v1 --timeout=120s');
     // The Gateway API router's per-version Service of v1 goes one stage earlier, once no route names it.
-    expect(section(runbook, 'remove-subset').split('Roll back')[0]).toContain('kubectl delete service/reviews-v1 -n bookinfo --ignore-not-found');
+    expect(section(runbook, 'drop-routable').split('Roll back')[0]).toContain('kubectl delete service/reviews-v1 -n bookinfo --ignore-not-found');
   });
 
   test('waits for Envoy propagation (blocking) only where Istio objects change, for the HTTPRoute\'s parents where it changes', () => {
     expect(section(runbook, 'shift-10')).toContain('mr_wait_proxies 120 shop virtualservice.networking.istio.io/helloworld');
     expect(section(runbook, 'shift-10')).toContain('mr_wait_routes 120 bookinfo reviews');
-    expect(section(runbook, 'add-subset').split('Roll back')[0]).not.toContain('mr_wait_routes');
-    expect(section(runbook, 'add-subset')).toContain('mr_wait_proxies 120 shop destinationrule.networking.istio.io/helloworld');
+    expect(section(runbook, 'make-routable').split('Roll back')[0]).not.toContain('mr_wait_routes');
+    expect(section(runbook, 'make-routable')).toContain('mr_wait_proxies 120 shop destinationrule.networking.istio.io/helloworld');
     expect(section(runbook, 'deploy').split('Roll back')[0]).not.toContain('mr_wait_proxies');
-    // remove-subset deletes the per-version Service of reviews v1 (plain Kubernetes): no Istio wait for it.
-    expect(section(runbook, 'remove-subset').split('Roll back')[0].match(/mr_wait_proxies .*/g)).toEqual(['mr_wait_proxies 120 shop destinationrule.networking.istio.io/helloworld']);
+    // drop-routable deletes the per-version Service of reviews v1 (plain Kubernetes): no Istio wait for it.
+    expect(section(runbook, 'drop-routable').split('Roll back')[0].match(/mr_wait_proxies .*/g)).toEqual(['mr_wait_proxies 120 shop destinationrule.networking.istio.io/helloworld']);
     expect(runbook).toContain('`STALE`');
     expect(runbook).toContain('istioctl x wait` was removed in Istio 1.23');
   });
 
   test('rolls back each stage with the same changes in reverse and the same waits', () => {
     expect(section(runbook, 'stable')).toContain('Roll back: nothing to roll back (first stage).');
-    const deployBack = section(runbook, 'deploy').split('Roll back to stage 2 (add-subset):')[1];
-    expect(deployBack).toContain('kubectl apply -f stages/02-add-subset/');
+    const deployBack = section(runbook, 'deploy').split('Roll back to stage 2 (make-routable):')[1];
+    expect(deployBack).toContain('kubectl apply -f stages/02-make-routable/');
     expect(deployBack).toContain('kubectl delete deployment/helloworld-v2 -n shop');
-    const retireBack = section(runbook, 'retire').split('Roll back to stage 8 (remove-subset):')[1];
-    expect(retireBack).toContain('kubectl apply -f stages/08-remove-subset/');
+    const retireBack = section(runbook, 'retire').split('Roll back to stage 8 (drop-routable):')[1];
+    expect(retireBack).toContain('kubectl apply -f stages/08-drop-routable/');
     expect(retireBack).toContain('kubectl rollout status deployment/helloworld-v1 -n shop --timeout=180s');
     expect(retireBack).toContain('mr_wait_replicas helloworld-v1 shop 2 180');
     expect(runbook).not.toContain('unsafe');
@@ -283,11 +283,11 @@ esac
       'kubectl delete deployment/reviews-v1 -n bookinfo --ignore-not-found --wait=true --timeout=90s',
       'kubectl wait --for=delete pod -n bookinfo -l app=reviews,version=v1 --timeout=120s',
     ]);
-    // Before retire, only the per-version Service of reviews v1 goes (remove-subset), after that stage's apply.
+    // Before retire, only the per-version Service of reviews v1 goes (drop-routable), after that stage's apply.
     const before = calls.slice(0, retire);
     expect(before.filter((c) => c.startsWith('kubectl delete'))).toEqual(['kubectl delete service/reviews-v1 -n bookinfo --ignore-not-found --wait=true --timeout=90s']);
     expect(before.indexOf('kubectl delete service/reviews-v1 -n bookinfo --ignore-not-found --wait=true --timeout=90s'))
-      .toBeGreaterThan(before.indexOf('kubectl apply -f stages/08-remove-subset/'));
+      .toBeGreaterThan(before.indexOf('kubectl apply -f stages/08-drop-routable/'));
     // The floors are polled (readyReplicas >= floor), the proxies until none is STALE.
     expect(calls).toContain('kubectl get deployment helloworld-v2 -n shop -o jsonpath={.status.readyReplicas}');
     expect(calls.filter((c) => c === 'istioctl proxy-status').length).toBeGreaterThanOrEqual(6);
@@ -298,26 +298,26 @@ esac
   });
 
   test('--from/--to run a range; --rollback goes back stage by stage (one stage without --to), deleting what each stage created', () => {
-    const range = runScript('add-subset', '--from', 'deploy', '--to', '4');
+    const range = runScript('make-routable', '--from', 'deploy', '--to', '4');
     expect(range.result.status).toBe(0);
     expect(range.calls.filter((c) => c.startsWith('kubectl apply'))).toEqual(['kubectl apply -f stages/03-deploy/', 'kubectl apply -f stages/04-shift-10/']);
-    const back = runScript('shift-10', '--rollback', '--from', 'shift-10', '--to', 'add-subset');
+    const back = runScript('shift-10', '--rollback', '--from', 'shift-10', '--to', 'make-routable');
     expect(back.result.status).toBe(0);
     const del = (o: string) => `kubectl delete ${o} --ignore-not-found --wait=true --timeout=90s`;
     expect(back.calls.filter((c) => /^kubectl (apply|delete)/.test(c))).toEqual([
       'kubectl apply -f stages/03-deploy/',
-      'kubectl apply -f stages/02-add-subset/',
+      'kubectl apply -f stages/02-make-routable/',
       del('horizontalpodautoscaler/helloworld-v2 -n shop'), del('horizontalpodautoscaler/reviews-v2 -n bookinfo'),
       del('poddisruptionbudget/helloworld-v2 -n shop'), del('poddisruptionbudget/reviews-v2 -n bookinfo'),
       del('deployment/helloworld-v2 -n shop'), del('deployment/reviews-v2 -n bookinfo'),
     ]);
     const retireBack = runScript('retire', '--rollback', '--from', 'retire');
     expect(retireBack.calls).toEqual(expect.arrayContaining([
-      'kubectl apply -f stages/08-remove-subset/',
+      'kubectl apply -f stages/08-drop-routable/',
       'kubectl rollout status deployment/helloworld-v1 -n shop --timeout=180s',
       'kubectl get deployment helloworld-v1 -n shop -o jsonpath={.status.readyReplicas}',
     ]));
-    expect(retireBack.calls.filter((c) => c.startsWith('kubectl apply'))).toEqual(['kubectl apply -f stages/08-remove-subset/']);
+    expect(retireBack.calls.filter((c) => c.startsWith('kubectl apply'))).toEqual(['kubectl apply -f stages/08-drop-routable/']);
     const wrongStart = runScript('shift-10', '--from', 'shift-100');
     expect(wrongStart.result.status).toBe(1);
     expect(wrongStart.result.stderr).toContain("refusing to apply stage 'shift-100': virtualservice.networking.istio.io/helloworld (namespace shop) is at stage 'shift-10', "
@@ -331,7 +331,7 @@ esac
   test('a stage whose wait fails stops the script (set -e): nothing after it runs', () => {
     fs.writeFileSync(path.join(bin, 'kubectl'), kubectl('if [ "$1" = rollout ]; then exit 1; fi'), { mode: 0o755 });
     try {
-      const { result, calls } = runScript('add-subset', '--from', 'deploy');
+      const { result, calls } = runScript('make-routable', '--from', 'deploy');
       expect(result.status).not.toBe(0);
       expect(calls.filter((c) => !c.includes('jsonpath={.metadata.name}/'))).toEqual([
         'kubectl apply -f stages/03-deploy/', 'kubectl rollout status deployment/helloworld-v2 -n shop --timeout=180s',

@@ -86,8 +86,8 @@ describe('waits per router', () => {
       ...([...s.changes.created, ...s.changes.changed, ...s.changes.deleted].some((m) => m.apiVersion.includes('istio.io')) ? [s.name] : []),
       ...([...s.rollback.created, ...s.rollback.changed, ...s.rollback.deleted].some((m) => m.apiVersion.includes('istio.io')) ? [`${s.name} back`] : []),
     ]);
-    expect(istioChanges).toEqual(['stable', 'add-subset', 'add-subset back', 'shift-10', 'shift-10 back', 'shift-50', 'shift-50 back',
-      'shift-100', 'shift-100 back', 'unroute', 'unroute back', 'remove-subset', 'remove-subset back']);
+    expect(istioChanges).toEqual(['stable', 'make-routable', 'make-routable back', 'shift-10', 'shift-10 back', 'shift-50', 'shift-50 back',
+      'shift-100', 'shift-100 back', 'unroute', 'unroute back', 'drop-routable', 'drop-routable back']);
     expect(transitionsWith(plan, 'mr_wait_proxies ')).toEqual(istioChanges);
     expect(commandsOf(plan).get('shift-10')!.forward.slice(2)).toEqual([
       'kubectl apply -f 04-shift-10/',
@@ -115,9 +115,9 @@ describe('waits per router', () => {
       'mr_wait_replicas web-v1 shop 2 180',
       'mr_wait_routes 120 shop web',
     ]);
-    // remove-subset deletes the per-version Service of v1: no wait for a deleted object.
-    expect(commandsOf(plan).get('remove-subset')!.forward.slice(1)).toEqual([
-      'kubectl apply -f 08-remove-subset/',
+    // drop-routable deletes the per-version Service of v1: no wait for a deleted object.
+    expect(commandsOf(plan).get('drop-routable')!.forward.slice(1)).toEqual([
+      'kubectl apply -f 08-drop-routable/',
       'kubectl delete service/web-v1 -n shop --ignore-not-found --wait=true --timeout=90s',
     ]);
   });

@@ -125,7 +125,7 @@ group('the guard: a stage starts only after the stage before it', (test) => {
 
   test('live at the stage before: applies; live at the stage itself: applies again (idempotent)', async () => {
     const dir = selectorScript();
-    expect((await runScript(dir, 'add-subset', ['--from', 'deploy', '--to', 'deploy'])).applies).toEqual(['kubectl apply -f stages/03-deploy/']);
+    expect((await runScript(dir, 'make-routable', ['--from', 'deploy', '--to', 'deploy'])).applies).toEqual(['kubectl apply -f stages/03-deploy/']);
     const again = await runScript(dir, 'deploy', ['--from', 'deploy', '--to', 'deploy']);
     expect(again.status).toBe(0);
     expect(again.stdout).toContain("service/web (namespace shop) is at stage 'deploy': applying stage 'deploy'");
@@ -137,15 +137,15 @@ group('the guard: a stage starts only after the stage before it', (test) => {
     const wrong = await runScript(dir, 'stable', ['--from', 'deploy']);
     expect(wrong.status).toBe(1);
     expect(wrong.applies).toEqual([]);
-    expect(wrong.stderr).toContain("refusing to apply stage 'deploy': service/web (namespace shop) is at stage 'stable', expected 'add-subset' or 'deploy'.\n"
+    expect(wrong.stderr).toContain("refusing to apply stage 'deploy': service/web (namespace shop) is at stage 'stable', expected 'make-routable' or 'deploy'.\n"
       + 'Apply the stages in order (roll back with --rollback --from <the live stage>), or pass --force (MESH_RELEASE_FORCE=1) to skip this check.\n');
   });
 
   test('fails to start a later stage on a fresh cluster, or on an object without the stage annotation', async () => {
     const dir = selectorScript();
-    const fresh = await runScript(dir, undefined, ['--from', 'add-subset']);
+    const fresh = await runScript(dir, undefined, ['--from', 'make-routable']);
     expect(fresh.status).toBe(1);
-    expect(fresh.stderr).toContain("service/web (namespace shop) is at stage none (not created yet), expected 'stable' or 'add-subset'.");
+    expect(fresh.stderr).toContain("service/web (namespace shop) is at stage none (not created yet), expected 'stable' or 'make-routable'.");
     const unannotated = await runScript(dir, '', ['--to', 'stable']);
     expect(unannotated.status).toBe(1);
     expect(unannotated.stderr).toContain('is at stage unknown (no mesh-release.io/stage annotation), expected none (not created yet) or \'stable\'.');
@@ -172,7 +172,7 @@ group('the guard: a stage starts only after the stage before it', (test) => {
   test('a whole run checks each stage after the one before it, each read after the previous apply', async () => {
     const dir = script('service-selector');
     endpointsOf(dir, 'v2');
-    const all = await runScript(dir, 'stable', ['--from', 'add-subset']);
+    const all = await runScript(dir, 'stable', ['--from', 'make-routable']);
     expect(all.stderr).not.toContain('refusing');
     expect(all.status).toBe(0);
     expect(all.applies).toHaveLength(6);
@@ -199,7 +199,7 @@ group('--rollback --from X rolls back one stage (to X-1) unless --to says furthe
   test('--to goes further, one stage at a time; the first stage has nothing to roll back to', async () => {
     const dir = selectorScript();
     expect((await runScript(dir, 'deploy', ['--rollback', '--from', 'deploy', '--to', 'stable'])).applies)
-      .toEqual(['kubectl apply -f stages/02-add-subset/', 'kubectl apply -f stages/01-stable/']);
+      .toEqual(['kubectl apply -f stages/02-make-routable/', 'kubectl apply -f stages/01-stable/']);
     const first = await runScript(dir, 'stable', ['--rollback', '--from', 'stable']);
     expect(first.status).toBe(2);
     expect(first.stderr).toContain('--rollback: the first stage has nothing to roll back to');
@@ -396,7 +396,7 @@ group('timeouts users can shorten, and kubectl failures reported, not waited out
     expect((await runHelper(dir, ['mr_wait_endpoints', '0', 'shop', 'web'])).stderr).toContain(`\ncannot read service/web: ${refusedText}\n`);
     expect((await runHelper(dir, ['mr_wait_replicas', 'web-v2', 'shop', '2', '0'])).stderr)
       .toBe(`deployment/web-v2: 0 ready pods after 0 s, below the floor of 2 (cannot read it: ${refusedText})\n`);
-    const guard = await runHelper(dir, ['mr_expect_stage', 'shop', 'service/web', 'deploy', 'add-subset', 'deploy']);
+    const guard = await runHelper(dir, ['mr_expect_stage', 'shop', 'service/web', 'deploy', 'make-routable', 'deploy']);
     expect(guard.status).toBe(1);
     expect(guard.stderr).toBe(`cannot read the live stage of service/web (namespace shop): ${refusedText}\nnot applying stage 'deploy'\n`);
   });
@@ -413,7 +413,7 @@ group('timeouts users can shorten, and kubectl failures reported, not waited out
     // The three hang side by side (each read waits out its second).
     const [hung, guard, plain] = await Promise.all([
       timed(() => runHelper(dir, ['mr_wait_routes', '0', 'shop', 'web'], { MESH_RELEASE_KUBECTL_TIMEOUT: '1' })),
-      timed(() => runHelper(dir, ['mr_expect_stage', 'shop', 'service/web', 'deploy', 'add-subset', 'deploy'], { MESH_RELEASE_KUBECTL_TIMEOUT: '1' })),
+      timed(() => runHelper(dir, ['mr_expect_stage', 'shop', 'service/web', 'deploy', 'make-routable', 'deploy'], { MESH_RELEASE_KUBECTL_TIMEOUT: '1' })),
       timed(() => runHelper(dir, ['mr_wait_routes', '0', 'shop', 'web'], { MESH_RELEASE_KUBECTL_TIMEOUT: '1', PATH: `${path.join(dir, 'bin')}:${tools}:${process.env.PATH}` })),
     ]);
     expect(hung.ms).toBeLessThan(10_000);
@@ -508,7 +508,7 @@ group('the script: checks before anything is applied, and where it stopped', (te
     const dir = tmpDir();
     const plan = ReleasePlan.custom([
       { name: 'stable', deployed: ['v1'], weights: [{ version: 'v1', weight: 100 }] },
-      { name: '1', deployed: ['v1'], subsets: ['v1', 'v2'], weights: [{ version: 'v1', weight: 100 }] },
+      { name: '1', deployed: ['v1'], routable: ['v1', 'v2'], weights: [{ version: 'v1', weight: 100 }] },
       { name: '2', deployed: ['v1', 'v2'], weights: [{ version: 'v1', weight: 100 }] },
     ]);
     fs.writeFileSync(path.join(dir, 'runbook.sh'), renderScript(planOf(dir, plan, [{ app: 'web', router: 'istio' }]), dir), { mode: 0o755 });

@@ -30,7 +30,7 @@ const ROUTERS: { [kind in RouterKind]: () => Pick<MeshReleaseProps, 'router' | '
     timeout: Duration.seconds(10),
   }),
   ambient: () => ({ router: TrafficRouter.gatewayApi({ ambientWaypoint: 'waypoint' }) }),
-  selector: () => ({ router: TrafficRouter.serviceSelector(), defaults: { istioSidecarLifecycle: false } }),
+  selector: () => ({ router: TrafficRouter.serviceSelector(), defaults: { proxyLifecycle: false } }),
 };
 
 const TWO = [
@@ -44,7 +44,7 @@ const split = [{ version: 'v1', weight: 50 }, { version: 'v2', weight: 50 }];
 function threeVersionPlan(): ReleasePlan {
   return ReleasePlan.custom([
     { name: 'split', deployed: ['v1', 'v2'], weights: split },
-    { name: 'add-subset-v3', deployed: ['v1', 'v2'], subsets: ['v1', 'v2', 'v3'], weights: split },
+    { name: 'make-routable-v3', deployed: ['v1', 'v2'], routable: ['v1', 'v2', 'v3'], weights: split },
     { name: 'deploy-v3', deployed: ['v1', 'v2', 'v3'], weights: split },
     { name: 'mirror-v3', deployed: ['v1', 'v2', 'v3'], weights: split, mirror: { version: 'v3', percent: 10 } },
     {

@@ -16,6 +16,7 @@ import * as fc from 'fast-check';
 import * as YAML from 'yaml';
 import {
   AllowedCallers, ApplyOrder, DisruptionBudget, GatewayApiRouterOptions, GatewayReference, HeaderMatchType, HeaderRoute, HealthProbeOptions,
+  IstioRouterOptions,
   LoadBalancerAlgorithm, MeshRelease, MeshReleaseProps, ProbeKind, ReleasePlan, ReleaseStage, ReleaseStageOptions, RetryOptions, Scaling, TlsMode,
   TrafficMirror, TrafficPolicyOptions, TrafficRouter, VersionSpec, WorkloadOptions,
 } from '../../src';
@@ -59,6 +60,8 @@ export interface RandomRelease {
   readonly router: RouterKind;
   /** Options of `TrafficRouter.gatewayApi()`. */
   readonly gatewayApi?: GatewayApiRouterOptions;
+  /** Options of `TrafficRouter.istio()`. */
+  readonly istio?: IstioRouterOptions;
   readonly edginess: number;
   /** Limits the release was taken to, exactly (a plausible release otherwise): see `LIMITS`. */
   readonly limits: string[];
@@ -248,7 +251,7 @@ function manyVersionsPlan(versions: string[]): ReleasePlan {
   const split = versions.map((version, i) => ({ version, weight: i === 0 ? 100 - share * (versions.length - 1) : share }));
   return ReleasePlan.custom([
     { name: 'stable', deployed: [first], weights: [{ version: first, weight: 100 }] },
-    { name: 'add-subsets', deployed: [first], subsets: versions, weights: [{ version: first, weight: 100 }] },
+    { name: 'make-routable', deployed: [first], routable: versions, weights: [{ version: first, weight: 100 }] },
     { name: 'deploy', ...all },
     { name: 'split', deployed: versions, weights: split },
   ]);
@@ -258,7 +261,7 @@ function optionsOf(stage: ReleaseStage): ReleaseStageOptions {
   return {
     name: stage.name,
     deployed: [...stage.deployed],
-    subsets: [...stage.subsets],
+    routable: [...stage.routable],
     weights: stage.weights.map((w) => ({ ...w })),
     headerRoutes: stage.headerRoutes.length ? stage.headerRoutes.map((r) => ({ ...r })) : undefined,
     mirror: stage.mirror && { ...stage.mirror },
@@ -279,7 +282,7 @@ export function buildPlan(draw: PlanDraw): ReleasePlan {
   const stages = base.stages.map(optionsOf);
   const at = extra.at % stages.length;
   const s = stages[at];
-  const routable = s.deployed.filter((v) => (s.subsets ?? s.deployed).includes(v));
+  const routable = s.deployed.filter((v) => (s.routable ?? s.deployed).includes(v));
   const headerRoutes: HeaderRoute[] = extra.headers.map((h) => ({
     header: h.header, value: h.value, version: routable[h.pick % routable.length], ...(h.matchType ? { matchType: h.matchType } : {}),
   }));
@@ -387,6 +390,19 @@ function istioDurationEdge(): fc.Arbitrary<Duration> {
   return fc.constantFrom(millis(1), millis(0), millis(0.5), millis(1500), seconds(315_576_000_000), seconds(10_000_000_000),
     // around the largest Go duration (9223372036.854775807s), past which the CRDs' CEL rules cannot read one
     millis(9_223_372_036_854), millis(9_223_372_036_855), Duration.days(365 * 250), Duration.days(365 * 300));
+}
+
+/** Options of `TrafficRouter.istio()`: hosts and gateways, the DestinationRule's traffic policy and some subsets'. */
+function istioOptions(edginess: number, versions: string[]): fc.Arbitrary<IstioRouterOptions> {
+  return fc.record({
+    hosts: istioHosts(edginess),
+    trafficPolicy: maybe(trafficPolicy(edginess), 2),
+    subsets: fc.tuple(...versions.map((v) => maybe(trafficPolicy(edginess)).map((policy) => [v, policy] as const))),
+  }).map(({ hosts, trafficPolicy: policy, subsets }) => {
+    const defined = subsets.filter(([, p]) => p !== undefined) as Array<[string, TrafficPolicyOptions]>;
+    const bySubset: { [version: string]: TrafficPolicyOptions } = Object.fromEntries(defined);
+    return { ...hosts, trafficPolicy: policy, subsetTrafficPolicies: Object.keys(bySubset).length > 0 ? bySubset : undefined };
+  });
 }
 
 function trafficPolicy(edginess: number): fc.Arbitrary<TrafficPolicyOptions> {
@@ -520,7 +536,7 @@ function shutdown(edginess: number): fc.Arbitrary<WorkloadOptions> {
         return {
           preStopSleep: seconds(preStop),
           terminationGracePeriod: seconds(preStop + (drain ?? 0) + slack),
-          istioSidecarLifecycle: drain !== undefined,
+          proxyLifecycle: drain !== undefined,
           ...(drain === undefined ? {} : { sidecarDrainDuration: seconds(drain) }),
         };
       }),
@@ -530,10 +546,10 @@ function shutdown(edginess: number): fc.Arbitrary<WorkloadOptions> {
     { preStopSleep: seconds(30), terminationGracePeriod: seconds(30) },
     { preStopSleep: seconds(20) },
     { terminationGracePeriod: seconds(2 ** 40) },
-    { terminationGracePeriod: seconds(INT32_MAX + 100), preStopSleep: seconds(INT32_MAX), istioSidecarLifecycle: false },
+    { terminationGracePeriod: seconds(INT32_MAX + 100), preStopSleep: seconds(INT32_MAX), proxyLifecycle: false },
     { preStopSleep: millis(1500) },
-    { istioSidecarLifecycle: false, sidecarDrainDuration: seconds(5) },
-    { istioSidecarLifecycle: false },
+    { proxyLifecycle: false, sidecarDrainDuration: seconds(5) },
+    { proxyLifecycle: false },
   ));
 }
 
@@ -621,6 +637,7 @@ export function randomRelease(): fc.Arbitrary<RandomRelease> {
     return fc.record({
       router: fc.constant(router),
       gatewayApi: router === 'gatewayApi' ? gatewayApiOptions(edginess) : fc.constant(undefined),
+      istio: router === 'istio' ? istioOptions(edginess, versions) : fc.constant(undefined),
       edginess: fc.constant(edginess),
       limits: edginess > 0 ? fc.constant<string[]>([]) : fc.oneof({ weight: 2, arbitrary: fc.constant<string[]>([]) },
         fc.subarray(Object.keys(LIMITS).filter((l) => LIMITS[l].routers.includes(router)), { minLength: 1, maxLength: 3 })),
@@ -639,7 +656,6 @@ export function randomRelease(): fc.Arbitrary<RandomRelease> {
           version: fc.constant(v),
           image: image(edginess, app, v),
           own: maybe(workloadOptions(edginess), 2),
-          trafficPolicy: router === 'istio' ? maybe(trafficPolicy(edginess)) : edgy(edginess, fc.constant(undefined), maybe(trafficPolicy(0))),
         }))).chain((specs) => edgy(edginess,
           fc.constant(specs.map(({ own, ...spec }) => ({ ...spec, ...own }) as VersionSpec)),
           fc.constantFrom('drop-one', 'add-one', 'twice').map((mistake) => {
@@ -648,21 +664,19 @@ export function randomRelease(): fc.Arbitrary<RandomRelease> {
           }))),
         defaults: router === 'serviceSelector'
           // no mesh: the sidecar lifecycle off unless drawn
-          ? workloadOptions(edginess).map((o) => (o.istioSidecarLifecycle === undefined ? { ...o, istioSidecarLifecycle: false } : o))
+          ? workloadOptions(edginess).map((o) => (o.proxyLifecycle === undefined ? { ...o, proxyLifecycle: false } : o))
           : workloadOptions(edginess),
         resilience: retries(edginess, router),
-        istio: router === 'istio' ? istioHosts(edginess) : edgy(edginess, fc.constant({}), istioHosts(edginess)),
-        trafficPolicy: router === 'istio' ? maybe(trafficPolicy(edginess), 2) : edgy(edginess, fc.constant(undefined), maybe(trafficPolicy(0))),
         strictMtls: router === 'serviceSelector' ? edgy(edginess, fc.constant(undefined), fc.boolean()) : maybe(fc.boolean()),
         allowedCallers: router === 'serviceSelector' ? edgy(edginess, fc.constant(undefined), allowedCallers(0)) : maybe(allowedCallers(edginess), 2),
         applyOrder: maybe(fc.constantFrom(ApplyOrder.NONE, ApplyOrder.ARGO_CD, ApplyOrder.KAPP)),
         scaleWithTraffic: maybe(fc.boolean()),
-      })).map(({ resilience, istio, ...p }) => ({ ...p, ...resilience, ...istio }) as RandomRelease['props']),
+      })).map(({ resilience, ...p }) => ({ ...p, ...resilience }) as RandomRelease['props']),
     });
   })).map((release) => withBriefString(atLimits(plausibleRelease(release))));
 }
 
-const SHUTDOWN_FIELDS = ['preStopSleep', 'terminationGracePeriod', 'istioSidecarLifecycle', 'sidecarDrainDuration'] as const;
+const SHUTDOWN_FIELDS = ['preStopSleep', 'terminationGracePeriod', 'proxyLifecycle', 'sidecarDrainDuration'] as const;
 
 /**
  * A plausible release (edginess 0) is written the way its options ask: shutdown timings and probes either in the defaults
@@ -684,7 +698,7 @@ function plausibleRelease(release: RandomRelease): RandomRelease {
     return { ...release, props: { ...release.props, versions } };
   }
   const ambient = release.gatewayApi?.ambientWaypoint !== undefined;
-  const sidecar = ['istioSidecarLifecycle', 'sidecarDrainDuration'];
+  const sidecar = ['proxyLifecycle', 'sidecarDrainDuration'];
   versions = ambient ? versions.map((v) => without(v, sidecar)) : versions;
   const retried = (release.props.retries?.attempts ?? 3) > 0 && release.props.retries !== undefined;
   return {
@@ -710,7 +724,7 @@ function withDefaults(props: Props, defaults: WorkloadOptions, strip: readonly s
   return {
     ...props,
     defaults: { ...without(props.defaults), ...defaults },
-    versions: props.versions.map((v) => ({ ...without(v), version: v.version, image: v.image, trafficPolicy: v.trafficPolicy }) as VersionSpec),
+    versions: props.versions.map((v) => ({ ...without(v), version: v.version, image: v.image }) as VersionSpec),
   };
 }
 
@@ -816,8 +830,8 @@ const LIMITS: { [name: string]: { routers: RouterKind[]; apply: (r: RandomReleas
           ...r.props,
           timeout: ISTIO_MAX,
           retries: { attempts: 3, perTryTimeout: millis(Math.floor(ISTIO_MAX.toMilliseconds() / 4)) },
-          trafficPolicy: policy,
         },
+        istio: { ...r.istio, trafficPolicy: policy },
       };
     },
   },
@@ -826,8 +840,8 @@ const LIMITS: { [name: string]: { routers: RouterKind[]; apply: (r: RandomReleas
     routers: ALL,
     apply: (r) => ({
       ...r,
-      props: withDefaults(r.props, { istioSidecarLifecycle: false, podAnnotations: { big: 'a'.repeat(256 * 1024 - 3) } },
-        ['istioSidecarLifecycle', 'sidecarDrainDuration', 'podAnnotations']),
+      props: withDefaults(r.props, { proxyLifecycle: false, podAnnotations: { big: 'a'.repeat(256 * 1024 - 3) } },
+        ['proxyLifecycle', 'sidecarDrainDuration', 'podAnnotations']),
     }),
   },
   // 16 versions routed at once (the HTTPRoute's 16 backendRefs)
@@ -859,7 +873,7 @@ function atLimits(release: RandomRelease): RandomRelease {
 
 export function routerOf(release: RandomRelease): TrafficRouter {
   switch (release.router) {
-    case 'istio': return TrafficRouter.istio();
+    case 'istio': return TrafficRouter.istio(release.istio);
     case 'gatewayApi': return TrafficRouter.gatewayApi(release.gatewayApi);
     case 'serviceSelector': return TrafficRouter.serviceSelector();
   }

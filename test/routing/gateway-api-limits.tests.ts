@@ -140,9 +140,9 @@ describe('TrafficRouter.gatewayApi(): the HTTPRoute CRD limits are refused when 
 
   test('fails on a Service-only version whose Service name is over 63 characters', () => {
     const version = `v${'1'.repeat(62)}`;
-    const stage = ReleaseStage.custom({ name: 'add-subset', deployed: ['v1'], subsets: ['v1', version], weights: [{ version: 'v1', weight: 100 }] });
+    const stage = ReleaseStage.custom({ name: 'make-routable', deployed: ['v1'], routable: ['v1', version], weights: [{ version: 'v1', weight: 100 }] });
     const { release } = build(stage, { versions: [VERSIONS[0], { version, image: VERSIONS[0].image }] });
-    expect(release).toThrow(`[test/reviews] 'app + version' must form a Service name '<app>-<version>' of at most 63 characters for version '${version}' of stage 'add-subset' (it is 71): shorten the app or version, got "reviews-${version}"`);
+    expect(release).toThrow(`[test/reviews] 'app + version' must form a Service name '<app>-<version>' of at most 63 characters for version '${version}' of stage 'make-routable' (it is 71): shorten the app or version, got "reviews-${version}"`);
   });
 
   test('fails on a mirror share too small for a RequestMirror fraction', () => {

@@ -1,6 +1,6 @@
 import { ApiObject, Chart, Duration, Testing } from 'cdk8s';
 import {
-  ApplyOrder, HeaderMatchType, LoadBalancerAlgorithm, ManifestSchemas, MeshRelease, MeshReleaseProps,
+  ApplyOrder, HeaderMatchType, ManifestSchemas, MeshRelease, MeshReleaseProps,
   ReleasePlan, ReleaseStage, SafetyCheck, TrafficRouter,
 } from '../../src';
 import { ofKind, only } from '../_helpers';
@@ -39,7 +39,7 @@ function checkEveryStage(plan: ReleasePlan, props: Partial<MeshReleaseProps> = {
     expect({ stage: stage.name, violations: SafetyCheck.check(manifests, previous) }).toEqual({ stage: stage.name, violations: [] });
     expect(release.warnings).toEqual([]);
     // THEN the Services, Deployments and weights follow the plan
-    expect(versionServices(manifests)).toEqual(stage.subsets.map((v) => `reviews-${v}`));
+    expect(versionServices(manifests)).toEqual(stage.routable.map((v) => `reviews-${v}`));
     expect(ofKind(manifests, 'Deployment').map((d) => d.metadata.name)).toEqual(stage.deployed.map((v) => `reviews-${v}`));
     expect(catchAll(manifests)).toEqual(Object.fromEntries(stage.weights.map((w) => [`reviews-${w.version}`, w.weight])));
     previous = manifests;
@@ -51,13 +51,13 @@ describe('TrafficRouter.gatewayApi(), canary v1 -> v2 with weights [10, 50]', ()
   const expected: { [stage: string]: [string[], string[], { [s: string]: number }] } = {
     // stage: [Deployments, per-version Services, catch-all weights]
     'stable': [['reviews-v1'], ['reviews-v1'], { 'reviews-v1': 100 }],
-    'add-subset': [['reviews-v1'], ['reviews-v1', 'reviews-v2'], { 'reviews-v1': 100 }],
+    'make-routable': [['reviews-v1'], ['reviews-v1', 'reviews-v2'], { 'reviews-v1': 100 }],
     'deploy': [['reviews-v1', 'reviews-v2'], ['reviews-v1', 'reviews-v2'], { 'reviews-v1': 100 }],
     'shift-10': [['reviews-v1', 'reviews-v2'], ['reviews-v1', 'reviews-v2'], { 'reviews-v1': 90, 'reviews-v2': 10 }],
     'shift-50': [['reviews-v1', 'reviews-v2'], ['reviews-v1', 'reviews-v2'], { 'reviews-v1': 50, 'reviews-v2': 50 }],
     'shift-100': [['reviews-v1', 'reviews-v2'], ['reviews-v1', 'reviews-v2'], { 'reviews-v1': 0, 'reviews-v2': 100 }],
     'unroute': [['reviews-v1', 'reviews-v2'], ['reviews-v1', 'reviews-v2'], { 'reviews-v2': 100 }],
-    'remove-subset': [['reviews-v1', 'reviews-v2'], ['reviews-v2'], { 'reviews-v2': 100 }],
+    'drop-routable': [['reviews-v1', 'reviews-v2'], ['reviews-v2'], { 'reviews-v2': 100 }],
     'retire': [['reviews-v2'], ['reviews-v2'], { 'reviews-v2': 100 }],
   };
 
@@ -71,13 +71,13 @@ describe('TrafficRouter.gatewayApi(), canary v1 -> v2 with weights [10, 50]', ()
     expect(catchAll(manifests)).toEqual(weights);
     expect(only(manifests, 'HTTPRoute').metadata.annotations).toEqual({
       'mesh-release.io/stage': name,
-      'mesh-release.io/plan-stages': 'stable,add-subset,deploy,shift-10,shift-50,shift-100,unroute,remove-subset,retire',
+      'mesh-release.io/plan-stages': 'stable,make-routable,deploy,shift-10,shift-50,shift-100,unroute,drop-routable,retire',
     });
     expect(ofKind(manifests, 'DestinationRule')).toEqual([]);
     expect(ofKind(manifests, 'VirtualService')).toEqual([]);
   });
 
-  test.each(['add-subset', 'shift-10', 'retire'])('stage %s snapshot', (name) => {
+  test.each(['make-routable', 'shift-10', 'retire'])('stage %s snapshot', (name) => {
     expect(synth(plan.stage(name)).manifests).toMatchSnapshot();
   });
 
@@ -118,10 +118,10 @@ describe('TrafficRouter.gatewayApi(), canary v1 -> v2 with weights [10, 50]', ()
   });
 
   test('the release exposes its HTTPRoute and per-version Services; the Istio getters name the router', () => {
-    const { release } = synth(plan.stage('add-subset'));
+    const { release } = synth(plan.stage('make-routable'));
     expect(release.httpRoute.kind).toBe('HTTPRoute');
     expect(release.versionService('v2').name).toBe('reviews-v2');
-    expect(() => release.versionService('v3')).toThrow("[test/reviews] 'versionService' must name a version routable in stage 'add-subset' (v1, v2), got \"v3\"");
+    expect(() => release.versionService('v3')).toThrow("[test/reviews] 'versionService' must name a version routable in stage 'make-routable' (v1, v2), got \"v3\"");
     expect(() => release.virtualService).toThrow('[test/reviews] has no virtualService: it is made by TrafficRouter.istio(), and this release uses TrafficRouter.gatewayApi()');
     expect(() => release.destinationRule).toThrow('has no destinationRule');
   });
@@ -136,7 +136,7 @@ describe('TrafficRouter.gatewayApi(), canary v1 -> v2 with weights [10, 50]', ()
 describe('TrafficRouter.gatewayApi(): every stage of every plan is schema-valid and safe', () => {
   const threeVersions = ReleasePlan.custom([
     { name: 'split', deployed: ['v1', 'v2'], weights: [{ version: 'v1', weight: 50 }, { version: 'v2', weight: 50 }] },
-    { name: 'add-subset-v3', deployed: ['v1', 'v2'], subsets: ['v1', 'v2', 'v3'], weights: [{ version: 'v1', weight: 50 }, { version: 'v2', weight: 50 }] },
+    { name: 'make-routable-v3', deployed: ['v1', 'v2'], routable: ['v1', 'v2', 'v3'], weights: [{ version: 'v1', weight: 50 }, { version: 'v2', weight: 50 }] },
     { name: 'deploy-v3', deployed: ['v1', 'v2', 'v3'], weights: [{ version: 'v1', weight: 50 }, { version: 'v2', weight: 50 }] },
     {
       name: 'pin-v3',
@@ -153,7 +153,7 @@ describe('TrafficRouter.gatewayApi(): every stage of every plan is schema-valid 
   ]);
   const mirror = ReleasePlan.custom([
     { name: 'stable', deployed: ['v1'], weights: [{ version: 'v1', weight: 100 }] },
-    { name: 'add-subset', deployed: ['v1'], subsets: ['v1', 'v2'], weights: [{ version: 'v1', weight: 100 }] },
+    { name: 'make-routable', deployed: ['v1'], routable: ['v1', 'v2'], weights: [{ version: 'v1', weight: 100 }] },
     { name: 'deploy', deployed: ['v1', 'v2'], weights: [{ version: 'v1', weight: 100 }] },
     { name: 'mirror', deployed: ['v1', 'v2'], weights: [{ version: 'v1', weight: 100 }], mirror: { version: 'v2', percent: 25 } },
     { name: 'shift-100', deployed: ['v1', 'v2'], weights: [{ version: 'v1', weight: 0 }, { version: 'v2', weight: 100 }] },
@@ -326,14 +326,6 @@ describe('TrafficRouter.gatewayApi() refusals', () => {
       "[test/reviews] 'retries' needs TrafficRouter.gatewayApi({ experimentalRetries: true }) (HTTPRoute retry is in the experimental channel of Gateway API 1.6, whose CRDs the cluster must run): set it, or drop retries (routes then have no retries), got {\"attempts\":2}"],
     ['a retry condition with no Gateway API equivalent', { router: TrafficRouter.gatewayApi({ experimentalRetries: true }), retries: { retryOn: 'gateway-error,retriable-headers' } },
       "[test/reviews] 'retries.retryOn' must list conditions an HTTPRoute retry can express (gateway-error, 5xx, retriable-4xx, connect-failure, refused-stream, reset); 'retriable-headers' has no Gateway API equivalent, got \"gateway-error,retriable-headers\""],
-    ['hosts', { hosts: ['reviews.example.com'] },
-      "[test/reviews] 'hosts' applies only to TrafficRouter.istio(); with TrafficRouter.gatewayApi(), set hostnames with gateways: TrafficRouter.gatewayApi({ gateways, hostnames }), got [\"reviews.example.com\"]"],
-    ['gateways', { gateways: ['infra/public'] },
-      "[test/reviews] 'gateways' applies only to TrafficRouter.istio(); with TrafficRouter.gatewayApi(), attach the HTTPRoute to Gateways: TrafficRouter.gatewayApi({ gateways: [{ name, namespace }] }), got [\"infra/public\"]"],
-    ['trafficPolicy', { trafficPolicy: { loadBalancer: LoadBalancerAlgorithm.RANDOM } },
-      "[test/reviews] 'trafficPolicy' applies only to TrafficRouter.istio(); with TrafficRouter.gatewayApi(), drop it (a DestinationRule traffic policy: configure connection pools, outlier detection and TLS with your implementation's own policy objects), got {\"loadBalancer\":\"RANDOM\"}"],
-    ['a version traffic policy', { versions: [VERSIONS[0], { ...VERSIONS[1], trafficPolicy: { loadBalancer: LoadBalancerAlgorithm.RANDOM } }] },
-      "[test/reviews] 'versions[v2].trafficPolicy' applies only to TrafficRouter.istio()"],
     ['hostnames without gateways', { router: TrafficRouter.gatewayApi({ hostnames: ['reviews.example.com'] }) },
       "[test/reviews] 'router.hostnames' applies only with gateways (a route attached to the Service answers for the Service's own name): add gateways, or drop hostnames, got [\"reviews.example.com\"]"],
     ['an empty gateways list', { router: TrafficRouter.gatewayApi({ gateways: [] }) },
@@ -346,8 +338,8 @@ describe('TrafficRouter.gatewayApi() refusals', () => {
       "[test/reviews] 'router.ambientWaypoint' must be the name of a waypoint Gateway (a DNS-1123 label), got \"Waypoint\""],
     ['sidecar options in ambient mode', { router: TrafficRouter.gatewayApi({ ambientWaypoint: 'waypoint' }), defaults: { sidecarDrainDuration: Duration.seconds(5) } },
       "[test/reviews] 'defaults.sidecarDrainDuration' must be left out with router.ambientWaypoint (ambient mode has no sidecar: the sidecar lifecycle annotations are dropped), got 5s"],
-    ['istioSidecarLifecycle on a version in ambient mode', { router: TrafficRouter.gatewayApi({ ambientWaypoint: 'waypoint' }), versions: [{ ...VERSIONS[0], istioSidecarLifecycle: true }, VERSIONS[1]] },
-      "[test/reviews] 'versions[v1].istioSidecarLifecycle' must be left out with router.ambientWaypoint"],
+    ['proxyLifecycle on a version in ambient mode', { router: TrafficRouter.gatewayApi({ ambientWaypoint: 'waypoint' }), versions: [{ ...VERSIONS[0], proxyLifecycle: true }, VERSIONS[1]] },
+      "[test/reviews] 'versions[v1].proxyLifecycle' must be left out with router.ambientWaypoint"],
   ];
 
   test.each(cases)('fails on %s, before any child is created', (_, props, message) => {

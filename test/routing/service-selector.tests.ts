@@ -20,11 +20,11 @@ describe('TrafficRouter.serviceSelector(), blue/green blue -> green', () => {
   const expected: { [stage: string]: [string[], string] } = {
     // stage: [Deployments, version the Service selects]
     'stable': [['shop-blue'], 'blue'],
-    'add-subset': [['shop-blue'], 'blue'],
+    'make-routable': [['shop-blue'], 'blue'],
     'deploy': [['shop-blue', 'shop-green'], 'blue'],
     'shift-100': [['shop-blue', 'shop-green'], 'green'],
     'unroute': [['shop-blue', 'shop-green'], 'green'],
-    'remove-subset': [['shop-blue', 'shop-green'], 'green'],
+    'drop-routable': [['shop-blue', 'shop-green'], 'green'],
     'retire': [['shop-green'], 'green'],
   };
 
@@ -39,7 +39,7 @@ describe('TrafficRouter.serviceSelector(), blue/green blue -> green', () => {
       name: 'shop',
       namespace: 'shop',
       labels: { 'app': 'shop', 'app.kubernetes.io/name': 'shop' },
-      annotations: { 'mesh-release.io/stage': name, 'mesh-release.io/plan-stages': 'stable,add-subset,deploy,shift-100,unroute,remove-subset,retire' },
+      annotations: { 'mesh-release.io/stage': name, 'mesh-release.io/plan-stages': 'stable,make-routable,deploy,shift-100,unroute,drop-routable,retire' },
     });
     expect(service.spec.selector).toEqual({ app: 'shop', version: live });
     expect(manifests.map((m) => m.kind).filter((k) => !['Service', 'Deployment', 'HorizontalPodAutoscaler', 'PodDisruptionBudget'].includes(k))).toEqual([]);
@@ -109,8 +109,6 @@ describe('TrafficRouter.serviceSelector() refuses what a Service cannot express'
   const props: Array<[string, Partial<MeshReleaseProps>, string]> = [
     ['retries', { retries: { attempts: 2 } }, "[test/shop] 'retries' needs a router with routes (TrafficRouter.istio() or TrafficRouter.gatewayApi()): TrafficRouter.serviceSelector() has none, drop it, got {\"attempts\":2}"],
     ['timeout', { timeout: Duration.seconds(5) }, "[test/shop] 'timeout' needs a router with routes (TrafficRouter.istio() or TrafficRouter.gatewayApi()): TrafficRouter.serviceSelector() has none, drop it, got 5s"],
-    ['hosts', { hosts: ['shop.example.com'] }, "[test/shop] 'hosts' applies only to TrafficRouter.istio(); with TrafficRouter.serviceSelector(), a Service has no routes to carry it: use TrafficRouter.istio() or TrafficRouter.gatewayApi(), or drop it, got [\"shop.example.com\"]"],
-    ['gateways', { gateways: ['public'] }, "[test/shop] 'gateways' applies only to TrafficRouter.istio()"],
     ['strictMtls', { strictMtls: true }, "[test/shop] 'strictMtls' needs a mesh: use TrafficRouter.istio() or TrafficRouter.gatewayApi(), or drop it, got true"],
     ['allowedCallers', { allowedCallers: { namespaces: ['front'] } }, "[test/shop] 'allowedCallers' needs Istio (an AuthorizationPolicy): use TrafficRouter.istio() or TrafficRouter.gatewayApi() in an Istio mesh, or drop it, got {\"namespaces\":[\"front\"]}"],
   ];

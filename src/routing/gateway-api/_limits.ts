@@ -105,7 +105,7 @@ export function checkHostnameCount(scope: PathScope, hostnames: string[]): void 
  * name is checked with its Deployment; a version with a Service and no Deployment is checked here.
  */
 export function checkVersionServiceNames(scope: PathScope, app: string, stage: ReleaseStage): void {
-  for (const version of stage.subsets.filter((v) => !stage.deployed.includes(v))) {
+  for (const version of stage.routable.filter((v) => !stage.deployed.includes(v))) {
     const name = versionServiceName(app, version);
     if (name.length > MAX_SERVICE_NAME_LENGTH) {
       throw invalidProp(scope, 'app + version', name,

@@ -47,7 +47,7 @@ export interface GatewayApiRouterOptions {
   /**
    * Istio ambient mode: the name of the waypoint (in the release's namespace) that enforces
    * the HTTPRoute. The release's Services get the label `istio.io/use-waypoint: <name>`, and the
-   * versions drop the sidecar lifecycle annotations (`istioSidecarLifecycle: false`: there is
+   * versions drop the sidecar lifecycle annotations (`proxyLifecycle: false`: there is
    * no sidecar in ambient mode). The namespace must be enrolled
    * (`istio.io/dataplane-mode: ambient`) and the waypoint deployed
    * (`istioctl waypoint apply -n <namespace> --name <name>`). Callers outside the mesh, and an

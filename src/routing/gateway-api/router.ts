@@ -11,7 +11,6 @@ import {
   versionServiceSelector,
 } from './_specs';
 import { GatewayApiRouterOptions } from './gateway-api-options';
-import { checkIstioOnly } from '../_istio-only';
 
 /** Label that binds a Service to an Istio ambient waypoint. */
 export const USE_WAYPOINT_LABEL = 'istio.io/use-waypoint';
@@ -32,10 +31,6 @@ export class GatewayApiRouter implements RouterImpl {
 
   public checkProps(scope: PathScope, props: RouterInput, namespace: string): void {
     const o = this.options;
-    checkIstioOnly(scope, props, DESCRIPTION, {
-      hosts: 'set hostnames with gateways: TrafficRouter.gatewayApi({ gateways, hostnames })',
-      gateways: 'attach the HTTPRoute to Gateways: TrafficRouter.gatewayApi({ gateways: [{ name, namespace }] })',
-    });
     if (o.gateways !== undefined && o.gateways.length === 0) {
       throw invalidProp(scope, 'router.gateways', o.gateways, 'must name at least one Gateway (leave it out to attach the HTTPRoute to the Service)');
     }
@@ -66,7 +61,7 @@ export class GatewayApiRouter implements RouterImpl {
         throw invalidProp(scope, 'router.ambientWaypoint', o.ambientWaypoint, 'must be the name of a waypoint Gateway (a DNS-1123 label)');
       }
       for (const [where, options] of [['defaults', props.defaults], ...props.versions.map((v) => [`versions[${v.version}]`, v])] as Array<[string, WorkloadOptions | undefined]>) {
-        for (const field of ['istioSidecarLifecycle', 'sidecarDrainDuration'] as const) {
+        for (const field of ['proxyLifecycle', 'sidecarDrainDuration'] as const) {
           if (options?.[field] !== undefined) {
             throw invalidProp(scope, `${where}.${field}`, options[field],
               'must be left out with router.ambientWaypoint (ambient mode has no sidecar: the sidecar lifecycle annotations are dropped)');
@@ -106,11 +101,11 @@ export class GatewayApiRouter implements RouterImpl {
   }
 
   public workloadOverrides(): WorkloadOptions {
-    return this.options.ambientWaypoint ? { istioSidecarLifecycle: false } : {};
+    return this.options.ambientWaypoint ? { proxyLifecycle: false } : {};
   }
 
   public routingObjects(ctx: ReleaseContext, stage: ReleaseStage): RoutingObject[] {
-    const versionServices: RoutingObject[] = stage.subsets.map((version) => ({
+    const versionServices: RoutingObject[] = stage.routable.map((version) => ({
       id: `Service-${version}`,
       role: 'routable',
       version,

@@ -34,7 +34,7 @@ export function destinationRuleSpec(stage: ReleaseStage, ctx: RoutingContext): D
   return {
     host: serviceHost(ctx),
     trafficPolicy: ctx.trafficPolicy,
-    subsets: stage.subsets.map((version) => ({
+    subsets: stage.routable.map((version) => ({
       name: version,
       labels: { version },
       trafficPolicy: ctx.subsetTrafficPolicies?.[version] as DestinationRuleSpecSubsetsTrafficPolicy | undefined,

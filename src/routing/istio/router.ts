@@ -6,6 +6,7 @@ import { ReleaseStage } from '../../plan/release-stage';
 import { WorkloadOptions } from '../../workload/workload-options';
 import { ReleaseContext, RouterImpl, RouterInput, RoutingObject } from '../_router';
 import { trafficPolicyOf } from './_traffic-policy-json';
+import { IstioRouterOptions } from './istio-options';
 import { LoadBalancerAlgorithm, TlsMode, TrafficPolicyOptions } from './traffic-policy';
 
 /** `TrafficRouter.istio()`: DestinationRule subsets and a VirtualService. */
@@ -13,11 +14,18 @@ export class IstioRouter implements RouterImpl {
   public readonly description = 'TrafficRouter.istio()';
   public readonly annotatesService = false;
 
+  constructor(private readonly options: IstioRouterOptions) {}
+
   public checkProps(scope: PathScope, props: RouterInput): void {
-    checkHosts(scope, props.hosts, props.gateways);
-    checkTrafficPolicy(scope, 'trafficPolicy', props.trafficPolicy);
-    for (const v of props.versions) {
-      checkTrafficPolicy(scope, `versions[${v.version}].trafficPolicy`, v.trafficPolicy);
+    const o = this.options;
+    checkHosts(scope, o.hosts, o.gateways);
+    checkTrafficPolicy(scope, 'router.trafficPolicy', o.trafficPolicy);
+    const versions = props.versions.map((v) => v.version);
+    for (const [version, policy] of Object.entries(o.subsetTrafficPolicies ?? {})) {
+      if (!versions.includes(version)) {
+        throw invalidProp(scope, 'router.subsetTrafficPolicies', version, `must only name versions listed in 'versions' (${versions.join(', ')})`);
+      }
+      checkTrafficPolicy(scope, `router.subsetTrafficPolicies.${version}`, policy);
     }
   }
 
@@ -38,7 +46,7 @@ export class IstioRouter implements RouterImpl {
   }
 
   public routingObjects(ctx: ReleaseContext, stage: ReleaseStage): RoutingObject[] {
-    const routing = istioContext(ctx);
+    const routing = istioContext(ctx, this.options);
     return [
       { id: 'DestinationRule', role: 'routable', json: DestinationRule.manifest({ metadata: ctx.metadata, spec: destinationRuleSpec(stage, routing) }) },
       {
@@ -54,8 +62,7 @@ export class IstioRouter implements RouterImpl {
 const ISTIO: PathScope = { node: { path: 'TrafficRouter.istio()' } };
 
 /** What the Istio specs need, from the release. */
-function istioContext(ctx: ReleaseContext): RoutingContext {
-  const props = ctx.props;
+function istioContext(ctx: ReleaseContext, o: IstioRouterOptions): RoutingContext {
   const { attempts, perTryTimeout, retryOn } = ctx.retries;
   // Validated when the context was made (istioDuration refuses what Istio cannot read).
   const retries: VirtualServiceSpecHttpRetries = attempts === 0
@@ -66,12 +73,13 @@ function istioContext(ctx: ReleaseContext): RoutingContext {
     namespace: ctx.namespace,
     clusterDomain: ctx.clusterDomain,
     port: ctx.port,
-    hosts: props.hosts?.map((host) => resolveHost(host, ctx.namespace, ctx.clusterDomain)),
-    gateways: props.gateways,
+    hosts: o.hosts?.map((host) => resolveHost(host, ctx.namespace, ctx.clusterDomain)),
+    gateways: o.gateways,
     retries,
     timeout: istioDuration(ISTIO, 'timeout', ctx.timeout),
-    trafficPolicy: trafficPolicyOf(props.trafficPolicy, true),
-    subsetTrafficPolicies: Object.fromEntries(props.versions.map((v) => [v.version, trafficPolicyOf(v.trafficPolicy, false)])),
+    trafficPolicy: trafficPolicyOf(o.trafficPolicy, true),
+    subsetTrafficPolicies: Object.fromEntries(Object.entries(o.subsetTrafficPolicies ?? {})
+      .map(([version, policy]) => [version, trafficPolicyOf(policy, false)])),
   };
 }
 
@@ -83,18 +91,18 @@ function istioContext(ctx: ReleaseContext): RoutingContext {
 function checkHosts(scope: PathScope, hosts: string[] | undefined, gateways: string[] | undefined): void {
   const boundToMesh = gateways === undefined || gateways.length === 0 || gateways.includes('mesh');
   if (hosts !== undefined && hosts.length === 0) {
-    throw invalidProp(scope, 'hosts', hosts, 'must list at least one host, or be left out (the service FQDN)');
+    throw invalidProp(scope, 'router.hosts', hosts, 'must list at least one host, or be left out (the service FQDN)');
   }
   for (const host of hosts ?? []) {
     if (host === '*' && boundToMesh) {
-      throw invalidProp(scope, 'hosts', host, "must not be '*' while the VirtualService is bound to the mesh (Istio refuses it): name the hosts, or bind it to gateways without 'mesh'");
+      throw invalidProp(scope, 'router.hosts', host, "must not be '*' while the VirtualService is bound to the mesh (Istio refuses it): name the hosts, or bind it to gateways without 'mesh'");
     }
     if (host !== '*' && !/^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(host)) {
-      throw invalidProp(scope, 'hosts', host, "must be DNS names (lowercase, optionally starting with '*.'), e.g. 'hello.example.com' or 'helloworld'");
+      throw invalidProp(scope, 'router.hosts', host, "must be DNS names (lowercase, optionally starting with '*.'), e.g. 'hello.example.com' or 'helloworld'");
     }
   }
   if (gateways !== undefined && gateways.length === 0) {
-    throw invalidProp(scope, 'gateways', gateways, "must list at least one gateway, or be left out (in-mesh traffic only, as ['mesh'])");
+    throw invalidProp(scope, 'router.gateways', gateways, "must list at least one gateway, or be left out (in-mesh traffic only, as ['mesh'])");
   }
   for (const gateway of gateways ?? []) {
     const parts = gateway.split('/');
@@ -102,7 +110,7 @@ function checkHosts(scope: PathScope, hosts: string[] | undefined, gateways: str
     const name = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
     const valid = gateway === 'mesh' || (parts.length === 1 && name.test(parts[0])) || (parts.length === 2 && label.test(parts[0]) && name.test(parts[1]));
     if (!valid) {
-      throw invalidProp(scope, 'gateways', gateway, "must be 'mesh', '<gateway>' or '<namespace>/<gateway>'");
+      throw invalidProp(scope, 'router.gateways', gateway, "must be 'mesh', '<gateway>' or '<namespace>/<gateway>'");
     }
   }
 }

@@ -2,7 +2,6 @@ import { Labels, versionLabels } from '../../_conventions';
 import { invalidProp, PathScope } from '../../_validation';
 import { ReleaseStage } from '../../plan/release-stage';
 import { WorkloadOptions } from '../../workload/workload-options';
-import { checkIstioOnly } from '../_istio-only';
 import { ReleaseContext, RouterImpl, RouterInput, RoutingObject } from '../_router';
 
 const DESCRIPTION = 'TrafficRouter.serviceSelector()';
@@ -18,8 +17,6 @@ export class ServiceSelectorRouter implements RouterImpl {
   public readonly annotatesService = true;
 
   public checkProps(scope: PathScope, props: RouterInput): void {
-    const noRoute = `a Service has no routes to carry it: use ${WEIGHTED_ROUTERS}, or drop it`;
-    checkIstioOnly(scope, props, DESCRIPTION, { hosts: noRoute, gateways: noRoute });
     if (props.retries !== undefined) {
       throw invalidProp(scope, 'retries', props.retries, `needs a router with routes (${WEIGHTED_ROUTERS}): ${DESCRIPTION} has none, drop it`);
     }
