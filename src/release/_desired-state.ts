@@ -25,7 +25,7 @@ import { mergeWorkloadOptions } from '../workload/_merge';
 import { ResolvedVersion } from '../workload/_resolved-version';
 import { workloadManifests } from '../workload/_workload-manifests';
 import { Scaling } from '../workload/scaling';
-import { VersionedAppProps } from '../workload/versioned-app';
+import { VersionedAppProps } from '../workload/versioned-app-props';
 
 /** One deployed version at a stage. */
 export interface DesiredVersion {

@@ -11,7 +11,7 @@ import {
 import { resolveProbes } from './_probes';
 import { DisruptionBudget } from './disruption-budget';
 import { Scaling } from './scaling';
-import type { VersionedAppProps } from './versioned-app';
+import type { VersionedAppProps } from './versioned-app-props';
 
 const DEFAULT_CPU_REQUEST = kplus.Cpu.millis(100);
 const DEFAULT_CPU_LIMIT = kplus.Cpu.millis(1000);
