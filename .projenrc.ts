@@ -1,4 +1,4 @@
-import { cdk8s, javascript } from 'projen';
+import { cdk, cdk8s, javascript } from 'projen';
 
 const project = new cdk8s.ConstructLibraryCdk8s({
   name: 'cdk8s-mesh-release',
@@ -15,13 +15,15 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   constructsVersion: '10.4.2',
   jsiiVersion: '~6.0.0',
   peerDeps: ['cdk8s-plus-28@^2.5.6'],
-  // Non-jsii runtime dependencies travel inside the package.
-  bundledDeps: ['commander@^12.1.0', 'ajv@^8.17.1', 'yaml@^2.8.0', '@bufbuild/cel@^0.6.1', 're2js@^2.10.0'],
+  // Non-jsii runtime dependencies travel inside the package. `kubernetes-models` too: `ManifestSchemas` (and
+  // `ReleaseTesting`, `mesh-release check`) require() it to validate Kubernetes kinds, and jsii refuses a non-jsii
+  // package in peerDependencies ("Unable to locate jsii assembly"), so an optional peer is not possible; bundled,
+  // it is also the CommonJS 4.5 line the validator is written for (the newer majors are ESM-only). Cost: +1.5 MB packed.
+  bundledDeps: ['commander@^12.1.0', 'ajv@^8.17.1', 'yaml@^2.8.0', '@bufbuild/cel@^0.6.1', 're2js@^2.10.0', 'kubernetes-models@^4.5.1'],
   bin: { 'mesh-release': 'lib/cli/main.js' },
   devDeps: [
     'cdk8s-plus-28@^2.5.6',
     'cdk8s-cli@^2.207.0',
-    'kubernetes-models@^4.5.1',
     'fast-check@^4.3.0',
     'tinybench@^2.9.0',
     'tsconfig-paths@^4.2.0',
@@ -29,6 +31,14 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     'esbuild-register@^3.6.0',
     '@jest/test-sequencer@^30.2.0',
   ],
+
+  // Members marked `@internal` (e.g. `TrafficRouter._impl`, `ReleaseStage._setNext`) stay out of lib/*.d.ts, as
+  // they stay out of the .jsii assembly: TypeScript users cannot start depending on them. jsii's "strict" tsconfig
+  // rule set requires `stripInternal: false` (a public type that extends or names an `@internal` one would then
+  // point at a declaration that is not emitted); test/public-surface.test.ts checks that the stripped
+  // declarations stand on their own, so the tsconfig is validated with the "minimal" rule set instead.
+  tsconfig: { compilerOptions: { stripInternal: true } },
+  validateTsconfig: cdk.ValidateTsconfig.MINIMAL,
 
   // Nothing here publishes or runs GitHub workflows.
   github: false,
@@ -140,10 +150,20 @@ project.addTask('example', {
   ],
 });
 
+// API.md documents the library's own API; the generated CRD classes of the `networking`, `security` and `gatewayApi`
+// submodules (~0.9 MB of upstream field docs) get a file each in docs/api/, linked from API.md, and headings written
+// in doc comments become bold lines instead of breaking the outline (projenrc/api-docs.ts).
+const docgen = project.tasks.tryFind('docgen')!;
+docgen.reset('rm -rf docs/api');
+docgen.exec('jsii-docgen --split-by-submodule -o docs/api/API');
+docgen.exec('node -r ts-node/register/transpile-only projenrc/api-docs.ts');
+project.annotateGenerated('/docs/api/*.md');
+
 // Generated from upstream CRDs (npx projen import:istio / import:gateway-api): never edited by hand.
 project.gitattributes.addAttributes('/src/imports/**', 'linguist-generated');
 
 project.gitignore.exclude('examples/**/dist/', '/.cli-build/', '/bench/.apps/');
-project.npmignore?.exclude('/examples/', '/scripts/', '/.ci/');
+// Not for users: the tests' CLI builds (.cli-build/, 1.4 MB packed) and the benchmark's sources.
+project.npmignore?.exclude('/examples/', '/scripts/', '/.ci/', '/.cli-build/', '/bench/');
 
 project.synth();

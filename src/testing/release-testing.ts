@@ -1,7 +1,7 @@
 import { Testing } from 'cdk8s';
 import { Construct } from 'constructs';
-import { ReleasePlan } from '../release/release-plan';
 import { ReleaseStage } from '../plan/release-stage';
+import { ReleasePlan } from '../release/release-plan';
 import { SafetyCheck } from '../safety/safety-check';
 import { ManifestSchemas, SchemaViolation } from '../validation/schema-validation';
 
@@ -23,7 +23,7 @@ export interface StageManifests {
  * Helpers for users' own CI: synthesize a release at a stage, validate the manifests
  * against the Kubernetes and Istio schemas, and assert transitions are safe.
  *
- * Schema validation needs `kubernetes-models` (4.5.x) installed as a dev dependency.
+ * Schema validation of Kubernetes kinds uses `kubernetes-models` 4.5, bundled with this package.
  *
  * @example
  * const stages = ReleaseTesting.assertPlan({ buildStage: (scope, stage) => new MeshRelease(scope, 'hello', { ...props, stage }) }, plan);
@@ -46,8 +46,14 @@ export class ReleaseTesting {
     return plan.stages.map((stage) => ({ stage: stage.name, manifests: ReleaseTesting.synthStage(builder, stage) }));
   }
 
-  /** Throws, listing every violation, unless `current` is safe to apply after `previous`. */
-  public static assertSafeTransition(previous: any[], current: any[], context?: string): void {
+  /**
+   * Throws, listing every violation that can drop requests, unless the stage `current` is safe on its own and,
+   * when `previous` is given, to apply after it. Same argument order as `SafetyCheck.assertSafe`.
+   * @param current the objects of the stage to apply (e.g. from `synthStage`)
+   * @param previous the objects of the stage applied before it
+   * @param context prefix of the error message, e.g. `stage 'shift-10' (after 'stable')`
+   */
+  public static assertSafe(current: any[], previous?: any[], context?: string): void {
     SafetyCheck.assertSafe(current, previous, context);
   }
 
@@ -71,7 +77,7 @@ export class ReleaseTesting {
       ReleaseTesting.assertValidSchemas(stage.manifests);
       const previous = stages[i - 1];
       if (previous) {
-        ReleaseTesting.assertSafeTransition(previous.manifests, stage.manifests, `stage '${stage.stage}' (after '${previous.stage}')`);
+        ReleaseTesting.assertSafe(stage.manifests, previous.manifests, `stage '${stage.stage}' (after '${previous.stage}')`);
       }
     });
     return stages;

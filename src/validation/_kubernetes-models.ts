@@ -20,11 +20,14 @@ export const KUBERNETES_KINDS = new Set([
 /** The `kubernetes-models` class of `key`, e.g. `Deployment` for `apps/v1/Deployment`. */
 function kubernetesModel(key: string): any {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports, import/no-extraneous-dependencies
+    // A bundled dependency (package.json): required on first use, as ajv and the schemas are.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require(`kubernetes-models/${key}`)[key.split('/').pop()!];
   } catch (e: any) {
     if (e?.code !== 'MODULE_NOT_FOUND' && e?.code !== 'ERR_REQUIRE_ESM') throw e;
-    throw new Error('ManifestSchemas needs the npm package "kubernetes-models" 4.5.x (CommonJS) to validate Kubernetes kinds: '
+    // Only an install that dropped the bundled copy gets here (or a newer, ESM-only major found first).
+    throw new Error('ManifestSchemas needs the npm package "kubernetes-models" 4.5.x (CommonJS) to validate Kubernetes kinds; '
+      + 'cdk8s-mesh-release bundles it, but it was not found: reinstall cdk8s-mesh-release, or '
       + `run \`npm install --save-dev kubernetes-models@^4.5\` (${e.message.split('\n')[0]})`);
   }
 }

@@ -61,7 +61,8 @@ function validator(): typeof validateManifests {
 /**
  * Checks manifests the way the Kubernetes API server and Istio's validating webhook would:
  *
- * - built-in Kubernetes kinds against `kubernetes-models` (types, enums, formats) plus unknown fields;
+ * - built-in Kubernetes kinds against `kubernetes-models` 4.5 (types, enums, formats; bundled with this package)
+ *   plus unknown fields;
  * - Istio 1.30 (DestinationRule, VirtualService, Gateway, PeerAuthentication, AuthorizationPolicy; v1, and the
  *   older v1alpha3/v1beta1 versions with the same schema and a note) and Gateway API 1.6.1 (HTTPRoute,
  *   ReferenceGrant, Gateway; standard channel, or experimental channel when the object uses experimental fields)
