@@ -55,12 +55,28 @@ export function selects(selector: Labels, labels: Labels): boolean {
   return Object.entries(selector).every(([key, value]) => labels[key] === value);
 }
 
+/** Labels of every object of a release's app: `app` (what the version-free Service selects) and `app.kubernetes.io/name`. */
+export function appLabels(app: string): Labels {
+  return { [APP_LABEL]: app, 'app.kubernetes.io/name': app };
+}
+
+/** Labels of one version's objects: the app's, `version` and `app.kubernetes.io/version`. */
+export function versionObjectLabels(app: string, version: string): Labels {
+  return { ...versionLabels(app, version), 'app.kubernetes.io/name': app, 'app.kubernetes.io/version': version };
+}
+
 /** DNS-1035 label: lowercase letters, digits and '-', starting with a letter, at most 63 characters (Service names). */
 export const DNS_1035_LABEL = /^(?=.{1,63}$)[a-z]([-a-z0-9]*[a-z0-9])?$/;
 /** DNS-1123 label: lowercase letters, digits and '-', at most 63 characters (namespaces). */
 export const DNS_1123_LABEL = /^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** DNS-1123 subdomain: labels joined by dots, at most 253 characters (most object names). */
 export const DNS_1123_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** A DNS name with an optional leading `*.` wildcard label, no length limit (Istio hosts, Gateway API hostnames). */
+export const WILDCARD_DNS_NAME = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** DNS-1123 subdomain syntax without its length limit (Istio gateway names, checked for syntax only). */
+export const DNS_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** An IANA service name: what Kubernetes accepts as a port name (at most 15 characters, checked apart). */
+export const IANA_SVC_NAME = /^(?=.*[a-z])[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 
 /** Annotation naming the stage a release was synthesized at (on its VirtualService, HTTPRoute or Service). */
 export const STAGE_ANNOTATION = 'mesh-release.io/stage';

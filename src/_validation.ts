@@ -1,12 +1,7 @@
 import { Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import { Cpu, PercentOrAbsolute } from 'cdk8s-plus-28';
+import { DNS_1035_LABEL, DNS_1123_LABEL, IANA_SVC_NAME } from './_conventions';
 
-/** DNS-1035 label: what Kubernetes accepts as a Service name (and what we accept as app and version). */
-const DNS_1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
-/** IANA service name: what Kubernetes accepts as a port name. */
-const IANA_SVC_NAME = /^(?=.*[a-z])[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
-/** DNS-1123 label: what Kubernetes accepts as a namespace name. */
-const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** The name part of a label key, a label value (when not empty), the name part of an appProtocol. */
 const QUALIFIED_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 /**

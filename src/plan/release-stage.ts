@@ -1,3 +1,4 @@
+import { DNS_1035_LABEL, DNS_1123_LABEL } from '../_conventions';
 import { unique } from '../_util';
 import { formatValue } from '../_validation';
 
@@ -178,12 +179,12 @@ export class ReleaseStage {
   private validate(): void {
     const fail = (field: string, value: unknown, valid: string) =>
       new Error(`ReleaseStage '${this.name}': '${field}' ${valid}, got ${formatValue(value)}`);
-    if (typeof this.name !== 'string' || this.name.length > 63 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(this.name)) {
+    if (typeof this.name !== 'string' || this.name.length > 63 || !DNS_1123_LABEL.test(this.name)) {
       throw fail('name', this.name,
         "must be at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit (it names a directory, a CLI argument and a label value)");
     }
     for (const version of this.versions) {
-      if (version.length > 63 || !/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(version)) {
+      if (version.length > 63 || !DNS_1035_LABEL.test(version)) {
         throw fail('version', version, 'must be a DNS-1035 label (lowercase letters, digits and \'-\', starting with a letter)');
       }
     }

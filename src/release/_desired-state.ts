@@ -9,11 +9,10 @@
  *   (the fields the safety check reads; a test holds them equal to what `VersionedApp` emits).
  */
 import { Duration } from 'cdk8s';
-import { DEFAULT_CLUSTER_DOMAIN, DNS_1123_SUBDOMAIN, Labels, PLAN_ANNOTATION, STAGE_ANNOTATION, serviceFqdn } from '../_conventions';
+import { appLabels, DEFAULT_CLUSTER_DOMAIN, DNS_1123_SUBDOMAIN, Labels, PLAN_ANNOTATION, STAGE_ANNOTATION, serviceFqdn } from '../_conventions';
 import {
   checkAppProtocol, checkDns1035Label, checkDns1123Label, checkImage, checkInteger, checkPort, checkPortName, invalidProp, istioDuration, PathScope,
 } from '../_validation';
-import { meshPolicies, checkAllowedCallers } from './_mesh-policies';
 import { scalingOptions, trafficFloors } from './_traffic-floors';
 import { MeshReleaseProps, VersionSpec } from './mesh-release-props';
 import { ReleaseStage } from '../plan/release-stage';
@@ -49,7 +48,7 @@ export interface DesiredState {
   readonly stage: ReleaseStage;
   readonly service: DesiredService;
   readonly versions: DesiredVersion[];
-  /** The router's objects, then the mesh policies (PeerAuthentication, AuthorizationPolicy). */
+  /** The router's objects, then its mesh policies (Istio: PeerAuthentication, AuthorizationPolicy). */
   readonly objects: RoutingObject[];
   /** Every object as the safety check reads it, in emission order (Service, versions, routing, policies). */
   readonly manifests: any[];
@@ -100,7 +99,6 @@ export class ResolvedRelease implements PathScope {
     this.host = serviceFqdn(props.app, this.namespace, this.clusterDomain);
     this.specs = this.versionSpecs(props);
     this.impl.checkProps(this, props, this.namespace);
-    checkAllowedCallers(this, props.allowedCallers);
     this.base = {
       app: props.app,
       namespace: this.namespace,
@@ -109,7 +107,7 @@ export class ResolvedRelease implements PathScope {
       portName,
       appProtocol: props.appProtocol,
       host: this.host,
-      metadata: { name: props.app, labels: { 'app': props.app, 'app.kubernetes.io/name': props.app } },
+      metadata: { name: props.app, labels: appLabels(props.app) },
       ...resilience(this, props),
       props,
     };
@@ -154,7 +152,7 @@ export class ResolvedRelease implements PathScope {
       selector,
       json: plainService({ name: ctx.app, labels, annotations, portName: ctx.portName, port: ctx.port, appProtocol: ctx.appProtocol, selector }),
     };
-    const objects = [...this.impl.routingObjects(ctx, stage), ...meshPolicies(ctx, this.props)];
+    const objects = [...this.impl.routingObjects(ctx, stage), ...this.impl.policyObjects(ctx)];
     const namespaced = (json: any) => ({ ...json, metadata: { ...json.metadata, namespace: this.namespace } });
     return {
       stage,

@@ -1,19 +1,21 @@
 /**
- * The mesh policies of a release's pods, as plain JSON: a PeerAuthentication requiring mutual TLS
- * (`strictMtls`) and an AuthorizationPolicy allow-list (`allowedCallers`).
+ * Istio's policies of a release's pods, as plain JSON: a PeerAuthentication requiring mutual TLS
+ * (`strictMtls`) and an AuthorizationPolicy allow-list (`allowedCallers`). The routers that run
+ * in an Istio mesh (`TrafficRouter.istio()`, and `TrafficRouter.gatewayApi()` with Istio as its
+ * GAMMA implementation) emit them; the router-neutral core does not.
  */
-import { DNS_1123_LABEL, DNS_1123_SUBDOMAIN } from '../_conventions';
+import { APP_LABEL, DNS_1123_LABEL, DNS_1123_SUBDOMAIN } from '../_conventions';
 import { invalidProp, PathScope } from '../_validation';
-import { AllowedCallers, MeshReleaseProps } from './mesh-release-props';
+import { ReleaseContext, RouterInput, RoutingObject } from './_router';
 import { AuthorizationPolicy, AuthorizationPolicySpecAction, PeerAuthentication, PeerAuthenticationSpecMtlsMode } from '../imports/security.istio.io';
-import { ReleaseContext, RoutingObject } from '../routing/_router';
 
 /** AuthorizationPolicy `source.serviceAccounts` maxItems (security.istio.io CRD of Istio 1.30). */
 const MAX_SERVICE_ACCOUNTS = 16;
 
 /** The PeerAuthentication and AuthorizationPolicy the props ask for. */
-export function meshPolicies(ctx: ReleaseContext, props: MeshReleaseProps): RoutingObject[] {
-  const selector = { matchLabels: { app: ctx.app } };
+export function istioPolicies(ctx: ReleaseContext): RoutingObject[] {
+  const props = ctx.props;
+  const selector = { matchLabels: { [APP_LABEL]: ctx.app } };
   const policies: RoutingObject[] = [];
   if (props.strictMtls) {
     policies.push({
@@ -48,7 +50,7 @@ export function meshPolicies(ctx: ReleaseContext, props: MeshReleaseProps): Rout
 }
 
 /** Refuses an allow-list that denies everyone, or that Istio's CRD refuses. */
-export function checkAllowedCallers(scope: PathScope, callers: AllowedCallers | undefined): void {
+export function checkAllowedCallers(scope: PathScope, callers: RouterInput['allowedCallers']): void {
   if (!callers) {
     return;
   }

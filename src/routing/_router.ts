@@ -22,7 +22,7 @@ export interface RouterInput {
   readonly retries?: { readonly attempts?: number; readonly perTryTimeout?: Duration; readonly retryOn?: string };
   readonly timeout?: Duration;
   readonly strictMtls?: boolean;
-  readonly allowedCallers?: object;
+  readonly allowedCallers?: { readonly serviceAccounts?: string[]; readonly namespaces?: string[] };
 }
 
 /** A release as routers see it: its props, resolved and validated. */
@@ -89,4 +89,6 @@ export interface RouterImpl {
   workloadOverrides(ctx: ReleaseContext): WorkloadOptions;
   /** The routing objects of the stage, as plain JSON (a pure function of the context and the stage). */
   routingObjects(ctx: ReleaseContext, stage: ReleaseStage): RoutingObject[];
+  /** The mesh's policies of the app's pods the props ask for (`strictMtls`, `allowedCallers`), as plain JSON. */
+  policyObjects(ctx: ReleaseContext): RoutingObject[];
 }

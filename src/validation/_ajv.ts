@@ -1,6 +1,7 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type Ajv from 'ajv';
 import type { RegExpEngine } from 'ajv/dist/types';
+import { DNS_1123_LABEL, DNS_1123_SUBDOMAIN } from '../_conventions';
 import { pointerEscape } from './_pointer';
 import { Finding } from './_types';
 
@@ -11,8 +12,6 @@ import { Finding } from './_types';
  * ajv is loaded on first use.
  */
 
-const DNS_1123_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const DNS_1123_LABEL = /^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const FORMAT_MESSAGES: Record<string, string> = {
   'dns1123-subdomain': "must be a DNS-1123 subdomain (lowercase letters, digits, '-' and '.', at most 253 characters)",
   'dns1123-label': "must be a DNS-1123 label (lowercase letters, digits and '-', at most 63 characters)",

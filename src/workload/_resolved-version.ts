@@ -3,7 +3,7 @@
  */
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { DNS_1123_SUBDOMAIN, ISTIO_PROXY_CONFIG_ANNOTATION } from '../_conventions';
+import { DNS_1123_SUBDOMAIN, ISTIO_PROXY_CONFIG_ANNOTATION, versionLabels, versionObjectLabels } from '../_conventions';
 import {
   checkAnnotations, checkAppProtocol, checkDns1035Label, checkEnum, checkImage, checkInteger, checkLabels,
   checkPercentOrAbsolute, checkPort, checkPortName, cpuMillis, INT32_MAX, invalidProp, PathScope, wholeSeconds, wholeSize,
@@ -98,7 +98,7 @@ export class ResolvedVersion implements PathScope {
     }
     this.checkTerminationBudget();
 
-    this.selectorLabels = { app: this.app, version: this.version };
+    this.selectorLabels = versionLabels(this.app, this.version);
     this.labels = this.resolveLabels(props.labels);
     this.podAnnotations = this.resolvePodAnnotations(props.podAnnotations);
     this.probes = resolveProbes(this, this.port, props.probes);
@@ -186,11 +186,7 @@ export class ResolvedVersion implements PathScope {
   /** Our labels plus the user's, refusing a user label that would change one of ours. */
   private resolveLabels(extra: { [key: string]: string } = {}): { [key: string]: string } {
     checkLabels(this, 'labels', extra);
-    const ours: { [key: string]: string } = {
-      ...this.selectorLabels,
-      'app.kubernetes.io/name': this.app,
-      'app.kubernetes.io/version': this.version,
-    };
+    const ours: { [key: string]: string } = versionObjectLabels(this.app, this.version);
     for (const [key, value] of Object.entries(extra)) {
       if (key in ours && value !== ours[key]) {
         throw invalidProp(this, `labels[${key}]`, value,

@@ -1,6 +1,7 @@
 import { ApiObject, ApiObjectMetadata, ApiObjectMetadataDefinition, Duration, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { APP_LABEL, appLabels } from '../_conventions';
 import { ResolvedVersion } from './_resolved-version';
 import { Scaling } from './scaling';
 import { VersionedAppProps } from './versioned-app-props';
@@ -126,10 +127,10 @@ export class VersionedApp extends Construct {
 
     if (props.createService) {
       this.service = new kplus.Service(this, 'Service', {
-        metadata: { name: this.app, labels: { 'app': this.app, 'app.kubernetes.io/name': this.app } },
+        metadata: { name: this.app, labels: appLabels(this.app) },
         ports: [{ name: this.portName, port: this.port, targetPort: this.port }],
       });
-      this.service.selectLabel('app', this.app);
+      this.service.selectLabel(APP_LABEL, this.app);
       if (props.appProtocol !== undefined) {
         ApiObject.of(this.service).addJsonPatch(JsonPatch.add('/spec/ports/0/appProtocol', props.appProtocol));
       }

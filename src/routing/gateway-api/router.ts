@@ -1,22 +1,21 @@
-import { DNS_1123_LABEL, DNS_1123_SUBDOMAIN, Labels } from '../../_conventions';
-import { invalidProp, PathScope } from '../../_validation';
-import { HttpRoute, HttpRouteSpecParentRefs } from '../../imports/gateway.networking.k8s.io';
-import { ReleaseStage } from '../../plan/release-stage';
-import { WorkloadOptions } from '../../workload/workload-options';
-import { plainService } from '../_plain-service';
-import { ReleaseContext, RouterImpl, RouterInput, RoutingObject } from '../_router';
 import { checkGateways, checkHostnameCount, checkStageLimits, checkVersionServiceNames } from './_limits';
 import {
   GatewayRoutingContext, RETRY_ON_CODES, experimentalRetry, gatewayDuration, httpRouteSpec, serviceParent, versionServiceName,
   versionServiceSelector,
 } from './_specs';
 import { GatewayApiRouterOptions } from './gateway-api-options';
+import { APP_LABEL, DNS_1123_LABEL, DNS_1123_SUBDOMAIN, Labels, WILDCARD_DNS_NAME } from '../../_conventions';
+import { invalidProp, PathScope } from '../../_validation';
+import { HttpRoute, HttpRouteSpecParentRefs } from '../../imports/gateway.networking.k8s.io';
+import { ReleaseStage } from '../../plan/release-stage';
+import { WorkloadOptions } from '../../workload/workload-options';
+import { checkAllowedCallers, istioPolicies } from '../_istio-policies';
+import { plainService } from '../_plain-service';
+import { ReleaseContext, RouterImpl, RouterInput, RoutingObject } from '../_router';
 
 /** Label that binds a Service to an Istio ambient waypoint. */
 export const USE_WAYPOINT_LABEL = 'istio.io/use-waypoint';
 
-/** Gateway API hostname: a DNS name, optionally with a leading `*.` wildcard label. */
-const HOSTNAME = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 /** An IPv4 address, which `HOSTNAME` lets through and Gateway API hostnames must not be. */
 const IPV4 = /^[0-9]+(\.[0-9]+){3}$/;
 
@@ -52,7 +51,7 @@ export class GatewayApiRouter implements RouterImpl {
     }
     checkHostnameCount(scope, o.hostnames ?? []);
     for (const hostname of o.hostnames ?? []) {
-      if (hostname.length > 253 || !HOSTNAME.test(hostname) || IPV4.test(hostname)) {
+      if (hostname.length > 253 || !WILDCARD_DNS_NAME.test(hostname) || IPV4.test(hostname)) {
         throw invalidProp(scope, 'router.hostnames', hostname, "must be DNS names, optionally starting with '*.' (no IP address, no port)");
       }
     }
@@ -85,6 +84,7 @@ export class GatewayApiRouter implements RouterImpl {
       throw invalidProp(scope, 'timeout', props.timeout, 'must be below 99999h with TrafficRouter.gatewayApi() (a Gateway API duration)');
     }
     checkVersionServiceNames(scope, props.app, props.stage);
+    checkAllowedCallers(scope, props.allowedCallers);
   }
 
   public checkStage(scope: PathScope, stage: ReleaseStage): void {
@@ -93,7 +93,7 @@ export class GatewayApiRouter implements RouterImpl {
   }
 
   public serviceSelector(ctx: ReleaseContext): Labels {
-    return { app: ctx.app };
+    return { [APP_LABEL]: ctx.app };
   }
 
   public serviceLabels(): Labels {
@@ -102,6 +102,10 @@ export class GatewayApiRouter implements RouterImpl {
 
   public workloadOverrides(): WorkloadOptions {
     return this.options.ambientWaypoint ? { proxyLifecycle: false } : {};
+  }
+
+  public policyObjects(ctx: ReleaseContext): RoutingObject[] {
+    return istioPolicies(ctx);
   }
 
   public routingObjects(ctx: ReleaseContext, stage: ReleaseStage): RoutingObject[] {

@@ -1,9 +1,10 @@
 import { RoutingContext, destinationRuleSpec, virtualServiceSpec } from './_specs';
-import { Labels, resolveHost } from '../../_conventions';
+import { APP_LABEL, DNS_1123_LABEL, DNS_NAME, Labels, resolveHost, WILDCARD_DNS_NAME } from '../../_conventions';
 import { checkEnum, checkInteger, INT32_MAX, invalidProp, istioDuration, PathScope } from '../../_validation';
 import { DestinationRule, VirtualService, VirtualServiceSpecHttpRetries } from '../../imports/networking.istio.io';
 import { ReleaseStage } from '../../plan/release-stage';
 import { WorkloadOptions } from '../../workload/workload-options';
+import { checkAllowedCallers, istioPolicies } from '../_istio-policies';
 import { ReleaseContext, RouterImpl, RouterInput, RoutingObject } from '../_router';
 import { trafficPolicyOf } from './_traffic-policy-json';
 import { IstioRouterOptions } from './istio-options';
@@ -27,6 +28,7 @@ export class IstioRouter implements RouterImpl {
       }
       checkTrafficPolicy(scope, `router.subsetTrafficPolicies.${version}`, policy);
     }
+    checkAllowedCallers(scope, props.allowedCallers);
   }
 
   public checkStage(): void {
@@ -34,7 +36,7 @@ export class IstioRouter implements RouterImpl {
   }
 
   public serviceSelector(ctx: ReleaseContext): Labels {
-    return { app: ctx.app };
+    return { [APP_LABEL]: ctx.app };
   }
 
   public serviceLabels(): Labels {
@@ -43,6 +45,10 @@ export class IstioRouter implements RouterImpl {
 
   public workloadOverrides(): WorkloadOptions {
     return {};
+  }
+
+  public policyObjects(ctx: ReleaseContext): RoutingObject[] {
+    return istioPolicies(ctx);
   }
 
   public routingObjects(ctx: ReleaseContext, stage: ReleaseStage): RoutingObject[] {
@@ -97,7 +103,7 @@ function checkHosts(scope: PathScope, hosts: string[] | undefined, gateways: str
     if (host === '*' && boundToMesh) {
       throw invalidProp(scope, 'router.hosts', host, "must not be '*' while the VirtualService is bound to the mesh (Istio refuses it): name the hosts, or bind it to gateways without 'mesh'");
     }
-    if (host !== '*' && !/^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(host)) {
+    if (host !== '*' && !WILDCARD_DNS_NAME.test(host)) {
       throw invalidProp(scope, 'router.hosts', host, "must be DNS names (lowercase, optionally starting with '*.'), e.g. 'hello.example.com' or 'helloworld'");
     }
   }
@@ -106,9 +112,8 @@ function checkHosts(scope: PathScope, hosts: string[] | undefined, gateways: str
   }
   for (const gateway of gateways ?? []) {
     const parts = gateway.split('/');
-    const label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-    const name = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-    const valid = gateway === 'mesh' || (parts.length === 1 && name.test(parts[0])) || (parts.length === 2 && label.test(parts[0]) && name.test(parts[1]));
+    const valid = gateway === 'mesh' || (parts.length === 1 && DNS_NAME.test(parts[0]))
+      || (parts.length === 2 && DNS_1123_LABEL.test(parts[0]) && DNS_NAME.test(parts[1]));
     if (!valid) {
       throw invalidProp(scope, 'router.gateways', gateway, "must be 'mesh', '<gateway>' or '<namespace>/<gateway>'");
     }

@@ -67,6 +67,10 @@ export class ServiceSelectorRouter implements RouterImpl {
   public routingObjects(): RoutingObject[] {
     return [];
   }
+
+  public policyObjects(): RoutingObject[] {
+    return []; // checkProps refused strictMtls and allowedCallers: a Service has no mesh
+  }
 }
 
 /** The version a stage sends all traffic to (`checkStage` made sure there is one). */
