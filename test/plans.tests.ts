@@ -90,10 +90,10 @@ describe('ReleaseTesting', () => {
       .toThrow(/Deployment\/helloworld-v1 \/spec\/minReadySeconds: must be integer/);
   });
 
-  test('assertSafeTransition fails on a skipped stage', () => {
+  test('assertSafe fails on a skipped stage', () => {
     const plan = ReleasePlan.canary({ stable: 'v1', candidate: 'v2', weights: [10] });
     const [stable, shift] = [ReleaseTesting.synthStage(builder(), plan.stage('stable')), ReleaseTesting.synthStage(builder(), plan.stage('shift-10'))];
-    expect(() => ReleaseTesting.assertSafeTransition(stable, shift, 'stable -> shift-10'))
+    expect(() => ReleaseTesting.assertSafe(shift, stable, 'stable -> shift-10'))
       .toThrow(/^stable -> shift-10 is unsafe to apply \(\d violations\):\n\[subset-before-route\]/);
   });
 });

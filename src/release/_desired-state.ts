@@ -83,7 +83,7 @@ export class ResolvedRelease implements PathScope {
     const portName = props.portName ?? 'http';
     checkPortName(this, 'portName', portName);
     this.router = props.router ?? TrafficRouter.istio();
-    this.impl = this.router._impl;
+    this.impl = TrafficRouter._implOf(this.router);
     if (props.namespace && chartNamespace && props.namespace !== chartNamespace) {
       throw invalidProp(this, 'namespace', props.namespace, `must match the chart's namespace '${chartNamespace}' (or be left out)`);
     }

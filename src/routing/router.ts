@@ -72,15 +72,23 @@ export class TrafficRouter {
     return new TrafficRouter(new ServiceSelectorRouter());
   }
 
-  /** @internal */
-  public readonly _impl: RouterImpl;
+  /**
+   * What the router does, for the release (internal: stripped from the typings).
+   * @internal
+   */
+  public static _implOf(router: TrafficRouter): RouterImpl {
+    return router.impl;
+  }
+
+  /** Private, so the type is nominal: only the factories make a `TrafficRouter`. */
+  private readonly impl: RouterImpl;
 
   private constructor(impl: RouterImpl) {
-    this._impl = impl;
+    this.impl = impl;
   }
 
   /** How the router is written, e.g. `TrafficRouter.istio()`. */
   public get description(): string {
-    return this._impl.description;
+    return this.impl.description;
   }
 }
