@@ -1,28 +1,57 @@
 /**
- * The safety engine: reads a stage's manifests (and the previous stage's) into facts and runs
- * the shared rules and every router's rules on them. `SafetyCheck`, `MeshRelease`,
- * `ReleasePlan` and the CLI all go through `checkManifests`.
+ * The safety engine: reads a stage's manifests (and the previous stage's) into facts with the
+ * routers' readers, then runs the shared rules (`rules/`, one per file) and every router's rules.
+ * It receives the routers as plug-ins (`_plugin.ts`) and never imports one: `routing/_registry.ts`
+ * binds it to the registered routers (`checkManifests`, `readStage`), and `SafetyCheck`,
+ * `MeshRelease`, `ReleasePlan` and the CLI go through that.
  */
 import { DEFAULT_CLUSTER_DOMAIN } from '../_conventions';
-import { BackendFacts, ReadOptions, RouteFacts, StageFacts, objectKey, objectName } from './_facts';
-import { READERS, ROUTER_RULES } from './_routers';
-import { Report, checkFacts } from './_rules';
+import { FactsBuilder, ReadOptions, StageFacts } from './_facts';
+import { StageManifests } from './_manifests';
+import { RouterPlugin } from './_plugin';
+import { LEGACY_PLUGINS } from './_routers';
+import { Rule, Sink } from './_rule';
+import { StageView, Transition } from './_stage';
 import { readWorkloads } from './_workloads';
-import { SafetyRule, SafetyViolation, Severity } from './safety-rule';
+import { BACKEND_BEFORE_ROUTE } from './rules/backend-before-route';
+import { BACKEND_DEFINED } from './rules/backend-defined';
+import { BACKEND_REMOVED_WHILE_ROUTED } from './rules/backend-removed-while-routed';
+import { CAPACITY } from './rules/capacity';
+import { CATCH_ALL_ROUTE } from './rules/catch-all-route';
+import { DEPLOYMENT_REMOVED_WHILE_BACKEND } from './rules/deployment-removed-while-backend';
+import { DESTINATION_READY } from './rules/destination-ready';
+import { DUPLICATE_OBJECT } from './rules/duplicate-object';
+import { RETRY_BUDGET } from './rules/retry-budget';
+import { ROLLBACK_CAPACITY } from './rules/rollback-capacity';
+import { STALE_BACKEND } from './rules/stale-backend';
+import { TERMINATION_BUDGET } from './rules/termination-budget';
+import { WEIGHTS } from './rules/weights';
+import { SafetyViolation, Severity } from './safety-rule';
 
-/** The objects of manifests, with the items of `kind: List` objects (`v1/List`, `DeploymentList`...) taken out. */
-export function flattenLists(manifests: any[]): any[] {
-  return manifests.flatMap((m) => (m && typeof m.kind === 'string' && m.kind.endsWith('List') && Array.isArray(m.items)
-    ? flattenLists(m.items) : [m])).filter((m) => m !== null && typeof m === 'object');
-}
+export { flattenLists } from './_manifests';
 
-/** The facts of one stage (`other`: the stage it is compared with, see `RouterReader.read`). */
-export function readStage(manifests: any[], options: ReadOptions, other?: any[]): StageFacts {
-  const into: { backends: BackendFacts[]; routes: RouteFacts[] } = { backends: [], routes: [] };
-  for (const reader of READERS) {
-    reader.read(manifests, options, into, other);
-  }
-  return { workloads: readWorkloads(manifests, options), ...into };
+/** The rules every router shares, in the order their violations are listed. */
+export const SHARED_RULES: ReadonlyArray<Rule<Transition>> = [
+  DUPLICATE_OBJECT,
+  TERMINATION_BUDGET,
+  CATCH_ALL_ROUTE,
+  WEIGHTS,
+  RETRY_BUDGET,
+  BACKEND_DEFINED,
+  BACKEND_BEFORE_ROUTE,
+  DESTINATION_READY,
+  CAPACITY,
+  STALE_BACKEND,
+  BACKEND_REMOVED_WHILE_ROUTED,
+  DEPLOYMENT_REMOVED_WHILE_BACKEND,
+  ROLLBACK_CAPACITY,
+];
+
+/** One stage as read: its facts, and each plug-in's model of it (in the order of the plug-ins). */
+interface ReadStage {
+  readonly manifests: StageManifests;
+  readonly facts: StageFacts;
+  readonly models: unknown[];
 }
 
 /** Read options with their defaults. */
@@ -30,44 +59,92 @@ export function readOptions(namespace?: string, clusterDomain?: string): ReadOpt
   return { namespace: namespace ?? 'default', clusterDomain: clusterDomain ?? DEFAULT_CLUSTER_DOMAIN };
 }
 
-/** Every violation of `current` applied after `previous` (when given): errors first, then warnings, each in rule order. */
-export function checkManifests(currentManifests: any[], previousManifests: any[] | undefined, options: ReadOptions): SafetyViolation[] {
-  const current = flattenLists(currentManifests);
-  const previous = previousManifests && flattenLists(previousManifests);
-  const violations: SafetyViolation[] = [];
+/** First pass over one stage: workloads, duplicates, and each reader's own objects. */
+function readFirst(plugins: readonly RouterPlugin[], manifests: any[], options: ReadOptions): ReadStage & { readonly into: FactsBuilder } {
+  const stage = new StageManifests(manifests, options);
+  const into: FactsBuilder = { backends: [], routes: [], routedServices: new Set() };
+  const models = plugins.map((plugin) => plugin.reader.read(stage, into));
+  const facts: StageFacts = {
+    workloads: readWorkloads(stage),
+    backends: into.backends,
+    routes: into.routes,
+    duplicates: stage.duplicates(),
+    routedServices: into.routedServices,
+  };
+  return { manifests: stage, facts, models, into };
+}
+
+/** Second pass over one stage, knowing the other stage's first pass. */
+function readSecond(plugins: readonly RouterPlugin[], stage: ReturnType<typeof readFirst>, other: ReturnType<typeof readFirst> | undefined): void {
+  const here = stage.into.routedServices;
+  const there = other?.into.routedServices;
+  const routedServices = there && there.size > 0 ? { has: (key: string) => here.has(key) || there.has(key) } : here;
+  plugins.forEach((plugin, i) => plugin.reader.complete?.(stage.manifests, stage.into, stage.models[i], other?.models[i], { routedServices }));
+}
+
+/** Both stages of a transition, read with the plug-ins' readers. */
+function readTransition(plugins: readonly RouterPlugin[], current: any[], previous: any[] | undefined, options: ReadOptions)
+  : { current: ReadStage; previous?: ReadStage } {
+  const now = readFirst(plugins, current, options);
+  const before = previous && readFirst(plugins, previous, options);
+  readSecond(plugins, now, before);
+  if (before) {
+    readSecond(plugins, before, now);
+  }
+  return { current: now, previous: before };
+}
+
+/**
+ * The facts of one stage, read with `plugins` (`other`: the manifests of the stage it is compared with, whose
+ * routes decide some facts of this one, see `RouterReader.complete`).
+ */
+export function readStageWith(plugins: readonly RouterPlugin[], manifests: any[], options: ReadOptions, other?: any[]): StageFacts {
+  const stage = readFirst(plugins, manifests, options);
+  readSecond(plugins, stage, other && readFirst(plugins, other, options));
+  return stage.facts;
+}
+
+/**
+ * Every violation of `current` applied after `previous` (when given), with the routers `plugins`: errors first,
+ * then warnings, each in rule order (the shared rules, then each router's, in the order of `plugins`).
+ */
+export function checkManifestsWith(plugins: readonly RouterPlugin[], currentManifests: any[], previousManifests: any[] | undefined,
+  options: ReadOptions): SafetyViolation[] {
+  const read = readTransition(plugins, currentManifests, previousManifests, options);
+  const errors: SafetyViolation[] = [];
+  const warnings: SafetyViolation[] = [];
   const seen = new Set<string>();
-  const report: Report = (rule, severity, object, message, fix) => {
+  const sink: Sink = (rule, severity, object, message, fix) => {
     const key = `${rule}|${object}|${message}`;
     if (!seen.has(key)) {
       seen.add(key);
-      violations.push({ rule, severity, object, message, fix });
+      (severity === Severity.ERROR ? errors : warnings).push({ rule, severity, object, message, fix });
     }
   };
-  checkDuplicates(current, options, report);
-  checkFacts(readStage(current, options, previous), previous && readStage(previous, options, current), report);
-  for (const rules of ROUTER_RULES) {
-    rules(current, options, report, previous);
+  const transition: Transition = { current: new StageView(read.current.facts), previous: read.previous && new StageView(read.previous.facts) };
+  for (const rule of SHARED_RULES) {
+    rule.run(transition, sink);
   }
-  return [...violations.filter((v) => v.severity === Severity.ERROR), ...violations.filter((v) => v.severity !== Severity.ERROR)];
+  plugins.forEach((plugin, i) => {
+    const input = { current: read.current.models[i], previous: read.previous?.models[i], options };
+    for (const rule of plugin.rules) {
+      rule.run(input, sink);
+    }
+  });
+  return errors.concat(warnings);
 }
 
-/** Two objects of one stage with one identity: the second apply overwrites the first, or fails on an immutable field. */
-function checkDuplicates(manifests: any[], options: ReadOptions, report: Report): void {
-  const counts = new Map<string, number>();
-  for (const m of manifests) {
-    const key = objectKey(m, options.namespace);
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-  }
-  const reported = new Set<string>();
-  for (const m of manifests) {
-    const key = objectKey(m, options.namespace);
-    if ((counts.get(key) ?? 0) > 1 && !reported.has(key)) {
-      reported.add(key);
-      report(SafetyRule.DUPLICATE_OBJECT, Severity.ERROR, objectName(m),
-        `is defined ${counts.get(key)} times in namespace '${m.metadata?.namespace ?? options.namespace}': only one survives the apply (and a Deployment's selector cannot change), so one release overwrites another`,
-        'give every object a unique name: one MeshRelease per app and namespace, and app/version names that do not run together (foo + bar-v1 and foo-bar + v1 both make foo-bar-v1)');
-    }
-  }
+/**
+ * @deprecated transitional: import `checkManifests` from `routing/_registry` (this one reads with `_routers.ts`,
+ * which goes once every caller has moved).
+ */
+export function checkManifests(currentManifests: any[], previousManifests: any[] | undefined, options: ReadOptions): SafetyViolation[] {
+  return checkManifestsWith(LEGACY_PLUGINS, currentManifests, previousManifests, options);
+}
+
+/** @deprecated transitional: import `readStage` from `routing/_registry` (see `checkManifests`). */
+export function readStage(manifests: any[], options: ReadOptions, other?: any[]): StageFacts {
+  return readStageWith(LEGACY_PLUGINS, manifests, options, other);
 }
 
 /** The violations of severity error. */

@@ -1,7 +1,8 @@
 /**
- * What the safety rules know about one stage, read from its plain manifests (ours or
- * hand-written YAML) by one reader per concern: workloads (`_workloads.ts`) and one per
- * router (`routing/<router>/_reader.ts`). Rules never read manifests themselves.
+ * What the shared safety rules know about one stage, read from its plain manifests (ours or
+ * hand-written YAML) by one reader per concern: objects (`_manifests.ts`), workloads
+ * (`_workloads.ts`) and one per router (`routing/<router>/_reader.ts`). Shared rules never read
+ * manifests themselves, and never parse the display texts (`label`) of the facts: names are fields.
  */
 import { Labels } from '../_conventions';
 
@@ -11,12 +12,6 @@ export interface ReadOptions {
   readonly namespace: string;
   /** Cluster DNS domain, for `<service>.<namespace>.svc.<domain>` hosts. */
   readonly clusterDomain: string;
-}
-
-/** Identity of an object: `<group>/<kind>/<namespace>/<name>` (version-free, as the API server sees it). */
-export function objectKey(manifest: any, defaultNamespace: string): string {
-  const group = typeof manifest?.apiVersion === 'string' && manifest.apiVersion.includes('/') ? manifest.apiVersion.split('/')[0] : '';
-  return `${group}/${manifest?.kind}/${manifest?.metadata?.namespace ?? defaultNamespace}/${manifest?.metadata?.name}`;
 }
 
 /** `Kind/name` of a manifest, as violations name objects. */
@@ -71,6 +66,10 @@ export interface BackendFacts {
   readonly kind: BackendKind;
   /** For messages, e.g. `subset 'v2' of reviews.shop.svc.cluster.local`. */
   readonly label: string;
+  /** Its name: the subset's (`v2`), the Service's (`reviews-v2`), or the host's. */
+  readonly name: string;
+  /** The host it answers for: of a subset, the host of its DestinationRule; of a host, the host itself. */
+  readonly host?: string;
   /** The object that defines it, `Kind/name`. */
   readonly object: string;
   /** Namespace of the pods it reaches. */
@@ -95,6 +94,10 @@ export interface TargetFacts {
   readonly kind: BackendKind;
   /** For messages, as `BackendFacts.label`. */
   readonly label: string;
+  /** As `BackendFacts.name`. */
+  readonly name: string;
+  /** As `BackendFacts.host`. */
+  readonly host?: string;
   /** Share of the rule's requests, 0–100 (a mirror's percentage for mirrors). */
   readonly weight: number;
   /** A weight as written, when it is not a valid integer 0–100 (for the `weights` rule). */
@@ -129,20 +132,59 @@ export interface RouteFacts {
   readonly list: string;
 }
 
+/** Two or more objects of a stage with one identity (group, kind, namespace, name). */
+export interface DuplicateObject {
+  /** `Kind/name` of the first of them. */
+  readonly object: string;
+  readonly namespace: string;
+  readonly count: number;
+}
+
 /** Everything the shared rules know about one stage. */
 export interface StageFacts {
   readonly workloads: WorkloadFacts[];
   readonly backends: BackendFacts[];
   readonly routes: RouteFacts[];
+  /** Objects of the stage that share one identity. */
+  readonly duplicates: DuplicateObject[];
+  /**
+   * `<namespace>/<name>` of every Service the routers' objects route in this stage: the destination, mirror or
+   * parent of a route, the host of a DestinationRule (a selector switch is a Service no router routes).
+   */
+  readonly routedServices: ReadonlySet<string>;
 }
 
-/** A reader of one router's objects. */
-export interface RouterReader {
-  /**
-   * Adds the backends and routes it finds in `manifests` to `into`. `other` holds the manifests of
-   * the stage compared with this one (the next stage when reading the previous one, and the other
-   * way round), for a reader whose backends depend on both (e.g. a Service a route names in
-   * either stage).
-   */
-  read(manifests: any[], options: ReadOptions, into: { backends: BackendFacts[]; routes: RouteFacts[] }, other?: any[]): void;
+/** Where readers add the facts of a stage. */
+export interface FactsBuilder {
+  readonly backends: BackendFacts[];
+  readonly routes: RouteFacts[];
+  /** See `StageFacts.routedServices`. */
+  readonly routedServices: Set<string>;
+}
+
+/** The id of a Service backend (one id whichever router reads the Service: a route's backendRef, a selector switch). */
+export function serviceId(namespace: string, name: string): string {
+  return `service:${namespace}/${name}`;
+}
+
+/** How messages name a Service backend. */
+export function serviceLabel(namespace: string, name: string): string {
+  return `Service ${namespace}/${name}`;
+}
+
+/** A Service as a backend: the pods its selector reaches (`namespace`: its own, or the stage's default). */
+export function serviceBackend(service: any, namespace: string): BackendFacts {
+  const name: string = service.metadata?.name;
+  const selector: Labels = service.spec?.selector ?? {};
+  return {
+    id: serviceId(namespace, name),
+    kind: 'service',
+    label: serviceLabel(namespace, name),
+    name,
+    object: objectName(service),
+    namespace,
+    selector,
+    // A Service without a selector has hand-made endpoints: its pods cannot be known.
+    podsKnown: Object.keys(selector).length > 0,
+  };
 }

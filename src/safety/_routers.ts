@@ -1,20 +1,17 @@
 /**
- * Every router's reader and rules, as the safety engine runs them on any manifests (a stage may
- * hold objects of several routers, and hand-written YAML of any). Adding a router: add its reader
- * and its rules here.
+ * TRANSITIONAL — delete with the deprecated `checkManifests` / `readStage` of `_engine.ts` once `release/` and
+ * `cli/` import them from `routing/_registry.ts` (the one list of routers). Until then the engine's old exports read
+ * with this copy of that list, built from the same router modules it imported before.
  */
-import { ReadOptions, RouterReader } from './_facts';
-import { Report } from './_rules';
+import { RouterPlugin } from './_plugin';
 import { GATEWAY_API_READER } from '../routing/gateway-api/_reader';
-import { checkGatewayApi } from '../routing/gateway-api/_rules';
+import { GATEWAY_API_RULES } from '../routing/gateway-api/_rules';
 import { ISTIO_READER } from '../routing/istio/_reader';
-import { checkIstio } from '../routing/istio/_rules';
+import { ISTIO_RULES } from '../routing/istio/_rules';
 import { SERVICE_SELECTOR_READER } from '../routing/service-selector/_reader';
 
-/** Router-specific rules, on the stage's manifests. */
-export type RouterRules = (manifests: any[], options: ReadOptions, report: Report, previous?: any[]) => void;
-
-/** Readers of every router (the selector switch has no rules of its own: the shared rules cover it). */
-export const READERS: RouterReader[] = [ISTIO_READER, GATEWAY_API_READER, SERVICE_SELECTOR_READER];
-
-export const ROUTER_RULES: RouterRules[] = [checkIstio, checkGatewayApi];
+export const LEGACY_PLUGINS: readonly RouterPlugin[] = [
+  { name: 'istio', reader: ISTIO_READER, rules: ISTIO_RULES },
+  { name: 'gateway-api', reader: GATEWAY_API_READER, rules: GATEWAY_API_RULES },
+  { name: 'service-selector', reader: SERVICE_SELECTOR_READER, rules: [] },
+];

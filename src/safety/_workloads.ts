@@ -8,29 +8,42 @@ import { ISTIO_PROXY_CONFIG_ANNOTATION } from '../_conventions';
 import { push } from '../_util';
 import { parseDurationMs } from './_durations';
 import { ReadOptions, SidecarDrain, WorkloadFacts, objectName } from './_facts';
+import { StageManifests } from './_manifests';
 
 /** Annotation that turns Istio's native sidecar (a restartable init container) on or off for a pod. */
 export const ISTIO_NATIVE_SIDECAR_ANNOTATION = 'sidecar.istio.io/nativeSidecar';
 
-const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'ReplicaSet']);
+const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'ReplicaSet'];
+const WORKLOAD_KIND_SET = new Set(WORKLOAD_KINDS);
 
-/** Every workload of the manifests, with the floor its autoscaler guarantees. */
-export function readWorkloads(manifests: any[], options: ReadOptions): WorkloadFacts[] {
+/** Every workload of the stage, with the floor its autoscaler guarantees, in the order of the manifests. */
+export function readWorkloads(stage: StageManifests): WorkloadFacts[] {
+  const options = stage.options;
   // Autoscalers by target (namespace, kind, name).
   const autoscalers = new Map<string, any[]>();
-  for (const h of manifests) {
-    if (h?.kind === 'HorizontalPodAutoscaler') {
-      const key = targetKey(h.metadata?.namespace ?? options.namespace, h.spec?.scaleTargetRef?.kind, h.spec?.scaleTargetRef?.name);
-      push(autoscalers, key, h);
+  for (const h of stage.ofKind('HorizontalPodAutoscaler')) {
+    const key = targetKey(h.metadata?.namespace ?? options.namespace, h.spec?.scaleTargetRef?.kind, h.spec?.scaleTargetRef?.name);
+    push(autoscalers, key, h);
+  }
+  const workloads: WorkloadFacts[] = [];
+  if (!WORKLOAD_KINDS.some((kind) => stage.ofKind(kind).length > 0)) {
+    return workloads;
+  }
+  for (const m of stage.objects) {
+    if (WORKLOAD_KIND_SET.has(m.kind) && typeof m.apiVersion === 'string' && m.apiVersion.startsWith('apps/')) {
+      workloads.push(workloadOf(m, options, autoscalers));
     }
   }
-  return manifests
-    .filter((m) => WORKLOAD_KINDS.has(m?.kind) && typeof m.apiVersion === 'string' && m.apiVersion.startsWith('apps/'))
-    .map((m) => workloadOf(m, options, autoscalers));
+  return workloads;
 }
 
 function targetKey(namespace: unknown, kind: unknown, name: unknown): string {
-  return JSON.stringify([namespace, kind, name]);
+  return `${keyPart(namespace)}\u0000${keyPart(kind)}\u0000${keyPart(name)}`;
+}
+
+/** A part of a key: `x` and 'x' apart, null and undefined alike (as written, a missing field). */
+function keyPart(value: unknown): string {
+  return value === undefined || value === null ? '' : `${typeof value}:${String(value)}`;
 }
 
 /**

@@ -1,5 +1,6 @@
-import { checkManifests, errorsOf, formatViolations, readOptions, throwIfUnsafe } from './_engine';
+import { errorsOf, formatViolations, readOptions, throwIfUnsafe } from './_engine';
 import { SafetyViolation } from './safety-rule';
+import { checkManifests } from '../routing/_registry';
 
 /** How `SafetyCheck` reads manifests. */
 export interface SafetyCheckOptions {

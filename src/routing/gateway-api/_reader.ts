@@ -1,7 +1,8 @@
 /**
- * Reads Gateway API routing objects into the safety facts: HTTPRoute rules are route rules
+ * Reads Gateway API routing objects, the only parser of them: HTTPRoute rules are route rules
  * whose targets are Services (backend kind 'service', id `service:<namespace>/<name>`), and
- * Services are backends (their selector decides the pods they reach).
+ * Services are backends (their selector decides the pods they reach). What the Gateway API's own
+ * rules (`rules/`) need besides is kept in the stage's `GatewayApiStage`, read once.
  *
  * Which Services are backends: every Service an HTTPRoute backendRef or RequestMirror names, in
  * this stage or in the stage it is compared with (so a Service a route just dropped is still
@@ -11,7 +12,9 @@
  */
 import { Labels, VERSION_LABEL } from '../../_conventions';
 import { parseDurationMs } from '../../safety/_durations';
-import { BackendFacts, ReadOptions, RouteFacts, RouterReader, RuleFacts, TargetFacts, objectName } from '../../safety/_facts';
+import { FactsBuilder, RouteFacts, RuleFacts, TargetFacts, objectName, serviceBackend, serviceId, serviceLabel } from '../../safety/_facts';
+import { StageManifests } from '../../safety/_manifests';
+import { RouterReader } from '../../safety/_plugin';
 
 /** The group of the Gateway API kinds. */
 export const GATEWAY_API_GROUP = 'gateway.networking.k8s.io';
@@ -22,16 +25,6 @@ const MAX_WEIGHT = 1_000_000;
 /** Whether a manifest is a Gateway API object of `kind` (any API version). */
 export function isGatewayApi(manifest: any, kind: string): boolean {
   return manifest?.kind === kind && typeof manifest.apiVersion === 'string' && manifest.apiVersion.startsWith(`${GATEWAY_API_GROUP}/`);
-}
-
-/** The id of a Service backend. */
-export function serviceId(namespace: string, name: string): string {
-  return `service:${namespace}/${name}`;
-}
-
-/** How messages name a Service backend. */
-export function serviceLabel(namespace: string, name: string): string {
-  return `Service ${namespace}/${name}`;
 }
 
 /** Whether a backendRef names a core Service (group '' and kind Service are a backendRef's defaults). */
@@ -66,12 +59,6 @@ export function serviceRefs(route: any, defaultNamespace: string): ServiceRef[] 
     .map((x) => ({ namespace: x.ref.namespace ?? namespace, name: x.ref.name, rule: index, mirror: x.mirror })));
 }
 
-/** `<namespace>/<name>` of every Service the HTTPRoutes of `manifests` name as a backend or mirror. */
-export function routedServices(manifests: any[], options: ReadOptions): Set<string> {
-  return new Set(manifests.filter((m) => isGatewayApi(m, 'HTTPRoute'))
-    .flatMap((route) => serviceRefs(route, options.namespace).map((r) => `${r.namespace}/${r.name}`)));
-}
-
 function mirrorFilters(rule: any): any[] {
   return (Array.isArray(rule?.filters) ? rule.filters : []).filter((f: any) => f?.type === 'RequestMirror' || f?.requestMirror);
 }
@@ -87,51 +74,94 @@ function matchesEverything(match: any): boolean {
   return keys.every((k) => k === 'path') && rootPrefix;
 }
 
-export const GATEWAY_API_READER: RouterReader = {
-  read(manifests, options, into, other) {
-    const routed = new Set([...routedServices(manifests, options), ...routedServices(other ?? [], options)]);
-    for (const service of manifests.filter((m) => m?.kind === 'Service' && m.apiVersion === 'v1')) {
-      const namespace: string = service.metadata?.namespace ?? options.namespace;
-      const name: string = service.metadata?.name;
-      const selector: Labels = service.spec?.selector ?? {};
-      if (routed.has(`${namespace}/${name}`) || VERSION_LABEL in selector) {
-        into.backends.push(serviceBackend(service, options));
+/** An HTTPRoute, read. */
+export interface GatewayRoute {
+  readonly manifest: any;
+  /** `Kind/name`. */
+  readonly object: string;
+  readonly namespace: string;
+  /** The Services it sends or mirrors to. */
+  readonly refs: readonly ServiceRef[];
+  /** The Services it attaches to, `<namespace>/<name>`. */
+  readonly parents: readonly string[];
+}
+
+/** The Gateway API objects of one stage, read once for the reader's facts and for the Gateway API's rules. */
+export class GatewayApiStage {
+  readonly routes: GatewayRoute[] = [];
+  /** `<namespace>/<name>` of every Service its HTTPRoutes send or mirror to. */
+  readonly named = new Set<string>();
+  private byName?: Map<string, any>;
+  private referenceGrants?: readonly any[];
+
+  constructor(readonly stage: StageManifests) {}
+
+  /** The Services by `<namespace>/<name>`. */
+  get services(): ReadonlyMap<string, any> {
+    if (!this.byName) {
+      this.byName = new Map();
+      for (const s of this.stage.services()) {
+        this.byName.set(`${this.stage.namespaceOf(s)}/${s.metadata?.name}`, s);
       }
     }
-    for (const route of manifests.filter((m) => isGatewayApi(m, 'HTTPRoute'))) {
-      into.routes.push(routeFacts(route, options));
+    return this.byName;
+  }
+
+  /** The ReferenceGrants. */
+  get grants(): readonly any[] {
+    return this.referenceGrants ??= this.stage.ofKind('ReferenceGrant').filter((m) => isGatewayApi(m, 'ReferenceGrant'));
+  }
+}
+
+export const GATEWAY_API_READER: RouterReader<GatewayApiStage> = {
+  read(stage, into) {
+    const model = new GatewayApiStage(stage);
+    for (const manifest of stage.ofKind('HTTPRoute')) {
+      if (!isGatewayApi(manifest, 'HTTPRoute')) {
+        continue;
+      }
+      const route: GatewayRoute = {
+        manifest,
+        object: objectName(manifest),
+        namespace: stage.namespaceOf(manifest),
+        refs: serviceRefs(manifest, stage.options.namespace),
+        parents: serviceParents(manifest, stage.options.namespace),
+      };
+      model.routes.push(route);
+      for (const ref of route.refs) {
+        const key = `${ref.namespace}/${ref.name}`;
+        model.named.add(key);
+        into.routedServices.add(key);
+      }
+      for (const parent of route.parents) {
+        into.routedServices.add(parent);
+      }
+      into.routes.push(routeFacts(manifest, stage.namespaceOf(manifest)));
+    }
+    return model;
+  },
+  complete(stage: StageManifests, into: FactsBuilder, model: GatewayApiStage, other: GatewayApiStage | undefined) {
+    const named = (key: string) => model.named.has(key) || (other?.named.has(key) ?? false);
+    for (const service of stage.services()) {
+      const namespace = stage.namespaceOf(service);
+      const selector: Labels = service.spec?.selector ?? {};
+      if (named(`${namespace}/${service.metadata?.name}`) || VERSION_LABEL in selector) {
+        into.backends.push(serviceBackend(service, namespace));
+      }
     }
   },
 };
 
-/** A Service as a backend: the pods its selector reaches. */
-export function serviceBackend(service: any, options: ReadOptions): BackendFacts {
-  const namespace: string = service.metadata?.namespace ?? options.namespace;
-  const name: string = service.metadata?.name;
-  const selector: Labels = service.spec?.selector ?? {};
-  return {
-    id: serviceId(namespace, name),
-    kind: 'service',
-    label: serviceLabel(namespace, name),
-    object: objectName(service),
-    namespace,
-    selector,
-    // A Service without a selector has hand-made endpoints: its pods cannot be known.
-    podsKnown: Object.keys(selector).length > 0,
-  };
-}
-
-function routeFacts(route: any, options: ReadOptions): RouteFacts {
-  const namespace: string = route.metadata?.namespace ?? options.namespace;
+function routeFacts(route: any, namespace: string): RouteFacts {
   const object = objectName(route);
   const targetOf = (ref: any, weight: number, mirror: boolean, invalidWeight?: unknown): TargetFacts => {
     const refNamespace = ref?.namespace ?? namespace;
     if (isServiceRef(ref)) {
-      return { backendId: serviceId(refNamespace, ref?.name), kind: 'service', label: serviceLabel(refNamespace, ref?.name), weight, mirror, invalidWeight };
+      return { backendId: serviceId(refNamespace, ref?.name), kind: 'service', label: serviceLabel(refNamespace, ref?.name), name: ref?.name, weight, mirror, invalidWeight };
     }
     // Another kind of backend (ServiceImport, an implementation's own...): its pods are unknown here.
     const id = `${ref?.group ?? ''}/${ref?.kind}/${refNamespace}/${ref?.name}`;
-    return { backendId: `host:${id}`, kind: 'host', label: `${ref?.kind} ${refNamespace}/${ref?.name}`, weight, mirror, invalidWeight };
+    return { backendId: `host:${id}`, kind: 'host', label: `${ref?.kind} ${refNamespace}/${ref?.name}`, name: ref?.name, weight, mirror, invalidWeight };
   };
   const rules: any[] = Array.isArray(route.spec?.rules) ? route.spec.rules : [];
   const facts = rules.map((rule: any, index: number): RuleFacts => {
