@@ -167,18 +167,30 @@ interface Case {
   readonly options?: SafetyCheckOptions;
 }
 
-/** A rule whose violating case needs a router this file does not use: tested in that router's tests. */
-interface CoveredElsewhere {
-  readonly coveredIn: string;
+/** The per-version Service of `helloworld-<version>` (Gateway API: one routable Service per version). */
+function versionService(version: string, namespace = 'default'): any {
+  return { apiVersion: 'v1', kind: 'Service', metadata: { name: `${APP}-${version}`, namespace }, spec: { selector: { app: APP, version }, ports: [{ name: 'http', port: 3000 }] } };
 }
 
-// TODO(issue 8): the SERVICE_* rules and REFERENCE_GRANT have backends of kind 'service', which only
-// the Gateway API and Service-selector readers produce (another branch). Their violating cases live
-// in test/routing/; once those readers are registered in src/safety/_routers.ts, move one plain-manifest
-// case per rule here (a per-version Service + HTTPRoute is enough) and drop CoveredElsewhere.
-const GATEWAY_API_TESTS = 'test/routing/ (Gateway API and Service-selector readers)';
+/** A GAMMA HTTPRoute on the Service `helloworld`, sending to per-version Services: `[version, weight, namespace?]`. */
+function httpRoute(backends: Array<[string, number, string?]>): any {
+  return {
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'HTTPRoute',
+    metadata: { name: APP, namespace: 'default' },
+    spec: {
+      parentRefs: [{ group: '', kind: 'Service', name: APP, port: 3000 }],
+      rules: [{ backendRefs: backends.map(([version, weight, namespace]) => ({ name: `${APP}-${version}`, namespace, port: 3000, weight })) }],
+    },
+  };
+}
 
-const VIOLATING: Record<SafetyRule, Case | CoveredElsewhere> = {
+/** A whole Gateway API stage: the Service, Deployments, per-version Services, the HTTPRoute. */
+function serviceStage(deployed: string[], services: string[], backends: Array<[string, number, string?]>): any[] {
+  return [service(), ...deployed.map((v) => deployment(v)), ...services.map((v) => versionService(v)), httpRoute(backends)];
+}
+
+const VIOLATING: Record<SafetyRule, Case> = {
   // v2 listed (weight 0) but the DestinationRule has no subset v2.
   [SafetyRule.SUBSET_DEFINED]: { current: stage(['v1', 'v2'], ['v1'], weighted([['v1', 100], ['v2', 0]])) },
   // v2 deployed in both stages; subset v2 added in the same stage that routes to it.
@@ -203,12 +215,32 @@ const VIOLATING: Record<SafetyRule, Case | CoveredElsewhere> = {
     previous: stage(['v1'], ['v1', 'v3'], weighted([['v1', 100]])),
     current: stage(['v1'], ['v1', 'v3'], weighted([['v1', 100]])),
   },
-  [SafetyRule.SERVICE_DEFINED]: { coveredIn: GATEWAY_API_TESTS },
-  [SafetyRule.SERVICE_BEFORE_ROUTE]: { coveredIn: GATEWAY_API_TESTS },
-  [SafetyRule.SERVICE_REMOVED_WHILE_ROUTED]: { coveredIn: GATEWAY_API_TESTS },
-  [SafetyRule.DEPLOYMENT_REMOVED_WHILE_SERVICE]: { coveredIn: GATEWAY_API_TESTS },
-  [SafetyRule.STALE_SERVICE]: { coveredIn: GATEWAY_API_TESTS },
-  [SafetyRule.REFERENCE_GRANT]: { coveredIn: GATEWAY_API_TESTS },
+  // Service helloworld-v2 listed (weight 0) but not created.
+  [SafetyRule.SERVICE_DEFINED]: { current: serviceStage(['v1', 'v2'], ['v1'], [['v1', 100], ['v2', 0]]) },
+  // v2 deployed in both stages; its Service created in the same stage that routes to it.
+  [SafetyRule.SERVICE_BEFORE_ROUTE]: {
+    previous: serviceStage(['v1', 'v2'], ['v1'], [['v1', 100]]),
+    current: serviceStage(['v1', 'v2'], ['v1', 'v2'], [['v1', 90], ['v2', 10]]),
+  },
+  // Service helloworld-v1 removed while the previous HTTPRoute still lists it (weight 0).
+  [SafetyRule.SERVICE_REMOVED_WHILE_ROUTED]: {
+    previous: serviceStage(['v1', 'v2'], ['v1', 'v2'], [['v1', 0], ['v2', 100]]),
+    current: serviceStage(['v1', 'v2'], ['v2'], [['v2', 100]]),
+  },
+  // helloworld-v1 deleted while Service helloworld-v1 is still listed in the route (weight 0) in both stages.
+  [SafetyRule.DEPLOYMENT_REMOVED_WHILE_SERVICE]: {
+    previous: serviceStage(['v1', 'v2'], ['v1', 'v2'], [['v1', 0], ['v2', 100]]),
+    current: serviceStage(['v2'], ['v1', 'v2'], [['v1', 0], ['v2', 100]]),
+  },
+  // Service helloworld-v3 selects no pods, in both stages, and nothing routes to it.
+  [SafetyRule.STALE_SERVICE]: {
+    previous: serviceStage(['v1'], ['v1', 'v3'], [['v1', 100]]),
+    current: serviceStage(['v1'], ['v1', 'v3'], [['v1', 100]]),
+  },
+  // v1 runs in namespace canary: the route of namespace default sends there without a ReferenceGrant.
+  [SafetyRule.REFERENCE_GRANT]: {
+    current: [service(), deployment('v1', { namespace: 'canary' }), versionService('v1', 'canary'), httpRoute([['v1', 100, 'canary']])],
+  },
   [SafetyRule.WEIGHTS]: { current: stage(['v1', 'v2'], ['v1', 'v2'], weighted([['v1', 90], ['v2', 20]])) },
   [SafetyRule.CATCH_ALL_ROUTE]: { current: stage(['v1', 'v2'], ['v1', 'v2'], headerRoute('v2'), headerRoute('v1')) },
   [SafetyRule.SERVICE_SELECTS_VERSION]: {
@@ -263,20 +295,15 @@ const VIOLATING: Record<SafetyRule, Case | CoveredElsewhere> = {
   [SafetyRule.DUPLICATE_OBJECT]: { current: [...stage(['v1'], ['v1'], weighted([['v1', 100]])), deployment('v1')] },
 };
 
-/** The violating case of a rule tested in this file. */
+/** The violating case of a rule. */
 function violating(rule: SafetyRule): Case {
-  const c = VIOLATING[rule];
-  if ('coveredIn' in c) {
-    throw new Error(`${rule} is tested in ${c.coveredIn}`);
-  }
-  return c;
+  return VIOLATING[rule];
 }
 
-const RULES_HERE = Object.values(SafetyRule).filter((rule) => !('coveredIn' in VIOLATING[rule]));
 const WARNINGS = new Set([SafetyRule.STALE_SUBSET, SafetyRule.STALE_SERVICE, SafetyRule.ROLLBACK_CAPACITY, SafetyRule.GATEWAYS_WITHOUT_MESH]);
 
 describe('every SafetyRule', () => {
-  test.each(RULES_HERE)('%s has a violating case that reports that rule and no other', (rule) => {
+  test.each(Object.values(SafetyRule))('%s has a violating case that reports that rule and no other', (rule) => {
     // GIVEN the violating case of the rule
     const { previous, current, options } = violating(rule);
 
@@ -287,10 +314,6 @@ describe('every SafetyRule', () => {
     expect(violations.length).toBeGreaterThan(0);
     expect(new Set(rulesOf(violations))).toEqual(new Set([rule]));
     expect(new Set(violations.map((v) => v.severity))).toEqual(new Set([WARNINGS.has(rule) ? Severity.WARNING : Severity.ERROR]));
-  });
-
-  test.each(Object.values(SafetyRule).filter((rule) => !RULES_HERE.includes(rule)))('%s is covered in test/routing/', (rule) => {
-    expect(VIOLATING[rule]).toEqual({ coveredIn: GATEWAY_API_TESTS });
   });
 });
 
