@@ -3,7 +3,8 @@
  * routers' readers, then runs the shared rules (`rules/`, one per file) and every router's rules.
  * It receives the routers as plug-ins (`_plugin.ts`) and never imports one: `routing/_registry.ts`
  * binds it to the registered routers (`checkManifests`, `readStage`), and `SafetyCheck`,
- * `MeshRelease`, `ReleasePlan` and the CLI go through that.
+ * `MeshRelease`, `ReleasePlan` and the CLI go through that. (Until they all do, the deprecated
+ * `checkManifests` / `readStage` below read with `_routers.ts`, the one import of routers left.)
  */
 import { DEFAULT_CLUSTER_DOMAIN } from '../_conventions';
 import { FactsBuilder, ReadOptions, StageFacts } from './_facts';
@@ -28,8 +29,6 @@ import { TERMINATION_BUDGET } from './rules/termination-budget';
 import { WEIGHTS } from './rules/weights';
 import { SafetyViolation, Severity } from './safety-rule';
 
-export { flattenLists } from './_manifests';
-
 /** The rules every router shares, in the order their violations are listed. */
 export const SHARED_RULES: ReadonlyArray<Rule<Transition>> = [
   DUPLICATE_OBJECT,
@@ -47,9 +46,10 @@ export const SHARED_RULES: ReadonlyArray<Rule<Transition>> = [
   ROLLBACK_CAPACITY,
 ];
 
-/** One stage as read: its facts, and each plug-in's model of it (in the order of the plug-ins). */
+/** One stage as read: its objects, its facts, and each plug-in's model of it (in the order of the plug-ins). */
 interface ReadStage {
   readonly manifests: StageManifests;
+  readonly into: FactsBuilder;
   readonly facts: StageFacts;
   readonly models: unknown[];
 }
@@ -60,7 +60,7 @@ export function readOptions(namespace?: string, clusterDomain?: string): ReadOpt
 }
 
 /** First pass over one stage: workloads, duplicates, and each reader's own objects. */
-function readFirst(plugins: readonly RouterPlugin[], manifests: any[], options: ReadOptions): ReadStage & { readonly into: FactsBuilder } {
+function readFirst(plugins: readonly RouterPlugin[], manifests: any[], options: ReadOptions): ReadStage {
   const stage = new StageManifests(manifests, options);
   const into: FactsBuilder = { backends: [], routes: [], routedServices: new Set() };
   const models = plugins.map((plugin) => plugin.reader.read(stage, into));
@@ -71,11 +71,11 @@ function readFirst(plugins: readonly RouterPlugin[], manifests: any[], options: 
     duplicates: stage.duplicates(),
     routedServices: into.routedServices,
   };
-  return { manifests: stage, facts, models, into };
+  return { manifests: stage, into, facts, models };
 }
 
-/** Second pass over one stage, knowing the other stage's first pass. */
-function readSecond(plugins: readonly RouterPlugin[], stage: ReturnType<typeof readFirst>, other: ReturnType<typeof readFirst> | undefined): void {
+/** Second pass over one stage, once the stage compared with it (if any) had its first pass. */
+function readSecond(plugins: readonly RouterPlugin[], stage: ReadStage, other: ReadStage | undefined): void {
   const here = stage.into.routedServices;
   const there = other?.into.routedServices;
   const routedServices = there && there.size > 0 ? { has: (key: string) => here.has(key) || there.has(key) } : here;
