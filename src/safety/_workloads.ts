@@ -18,32 +18,50 @@ const WORKLOAD_KIND_SET = new Set(WORKLOAD_KINDS);
 
 /** Every workload of the stage, with the floor its autoscaler guarantees, in the order of the manifests. */
 export function readWorkloads(stage: StageManifests): WorkloadFacts[] {
-  const options = stage.options;
-  // Autoscalers by target (namespace, kind, name).
-  const autoscalers = new Map<string, any[]>();
-  for (const h of stage.ofKind('HorizontalPodAutoscaler')) {
-    const key = targetKey(h.metadata?.namespace ?? options.namespace, h.spec?.scaleTargetRef?.kind, h.spec?.scaleTargetRef?.name);
-    push(autoscalers, key, h);
-  }
   const workloads: WorkloadFacts[] = [];
-  if (!WORKLOAD_KINDS.some((kind) => stage.ofKind(kind).length > 0)) {
+  if (WORKLOAD_KINDS.every((kind) => stage.ofKind(kind).length === 0)) {
     return workloads;
   }
+  const autoscalers = autoscalersOf(stage);
   for (const m of stage.objects) {
     if (WORKLOAD_KIND_SET.has(m.kind) && typeof m.apiVersion === 'string' && m.apiVersion.startsWith('apps/')) {
-      workloads.push(workloadOf(m, options, autoscalers));
+      workloads.push(workloadOf(m, stage.options, autoscalers));
     }
   }
   return workloads;
 }
 
+/** The HorizontalPodAutoscalers of a target (namespace, kind, name), in the order of the manifests. */
+type Autoscalers = (namespace: unknown, kind: unknown, name: unknown) => any[];
+
+function autoscalersOf(stage: StageManifests): Autoscalers {
+  const hpas = stage.ofKind('HorizontalPodAutoscaler').map((h) => ({
+    h, namespace: stage.namespaceOf(h), kind: h.spec?.scaleTargetRef?.kind, name: h.spec?.scaleTargetRef?.name,
+  }));
+  if (hpas.length <= 8) {
+    // A few: compared with each workload, no key built.
+    return (namespace, kind, name) => hpas
+      .filter((x) => sameKeyPart(x.namespace, namespace) && sameKeyPart(x.kind, kind) && sameKeyPart(x.name, name)).map((x) => x.h);
+  }
+  const byTarget = new Map<string, any[]>();
+  for (const x of hpas) {
+    push(byTarget, targetKey(x.namespace, x.kind, x.name), x.h);
+  }
+  return (namespace, kind, name) => byTarget.get(targetKey(namespace, kind, name)) ?? [];
+}
+
+/** A target's key: its parts as JSON would write them (a missing field as null), text set apart from the rest. */
 function targetKey(namespace: unknown, kind: unknown, name: unknown): string {
   return `${keyPart(namespace)}\u0000${keyPart(kind)}\u0000${keyPart(name)}`;
 }
 
-/** A part of a key: `x` and 'x' apart, null and undefined alike (as written, a missing field). */
 function keyPart(value: unknown): string {
-  return value === undefined || value === null ? '' : `${typeof value}:${String(value)}`;
+  return typeof value === 'string' ? `s${value}` : JSON.stringify(value ?? null);
+}
+
+/** Whether two parts of a target are the same (as `keyPart` sees them). */
+function sameKeyPart(a: unknown, b: unknown): boolean {
+  return typeof a === 'string' || typeof b === 'string' ? a === b : keyPart(a) === keyPart(b);
 }
 
 /**
@@ -64,13 +82,13 @@ function floorOf(spec: any, hpas: any[]): [number, string] {
   return replicas;
 }
 
-function workloadOf(manifest: any, options: ReadOptions, autoscalers: Map<string, any[]>): WorkloadFacts {
+function workloadOf(manifest: any, options: ReadOptions, autoscalers: Autoscalers): WorkloadFacts {
   const namespace: string = manifest.metadata?.namespace ?? options.namespace;
   const name: string = manifest.metadata?.name;
   const spec = manifest.spec ?? {};
   const template = spec.template ?? {};
   const pod = template.spec ?? {};
-  const [floor, floorSource] = floorOf(spec, autoscalers.get(targetKey(namespace, manifest.kind, name)) ?? []);
+  const [floor, floorSource] = floorOf(spec, autoscalers(namespace, manifest.kind, name));
   const preStops: number[] = (pod.containers ?? []).map((c: any) => preStopSleepOf(c?.lifecycle?.preStop));
   const preStopSleepSeconds = Math.max(0, ...preStops);
   return {

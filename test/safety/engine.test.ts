@@ -5,6 +5,7 @@ import { parseDurationMs } from '../../src/safety/_durations';
 import { BackendFacts, StageFacts, WorkloadFacts } from '../../src/safety/_facts';
 import { StageManifests } from '../../src/safety/_manifests';
 import { StageView } from '../../src/safety/_stage';
+import { readWorkloads } from '../../src/safety/_workloads';
 import { parseGoDuration } from '../../src/validation/_go-duration';
 
 describe('parseDurationMs', () => {
@@ -71,6 +72,34 @@ describe('StageManifests.duplicates', () => {
       const expected = [...counts.values()].filter((x) => x.count > 1)
         .map(({ first, count }) => ({ object: `${first.kind}/${first.metadata.name}`, namespace: first.metadata.namespace ?? 'default', count }));
       expect(new StageManifests(objects, options).duplicates()).toEqual(expected);
+    }));
+  });
+});
+
+describe('readWorkloads', () => {
+  const target = fc.record({
+    namespace: fc.option(fc.constantFrom('default', 'shop'), { nil: undefined }),
+    kind: fc.constantFrom('Deployment', 'StatefulSet'),
+    name: fc.constantFrom('a', 'b', 'c'),
+  });
+  const hpa = fc.record({ target, minReplicas: fc.integer({ min: 0, max: 5 }) });
+
+  test('a few autoscalers (compared) and many (keyed) give each workload the same floor', () => {
+    fc.assert(fc.property(fc.array(hpa, { maxLength: 20 }), fc.array(target, { minLength: 1, maxLength: 6 }), (hpas, targets) => {
+      const options = { namespace: 'default', clusterDomain: 'cluster.local' };
+      const workloads = targets.map(({ namespace, kind, name }) => ({ apiVersion: 'apps/v1', kind, metadata: { name, namespace }, spec: { replicas: 3 } }));
+      const autoscalers = hpas.map(({ target: t, minReplicas }, i) => ({
+        apiVersion: 'autoscaling/v2',
+        kind: 'HorizontalPodAutoscaler',
+        metadata: { name: `h${i}`, namespace: t.namespace },
+        spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: t.kind, name: t.name }, minReplicas },
+      }));
+      const expected = workloads.map((w) => {
+        const mine = autoscalers.filter((h) => (h.metadata.namespace ?? 'default') === (w.metadata.namespace ?? 'default')
+          && h.spec.scaleTargetRef.kind === w.kind && h.spec.scaleTargetRef.name === w.metadata.name);
+        return mine.length === 1 ? mine[0].spec.minReplicas : 3;
+      });
+      expect(readWorkloads(new StageManifests([...workloads, ...autoscalers], options)).map((w) => w.floor)).toEqual(expected);
     }));
   });
 });
