@@ -4,7 +4,8 @@
  * rounds, gc before each sample, medians. Linear rules cost about the same per object at both sizes
  * (a ratio near 1); rules comparing objects pairwise would make it ~10.
  */
-import { checkManifests, readOptions } from '../src/safety/_engine';
+import { checkManifests } from '../src/routing/_registry';
+import { readOptions } from '../src/safety/_engine';
 import { canaryOfServices } from '../test/_many-services';
 
 export interface CheckScaling {

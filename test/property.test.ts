@@ -17,7 +17,8 @@ import {
   AllowedCallers, MeshRelease, MeshReleaseProps, ReleasePlan, ReleaseStage, SafetyCheck, SafetyRule, Scaling, TrafficRouter, VersionedApp, WorkloadOptions,
 } from '../src';
 import { ResolvedRelease } from '../src/release/_desired-state';
-import { readOptions, readStage } from '../src/safety/_engine';
+import { readStage } from '../src/routing/_registry';
+import { readOptions } from '../src/safety/_engine';
 import { ManifestSchemas } from '../src/validation/schema-validation';
 
 /** One App output directory for every chart (Testing.chart() makes a temp dir per call). */

@@ -2,7 +2,8 @@ import type { SchemaReport } from './_schemas';
 import { EXIT_OK, EXIT_UNSAFE } from './errors';
 import { readManifests } from './manifests';
 import { displayPath } from './paths';
-import { checkManifests, readOptions } from '../safety/_engine';
+import { checkManifests } from '../routing/_registry';
+import { readOptions } from '../safety/_engine';
 import { SafetyViolation, Severity } from '../safety/safety-rule';
 
 export interface CheckOptions {

@@ -9,7 +9,8 @@ import { displayPath } from './paths';
 import { ReleaseRef, stageOf } from './release-view';
 import { changesBetween, StageChanges } from './stage-diff';
 import { CdkApp, loadApp, synthApp, synthInOneProcess } from './synth-app';
-import { checkManifests, readOptions } from '../safety/_engine';
+import { checkManifests } from '../routing/_registry';
+import { readOptions } from '../safety/_engine';
 import { SafetyViolation, Severity } from '../safety/safety-rule';
 
 /** How manifests are read: the namespace of objects without one, the cluster DNS domain. */

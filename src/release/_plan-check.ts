@@ -5,7 +5,8 @@
 import { formatValue } from '../_validation';
 import { ResolvedRelease } from './_desired-state';
 import { ReleaseStage } from '../plan/release-stage';
-import { checkManifests, readOptions, throwIfUnsafe } from '../safety/_engine';
+import { checkManifests } from '../routing/_registry';
+import { readOptions, throwIfUnsafe } from '../safety/_engine';
 
 const SAMPLE_NAMESPACE = 'default';
 

@@ -3,14 +3,12 @@
  * routers' readers, then runs the shared rules (`rules/`, one per file) and every router's rules.
  * It receives the routers as plug-ins (`_plugin.ts`) and never imports one: `routing/_registry.ts`
  * binds it to the registered routers (`checkManifests`, `readStage`), and `SafetyCheck`,
- * `MeshRelease`, `ReleasePlan` and the CLI go through that. (Until they all do, the deprecated
- * `checkManifests` / `readStage` below read with `_routers.ts`, the one import of routers left.)
+ * `MeshRelease`, `ReleasePlan` and the CLI go through that.
  */
 import { DEFAULT_CLUSTER_DOMAIN } from '../_conventions';
 import { FactsBuilder, ReadOptions, StageFacts } from './_facts';
 import { StageManifests } from './_manifests';
 import { RouterPlugin } from './_plugin';
-import { LEGACY_PLUGINS } from './_routers';
 import { Rule, Sink } from './_rule';
 import { StageView, Transition } from './_stage';
 import { readWorkloads } from './_workloads';
@@ -132,19 +130,6 @@ export function checkManifestsWith(plugins: readonly RouterPlugin[], currentMani
     }
   });
   return errors.concat(warnings);
-}
-
-/**
- * @deprecated transitional: import `checkManifests` from `routing/_registry` (this one reads with `_routers.ts`,
- * which goes once every caller has moved).
- */
-export function checkManifests(currentManifests: any[], previousManifests: any[] | undefined, options: ReadOptions): SafetyViolation[] {
-  return checkManifestsWith(LEGACY_PLUGINS, currentManifests, previousManifests, options);
-}
-
-/** @deprecated transitional: import `readStage` from `routing/_registry` (see `checkManifests`). */
-export function readStage(manifests: any[], options: ReadOptions, other?: any[]): StageFacts {
-  return readStageWith(LEGACY_PLUGINS, manifests, options, other);
 }
 
 /** The violations of severity error. */

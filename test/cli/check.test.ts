@@ -168,7 +168,9 @@ describe('check on many objects', () => {
     const vs = after.find((o) => o.kind === 'VirtualService' && o.metadata.name === 'svc-57');
     vs.spec.http[0].route[1].destination.subset = 'v9';
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { checkManifests, readOptions } = require('../../src/safety/_engine');
+    const { checkManifests } = require('../../src/routing/_registry');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { readOptions } = require('../../src/safety/_engine');
     const violations = checkManifests(after, canaryOfServices(100, 10), readOptions());
     expect(violations.filter((v: any) => v.severity === 'error').map((v: any) => [v.rule, v.object])).toEqual([['subset-defined', 'VirtualService/svc-57 http[0]']]);
   });
