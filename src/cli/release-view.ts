@@ -1,10 +1,15 @@
 /**
  * How the CLI reads a release out of a stage's manifests, whatever router made them: the release
  * is the object carrying the plan annotation (an Istio VirtualService, a Gateway API HTTPRoute, or
- * the version-free Service of a selector switch), and one small reader per router tells its
- * routable versions, the weights of its catch-all route and its match routes. Loads no cdk8s.
+ * the version-free Service of a selector switch), and the routers' readers (the safety check's
+ * facts) tell its routable versions, the weights of its catch-all route and its match routes.
+ * Loads no cdk8s.
  */
-import { APP_LABEL, PLAN_ANNOTATION, resolveHost as fqdn, STAGE_ANNOTATION, VERSION_LABEL } from '../_conventions';
+import { APP_LABEL, PLAN_ANNOTATION, STAGE_ANNOTATION, VERSION_LABEL } from '../_conventions';
+import { unique } from '../_util';
+import { readStage } from '../routing/_registry';
+import { readOptions } from '../safety/_engine';
+import { RouteFacts, RuleFacts, StageFacts, TargetFacts } from '../safety/_facts';
 
 /** Kinds that carry a release's annotations, by router. */
 export type ReleaseKind = 'VirtualService' | 'HTTPRoute' | 'Service';
@@ -80,100 +85,48 @@ export function stageOf(manifests: any[], release: ReleaseRef, defaultNamespace?
   return releaseObjectOf(manifests, release, defaultNamespace)?.metadata?.annotations?.[STAGE_ANNOTATION];
 }
 
-/** What a router's reader returns: everything of `ReleaseState` but the Deployments. */
-type RoutingView = Omit<ReleaseState, 'deployed'>;
-type RouterView = (route: any, manifests: any[], release: ReleaseRef, ctx: ViewContext) => RoutingView;
-interface ViewContext {
-  readonly defaultNamespace: string;
-  readonly clusterDomain?: string;
-  readonly deployed: string[];
-}
-
-/** How the release looks in one stage's manifests. */
+/**
+ * How the release looks in one stage's manifests, read by the routers' readers (the same facts the safety check
+ * reads: no parser of its own).
+ */
 export function releaseState(manifests: any[], release: ReleaseRef, options: { namespace?: string; clusterDomain?: string } = {}): ReleaseState {
-  const defaultNamespace = options.namespace ?? 'default';
-  const deployed = manifests
-    .filter((m) => m?.kind === 'Deployment' && namespaceOf(m, defaultNamespace) === release.namespace
-      && m.spec?.template?.metadata?.labels?.[APP_LABEL] === release.name)
-    .map((d) => d.spec.template.metadata.labels[VERSION_LABEL] ?? d.metadata?.name);
-  const route = releaseObjectOf(manifests, release, defaultNamespace);
-  const view = route ? VIEWS[release.kind](route, manifests, release, { defaultNamespace, clusterDomain: options.clusterDomain, deployed }) : EMPTY;
-  return { deployed, ...view };
-}
-
-const EMPTY: RoutingView = { routable: [], weights: [], matchRoutes: [] };
-
-/** Istio: DestinationRule subsets of the routed hosts; weights of the last `http` (else `tcp`, `tls`) route. */
-function istioView(vs: any, manifests: any[], release: ReleaseRef, ctx: ViewContext): RoutingView {
-  const list: any[] = ['http', 'tcp', 'tls'].map((l) => vs.spec?.[l]).find((l) => Array.isArray(l) && l.length > 0) ?? [];
-  const catchAll = list.length > 0 ? list[list.length - 1] : undefined;
-  const destinations: any[] = Array.isArray(catchAll?.route) ? catchAll.route : [];
-  const host = (h: string | undefined, namespace: string) => fqdn(h, namespace, ctx.clusterDomain);
-  const hosts = new Set(list.flatMap((r) => (r?.route ?? []).map((d: any) => host(d?.destination?.host, release.namespace))));
-  const routable = manifests
-    .filter((m) => m?.kind === 'DestinationRule' && hosts.has(host(m.spec?.host, namespaceOf(m, ctx.defaultNamespace))))
-    .flatMap((dr) => (dr.spec?.subsets ?? []).map((s: any) => String(s?.name)));
-  const label = (d: any) => d?.destination?.subset ?? d?.destination?.host;
+  const facts = readStage(manifests, readOptions(options.namespace, options.clusterDomain));
+  const deployed = facts.workloads
+    .filter((w) => w.object.startsWith('Deployment/') && w.namespace === release.namespace && w.podLabels[APP_LABEL] === release.name)
+    .map((w) => w.podLabels[VERSION_LABEL] ?? w.name);
+  const route = facts.routes.find((r) => r.object === `${release.kind}/${release.name}` && r.namespace === release.namespace);
+  if (!route || route.rules.length === 0) {
+    return { deployed, routable: release.kind === 'Service' ? deployed : [], weights: [], matchRoutes: [] };
+  }
+  const backends = new Map(facts.backends.map((b) => [b.id, b]));
+  // A destination as the version it reaches: a subset's name, the version a Service selects, else what it names.
+  const versionOf = (t: TargetFacts) => (t.kind === 'subset' ? t.name : backends.get(t.backendId)?.selector[VERSION_LABEL] ?? t.host ?? t.name);
+  const sent = (rule: RuleFacts) => rule.targets.filter((t) => !t.mirror);
+  const catchAll = route.rules[route.rules.length - 1];
   return {
-    routable,
-    weights: destinations.map((d) => ({ version: String(label(d)), weight: d?.weight ?? (destinations.length === 1 ? 100 : 0) })),
-    matchRoutes: list.slice(0, -1).map((r) => `${describeIstioMatch(r?.match)} → ${(r?.route ?? []).map(label).join(', ')}`),
+    deployed,
+    routable: routableVersions(release, route, facts, deployed),
+    weights: sent(catchAll).map((t) => ({ version: String(versionOf(t)), weight: Math.round(t.weight) })),
+    matchRoutes: route.rules.slice(0, -1).map((r) => `${r.matchText ?? 'match'} → ${sent(r).map(versionOf).join(', ')}`),
   };
-}
-
-function describeIstioMatch(match: any[] | undefined): string {
-  const conditions = (Array.isArray(match) ? match : []).map((m) => {
-    const headers = Object.entries(m?.headers ?? {}).map(([name, v]: [string, any]) =>
-      (v?.exact !== undefined ? `${name}=${v.exact}` : v?.prefix !== undefined ? `${name}^=${v.prefix}` : `${name}~${v?.regex}`));
-    return [...headers, ...(m?.uri ? ['uri'] : [])].join(' & ') || 'match';
-  });
-  return conditions.join(' | ') || 'match';
 }
 
 /**
- * Gateway API: per-version Services (selecting `app=<release>` and a `version`) are the routable
- * versions; the weights are those of the last rule's backendRefs (relative weights, default 1,
- * shown as percentages), each backendRef named by the version its Service selects.
+ * The versions a route of the release can name: Istio, the subsets of the hosts it routes to; the Gateway API, the
+ * per-version Services of the app (selecting `app` and a `version`); a selector switch, every deployed version.
  */
-function gatewayApiView(route: any, manifests: any[], release: ReleaseRef, ctx: ViewContext): RoutingView {
-  const versionServices = new Map<string, string>();
-  for (const m of manifests) {
-    const selector = m?.kind === 'Service' && m.apiVersion === 'v1' ? m.spec?.selector : undefined;
-    const ofRelease = selector?.[APP_LABEL] === release.name && namespaceOf(m, ctx.defaultNamespace) === release.namespace;
-    if (ofRelease && selector?.[VERSION_LABEL] !== undefined) {
-      versionServices.set(m.metadata?.name, String(selector[VERSION_LABEL]));
+function routableVersions(release: ReleaseRef, route: RouteFacts, facts: StageFacts, deployed: string[]): string[] {
+  switch (release.kind) {
+    case 'VirtualService': {
+      const hosts = new Set(route.rules.flatMap((r) => r.targets.map((t) => t.host)));
+      return facts.backends.filter((b) => b.kind === 'subset' && hosts.has(b.host)).map((b) => b.name);
     }
+    case 'HTTPRoute':
+      return unique(facts.backends
+        .filter((b) => b.kind === 'service' && b.namespace === release.namespace && b.name !== release.name
+          && b.selector[APP_LABEL] === release.name && b.selector[VERSION_LABEL] !== undefined)
+        .map((b) => b.selector[VERSION_LABEL]));
+    default:
+      return deployed;
   }
-  const rules: any[] = Array.isArray(route.spec?.rules) ? route.spec.rules : [];
-  const versionOf = (ref: any) => versionServices.get(ref?.name) ?? String(ref?.name);
-  const catchAll = rules.length > 0 ? rules[rules.length - 1] : undefined;
-  const refs: any[] = Array.isArray(catchAll?.backendRefs) ? catchAll.backendRefs : [];
-  const raw = refs.map((r) => (typeof r?.weight === 'number' ? r.weight : 1));
-  const total = raw.reduce((a, b) => a + b, 0);
-  return {
-    routable: [...versionServices.values()],
-    weights: refs.map((r, i) => ({ version: versionOf(r), weight: total === 0 ? 0 : Math.round((raw[i] * 100) / total) })),
-    matchRoutes: rules.slice(0, -1).map((r) => `${describeGatewayMatch(r?.matches)} → ${(r?.backendRefs ?? []).map(versionOf).join(', ')}`),
-  };
 }
-
-function describeGatewayMatch(matches: any[] | undefined): string {
-  const conditions = (Array.isArray(matches) ? matches : []).map((m) => {
-    const headers = (Array.isArray(m?.headers) ? m.headers : []).map((h: any) =>
-      (h?.type === 'RegularExpression' ? `${h.name}~${h.value}` : `${h?.name}=${h?.value}`));
-    return [...headers, ...(m?.path ? ['path'] : [])].join(' & ') || 'match';
-  });
-  return conditions.join(' | ') || 'match';
-}
-
-/** Service selector switch: every Deployment is routable; the version the Service selects gets 100%. */
-function serviceSelectorView(service: any, _manifests: any[], _release: ReleaseRef, ctx: ViewContext): RoutingView {
-  const version = service.spec?.selector?.[VERSION_LABEL];
-  return { routable: ctx.deployed, weights: version === undefined ? [] : [{ version: String(version), weight: 100 }], matchRoutes: [] };
-}
-
-const VIEWS: { [kind in ReleaseKind]: RouterView } = {
-  VirtualService: istioView,
-  HTTPRoute: gatewayApiView,
-  Service: serviceSelectorView,
-};

@@ -114,6 +114,8 @@ export interface RuleFacts {
   readonly where: string;
   /** Whether the rule only takes some requests (it has matches). */
   readonly hasMatch: boolean;
+  /** Its matches for people, e.g. `x-version=v3 | x-beta^=1` (the CLI's views), when it has some. */
+  readonly matchText?: string;
   readonly targets: TargetFacts[];
   /** Retries: attempts after the first try, and the timeout of each try in ms. */
   readonly retries?: { readonly attempts: number; readonly perTryTimeoutMs?: number };

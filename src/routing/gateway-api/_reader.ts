@@ -181,6 +181,7 @@ function routeFacts(route: any, namespace: string): RouteFacts {
       object,
       where: `${object} rules[${index}]${typeof rule?.name === 'string' ? ` (${rule.name})` : ''}`,
       hasMatch: matches.length > 0 && !matches.some(matchesEverything),
+      matchText: matches.length > 0 ? describeMatches(matches) : undefined,
       targets,
       retries: rule?.retry
         ? { attempts: Number(rule.retry.attempts ?? 0), perTryTimeoutMs: parseDurationMs(rule.timeouts?.backendRequest) }
@@ -210,4 +211,13 @@ function percentages(weights: number[]): number[] {
     shares[last] = 100 - shares.slice(0, last).reduce((sum, s) => sum + s, 0);
   }
   return shares;
+}
+
+/** HTTPRoute matches for people: `name=value`, `name~regex`, `path`; ` & ` within one, ` | ` between. */
+function describeMatches(matches: any[]): string {
+  return matches.map((m) => {
+    const headers = (Array.isArray(m?.headers) ? m.headers : []).map((h: any) =>
+      (h?.type === 'RegularExpression' ? `${h.name}~${h.value}` : `${h?.name}=${h?.value}`));
+    return [...headers, ...(m?.path ? ['path'] : [])].join(' & ') || 'match';
+  }).join(' | ') || 'match';
 }

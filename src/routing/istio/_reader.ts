@@ -206,6 +206,7 @@ export const ISTIO_READER: RouterReader<IstioStage> = {
             object,
             where: `${object} ${name}[${index}]`,
             hasMatch: Array.isArray(route?.match) && route.match.length > 0,
+            matchText: Array.isArray(route?.match) && route.match.length > 0 ? describeMatch(route.match) : undefined,
             targets,
             retries: name === 'http' && route?.retries ? { attempts: Number(route.retries.attempts ?? 0), perTryTimeoutMs: parseDurationMs(route.retries.perTryTimeout) } : undefined,
             timeoutMs: name === 'http' ? parseDurationMs(route?.timeout) : undefined,
@@ -221,3 +222,12 @@ export const ISTIO_READER: RouterReader<IstioStage> = {
     return model;
   },
 };
+
+/** Istio matches for people: `name=value` (exact), `name^=prefix`, `name~regex`, `uri`; ` & ` within one, ` | ` between. */
+function describeMatch(match: any[]): string {
+  return match.map((m) => {
+    const headers = Object.entries(m?.headers ?? {}).map(([name, v]: [string, any]) =>
+      (v?.exact !== undefined ? `${name}=${v.exact}` : v?.prefix !== undefined ? `${name}^=${v.prefix}` : `${name}~${v?.regex}`));
+    return [...headers, ...(m?.uri ? ['uri'] : [])].join(' & ') || 'match';
+  }).join(' | ') || 'match';
+}
