@@ -12,6 +12,8 @@ import { CliError } from './errors';
 import { namespaceOf, ReleaseRef, releaseObjectOf, releasesIn, releaseState, stageOf } from './release-view';
 import { changesBetween, groupOf, StageChanges } from './stage-diff';
 import { StageResult } from './stages';
+import { readStage } from '../routing/_registry';
+import { readOptions } from '../safety/_engine';
 
 /** Kubernetes' default `progressDeadlineSeconds`. */
 export const DEFAULT_PROGRESS_DEADLINE = 600;
@@ -405,7 +407,7 @@ function transitionSteps(dir: string, target: any[], from: any[], changes: Stage
  * guard (which the apply follows at once); a Deployment that is not there fails it at once.
  */
 function capacitySteps(target: any[], from: any[], ctx: StepContext): Step[] {
-  const before = floors(from);
+  const before = floors(from, ctx);
   const seen = new Set<string>();
   return ctx.releases.flatMap((release) => {
     const options = { namespace: ctx.namespace };
@@ -416,7 +418,7 @@ function capacitySteps(target: any[], from: any[], ctx: StepContext): Step[] {
     return raised.flatMap((version) => {
       const deployment = from.find((m) => isDeployment(m) && namespaceOf(m, ctx.namespace) === release.namespace
         && m.spec?.template?.metadata?.labels?.[APP_LABEL] === release.name && m.spec?.template?.metadata?.labels?.[VERSION_LABEL] === version);
-      const key = deployment && `${deployment.metadata?.namespace}/${deployment.metadata?.name}`;
+      const key = deployment && `${namespaceOf(deployment, readOptions(ctx.namespace).namespace)}/${deployment.metadata?.name}`;
       const floor = key ? before.get(key)?.floor ?? 0 : 0;
       if (!key || floor <= 0 || seen.has(key)) {
         return [];
@@ -475,8 +477,8 @@ function rolloutWaits(target: any[], from: any[], ctx: StepContext): Step[] {
 
 /** `mr_wait_replicas` of each Deployment whose floor (autoscaler minimum, else replicas) the transition raises. */
 function floorWaits(target: any[], from: any[], ctx: StepContext): Step[] {
-  const before = floors(from);
-  return [...floors(target)]
+  const before = floors(from, ctx);
+  return [...floors(target, ctx)]
     .filter(([key, { floor }]) => floor > 0 && floor > (before.get(key)?.floor ?? 0))
     .map(([, { deployment, floor }]) => ({
       kind: 'wait',
@@ -532,20 +534,20 @@ function proxiesStep(objects: any[], ctx: StepContext, why: string): Step {
   return { kind: 'wait', command: `mr_wait_proxies ${PROPAGATION_TIMEOUT}${reconciled}`, why };
 }
 
-/** Deployments' floors (HPA minReplicas, else replicas, else 1), by namespace/name. */
-function floors(manifests: any[]): Map<string, { deployment: any; floor: number }> {
-  const hpas = new Map<string, any>();
-  for (const m of manifests) {
-    if (m?.kind === 'HorizontalPodAutoscaler' && m.spec?.scaleTargetRef?.kind === 'Deployment') {
-      hpas.set(`${m.metadata?.namespace}/${m.spec.scaleTargetRef.name}`, m);
-    }
-  }
+/**
+ * Deployments' floors, by namespace/name, as the safety check reads them (`safety/_workloads.ts`): the autoscaler's
+ * minReplicas, else replicas, else 1; with two autoscalers on one Deployment, its replicas (the HPA controller then
+ * scales with neither).
+ */
+function floors(manifests: any[], ctx: StepContext): Map<string, { deployment: any; floor: number }> {
+  const options = readOptions(ctx.namespace);
+  const deployments = new Map(manifests.filter(isDeployment).map((d) => [`${namespaceOf(d, options.namespace)}/${d.metadata?.name}`, d]));
   const out = new Map<string, { deployment: any; floor: number }>();
-  for (const d of manifests.filter(isDeployment)) {
-    const key = `${d.metadata?.namespace}/${d.metadata?.name}`;
-    const hpa = hpas.get(key);
-    const floor = hpa ? (typeof hpa.spec?.minReplicas === 'number' ? hpa.spec.minReplicas : 1) : (typeof d.spec?.replicas === 'number' ? d.spec.replicas : 1);
-    out.set(key, { deployment: d, floor });
+  for (const w of readStage(manifests, options).workloads) {
+    const deployment = deployments.get(`${w.namespace}/${w.name}`);
+    if (deployment && w.object.startsWith('Deployment/')) {
+      out.set(`${w.namespace}/${w.name}`, { deployment, floor: w.floor });
+    }
   }
   return out;
 }

@@ -243,3 +243,26 @@ describe('Istio waits only for Istio objects', () => {
     expect(transition([], [peerAuthentication])).toEqual(['kubectl apply -f 02-s1/', 'mr_wait_proxies 120']);
   });
 });
+
+describe('floors are the safety check\'s', () => {
+  // Found reading issue 18: the runbook had its own HPA-floor logic, which took the last of two autoscalers on one
+  // Deployment as its floor, while the HPA controller scales with neither (AmbiguousSelector) and the safety check
+  // counts the Deployment's replicas.
+  test('two HorizontalPodAutoscalers on one Deployment: the wait is for its replicas, not an autoscaler\'s minimum', () => {
+    const plan = routerPlan('istio', DIR);
+    const [first, second] = plan.stages;
+    const hpa = (name: string, minReplicas: number) => ({
+      apiVersion: 'autoscaling/v2',
+      kind: 'HorizontalPodAutoscaler',
+      metadata: { name, namespace: 'shop' },
+      spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web-v1' }, minReplicas, maxReplicas: 10 },
+    });
+    const withReplicas = (manifests: any[], replicas: number) => manifests
+      .filter((m) => !(m.kind === 'HorizontalPodAutoscaler' && m.spec?.scaleTargetRef?.name === 'web-v1'))
+      .map((m) => (m.kind === 'Deployment' && m.metadata?.name === 'web-v1' ? { ...m, spec: { ...m.spec, replicas } } : m));
+    const from: StageResult = { ...first, manifests: withReplicas(first.manifests, 1) };
+    const target: StageResult = { ...second, manifests: [...withReplicas(second.manifests, 3), hpa('web-v1-a', 5), hpa('web-v1-b', 6)] };
+    const waits = forwardSteps(target, from, contextOf(plan)).map((s) => s.command).filter((c) => c.startsWith('mr_wait_replicas web-v1 '));
+    expect(waits).toEqual(['mr_wait_replicas web-v1 shop 3 180']);
+  });
+});
