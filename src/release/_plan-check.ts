@@ -1,11 +1,14 @@
 /**
  * A plan is checked on what its stages are: the desired state of each stage of a sample release
- * (default props, Istio router) is checked after the one before it. No construct is built.
+ * (default props) is checked after the one before it, with every router that can express all of
+ * its stages (a plan does not know which one will run it; the release checks its own stage again
+ * with its own router and props). No construct is built.
  */
 import { formatValue } from '../_validation';
 import { ResolvedRelease } from './_desired-state';
 import { ReleaseStage } from '../plan/release-stage';
 import { checkManifests } from '../routing/_registry';
+import { TrafficRouter } from '../routing/router';
 import { readOptions, throwIfUnsafe } from '../safety/_engine';
 
 const SAMPLE_NAMESPACE = 'default';
@@ -28,12 +31,31 @@ export function checkPlan(stages: ReleaseStage[]): void {
   // A version's objects are named '<app>-<version>' (at most 63 characters): with a long version, the shortest app
   // name, so the plan takes every version some app can deploy (see MAX_DEPLOYABLE_VERSION).
   const app = names.some((version) => `app-${version}`.length > 63) ? 'a' : 'app';
-  const sample = new ResolvedRelease('ReleasePlan', { app, port: 8080, versions, stage: stages[0] }, SAMPLE_NAMESPACE);
-  let previous: any[] | undefined;
-  for (const stage of stages) {
-    const current = sample.desiredState(stage).manifests;
-    throwIfUnsafe(checkManifests(current, previous, readOptions(SAMPLE_NAMESPACE)),
-      `ReleasePlan stage '${stage.name}'${stage.previous ? ` (after '${stage.previous.name}')` : ''}`);
-    previous = current;
+  // Istio first: it expresses every stage, so the other routers' checks only add what is theirs (named in the message).
+  const routers = [TrafficRouter.istio(), TrafficRouter.gatewayApi(), TrafficRouter.serviceSelector()];
+  for (const [r, router] of routers.entries()) {
+    const by = r === 0 ? '' : ` with ${router.description}`;
+    const sample = new ResolvedRelease('ReleasePlan', { app, port: 8080, versions, stage: stages[0], router }, SAMPLE_NAMESPACE);
+    const states = expressible(sample, stages);
+    let previous: any[] | undefined;
+    states?.forEach((current, i) => {
+      const stage = stages[i];
+      throwIfUnsafe(checkManifests(current, previous, readOptions(SAMPLE_NAMESPACE)),
+        `ReleasePlan stage '${stage.name}'${stage.previous ? ` (after '${stage.previous.name}')` : ''}${by}`);
+      previous = current;
+    });
   }
+}
+
+/** The manifests of every stage with the sample's router, or undefined when the router cannot express one of them. */
+function expressible(sample: ResolvedRelease, stages: ReleaseStage[]): any[][] | undefined {
+  const states: any[][] = [];
+  for (const stage of stages) {
+    try {
+      states.push(sample.desiredState(stage).manifests);
+    } catch {
+      return undefined; // e.g. a weighted stage with a selector switch, or past an HTTPRoute's limits
+    }
+  }
+  return states;
 }

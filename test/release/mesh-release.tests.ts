@@ -1,8 +1,8 @@
 import { Chart, Duration, Testing } from 'cdk8s';
 import {
   ApplyOrder, HeaderMatchType, LoadBalancerAlgorithm, MeshRelease, ReleasePlan, ReleaseStage, Scaling, TlsMode, TrafficRouter,
-} from '../src';
-import { catchAllWeights, deploymentNames, ofKind, only, subsetNames, synthRelease, TWO_VERSIONS } from './_helpers';
+} from '../../src';
+import { catchAllWeights, deploymentNames, ofKind, only, subsetNames, synthRelease, TWO_VERSIONS } from '../_helpers';
 
 const HOST = 'helloworld.default.svc.cluster.local';
 

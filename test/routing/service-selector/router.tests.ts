@@ -1,8 +1,8 @@
 import { ApiObject, Chart, Duration, Testing } from 'cdk8s';
 import {
   ApplyOrder, ManifestSchemas, MeshRelease, MeshReleaseProps, ReleasePlan, ReleaseStage, SafetyCheck, SafetyRule, Severity, TrafficRouter,
-} from '../../src';
-import { ofKind, only } from '../_helpers';
+} from '../../../src';
+import { ofKind, only } from '../../_helpers';
 
 const VERSIONS = [
   { version: 'blue', image: 'example/shop:1.0.0' },

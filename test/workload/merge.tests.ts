@@ -1,7 +1,7 @@
 import { Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { DisruptionBudget, ProbeKind, Scaling, WorkloadOptions } from '../src';
-import { mergeWorkloadOptions } from '../src/workload/_merge';
+import { DisruptionBudget, ProbeKind, Scaling, WorkloadOptions } from '../../src';
+import { mergeWorkloadOptions } from '../../src/workload/_merge';
 
 describe('mergeWorkloadOptions', () => {
   test('probes merge field by field: a version timeout keeps the default readinessPath', () => {

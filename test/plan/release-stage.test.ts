@@ -1,4 +1,4 @@
-import { HeaderMatchType, ReleaseStage } from '../src';
+import { HeaderMatchType, ReleaseStage } from '../../src/plan/release-stage';
 
 describe('ReleaseStage', () => {
   test('stable() deploys one version with its subset and all traffic', () => {

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Testing } from 'cdk8s';
 import * as YAML from 'yaml';
-import { MeshRelease, ReleasePlan, SafetyCheck, SafetyCheckOptions, SafetyRule, SafetyViolation, Severity } from '../src';
+import { MeshRelease, ReleasePlan, SafetyCheck, SafetyCheckOptions, SafetyRule, SafetyViolation, Severity } from '../../src';
 
 // ---------------------------------------------------------------------------------------
 // Helpers: plain manifests of a `helloworld` release in namespace `default` (short hosts),
@@ -147,7 +147,7 @@ function warning(rule: SafetyRule, object: string, message: string[], fix: strin
   return violation(rule, object, message, fix, Severity.WARNING);
 }
 
-const FIXTURES = path.join(__dirname, 'fixtures', 'safety');
+const FIXTURES = path.join(__dirname, '..', 'fixtures', 'safety');
 
 /** Every document of a fixture, as plain objects. */
 function fixture(name: string): any[] {

@@ -1,5 +1,5 @@
 import { Testing } from 'cdk8s';
-import { MeshRelease, ReleasePlan, ReleaseStage } from '../src';
+import { MeshRelease, ReleasePlan, ReleaseStage } from '../../src';
 
 const weightsOf = (stage: ReleaseStage) => Object.fromEntries(stage.weights.map((w) => [w.version, w.weight]));
 

@@ -7,9 +7,9 @@
 import { ApiObject, Chart, Testing } from 'cdk8s';
 import {
   GatewayReference, HeaderMatchType, HeaderRoute, ManifestSchemas, MeshRelease, MeshReleaseProps, ReleaseStage, TrafficRouter,
-} from '../../src';
-import { httpRouteSpec } from '../../src/routing/gateway-api/_specs';
-import { ofKind, only } from '../_helpers';
+} from '../../../src';
+import { httpRouteSpec } from '../../../src/routing/gateway-api/_specs';
+import { ofKind, only } from '../../_helpers';
 
 const VERSIONS = Array.from({ length: 17 }, (_, i) => ({ version: `v${i + 1}`, image: 'docker.io/istio/examples-bookinfo-reviews-v1:1.20.2' }));
 const STABLE = ReleaseStage.stable('v1');

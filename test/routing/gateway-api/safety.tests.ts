@@ -1,9 +1,9 @@
 import * as path from 'path';
-import { SafetyCheck, SafetyRule, SafetyViolation, Severity } from '../../src';
-import { checkCommand } from '../../src/cli/check';
-import { readManifests } from '../../src/cli/manifests';
+import { SafetyCheck, SafetyRule, SafetyViolation, Severity } from '../../../src';
+import { checkCommand } from '../../../src/cli/check';
+import { readManifests } from '../../../src/cli/manifests';
 
-const FIXTURES = path.join(__dirname, '..', 'fixtures', 'gateway-api');
+const FIXTURES = path.join(__dirname, '..', '..', 'fixtures', 'gateway-api');
 const fixture = (name: string) => path.join(FIXTURES, name);
 const load = (name: string) => readManifests(fixture(name)).objects;
 

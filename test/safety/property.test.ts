@@ -17,8 +17,8 @@ import * as YAML from 'yaml';
 import {
   blueGreenRecipe, meshReleaseProps, canaryRecipe, customRecipe, makePlan,
   PlanRecipe, recipeVersions, ReleaseOptions, releaseOptions, Shutdown,
-} from './_arbitraries';
-import { MeshRelease, ReleaseStage, SafetyCheck } from '../src';
+} from '../_arbitraries';
+import { MeshRelease, ReleaseStage, SafetyCheck } from '../../src';
 
 const NUM_RUNS = Number(process.env.FC_NUM_RUNS ?? 30);
 const OUTDIR = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-safety-property.'));

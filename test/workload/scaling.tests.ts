@@ -1,4 +1,4 @@
-import { Scaling } from '../src';
+import { Scaling } from '../../src';
 
 describe('Scaling', () => {
   test('autoscale() defaults: 2 to 4 replicas, 70% CPU, 80% memory', () => {

@@ -9,7 +9,7 @@ import { ApiObject, App, Chart, Duration, JsonPatch, Testing, YamlOutputType } f
 import * as YAML from 'yaml';
 import {
   MeshRelease, MeshReleaseProps, ReleasePlan, SafetyCheck, SafetyRule, Scaling, Severity, TlsMode, TrafficRouter,
-} from '../src';
+} from '../../src';
 
 const PLAN = ReleasePlan.canary({ stable: 'v1', candidate: 'v2', weights: [10, 50] });
 const VERSIONS = [{ version: 'v1', image: 'example/helloworld:v1' }, { version: 'v2', image: 'example/helloworld:v2' }];

@@ -3,8 +3,8 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import {
   DisruptionBudget, ISTIO_PROXY_CONFIG_ANNOTATION, ProbeKind, Scaling, VersionedApp, VersionedAppProps,
-} from '../src';
-import { ofKind, only } from './_helpers';
+} from '../../src';
+import { ofKind, only } from '../_helpers';
 
 const BASE: VersionedAppProps = {
   app: 'helloworld',

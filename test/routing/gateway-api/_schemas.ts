@@ -3,7 +3,7 @@
  * (standard channel, and the experimental channel for an HTTPRoute with experimental fields) and
  * runs their CEL rules, as it does for the Kubernetes and Istio kinds.
  */
-import { ManifestSchemas } from '../../src';
+import { ManifestSchemas } from '../../../src';
 
 /** Every schema violation of `manifests`, as `<Kind>/<name> <path>: <message>`. */
 export function schemaViolations(manifests: any[], _experimental = false): string[] {
