@@ -14,11 +14,11 @@ import * as path from 'path';
 import { ApiObject, App, Chart, JsonPatch } from 'cdk8s';
 import * as fc from 'fast-check';
 import * as YAML from 'yaml';
+import { MeshRelease, ReleaseStage, SafetyCheck } from '../../src';
 import {
   blueGreenRecipe, meshReleaseProps, canaryRecipe, customRecipe, makePlan,
   PlanRecipe, recipeVersions, ReleaseOptions, releaseOptions, Shutdown,
 } from '../_arbitraries';
-import { MeshRelease, ReleaseStage, SafetyCheck } from '../../src';
 
 const NUM_RUNS = Number(process.env.FC_NUM_RUNS ?? 30);
 const OUTDIR = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-safety-property.'));

@@ -1,10 +1,10 @@
 import { ApiObject, Chart, Duration, Testing } from 'cdk8s';
+import { schemaViolations } from './_schemas';
 import {
   ApplyOrder, HeaderMatchType, ManifestSchemas, MeshRelease, MeshReleaseProps,
   ReleasePlan, ReleaseStage, SafetyCheck, TrafficRouter,
 } from '../../../src';
 import { ofKind, only } from '../../_helpers';
-import { schemaViolations } from './_schemas';
 
 const VERSIONS = ['v1', 'v2', 'v3'].map((version) => ({ version, image: `docker.io/istio/examples-bookinfo-reviews-${version}:1.20.2` }));
 const INGRESS = TrafficRouter.gatewayApi({ gateways: [{ name: 'public', namespace: 'infra' }], hostnames: ['reviews.example.com'] });
