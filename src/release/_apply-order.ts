@@ -1,19 +1,38 @@
 import { ApiObject } from 'cdk8s';
-import { VERSION_LABEL } from '../_conventions';
 import { ApplyOrder } from './apply-order';
+import { ObjectRole } from '../routing/_router';
 
 type Phase = 'routable' | 'workloads' | 'routes';
 
 const ARGO_WAVES: Record<Phase, string> = { routable: '-1', workloads: '0', routes: '1' };
 
-/** Annotates every object of a release for `order`. */
-export function annotateApplyOrder(objects: ApiObject[], app: string, order: ApplyOrder): void {
+/**
+ * The phase of an object from its role in the stage's desired state: what makes a version routable first
+ * (DestinationRule, per-version Services), what routes last (VirtualService, HTTPRoute, and the version-free Service
+ * when it selects a version: a selector switch), and everything else (workloads, the Service, mesh policies) between.
+ */
+function phaseOf(role: ObjectRole, serviceSelectsVersion: boolean): Phase {
+  switch (role) {
+    case 'routable':
+      return 'routable';
+    case 'route':
+      return 'routes';
+    case 'service':
+      return serviceSelectsVersion ? 'routes' : 'workloads';
+    default:
+      return 'workloads';
+  }
+}
+
+/** Annotates every object of a release, with its role in the stage, for `order`. */
+export function annotateApplyOrder(objects: ReadonlyArray<{ readonly object: ApiObject; readonly role: ObjectRole }>, app: string,
+  order: ApplyOrder, serviceSelectsVersion: boolean): void {
   if (order === ApplyOrder.NONE) {
     return;
   }
   const group = (phase: Phase) => `mesh-release.io/${app}-${phase}`;
-  for (const object of objects) {
-    const phase = phaseOf(object, app);
+  for (const { object, role } of objects) {
+    const phase = phaseOf(role, serviceSelectsVersion);
     if (order === ApplyOrder.ARGO_CD) {
       object.metadata.addAnnotation('argocd.argoproj.io/sync-wave', ARGO_WAVES[phase]);
       continue;
@@ -24,27 +43,5 @@ export function annotateApplyOrder(objects: ApiObject[], app: string, order: App
     } else if (phase === 'routes') {
       object.metadata.addAnnotation('kapp.k14s.io/change-rule', `upsert after upserting ${group('workloads')}`);
     }
-  }
-}
-
-/**
- * The phase of an object: routable (DestinationRule, per-version Services `<app>-<version>`),
- * routes (VirtualService, HTTPRoute, a version-free Service that selects a version: a selector
- * switch), or workloads (everything else).
- */
-function phaseOf(object: ApiObject, app: string): Phase {
-  switch (object.kind) {
-    case 'DestinationRule':
-      return 'routable';
-    case 'VirtualService':
-    case 'HTTPRoute':
-      return 'routes';
-    case 'Service':
-      if (object.name !== app) {
-        return 'routable';
-      }
-      return object.toJson().spec?.selector?.[VERSION_LABEL] !== undefined ? 'routes' : 'workloads';
-    default:
-      return 'workloads';
   }
 }

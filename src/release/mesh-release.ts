@@ -1,7 +1,7 @@
 import { ApiObject, Chart, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { PLAN_ANNOTATION, STAGE_ANNOTATION } from '../_conventions';
+import { PLAN_ANNOTATION, STAGE_ANNOTATION, VERSION_LABEL } from '../_conventions';
 import { invalidProp } from '../_validation';
 import { annotateApplyOrder } from './_apply-order';
 import { DesiredState, ResolvedRelease } from './_desired-state';
@@ -10,7 +10,7 @@ import { ApplyOrder } from './apply-order';
 import { MeshReleaseProps } from './mesh-release-props';
 import { ReleaseStage } from '../plan/release-stage';
 import { checkManifests } from '../routing/_registry';
-import { RoutingObject } from '../routing/_router';
+import { ObjectRole, RoutingObject } from '../routing/_router';
 import { TrafficRouter } from '../routing/router';
 import { errorsOf, readOptions, throwIfUnsafe } from '../safety/_engine';
 import { ReadOptions } from '../safety/_facts';
@@ -124,7 +124,10 @@ export class MeshRelease extends Construct {
     this.peerAuthentication = this.routing.get('PeerAuthentication')?.object;
     this.authorizationPolicy = this.routing.get('AuthorizationPolicy')?.object;
     const objects = apiObjectsUnder(this);
-    annotateApplyOrder(objects, this.app, props.applyOrder ?? ApplyOrder.NONE);
+    const roleOf = new Map<ApiObject, ObjectRole>([...this.routing.values()].map((r) => [r.object, r.spec.role]));
+    roleOf.set(ApiObject.of(this.service), 'service');
+    const roles = objects.map((object) => ({ object, role: roleOf.get(object) ?? 'workload' }));
+    annotateApplyOrder(roles, this.app, props.applyOrder ?? ApplyOrder.NONE, VERSION_LABEL in state.service.selector);
     if (!chart.namespace) {
       objects.forEach((o) => o.addJsonPatch(JsonPatch.add('/metadata/namespace', this.namespace)));
     }
