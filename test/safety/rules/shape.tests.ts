@@ -5,12 +5,12 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { ROUTER_PLUGINS, checkManifests } from '../../src/routing/_registry';
-import { SHARED_RULES, readOptions } from '../../src/safety/_engine';
-import { Rule, defineRule } from '../../src/safety/_rule';
-import { SafetyRule, Severity } from '../../src/safety/safety-rule';
+import { ROUTER_PLUGINS, checkManifests } from '../../../src/routing/_registry';
+import { SHARED_RULES, readOptions } from '../../../src/safety/_engine';
+import { Rule, defineRule } from '../../../src/safety/_rule';
+import { SafetyRule, Severity } from '../../../src/safety/safety-rule';
 
-const SRC = path.join(__dirname, '..', '..', 'src');
+const SRC = path.join(__dirname, '..', '..', '..', 'src');
 
 /** Every rule file: `safety/rules/*.ts` and `routing/<router>/rules/*.ts`. */
 function ruleFiles(): string[] {
