@@ -14,7 +14,8 @@ import {
 } from './_arbitraries';
 import { runs } from './_runs';
 import {
-  AllowedCallers, MeshRelease, MeshReleaseProps, ReleasePlan, ReleaseStage, SafetyCheck, SafetyRule, Scaling, TrafficRouter, VersionedApp, WorkloadOptions,
+  AllowedCallers, MeshRelease, MeshReleaseProps, ReleasePlan, ReleaseStage, SafetyCheck, SafetyRule, Scaling, TrafficRouter, VersionedApp,
+  WorkloadOptions,
 } from '../src';
 import { ResolvedRelease } from '../src/release/_desired-state';
 import { readStage } from '../src/routing/_registry';
@@ -524,7 +525,8 @@ describe('property 4: the desired state of a stage (what the transition check an
   test.each(routers)('%s: every stage of random plans and props: equal routing objects and Service, equal workload facts', (_, withRouter) => {
     let built = 0;
     fc.assert(fc.property(
-      fc.oneof(canaryRecipe, blueGreenRecipe, customRecipe).chain((recipe) => releaseOptions(recipeVersions(recipe).length).map((o) => ({ recipe, o }))),
+      fc.oneof(canaryRecipe, blueGreenRecipe, customRecipe)
+        .chain((recipe) => releaseOptions(recipeVersions(recipe).length).map((o) => ({ recipe, o }))),
       ({ recipe, o }) => {
         const plan = makePlan(recipe);
         const versions = recipeVersions(recipe);

@@ -30,4 +30,23 @@ describe('ReleaseTesting', () => {
     expect(() => ReleaseTesting.assertSafe(shift, stable, 'stable -> shift-10'))
       .toThrow(/^stable -> shift-10 is unsafe to apply \(\d violations\):\n\[subset-before-route\]/);
   });
+
+  test('synthStage synthesizes the builder at a stage; synthPlan every stage, in order, named', () => {
+    const plan = ReleasePlan.blueGreen({ stable: 'v1', candidate: 'v2' });
+    const kindsOf = (manifests: any[]) => manifests.map((m) => `${m.kind}/${m.metadata.name}`);
+    expect(kindsOf(ReleaseTesting.synthStage(builder(), plan.stage('stable')))).toEqual(expect.arrayContaining(['Service/helloworld', 'Deployment/helloworld-v1']));
+    const stages = ReleaseTesting.synthPlan(builder(), plan);
+    expect(stages.map((s) => s.stage)).toEqual(plan.stageNames);
+    expect(stages[0].manifests).toEqual(ReleaseTesting.synthStage(builder(), plan.stages[0]));
+  });
+
+  test('assertSafe passes a safe transition; the schema helpers list, then throw on, what the schemas refuse', () => {
+    const plan = ReleasePlan.canary({ stable: 'v1', candidate: 'v2', weights: [10] });
+    const [deploy, shift] = [ReleaseTesting.synthStage(builder(), plan.stage('deploy')), ReleaseTesting.synthStage(builder(), plan.stage('shift-10'))];
+    expect(() => ReleaseTesting.assertSafe(shift, deploy)).not.toThrow();
+    expect(ReleaseTesting.validateSchemas(shift)).toEqual([]);
+    const broken = [{ apiVersion: 'v1', kind: 'Service', metadata: { name: 'helloworld' }, spec: { ports: [{ port: 'http' }] } }];
+    expect(ReleaseTesting.validateSchemas(broken).map((v) => `${v.object} ${v.path}`)).toEqual(['Service/helloworld /spec/ports/0/port']);
+    expect(() => ReleaseTesting.assertValidSchemas(broken)).toThrow(/Service\/helloworld \/spec\/ports\/0\/port/);
+  });
 });

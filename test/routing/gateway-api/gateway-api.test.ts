@@ -8,3 +8,5 @@
 import './router.tests';
 import './limits.tests';
 import './safety.tests';
+import './specs.tests';
+import './reader.tests';

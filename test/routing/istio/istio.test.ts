@@ -3,6 +3,8 @@
  * suite its own module registry, and each part loads the library. This folder: `npx jest test/routing/istio`; one
  * part: `npx jest test/routing/istio -t '<its describe name>'` (a rule: its id).
  */
+import './specs.tests';
+import './reader.tests';
 import './rules/destination-rule-visible.tests';
 import './rules/gateways-without-mesh.tests';
 import './rules/mtls-mode.tests';
