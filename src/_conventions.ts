@@ -85,3 +85,8 @@ export const PLAN_ANNOTATION = 'mesh-release.io/plan-stages';
 
 /** Annotation Istio reads per pod to override the mesh-wide proxy configuration. */
 export const ISTIO_PROXY_CONFIG_ANNOTATION = 'proxy.istio.io/config';
+
+/** The API group of an `apiVersion` (`''` for the core group: `v1`). */
+export function groupOf(apiVersion: unknown): string {
+  return typeof apiVersion === 'string' && apiVersion.includes('/') ? apiVersion.split('/')[0] : '';
+}

@@ -9,10 +9,11 @@
 import { APP_LABEL, VERSION_LABEL } from '../_conventions';
 import { compareText, push, unique } from '../_util';
 import { CliError } from './errors';
-import { namespaceOf, ReleaseRef, releaseObjectOf, releasesIn, releaseState, stageOf } from './release-view';
+import { namespaceOf, ReleaseRef, releaseObjectOf, releaseState, stageOf } from './release-view';
 import { changesBetween, groupOf, StageChanges } from './stage-diff';
 import { StageResult } from './stages';
-import { readStage } from '../routing/_registry';
+import { readStage, ROUTER_RUNBOOKS } from '../routing/_registry';
+import { LiveWait, LiveWaitKind } from '../routing/_runbook';
 import { readOptions } from '../safety/_engine';
 
 /** Kubernetes' default `progressDeadlineSeconds`. */
@@ -390,11 +391,9 @@ function transitionSteps(dir: string, target: any[], from: any[], changes: Stage
     { kind: 'apply', command: `kubectl apply -f ${dir}${applyNamespace(target, ctx, dir)}`, why: `create and change the objects of the ${what}` },
     ...rolloutWaits(target, from, ctx),
     ...floorWaits(target, from, ctx),
-    ...routeWaits(applied, ctx),
-    ...endpointWaits(applied, from, ctx),
-    ...(applied.some(isIstio) ? [proxiesStep(applied.filter(isIstio), ctx, 'every proxy has the new routing')] : []),
+    ...liveSteps(ROUTER_RUNBOOKS.flatMap((r) => r.afterApply(applied, from, ctx.namespace)), ctx, 'every proxy has the new routing'),
     ...deleted.flatMap((m) => deleteSteps(m, ctx, what)),
-    ...(deleted.some(isIstio) ? [proxiesStep([], ctx, 'every proxy dropped the deleted Istio objects')] : []),
+    ...liveSteps(ROUTER_RUNBOOKS.flatMap((r) => r.afterDelete(deleted)), ctx, 'every proxy dropped the deleted Istio objects'),
   ];
 }
 
@@ -487,10 +486,36 @@ function floorWaits(target: any[], from: any[], ctx: StepContext): Step[] {
     }));
 }
 
+/** The order of the waits after an apply: routes accepted, then endpoints switched, then proxies in sync. */
+const WAIT_ORDER = [LiveWaitKind.ROUTES_ACCEPTED, LiveWaitKind.ENDPOINTS_SWITCHED, LiveWaitKind.PROXIES_SYNCED];
+
+/** The routers' waits (what "routing is live" means for each) as the runbook's shell helpers. */
+function liveSteps(waits: LiveWait[], ctx: StepContext, proxiesWhy: string): Step[] {
+  const of = (kind: LiveWaitKind) => waits.filter((w) => w.kind === kind).flatMap((w) => w.objects);
+  return WAIT_ORDER.flatMap((kind): Step[] => {
+    const objects = of(kind);
+    if (!waits.some((w) => w.kind === kind)) {
+      return [];
+    }
+    switch (kind) {
+      case LiveWaitKind.ROUTES_ACCEPTED:
+        return routeWaits(objects, ctx);
+      case LiveWaitKind.ENDPOINTS_SWITCHED:
+        return objects.map((s) => ({
+          kind: 'wait',
+          command: `mr_wait_endpoints ${ENDPOINTS_TIMEOUT} ${nsArg(s, ctx)} ${s.metadata?.name}`,
+          why: `the EndpointSlices of ${s.metadata?.name} list only the ready pods of ${labelsText(s.spec.selector)}`,
+        }));
+      default:
+        return [proxiesStep(objects, ctx, proxiesWhy)];
+    }
+  });
+}
+
 /** `mr_wait_routes` of the HTTPRoutes the transition creates or changes, one per namespace (a deleted route needs none). */
-function routeWaits(applied: any[], ctx: StepContext): Step[] {
+function routeWaits(routes: readonly any[], ctx: StepContext): Step[] {
   const byNamespace = new Map<string, string[]>();
-  for (const route of applied.filter(isHttpRoute)) {
+  for (const route of routes) {
     push(byNamespace, nsArg(route, ctx), route.metadata?.name);
   }
   return [...byNamespace].map(([ns, names]) => ({
@@ -498,17 +523,6 @@ function routeWaits(applied: any[], ctx: StepContext): Step[] {
     command: `mr_wait_routes ${ROUTE_TIMEOUT} ${ns} ${names.join(' ')}`,
     why: `every parent accepted the new generation of ${names.join(', ')} (Accepted, ResolvedRefs)`,
   }));
-}
-
-/** `mr_wait_endpoints` of the Service of a selector switch (`TrafficRouter.serviceSelector()`) the transition creates or switches. */
-function endpointWaits(applied: any[], from: any[], ctx: StepContext): Step[] {
-  return applied
-    .filter((s) => isSwitchingService(s, ctx) && !sameSelector(s, from.find((m) => isService(m) && sameObject(m, s, ctx))))
-    .map((s) => ({
-      kind: 'wait',
-      command: `mr_wait_endpoints ${ENDPOINTS_TIMEOUT} ${nsArg(s, ctx)} ${s.metadata?.name}`,
-      why: `the EndpointSlices of ${s.metadata?.name} list only the ready pods of ${labelsText(s.spec.selector)}`,
-    }));
 }
 
 /** The delete of an object the transition drops, and for a Deployment the wait for its pods to be gone. */
@@ -528,9 +542,8 @@ function deleteSteps(m: any, ctx: StepContext, what: string): Step[] {
   return steps;
 }
 
-function proxiesStep(objects: any[], ctx: StepContext, why: string): Step {
-  const reconciled = objects.filter((m) => groupOf(m.apiVersion) === 'networking.istio.io')
-    .map((m) => ` ${nsArg(m, ctx)} ${resourceOf(m)}`).join('');
+function proxiesStep(objects: readonly any[], ctx: StepContext, why: string): Step {
+  const reconciled = objects.map((m) => ` ${nsArg(m, ctx)} ${resourceOf(m)}`).join('');
   return { kind: 'wait', command: `mr_wait_proxies ${PROPAGATION_TIMEOUT}${reconciled}`, why };
 }
 
@@ -556,29 +569,6 @@ function isDeployment(m: any): boolean {
   return m?.kind === 'Deployment' && groupOf(m.apiVersion) === 'apps';
 }
 
-function isService(m: any): boolean {
-  return m?.kind === 'Service' && groupOf(m.apiVersion) === '';
-}
-
-function isHttpRoute(m: any): boolean {
-  return m?.kind === 'HTTPRoute' && groupOf(m.apiVersion) === 'gateway.networking.k8s.io';
-}
-
-/** Objects whose change only reaches the Envoys through istiod: the only ones `mr_wait_proxies` waits for. */
-function isIstio(m: any): boolean {
-  const group = groupOf(m?.apiVersion);
-  return group === 'networking.istio.io' || group === 'security.istio.io';
-}
-
-/** The routing object of `TrafficRouter.serviceSelector()`: a Service with a release's annotations, selecting a version. */
-function isSwitchingService(m: any, ctx: StepContext): boolean {
-  return isService(m) && releasesIn([m], ctx.namespace).length > 0 && m.spec?.selector?.[VERSION_LABEL] !== undefined;
-}
-
-function sameSelector(a: any, b: any): boolean {
-  return b !== undefined && labelsText(a.spec?.selector) === labelsText(b.spec?.selector);
-}
-
 /** `k=v,...` in key order. */
 function labelsText(labels: { [key: string]: string } | undefined): string {
   return Object.entries(labels ?? {}).sort(([a], [b]) => compareText(a, b)).map(([k, v]) => `${k}=${v}`).join(',');
@@ -597,11 +587,14 @@ function grace(deployment: any): number {
   return typeof g === 'number' ? g : DEFAULT_GRACE;
 }
 
-/** Routes and routable versions first, then Services, autoscalers and budgets, then workloads, then the rest. */
+/** Routes and routable versions first (by the routers' roles), then Services, autoscalers and budgets, then workloads, then the rest. */
 function deleteRank(m: any): number {
-  const group = groupOf(m?.apiVersion);
-  if (group === 'networking.istio.io' || group === 'gateway.networking.k8s.io') {
-    return m.kind === 'VirtualService' || m.kind === 'HTTPRoute' ? 0 : 1;
+  const roles = ROUTER_RUNBOOKS.map((r) => r.roleOf(m));
+  if (roles.includes('route')) {
+    return 0;
+  }
+  if (roles.includes('routable')) {
+    return 1;
   }
   const ranks: { [kind: string]: number } = { Service: 2, HorizontalPodAutoscaler: 3, PodDisruptionBudget: 4, Deployment: 5 };
   return ranks[m?.kind] ?? 6;

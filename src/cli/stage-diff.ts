@@ -2,7 +2,7 @@
  * What applying one stage after another changes in the cluster: the objects it creates, changes
  * and deletes. `kubectl apply` only creates and changes; the runbook deletes the rest itself.
  */
-import { STAGE_ANNOTATION } from '../_conventions';
+import { groupOf, STAGE_ANNOTATION } from '../_conventions';
 
 /** One object, as named on a `kubectl` command line. */
 export interface ObjectRef {
@@ -31,9 +31,7 @@ export function keyOf(manifest: any, defaultNamespace: string = 'default'): stri
   return JSON.stringify([groupOf(manifest?.apiVersion), manifest?.kind, manifest?.metadata?.namespace ?? defaultNamespace, manifest?.metadata?.name]);
 }
 
-export function groupOf(apiVersion: unknown): string {
-  return typeof apiVersion === 'string' && apiVersion.includes('/') ? apiVersion.split('/')[0] : '';
-}
+export { groupOf };
 
 export function refOf(manifest: any, defaultNamespace: string = 'default'): ObjectRef {
   const metadata = manifest?.metadata;
