@@ -6,7 +6,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as YAML from 'yaml';
-import { SafetyCheckOptions, SafetyRule, SafetyViolation, Severity } from '../../src';
+import { SafetyCheckOptions } from '../../src/safety/safety-check';
+import { SafetyRule, SafetyViolation, Severity } from '../../src/safety/safety-rule';
 
 // ---------------------------------------------------------------------------------------
 // Helpers: plain manifests of a `helloworld` release in namespace `default` (short hosts),

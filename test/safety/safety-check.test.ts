@@ -5,7 +5,7 @@
  * test/routing/<router>/ (a router's own); the manifests and cases they share: `_cases.ts`.
  */
 import { Testing } from 'cdk8s';
-import { fixture, patched, rulesOf, stage, violating, violation, warning, WARNINGS, weighted } from './_cases';
+import { APP, fixture, patched, rulesOf, stage, violating, violation, warning, WARNINGS, weighted } from './_cases';
 import { MeshRelease, ReleasePlan, SafetyCheck, SafetyRule, SafetyViolation, Severity } from '../../src';
 
 describe('every SafetyRule', () => {
@@ -299,6 +299,21 @@ describe('MeshRelease stages of ReleasePlan.canary', () => {
     // THEN both removals are reported
     expect(rulesOf(violations)).toEqual([SafetyRule.SUBSET_REMOVED_WHILE_ROUTED, SafetyRule.DEPLOYMENT_REMOVED_WHILE_SUBSET]);
     expect(violations.map((v) => v.object)).toEqual(['DestinationRule/helloworld', 'Deployment/helloworld-v2']);
+  });
+
+  test('two MeshReleases of one app synthesized into one stage collide on every object (duplicate-object)', () => {
+    // GIVEN the same release synthesized in two charts, applied together
+    const synthOne = () => {
+      const chart = Testing.chart();
+      new MeshRelease(chart, 'helloworld', { app: APP, port: 3000, versions: [{ version: 'v1', image: 'a:1' }, { version: 'v2', image: 'a:2' }], stage: plan.stage('stable') });
+      return Testing.synth(chart);
+    };
+    const one = synthOne();
+
+    // WHEN / THEN every object is reported as a duplicate, errors only
+    const violations = SafetyCheck.check([...one, ...synthOne()]);
+    expect(new Set(rulesOf(violations))).toEqual(new Set([SafetyRule.DUPLICATE_OBJECT]));
+    expect(violations.map((v) => v.object).sort()).toEqual(one.map((m) => `${m.kind}/${m.metadata.name}`).sort());
   });
 });
 

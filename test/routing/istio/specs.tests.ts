@@ -3,7 +3,7 @@
  * DestinationRule (one subset per routable version) and the VirtualService (header routes, then the weighted
  * catch-all with the mirror).
  */
-import { HeaderMatchType, ReleaseStage } from '../../../src';
+import { HeaderMatchType, ReleaseStage } from '../../../src/plan/release-stage';
 import { destinationRuleSpec, RoutingContext, serviceHost, virtualServiceSpec } from '../../../src/routing/istio/_specs';
 
 const CTX: RoutingContext = { app: 'reviews', namespace: 'bookinfo', clusterDomain: 'cluster.local', port: 9080 };

@@ -1,5 +1,6 @@
 /** `backend-before-route` (src/safety/rules/backend-before-route.ts), through `SafetyCheck` on plain manifests. */
-import { SafetyCheck, SafetyRule } from '../../../src';
+import { SafetyCheck } from '../../../src/safety/safety-check';
+import { SafetyRule } from '../../../src/safety/safety-rule';
 import { stage, violating, violation, weighted } from '../_cases';
 
 describe(SafetyRule.SUBSET_BEFORE_ROUTE, () => {

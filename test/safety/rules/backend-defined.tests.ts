@@ -1,5 +1,6 @@
 /** `backend-defined` (src/safety/rules/backend-defined.ts), through `SafetyCheck` on plain manifests. */
-import { SafetyCheck, SafetyRule } from '../../../src';
+import { SafetyCheck } from '../../../src/safety/safety-check';
+import { SafetyRule } from '../../../src/safety/safety-rule';
 import { APP, headerRoute, stage, violating, violation, weighted } from '../_cases';
 
 describe(SafetyRule.SUBSET_DEFINED, () => {

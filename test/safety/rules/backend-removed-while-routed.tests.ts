@@ -1,5 +1,6 @@
 /** `backend-removed-while-routed` (src/safety/rules/backend-removed-while-routed.ts), through `SafetyCheck` on plain manifests. */
-import { SafetyCheck, SafetyRule } from '../../../src';
+import { SafetyCheck } from '../../../src/safety/safety-check';
+import { SafetyRule } from '../../../src/safety/safety-rule';
 import { APP, stage, violating, violation, weighted } from '../_cases';
 
 describe(SafetyRule.SUBSET_REMOVED_WHILE_ROUTED, () => {

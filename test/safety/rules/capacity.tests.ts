@@ -1,5 +1,6 @@
 /** `capacity` (src/safety/rules/capacity.ts), through `SafetyCheck` on plain manifests. */
-import { SafetyCheck, SafetyRule } from '../../../src';
+import { SafetyCheck } from '../../../src/safety/safety-check';
+import { SafetyRule } from '../../../src/safety/safety-rule';
 import {
   autoscaler, deployment, destinationRule, fixture, HOST, service, stage, violating, violation, virtualService, warning, weighted,
 } from '../_cases';

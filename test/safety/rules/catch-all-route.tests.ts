@@ -1,5 +1,6 @@
 /** `catch-all-route` (src/safety/rules/catch-all-route.ts), through `SafetyCheck` on plain manifests. */
-import { SafetyCheck, SafetyRule } from '../../../src';
+import { SafetyCheck } from '../../../src/safety/safety-check';
+import { SafetyRule } from '../../../src/safety/safety-rule';
 import { headerRoute, stage, violating, violation, weighted } from '../_cases';
 
 describe(SafetyRule.CATCH_ALL_ROUTE, () => {

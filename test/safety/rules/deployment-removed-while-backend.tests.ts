@@ -1,5 +1,6 @@
 /** `deployment-removed-while-backend` (src/safety/rules/deployment-removed-while-backend.ts), through `SafetyCheck` on plain manifests. */
-import { SafetyCheck, SafetyRule } from '../../../src';
+import { SafetyCheck } from '../../../src/safety/safety-check';
+import { SafetyRule } from '../../../src/safety/safety-rule';
 import { deployment, HOST, stage, violating, violation, warning, weighted } from '../_cases';
 
 describe(SafetyRule.DEPLOYMENT_REMOVED_WHILE_SUBSET, () => {

@@ -1,5 +1,6 @@
 /** `destination-ready` (src/safety/rules/destination-ready.ts), through `SafetyCheck` on plain manifests. */
-import { SafetyCheck, SafetyRule } from '../../../src';
+import { SafetyCheck } from '../../../src/safety/safety-check';
+import { SafetyRule } from '../../../src/safety/safety-rule';
 import { APP, headerRoute, stage, violating, violation, virtualService, weighted } from '../_cases';
 
 describe(SafetyRule.DESTINATION_READY, () => {

@@ -1,7 +1,7 @@
 /** `duplicate-object` (src/safety/rules/duplicate-object.ts), through `SafetyCheck` on plain manifests. */
-import { Testing } from 'cdk8s';
-import { MeshRelease, ReleasePlan, SafetyCheck, SafetyRule } from '../../../src';
-import { APP, deployment, fixture, rulesOf, violating, violation } from '../_cases';
+import { SafetyCheck } from '../../../src/safety/safety-check';
+import { SafetyRule } from '../../../src/safety/safety-rule';
+import { deployment, fixture, rulesOf, violating, violation } from '../_cases';
 
 describe(SafetyRule.DUPLICATE_OBJECT, () => {
   test('two objects of one kind, namespace and name are reported once', () => {
@@ -25,21 +25,5 @@ describe(SafetyRule.DUPLICATE_OBJECT, () => {
     // WHEN / THEN they collide when applied with `-n shop` only
     expect(SafetyCheck.check([bare, inShop])).toEqual([]);
     expect(rulesOf(SafetyCheck.check([bare, inShop], undefined, { namespace: 'shop' }))).toEqual([SafetyRule.DUPLICATE_OBJECT]);
-  });
-
-  test('two MeshReleases of one app synthesized into one stage collide on every object', () => {
-    // GIVEN the same release synthesized in two charts, applied together
-    const plan = ReleasePlan.canary({ stable: 'v1', candidate: 'v2', weights: [10] });
-    const synthOne = () => {
-      const chart = Testing.chart();
-      new MeshRelease(chart, 'helloworld', { app: APP, port: 3000, versions: [{ version: 'v1', image: 'a:1' }, { version: 'v2', image: 'a:2' }], stage: plan.stage('stable') });
-      return Testing.synth(chart);
-    };
-    const one = synthOne();
-
-    // WHEN / THEN every object is reported as a duplicate, errors only
-    const violations = SafetyCheck.check([...one, ...synthOne()]);
-    expect(new Set(rulesOf(violations))).toEqual(new Set([SafetyRule.DUPLICATE_OBJECT]));
-    expect(violations.map((v) => v.object).sort()).toEqual(one.map((m) => `${m.kind}/${m.metadata.name}`).sort());
   });
 });

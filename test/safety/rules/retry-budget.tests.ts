@@ -1,5 +1,6 @@
 /** `retry-budget` (src/safety/rules/retry-budget.ts), through `SafetyCheck` on plain manifests. */
-import { SafetyCheck, SafetyRule } from '../../../src';
+import { SafetyCheck } from '../../../src/safety/safety-check';
+import { SafetyRule } from '../../../src/safety/safety-rule';
 import {
   APP, deployment, destinationRule, fixture, service, stage, violating, violation, virtualServiceOf, weighted,
 } from '../_cases';

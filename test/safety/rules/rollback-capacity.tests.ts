@@ -1,5 +1,6 @@
 /** `rollback-capacity` (src/safety/rules/rollback-capacity.ts), through `SafetyCheck` on plain manifests. */
-import { SafetyCheck, SafetyRule } from '../../../src';
+import { SafetyCheck } from '../../../src/safety/safety-check';
+import { SafetyRule } from '../../../src/safety/safety-rule';
 import { fixture, HOST, patched, violating, warning } from '../_cases';
 
 describe(SafetyRule.ROLLBACK_CAPACITY, () => {

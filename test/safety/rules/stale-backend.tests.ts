@@ -1,5 +1,6 @@
 /** `stale-backend` (src/safety/rules/stale-backend.ts), through `SafetyCheck` on plain manifests. */
-import { SafetyCheck, SafetyRule } from '../../../src';
+import { SafetyCheck } from '../../../src/safety/safety-check';
+import { SafetyRule } from '../../../src/safety/safety-rule';
 import { fixture, HOST, stage, violating, warning, weighted } from '../_cases';
 
 describe(SafetyRule.STALE_SUBSET, () => {

@@ -1,5 +1,6 @@
 /** `termination-budget` (src/safety/rules/termination-budget.ts), through `SafetyCheck` on plain manifests. */
-import { SafetyCheck, SafetyRule } from '../../../src';
+import { SafetyCheck } from '../../../src/safety/safety-check';
+import { SafetyRule } from '../../../src/safety/safety-rule';
 import { deployment, fixture, violation } from '../_cases';
 
 describe(SafetyRule.TERMINATION_BUDGET, () => {

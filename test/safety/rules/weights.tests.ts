@@ -1,5 +1,6 @@
 /** `weights` (src/safety/rules/weights.ts), through `SafetyCheck` on plain manifests. */
-import { SafetyCheck, SafetyRule } from '../../../src';
+import { SafetyCheck } from '../../../src/safety/safety-check';
+import { SafetyRule } from '../../../src/safety/safety-rule';
 import { HOST, stage, violating, violation, weighted } from '../_cases';
 
 describe(SafetyRule.WEIGHTS, () => {

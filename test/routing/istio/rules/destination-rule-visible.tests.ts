@@ -1,5 +1,6 @@
 /** Istio's `destination-rule-visible` (src/routing/istio/rules/destination-rule-visible.ts), through `SafetyCheck` on plain manifests. */
-import { SafetyCheck, SafetyRule } from '../../../../src';
+import { SafetyCheck } from '../../../../src/safety/safety-check';
+import { SafetyRule } from '../../../../src/safety/safety-rule';
 import {
   APP, deployment, destinationRule, fixture, HOST, service, violating, violation, virtualService, virtualServiceOf, weighted,
 } from '../../../safety/_cases';

@@ -1,5 +1,6 @@
 /** Istio's `gateways-without-mesh` (src/routing/istio/rules/gateways-without-mesh.ts), through `SafetyCheck` on plain manifests. */
-import { SafetyCheck, SafetyRule } from '../../../../src';
+import { SafetyCheck } from '../../../../src/safety/safety-check';
+import { SafetyRule } from '../../../../src/safety/safety-rule';
 import {
   APP, deployment, destinationRule, fixture, HOST, service, violating, virtualServiceOf, warning, weighted,
 } from '../../../safety/_cases';

@@ -1,5 +1,6 @@
 /** Istio's `mtls-mode` (src/routing/istio/rules/mtls-mode.ts), through `SafetyCheck` on plain manifests. */
-import { SafetyCheck, SafetyRule } from '../../../../src';
+import { SafetyCheck } from '../../../../src/safety/safety-check';
+import { SafetyRule } from '../../../../src/safety/safety-rule';
 import {
   APP, deployment, destinationRule, fixture, HOST, peerAuthentication, rulesOf, service, SubsetSpec, violating, violation, virtualService, weighted,
 } from '../../../safety/_cases';

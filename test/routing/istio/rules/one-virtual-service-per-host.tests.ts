@@ -1,5 +1,6 @@
 /** Istio's `one-virtual-service-per-host` (src/routing/istio/rules/one-virtual-service-per-host.ts), through `SafetyCheck` on plain manifests. */
-import { SafetyCheck, SafetyRule } from '../../../../src';
+import { SafetyCheck } from '../../../../src/safety/safety-check';
+import { SafetyRule } from '../../../../src/safety/safety-rule';
 import { fixture, HOST, stage, violating, violation, virtualServiceOf, weighted } from '../../../safety/_cases';
 
 describe(SafetyRule.ONE_VIRTUAL_SERVICE_PER_HOST, () => {

@@ -1,5 +1,6 @@
 /** Istio's `protocol` (src/routing/istio/rules/protocol.ts), through `SafetyCheck` on plain manifests. */
-import { SafetyCheck, SafetyRule } from '../../../../src';
+import { SafetyCheck } from '../../../../src/safety/safety-check';
+import { SafetyRule } from '../../../../src/safety/safety-rule';
 import {
   APP, deployment, destinationRule, fixture, HOST, service, violation, virtualService, virtualServiceOf, weighted,
 } from '../../../safety/_cases';

@@ -1,5 +1,6 @@
 /** Istio's `service-selects-version` (src/routing/istio/rules/service-selects-version.ts), through `SafetyCheck` on plain manifests. */
-import { SafetyCheck, SafetyRule } from '../../../../src';
+import { SafetyCheck } from '../../../../src/safety/safety-check';
+import { SafetyRule } from '../../../../src/safety/safety-rule';
 import { APP, deployment, destinationRule, service, stage, violating, violation, virtualService, weighted } from '../../../safety/_cases';
 
 describe(SafetyRule.SERVICE_SELECTS_VERSION, () => {

@@ -1,5 +1,6 @@
 /** Istio's `subset-unique` (src/routing/istio/rules/subset-unique.ts), through `SafetyCheck` on plain manifests. */
-import { SafetyCheck, SafetyRule } from '../../../../src';
+import { SafetyCheck } from '../../../../src/safety/safety-check';
+import { SafetyRule } from '../../../../src/safety/safety-rule';
 import { stage, violating, violation, weighted } from '../../../safety/_cases';
 
 describe(SafetyRule.SUBSET_UNIQUE, () => {
