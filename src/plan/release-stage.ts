@@ -128,6 +128,10 @@ export class ReleaseStage {
   private _next?: ReleaseStage;
 
   private constructor(props: ReleaseStageProps) {
+    const renamed = (props as unknown as { subsets?: unknown }).subsets;
+    if (renamed !== undefined) {
+      throw new Error(`ReleaseStage '${props.name}': 'subsets' was renamed 'routable' (README, Changelog), got ${formatValue(renamed)}`);
+    }
     this.name = props.name;
     this.deployed = [...props.deployed];
     this.routable = [...(props.routable ?? props.deployed)];

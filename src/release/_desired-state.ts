@@ -78,6 +78,7 @@ export class ResolvedRelease implements PathScope {
   constructor(path: string, props: MeshReleaseProps, chartNamespace: string | undefined) {
     this.node = { path };
     this.props = props;
+    refuseRemovedProps(this, props);
     checkDns1035Label(this, 'app', props.app);
     checkPort(this, 'port', props.port);
     const portName = props.portName ?? 'http';
@@ -186,6 +187,26 @@ export class ResolvedRelease implements PathScope {
       specs.set(spec.version, spec);
     }
     return specs;
+  }
+}
+
+/**
+ * Props that moved or were renamed before 1.0 (README, Changelog): TypeScript refuses them in an object literal, but
+ * not in a spread or from JavaScript, where they would be dropped without a word.
+ */
+function refuseRemovedProps(scope: PathScope, props: MeshReleaseProps): void {
+  const removed = props as unknown as { [key: string]: unknown };
+  for (const prop of ['hosts', 'gateways', 'trafficPolicy']) {
+    if (removed[prop] !== undefined) {
+      throw invalidProp(scope, prop, removed[prop], `moved to the Istio router's options: router: TrafficRouter.istio({ ${prop} })`);
+    }
+  }
+  for (const v of props.versions ?? []) {
+    const policy = (v as unknown as { trafficPolicy?: unknown }).trafficPolicy;
+    if (policy !== undefined) {
+      throw invalidProp(scope, `versions[${v.version}].trafficPolicy`, policy,
+        `moved to the Istio router's options: router: TrafficRouter.istio({ subsetTrafficPolicies: { '${v.version}': ... } })`);
+    }
   }
 }
 

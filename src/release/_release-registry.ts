@@ -50,7 +50,10 @@ export class ReleaseRegistry extends Construct {
    * `v1` both make `foo-bar-v1`).
    */
   private collisions(): string[] {
-    if (this.releases.size === 0) {
+    // One registry per app scans it (the first in tree order: cdk8s validates the whole app once per chart it renders).
+    const root = this.node.root;
+    const registries = Chart.isChart(root) ? registriesUnder(root) : root.node.children.flatMap((c) => registriesUnder(c));
+    if (registries[0] !== this || registries.every((r) => r.releases.size === 0)) {
       return [];
     }
     const index = new Map<string, string[]>();
@@ -58,12 +61,21 @@ export class ReleaseRegistry extends Construct {
     for (const o of all) {
       push(index, identityOf(o), o.node.path);
     }
-    return [...this.releases.values()].flatMap((release) => apiObjectsUnder(release).flatMap((o) => {
+    return registries.flatMap((registry) => [...registry.releases.values()]).flatMap((release) => apiObjectsUnder(release).flatMap((o) => {
       const others = (index.get(identityOf(o)) ?? []).filter((path) => path !== o.node.path);
       return others.length === 0 ? [] : [`[${release.node.path}] [duplicate-object] ${o.kind}/${o.name} in namespace '${namespaceOf(o)}' is also defined by ${others.join(', ')}: `
         + 'only one survives the apply. Fix: give every object a unique name (one MeshRelease per app and namespace in the whole app; app and version names that do not run together)'];
     }));
   }
+}
+
+/** The registries of the charts at and under `scope` (charts are at the top of an app, possibly nested). */
+function registriesUnder(scope: IConstruct): ReleaseRegistry[] {
+  if (!Chart.isChart(scope)) {
+    return [];
+  }
+  const own = scope.node.tryFindChild(REGISTRY_ID) as ReleaseRegistry | undefined;
+  return [...(own ? [own] : []), ...scope.node.children.flatMap((c) => registriesUnder(c))];
 }
 
 /** The API objects in a construct's subtree, in tree order (the order cdk8s renders objects without dependencies). */

@@ -66,6 +66,8 @@ export class MeshRelease extends Construct {
   private readonly release: ResolvedRelease;
   private readonly routing: Map<string, { readonly spec: RoutingObject; readonly object: ApiObject }>;
   private readonly previous?: DesiredState;
+  /** The JSON text of the objects last found safe at synth time (equal text: equal objects, not checked again). */
+  private safeText?: string;
 
   constructor(scope: Construct, id: string, props: MeshReleaseProps) {
     super(scope, id);
@@ -133,7 +135,25 @@ export class MeshRelease extends Construct {
     }
 
     // 4. At synth time, the objects as they will be written (user patches included) are checked again.
-    this.node.addValidation({ validate: () => this.describeErrors(errorsOf(this.violations())) });
+    this.node.addValidation({ validate: () => this.validate() });
+  }
+
+  /**
+   * The synth-time check: renders the objects once and checks them, unless they render exactly as the last objects
+   * found safe (cdk8s validates the whole app again for every chart it renders: `App.synth()` and `synthYaml()` of an
+   * app of several charts call this once per chart, on objects that did not change).
+   */
+  private validate(): string[] {
+    const emitted = apiObjectsUnder(this).map((o) => o.toJson());
+    const text = JSON.stringify(emitted);
+    if (text === this.safeText) {
+      return [];
+    }
+    const errors = errorsOf(this.check(emitted));
+    if (errors.length === 0) {
+      this.safeText = text;
+    }
+    return this.describeErrors(errors);
   }
 
   /** The DestinationRule (Istio router only). */
@@ -171,12 +191,20 @@ export class MeshRelease extends Construct {
    * included), at this stage and as a transition from the previous one: errors and warnings.
    */
   public violations(): SafetyViolation[] {
-    return checkManifests(apiObjectsUnder(this).map((o) => o.toJson()), this.previous?.manifests, this.readOptions());
+    return this.check(apiObjectsUnder(this).map((o) => o.toJson()));
+  }
+
+  private check(emitted: any[]): SafetyViolation[] {
+    return checkManifests(emitted, this.previous?.manifests, this.readOptions());
   }
 
   /** Errors found at synth time, as cdk8s prints validation errors (after the path). */
   private describeErrors(errors: SafetyViolation[]): string[] {
-    return errors.map((v) => `stage '${this.stage.name}' as synthesized: [${v.rule}] ${v.object}: ${v.message}. Fix: ${v.fix}`);
+    // The previous stage is what the library makes of it from the props: a patch of this synth is not in it, so a
+    // patch that renames or relabels an object must be applied to every stage alike (and is then checked per stage).
+    const after = this.stage.previous
+      ? ` (after stage '${this.stage.previous.name}' as made from the props, without the patches of this synth)` : '';
+    return errors.map((v) => `stage '${this.stage.name}' as synthesized: [${v.rule}] ${v.object}: ${v.message}. Fix: ${v.fix}${after}`);
   }
 
   private context(): string {

@@ -67,10 +67,16 @@ function sameKeyPart(a: unknown, b: unknown): boolean {
 /**
  * The floor of a workload's pods: its autoscaler's `minReplicas`, or `spec.replicas`. With two or more autoscalers
  * on one target, the HPA controller scales with none of them (condition ScalingActive false, reason
- * AmbiguousSelector: kubernetes/kubernetes#112011), so the floor is `spec.replicas`, and the source says why.
+ * AmbiguousSelector: kubernetes/kubernetes#112011), so the floor is `spec.replicas`, and the source says why. A
+ * target at `replicas: 0` is not scaled either: the HPA controller leaves it at 0 (ScalingActive false, reason
+ * ScalingDisabled, "scaling is disabled since the replica count of the target is zero":
+ * pkg/controller/podautoscaler/horizontal.go), so its floor is 0.
  */
 function floorOf(spec: any, hpas: any[]): [number, string] {
   const replicas: [number, string] = [typeof spec.replicas === 'number' ? spec.replicas : 1, `replicas: ${spec.replicas ?? '1 (default)'}`];
+  if (hpas.length > 0 && spec.replicas === 0) {
+    return [0, `replicas: 0, which the HPA controller does not scale up (ScalingDisabled), whatever ${hpas.map((h) => objectName(h)).sort().join(', ')} says`];
+  }
   if (hpas.length === 1) {
     const hpa = hpas[0];
     return [typeof hpa.spec?.minReplicas === 'number' ? hpa.spec.minReplicas : 1, `${objectName(hpa)} minReplicas: ${hpa.spec?.minReplicas ?? '1 (default)'}`];

@@ -60,6 +60,10 @@ export class ResolvedVersion implements PathScope {
   /** @param path the construct path of the VersionedApp, for errors */
   constructor(path: string, props: VersionedAppProps) {
     this.node = { path };
+    const renamed = (props as unknown as { istioSidecarLifecycle?: unknown }).istioSidecarLifecycle;
+    if (renamed !== undefined) {
+      throw invalidProp(this, 'istioSidecarLifecycle', renamed, 'was renamed proxyLifecycle (README, Changelog)');
+    }
     checkDns1035Label(this, 'app', props.app);
     checkDns1035Label(this, 'version', props.version);
     this.app = props.app;

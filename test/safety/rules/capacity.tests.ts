@@ -35,6 +35,16 @@ describe(SafetyRule.CAPACITY, () => {
       ['no pod of it is guaranteed (Deployment/helloworld-v1 HorizontalPodAutoscaler/helloworld-v1 minReplicas: 0)'], ['HorizontalPodAutoscaler minReplicas'])]);
   });
 
+  // Found by the hostile review of issue 18: the autoscaler's minReplicas was taken as the floor.
+  test('an autoscaled version patched to replicas: 0 is reported: the HPA controller does not scale a target at 0 (ScalingDisabled)', () => {
+    // GIVEN helloworld-v1 at replicas 0, with an autoscaler from 2
+    const current = [...stage(['v1'], ['v1'], weighted([['v1', 100]])).map((m) => (m.kind === 'Deployment' ? deployment('v1', { replicas: 0 }) : m)), autoscaler('v1', 2)];
+
+    // WHEN / THEN
+    expect(SafetyCheck.check(current)).toEqual([violation(SafetyRule.CAPACITY, 'VirtualService/helloworld http[0]',
+      ['no pod of it is guaranteed', 'replicas: 0, which the HPA controller does not scale up (ScalingDisabled)'], ['at least one replica'])]);
+  });
+
   test.each([
     ['strategy Recreate', { type: 'Recreate' }, 2, 'strategy Recreate stops every pod before starting the new ones'],
     ['maxUnavailable 100%', { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '100%', maxSurge: 0 } }, 2, 'rollingUpdate.maxUnavailable 100% lets a rollout stop every pod at once'],
