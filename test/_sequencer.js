@@ -17,13 +17,13 @@ const SECONDS = {
   'test/property.test.ts': 32,
   'test/cli/commands.test.ts': 10,
   'test/cli/runbook.test.ts': 10,
-  'test/release.test.ts': 9,
+  'test/release/release.test.ts': 9,
   'test/cli/example.test.ts': 9,
-  'test/routing/routing.test.ts': 8,
+  'test/routing/gateway-api/gateway-api.test.ts': 8,
   'test/typecheck.test.ts': 6,
   'test/cli/check.test.ts': 5,
   'test/validation/validation.test.ts': 5,
-  'test/safety-property.test.ts': 4,
+  'test/safety/property.test.ts': 4,
 };
 
 /** The suite's file size plus the sizes of the `./*.tests` parts it imports, in bytes. */
