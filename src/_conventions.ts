@@ -83,6 +83,13 @@ export const STAGE_ANNOTATION = 'mesh-release.io/stage';
 /** Annotation listing the stages of the release's plan, in order, comma separated. */
 export const PLAN_ANNOTATION = 'mesh-release.io/plan-stages';
 
+/**
+ * Environment variable the `mesh-release` CLI sets (to `cli`) for the app it synthesizes: the CLI checks every
+ * transition of the YAML it writes itself (forward and back, user patches included), so the releases leave the
+ * synth-time check of their objects to it.
+ */
+export const CHECKED_BY_ENV = 'MESH_RELEASE_CHECKED_BY';
+
 /** Annotation Istio reads per pod to override the mesh-wide proxy configuration. */
 export const ISTIO_PROXY_CONFIG_ANNOTATION = 'proxy.istio.io/config';
 

@@ -2,6 +2,7 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse } from 'yaml';
+import { CHECKED_BY_ENV } from '../_conventions';
 import { readCapture } from './_yaml-capture';
 import { CliError } from './errors';
 import { readManifests } from './manifests';
@@ -91,6 +92,8 @@ export async function synthInOneProcess(app: CdkApp, work: string, options: { re
     ...process.env,
     CDK8S_OUTDIR: discoverDir,
     MESH_RELEASE_SYNTH: JSON.stringify(control),
+    // The CLI checks every transition of the YAML it writes: the releases leave their synth-time check to it.
+    [CHECKED_BY_ENV]: 'cli',
     NODE_OPTIONS: [process.env.NODE_OPTIONS ?? '', ...preload.map((p) => `--require ${JSON.stringify(p)}`)].join(' ').trim(),
   };
   // Parse each stage as soon as the app finished it, while the app synthesizes the next one.
@@ -149,7 +152,7 @@ export async function synthInOneProcess(app: CdkApp, work: string, options: { re
 export async function synthApp(app: CdkApp, outdir: string, stage?: string): Promise<any[]> {
   fs.rmSync(outdir, { recursive: true, force: true });
   fs.mkdirSync(outdir, { recursive: true });
-  const env = { ...process.env, CDK8S_OUTDIR: path.resolve(outdir), ...(stage === undefined ? {} : { RELEASE_STAGE: stage }) };
+  const env = { ...process.env, CDK8S_OUTDIR: path.resolve(outdir), [CHECKED_BY_ENV]: 'cli', ...(stage === undefined ? {} : { RELEASE_STAGE: stage }) };
   failIfExited(await runCommand(app.command, app.dir, env), app, stage);
   return readOutput(outdir, app, stage);
 }
