@@ -14,7 +14,7 @@ import { ObjectRole, RoutingObject } from '../routing/_router';
 import { TrafficRouter } from '../routing/router';
 import { errorsOf, readOptions, throwIfUnsafe } from '../safety/_engine';
 import { ReadOptions } from '../safety/_facts';
-import { SafetyViolation } from '../safety/safety-rule';
+import { SafetyViolation, Severity } from '../safety/safety-rule';
 import { VersionedApp } from '../workload/versioned-app';
 
 export * from './mesh-release-props';
@@ -57,15 +57,12 @@ export class MeshRelease extends Construct {
   public readonly peerAuthentication?: ApiObject;
   /** The AuthorizationPolicy, when `allowedCallers` is given. */
   public readonly authorizationPolicy?: ApiObject;
-  /**
-   * Warnings of the safety check of the stage (hygiene; errors throw instead), as built.
-   * `violations()` checks the objects as they would be synthesized now.
-   */
-  public readonly warnings: SafetyViolation[];
 
   private readonly release: ResolvedRelease;
   private readonly routing: Map<string, { readonly spec: RoutingObject; readonly object: ApiObject }>;
   private readonly previous?: DesiredState;
+  private readonly state: DesiredState;
+  private _warnings?: SafetyViolation[];
   /** The JSON text of the objects last found safe at synth time (equal text: equal objects, not checked again). */
   private safeText?: string;
 
@@ -99,10 +96,14 @@ export class MeshRelease extends Construct {
       }
       this.previous = previous && this.previousState(previous);
 
-      // 2. The desired state is checked: on its own and after the previous stage.
-      const violations = checkManifests(state.manifests, this.previous?.manifests, this.readOptions());
-      throwIfUnsafe(violations, this.context());
-      this.warnings = violations;
+      // 2. The desired state is checked: on its own and after the previous stage (under the CLI, which checks every
+      // transition of the YAML it writes, when `warnings` is read).
+      this.state = state;
+      if (process.env[CHECKED_BY_ENV] !== 'cli') {
+        const violations = checkManifests(state.manifests, this.previous?.manifests, this.readOptions());
+        throwIfUnsafe(violations, this.context());
+        this._warnings = violations;
+      }
     } catch (e) {
       // Leave nothing of a refused release in the tree.
       scope.node.tryRemoveChild(id);
@@ -157,6 +158,16 @@ export class MeshRelease extends Construct {
       this.safeText = text;
     }
     return this.describeErrors(errors);
+  }
+
+  /**
+   * Warnings of the safety check of the stage (hygiene; errors throw instead), as built.
+   * `violations()` checks the objects as they would be synthesized now.
+   */
+  public get warnings(): SafetyViolation[] {
+    this._warnings ??= checkManifests(this.state.manifests, this.previous?.manifests, this.readOptions())
+      .filter((v) => v.severity !== Severity.ERROR);
+    return this._warnings;
   }
 
   /** The DestinationRule (Istio router only). */
