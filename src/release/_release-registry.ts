@@ -91,8 +91,12 @@ function identityOf(o: ApiObject): string {
 function namespaceOf(o: ApiObject): string {
   for (let scope: IConstruct | undefined = o.node.scope; scope; scope = scope.node.scope) {
     const release = scope as Partial<RegisteredRelease>;
-    if (typeof release.app === 'string' && typeof release.namespace === 'string' && ReleaseRegistry.of(scope).releaseOf(release.namespace, release.app) === scope) {
-      return release.namespace;
+    if (typeof release.app === 'string' && typeof release.namespace === 'string' && !Chart.isChart(scope)) {
+      // A release is registered in its chart's registry (found, never made, here: this runs during validation).
+      const registry = Chart.of(scope).node.tryFindChild(REGISTRY_ID) as ReleaseRegistry | undefined;
+      if (registry?.releaseOf(release.namespace, release.app) === scope) {
+        return release.namespace;
+      }
     }
   }
   return o.metadata.namespace ?? Chart.of(o).namespace ?? 'default';
