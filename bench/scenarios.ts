@@ -167,6 +167,30 @@ export function buildB(n: number): App {
   return app;
 }
 
+/**
+ * A, one chart per release: `k` charts of one MeshRelease each (a common layout: a chart per service). cdk8s
+ * validates the whole app once per chart it renders (`App._synthChart`), so every release's synth-time check runs
+ * `k + 1` times per synth.
+ */
+export function buildChartsA(k: number): App {
+  const app = new App({ outdir: '/tmp/cdk8s-mesh-release-bench-unused' });
+  const stage = ReleasePlan.canary({ stable: 'v1', candidate: 'v2', weights: [10, 50] }).stage(STAGE);
+  for (let i = 0; i < k; i++) {
+    const chart = new Chart(app, `chart-${i}`, { namespace: NAMESPACE });
+    new MeshRelease(chart, `svc-${i}`, { app: `svc-${i}`, port: PORT, versions: VERSIONS, stage });
+  }
+  return app;
+}
+
+/** B, one chart per release: the hand-written objects of `buildChartsA`. */
+export function buildChartsB(k: number): App {
+  const app = new App({ outdir: '/tmp/cdk8s-mesh-release-bench-unused' });
+  for (let i = 0; i < k; i++) {
+    handWrittenRelease(new Chart(app, `chart-${i}`, { namespace: NAMESPACE }), `svc-${i}`);
+  }
+  return app;
+}
+
 /** The plain objects `synthYaml()` serializes, in the same order (it calls `chart.toJson()` per chart). */
 export function docsOf(app: App): any[] {
   return app.charts.flatMap((chart) => chart.toJson());
