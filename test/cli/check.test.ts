@@ -63,10 +63,14 @@ describe('check on hand-written YAML', () => {
     expect((await cliInProcess(['check', '--namespace', 'Not_A_Namespace', before, after])).status).toBe(2);
   });
 
-  test('--cluster-domain: hosts of another cluster domain are in-cluster Services, so their rules run', async () => {
+  test('--cluster-domain: hosts of another cluster domain are refused without it, and are in-cluster Services with it', async () => {
     const before = fixture(path.join('cluster-domain', 'before.yaml'));
     const after = fixture(path.join('cluster-domain', 'after.yaml'));
-    expect((await cliInProcess(['check', before, after])).stdout).not.toContain("subset 'v3'");
+    const without = await cliInProcess(['check', before, after]);
+    expect(without.status).toBe(1);
+    expect(without.stdout).toContain("error: VirtualService/helloworld  [cluster-domain]  host 'helloworld.shop.svc.corp.example' is Service 'helloworld' "
+      + "of namespace 'shop' in cluster domain 'corp.example', but the check reads in-cluster hosts in 'cluster.local'");
+    expect(without.stdout).toContain('mesh-release --cluster-domain corp.example');
     const run = await cliInProcess(['check', '--cluster-domain', 'corp.example', before, after]);
     expect(run.status).toBe(1);
     expect(run.stdout).toContain("error: VirtualService/helloworld http[0]  [destination-ready]  sends traffic to subset 'v3' of helloworld.shop.svc.corp.example");
