@@ -50,6 +50,17 @@ export function parseServiceHost(host: string, clusterDomain: string = DEFAULT_C
   return parts.length === 2 ? { name: parts[0], namespace: parts[1] } : undefined;
 }
 
+/**
+ * Name, namespace and cluster domain of a host written like an in-cluster Service's (`<name>.<namespace>.svc.<domain>`),
+ * whatever the domain: to tell a host of another cluster domain from one outside the cluster.
+ */
+export function parseServiceHostOfAnyDomain(host: string): { name: string; namespace: string; domain: string } | undefined {
+  const parts = host.split('.');
+  return parts.length > 3 && parts[2] === 'svc' && parts.slice(0, 2).every((p) => DNS_1123_LABEL.test(p)) && parts.slice(3).every((p) => p !== '')
+    ? { name: parts[0], namespace: parts[1], domain: parts.slice(3).join('.') }
+    : undefined;
+}
+
 /** Whether every label of `selector` is on `labels`. An empty selector selects everything. */
 export function selects(selector: Labels, labels: Labels): boolean {
   return Object.entries(selector).every(([key, value]) => labels[key] === value);

@@ -91,7 +91,8 @@ export async function main(argv: string[]): Promise<number> {
 Prints each violation as "<severity>: <object>  [<rule>]  <message>" and "  fix: <fix>"; errors can drop
 requests, warnings are hygiene (exit 0 unless --strict). Schema violations are printed as
 "schema: <object> <path>: <message>" (e.g. spec.http[0].route[0].port: unknown field "port"); the safety rules
-are not run on objects the API server would refuse. Loads no cdk8s: it reads YAML and runs the rules.
+then read the objects as the API server would keep them: unknown fields dropped, objects it would refuse left out
+(both named). Loads no cdk8s: it reads YAML and runs the rules.
 
 Examples:
   $ mesh-release check dist/stages/03-deploy dist/stages/04-shift-10

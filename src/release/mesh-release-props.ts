@@ -116,12 +116,13 @@ export interface MeshReleaseProps {
   readonly timeout?: Duration;
   /**
    * Raise an autoscaled version's `minReplicas` to its share of traffic, so a weight shift
-   * lands on enough pods. The share is the largest of the version's weights in this stage, the
-   * next stage of the plan (so pods are scaled up one stage before the traffic comes) and the
-   * previous one (so rolling back, by applying the previous stage again, lands on pods that
-   * already run), and the floor is `ceil(reference x share / 100)`, where the reference is the largest
-   * `minReplicas` of the versions deployed in this stage or the previous one. A floor never
-   * lowers a version's own `minReplicas`; versions with fixed replicas are never changed.
+   * lands on enough pods. The floor covers the version's weight in this stage, in the next stage
+   * of the plan (so pods are scaled up one stage before the traffic comes) and in the previous
+   * one (so rolling back, by applying the previous stage again, lands on pods that already run):
+   * `ceil(reference x weight / 100)`, with the reference of the stage the weight is in: the largest
+   * `minReplicas` of the versions deployed in it or in the stage before, or any larger floor it
+   * gives (the floors of a plan's stages are computed together). A floor never lowers a version's
+   * own `minReplicas`; versions with fixed replicas are never changed.
    * @default true
    */
   readonly scaleWithTraffic?: boolean;

@@ -6,6 +6,10 @@ import { checkManifests } from '../routing/_registry';
 export interface SafetyCheckOptions {
   /**
    * Cluster DNS domain: hosts `<service>.<namespace>.svc.<domain>` are in-cluster Services.
+   * A host written so in another domain is refused (rule `cluster-domain`), not guessed: Istio
+   * knows a Service only by its name in the cluster's domain, so such a host (a typo'd domain
+   * too) routes to no Service, and the rules that follow a Service by its host could not see it.
+   * The CLI's `--cluster-domain` is the same option.
    * @default 'cluster.local'
    */
   readonly clusterDomain?: string;

@@ -50,6 +50,11 @@ export enum SafetyRule {
   ROLLBACK_CAPACITY = 'rollback-capacity',
 
   // -- Istio --------------------------------------------------------------------------------
+  /**
+   * A host written like an in-cluster Service's (`<name>.<namespace>.svc.<domain>`) is in the cluster domain the
+   * check reads with (`SafetyCheckOptions.clusterDomain`): Istio knows a Service only in its cluster's domain.
+   */
+  CLUSTER_DOMAIN = 'cluster-domain',
   /** The DestinationRule of a host is visible where the routes are (its namespace, `exportTo`). */
   DESTINATION_RULE_VISIBLE = 'destination-rule-visible',
   /** One VirtualService per host and gateway (Istio merges several unpredictably). */

@@ -63,10 +63,14 @@ describe('check on hand-written YAML', () => {
     expect((await cliInProcess(['check', '--namespace', 'Not_A_Namespace', before, after])).status).toBe(2);
   });
 
-  test('--cluster-domain: hosts of another cluster domain are in-cluster Services, so their rules run', async () => {
+  test('--cluster-domain: hosts of another cluster domain are refused without it, and are in-cluster Services with it', async () => {
     const before = fixture(path.join('cluster-domain', 'before.yaml'));
     const after = fixture(path.join('cluster-domain', 'after.yaml'));
-    expect((await cliInProcess(['check', before, after])).stdout).not.toContain("subset 'v3'");
+    const without = await cliInProcess(['check', before, after]);
+    expect(without.status).toBe(1);
+    expect(without.stdout).toContain("error: VirtualService/helloworld  [cluster-domain]  host 'helloworld.shop.svc.corp.example' is Service 'helloworld' "
+      + "of namespace 'shop' in cluster domain 'corp.example', but the check reads in-cluster hosts in 'cluster.local'");
+    expect(without.stdout).toContain('mesh-release --cluster-domain corp.example');
     const run = await cliInProcess(['check', '--cluster-domain', 'corp.example', before, after]);
     expect(run.status).toBe(1);
     expect(run.stdout).toContain("error: VirtualService/helloworld http[0]  [destination-ready]  sends traffic to subset 'v3' of helloworld.shop.svc.corp.example");
@@ -93,15 +97,59 @@ describe('check on hand-written YAML', () => {
   });
 });
 
-describe('check validates schemas before the safety rules', () => {
-  test('the seed guide\'s port and subset beside destination: unknown fields route[0].port and route[0].subset', async () => {
+describe('check validates schemas, then runs the safety rules on the objects as the API server would keep them', () => {
+  test('the seed guide\'s port and subset beside destination: unknown fields route[0].port and route[0].subset, dropped for the rules', async () => {
     const run = await cliInProcess(['check', fixture('stable'), fixture('seed-guide-misplaced-fields.yaml')]);
     expect(run.status).toBe(1);
     expect(run.stdout).toContain('schema: VirtualService/helloworld spec.http[0].route[0].port: unknown field "port"');
     expect(run.stdout).toContain('schema: VirtualService/helloworld spec.http[0].route[0].subset: unknown field "subset"');
-    expect(run.stdout).toContain('the safety rules were not run');
+    expect(run.stdout).toContain('schema: the API server drops the unknown fields of VirtualService/helloworld (kubectl apply --validate=strict refuses '
+      + 'the object instead): the safety rules below read it without them');
+    expect(run.stdout).not.toContain('the safety rules were not run');
     const json = JSON.parse((await cliInProcess(['check', '--output', 'json', fixture('stable'), fixture('seed-guide-misplaced-fields.yaml')])).stdout);
     expect(json.schemaViolations.map((v: any) => v.path)).toEqual(['spec.http[0].route[0].port', 'spec.http[0].route[0].subset']);
+    expect(json.served).toEqual({ pruned: ['VirtualService/helloworld'], refused: [] });
+  });
+
+  test("the guide's negative example (its only route matches a header, port and subset mis-nested): the schema findings AND the missing "
+    + 'catch-all route of the object as served, exit 1', async () => {
+    // GIVEN the stable stage, then the guide's VirtualService (the rest of the stage unchanged)
+    const args = ['check', fixture('stable'), fixture('seed-guide-header-only.yaml')];
+
+    // WHEN checking it
+    const run = await cliInProcess(args);
+
+    // THEN both: what the server drops, and what its route then does to the requests without the header
+    expect(run.status).toBe(1);
+    expect(run.stdout.split('\n').filter((line) => !line.startsWith('  fix:'))).toEqual([
+      'schema: VirtualService/helloworld spec.http[0].route[0].port: unknown field "port"',
+      'schema: VirtualService/helloworld spec.http[0].route[0].subset: unknown field "subset"',
+      'schema: the API server drops the unknown fields of VirtualService/helloworld (kubectl apply --validate=strict refuses the object instead): '
+        + 'the safety rules below read it without them',
+      expect.stringMatching(/^error: VirtualService\/helloworld http\[0\] {2}\[catch-all-route\] {2}/),
+      expect.stringMatching(/^INVALID: 2 schema violations; as the API server would keep the objects, 1 error, 0 warnings: applying .*seed-guide-header-only\.yaml after .*stable could drop requests$/),
+      '',
+    ]);
+    const json = JSON.parse((await cliInProcess([...args, '--output', 'json'])).stdout);
+    expect(json).toMatchObject({ ok: false, errors: 1, served: { pruned: ['VirtualService/helloworld'], refused: [] } });
+    expect(json.schemaViolations).toHaveLength(2);
+    expect(json.violations.map((v: any) => v.rule)).toEqual(['catch-all-route']);
+  });
+
+  test('an object the API server refuses (a type error) is left out of the safety rules, and said so', async () => {
+    // GIVEN the stable stage whose DestinationRule's subsets is a string: refused, so the route's subset v1 is undefined
+    const dir = tmpDir();
+    fs.cpSync(fixture('stable'), dir, { recursive: true });
+    const routing = path.join(dir, 'istio', 'routing.yaml');
+    fs.writeFileSync(routing, fs.readFileSync(routing, 'utf8').replace('  subsets:\n    - { name: v1, labels: { version: v1 } }', '  subsets: v1'));
+
+    // WHEN / THEN the schema finding, the refusal, and subset-defined on what the server keeps
+    const run = await cliInProcess(['check', fixture('stable'), dir]);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toContain('schema: DestinationRule/helloworld spec.subsets: must be array');
+    expect(run.stdout).toContain('schema: the API server refuses DestinationRule/helloworld: the safety rules below leave it out');
+    expect(run.stdout).toContain('[subset-defined]');
+    expect(run.stdout).toMatch(/^INVALID: 1 schema violation; as the API server would keep the objects, \d+ errors?, \d+ warnings?: applying/m);
   });
 
   test('--no-schemas runs the rules only', async () => {

@@ -16,6 +16,8 @@ import { SafetyRule, SafetyViolation, Severity } from '../../src/safety/safety-r
 
 export const APP = 'helloworld';
 export const HOST = 'helloworld.default.svc.cluster.local';
+/** The app's Service in a cluster whose DNS domain is `corp.internal`. */
+export const OTHER_DOMAIN_HOST = 'helloworld.default.svc.corp.internal';
 export type Labels = { [key: string]: string };
 
 export function service(selector: Labels = { app: APP }, ports: any[] = [{ name: 'http', port: 3000 }]): any {
@@ -263,6 +265,13 @@ export const VIOLATING: Record<SafetyRule, Case> = {
       virtualService(weighted([['v1', 0], ['v2', 100]]))],
   },
   [SafetyRule.SUBSET_UNIQUE]: { current: stage(['v1'], ['v1', 'v1'], weighted([['v1', 100]])) },
+  // hosts in cluster domain corp.internal, read with the default cluster.local: v2 has no Deployment but gets 10%.
+  [SafetyRule.CLUSTER_DOMAIN]: {
+    current: [service(), deployment('v1'), destinationRule(['v1', 'v2'], OTHER_DOMAIN_HOST), virtualServiceOf(APP, {
+      hosts: [OTHER_DOMAIN_HOST],
+      http: [{ route: [['v1', 90], ['v2', 10]].map(([subset, weight]) => ({ destination: { host: OTHER_DOMAIN_HOST, subset }, weight })) }],
+    })],
+  },
   // the DestinationRule of helloworld.default lives in namespace `other`.
   [SafetyRule.DESTINATION_RULE_VISIBLE]: {
     current: [service(), deployment('v1'), destinationRule(['v1'], HOST, { namespace: 'other' }), virtualService(weighted([['v1', 100]]))],

@@ -24,13 +24,13 @@ describe('every SafetyRule', () => {
 });
 
 describe('reading manifests', () => {
-  test('cluster-domain.yaml: hosts in another cluster domain are checked with options.clusterDomain', () => {
+  test('cluster-domain.yaml: hosts in another cluster domain are refused, and checked with options.clusterDomain', () => {
     // GIVEN hosts written as reviews.bookinfo.svc.corp.internal, 10% to v2 which does not run
     const manifests = fixture('cluster-domain.yaml');
 
     // WHEN checking with the default domain, then with corp.internal
-    // THEN with cluster.local the hosts look external: nothing can be checked (and nothing is misreported)
-    expect(SafetyCheck.check(manifests)).toEqual([]);
+    // THEN with cluster.local the check refuses to guess: each object names its hosts of the other domain
+    expect(rulesOf(SafetyCheck.check(manifests))).toEqual([SafetyRule.CLUSTER_DOMAIN, SafetyRule.CLUSTER_DOMAIN]);
     // AND with the cluster's domain the missing version is found
     expect(SafetyCheck.check(manifests, undefined, { clusterDomain: 'corp.internal' })).toEqual([violation(SafetyRule.DESTINATION_READY, 'VirtualService/reviews http[0]',
       ["sends traffic to subset 'v2' of reviews.bookinfo.svc.corp.internal", 'no Deployment of this stage has pods it selects'], ['deploy the version'])]);

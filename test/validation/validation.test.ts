@@ -9,3 +9,4 @@ import './cel-library.tests';
 import './cel-rules.tests';
 import './istio-semantics.tests';
 import './schema-validation.tests';
+import './served.tests';

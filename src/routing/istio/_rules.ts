@@ -3,6 +3,7 @@
  * are listed. The shared rules (`safety/rules/`) cover the rest through the reader's facts.
  */
 import { IstioStage } from './_reader';
+import { CLUSTER_DOMAIN } from './rules/cluster-domain';
 import { DESTINATION_RULE_VISIBLE } from './rules/destination-rule-visible';
 import { GATEWAYS_WITHOUT_MESH } from './rules/gateways-without-mesh';
 import { MTLS_MODE } from './rules/mtls-mode';
@@ -14,6 +15,7 @@ import { RouterRuleInput } from '../../safety/_plugin';
 import { Rule } from '../../safety/_rule';
 
 export const ISTIO_RULES: ReadonlyArray<Rule<RouterRuleInput<IstioStage>>> = [
+  CLUSTER_DOMAIN,
   SUBSET_UNIQUE,
   SERVICE_SELECTS_VERSION,
   DESTINATION_RULE_VISIBLE,

@@ -5,6 +5,7 @@
  */
 import './specs.tests';
 import './reader.tests';
+import './rules/cluster-domain.tests';
 import './rules/destination-rule-visible.tests';
 import './rules/gateways-without-mesh.tests';
 import './rules/mtls-mode.tests';
