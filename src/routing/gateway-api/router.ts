@@ -25,8 +25,12 @@ const DESCRIPTION = 'TrafficRouter.gatewayApi()';
 export class GatewayApiRouter implements RouterImpl {
   public readonly description = DESCRIPTION;
   public readonly annotatesService = false;
+  /** Only with `experimentalRetries`: without it the routes have no `retry`, and the implementation's default applies. */
+  public readonly writesRetries: boolean;
 
-  constructor(private readonly options: GatewayApiRouterOptions) {}
+  constructor(private readonly options: GatewayApiRouterOptions) {
+    this.writesRetries = options.experimentalRetries === true;
+  }
 
   public checkProps(scope: PathScope, props: RouterInput, namespace: string): void {
     const o = this.options;
@@ -68,10 +72,14 @@ export class GatewayApiRouter implements RouterImpl {
         }
       }
     }
-    if (props.retries && (props.retries.attempts ?? 3) > 0) {
+    if (props.retries?.attempts === 0) {
+      throw invalidProp(scope, 'retries.attempts', 0,
+        `must be at least 1 with ${DESCRIPTION}: an HTTPRoute cannot turn retries off (its experimental retry.attempts is at least 1, and a route without retry gets the implementation's default: Istio retries twice); drop retries to keep that default, or use TrafficRouter.istio() (VirtualService retries.attempts 0)`);
+    }
+    if (props.retries) {
       if (!o.experimentalRetries) {
         throw invalidProp(scope, 'retries', props.retries,
-          'needs TrafficRouter.gatewayApi({ experimentalRetries: true }) (HTTPRoute retry is in the experimental channel of Gateway API 1.6, whose CRDs the cluster must run): set it, or drop retries (routes then have no retries)');
+          "needs TrafficRouter.gatewayApi({ experimentalRetries: true }) (HTTPRoute retry is in the experimental channel of Gateway API 1.6, whose CRDs the cluster must run): set it, or drop retries (the routes then get the implementation's default retries)");
       }
       for (const condition of (props.retries.retryOn ?? '').split(',').filter((c) => c !== '')) {
         if (!(condition in RETRY_ON_CODES)) {

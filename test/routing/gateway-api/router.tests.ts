@@ -301,9 +301,12 @@ describe('TrafficRouter.gatewayApi() options', () => {
     expect(yaml).not.toMatch(/: null$/m);
   });
 
-  test('retries turned off (attempts 0) need no opt-in', () => {
-    const { manifests } = synth(stage, { retries: { attempts: 0 }, timeout: Duration.seconds(90) });
-    expect(only(manifests, 'HTTPRoute').spec.rules[0].timeouts).toEqual({ request: '1m30s' });
+  test('without experimentalRetries: no retry written, and the timeout is not held to retries it does not write', () => {
+    // 5s is below the release's default retries (4 tries x 2s), which this router leaves to the implementation
+    const { manifests } = synth(stage, { timeout: Duration.seconds(5) });
+    const rule = only(manifests, 'HTTPRoute').spec.rules[0];
+    expect(rule.timeouts).toEqual({ request: '5s' });
+    expect(rule.retry).toBeUndefined();
   });
 
   test('apply order: per-version Services first, the HTTPRoute last', () => {
@@ -321,9 +324,14 @@ describe('TrafficRouter.gatewayApi() options', () => {
 
 describe('TrafficRouter.gatewayApi() refusals', () => {
   const stage = ReleasePlan.canary({ stable: 'v1', candidate: 'v2', weights: [10] }).stage('shift-10');
-  const cases: Array<[string, Partial<MeshReleaseProps>, string]> = [
+  type Case = [string, Partial<MeshReleaseProps>, string];
+  const cases: Case[] = [
     ['retries without the opt-in', { retries: { attempts: 2 } },
-      "[test/reviews] 'retries' needs TrafficRouter.gatewayApi({ experimentalRetries: true }) (HTTPRoute retry is in the experimental channel of Gateway API 1.6, whose CRDs the cluster must run): set it, or drop retries (routes then have no retries), got {\"attempts\":2}"],
+      "[test/reviews] 'retries' needs TrafficRouter.gatewayApi({ experimentalRetries: true }) (HTTPRoute retry is in the experimental channel of Gateway API 1.6, whose CRDs the cluster must run): set it, or drop retries (the routes then get the implementation's default retries), got {\"attempts\":2}"],
+    ...[TrafficRouter.gatewayApi(), TrafficRouter.gatewayApi({ experimentalRetries: true })].map((router, i): Case => [
+      `retries turned off (attempts 0)${i ? ' with experimentalRetries' : ''}: an HTTPRoute cannot say so`, { router, retries: { attempts: 0 } },
+      "[test/reviews] 'retries.attempts' must be at least 1 with TrafficRouter.gatewayApi(): an HTTPRoute cannot turn retries off (its experimental retry.attempts is at least 1, and a route without retry gets the implementation's default: Istio retries twice); drop retries to keep that default, or use TrafficRouter.istio() (VirtualService retries.attempts 0), got 0",
+    ]),
     ['a retry condition with no Gateway API equivalent', { router: TrafficRouter.gatewayApi({ experimentalRetries: true }), retries: { retryOn: 'gateway-error,retriable-headers' } },
       "[test/reviews] 'retries.retryOn' must list conditions an HTTPRoute retry can express (gateway-error, 5xx, retriable-4xx, connect-failure, refused-stream, reset); 'retriable-headers' has no Gateway API equivalent, got \"gateway-error,retriable-headers\""],
     ['hostnames without gateways', { router: TrafficRouter.gatewayApi({ hostnames: ['reviews.example.com'] }) },
@@ -349,7 +357,7 @@ describe('TrafficRouter.gatewayApi() refusals', () => {
   });
 
   test('fails on a timeout a Gateway API duration cannot hold', () => {
-    expect(attempt(stage, { retries: { attempts: 0 }, timeout: Duration.hours(100000) }))
+    expect(attempt(stage, { timeout: Duration.hours(100000) }))
       .toThrow("[test/reviews] 'timeout' must be below 99999h with TrafficRouter.gatewayApi() (a Gateway API duration), got 360000000s");
   });
 });
