@@ -10,6 +10,7 @@ import { HttpRoute, HttpRouteSpecParentRefs } from '../../imports/gateway.networ
 import { ReleaseStage } from '../../plan/release-stage';
 import { WorkloadOptions } from '../../workload/workload-options';
 import { checkAllowedCallers, istioPolicies } from '../_istio-policies';
+import { checkMirrorShare } from '../_mirror-share';
 import { plainService } from '../_plain-service';
 import { ReleaseContext, RouterImpl, RouterInput, RoutingObject } from '../_router';
 
@@ -96,8 +97,10 @@ export class GatewayApiRouter implements RouterImpl {
   }
 
   public checkStage(scope: PathScope, stage: ReleaseStage): void {
-    // The Gateway API expresses every stage (weights, header matches and mirrors), within the HTTPRoute's limits.
+    // The Gateway API expresses every stage (weights, header matches and mirrors), within the HTTPRoute's limits and
+    // with mirrors in millionths of requests (what Envoy-based implementations apply).
     checkStageLimits(scope, stage);
+    checkMirrorShare(scope, stage, DESCRIPTION);
   }
 
   public serviceSelector(ctx: ReleaseContext): Labels {

@@ -5,6 +5,7 @@ import { DestinationRule, VirtualService, VirtualServiceSpecHttpRetries } from '
 import { ReleaseStage } from '../../plan/release-stage';
 import { WorkloadOptions } from '../../workload/workload-options';
 import { checkAllowedCallers, istioPolicies } from '../_istio-policies';
+import { checkMirrorShare } from '../_mirror-share';
 import { ReleaseContext, RouterImpl, RouterInput, RoutingObject } from '../_router';
 import { trafficPolicyOf } from './_traffic-policy-json';
 import { IstioRouterOptions } from './istio-options';
@@ -32,8 +33,9 @@ export class IstioRouter implements RouterImpl {
     checkAllowedCallers(scope, props.allowedCallers);
   }
 
-  public checkStage(): void {
-    // Istio expresses every stage: weights, header routes and mirrors.
+  public checkStage(scope: PathScope, stage: ReleaseStage): void {
+    // Istio expresses every stage (weights, header routes and mirrors), with mirrors in millionths of requests.
+    checkMirrorShare(scope, stage, this.description);
   }
 
   public serviceSelector(ctx: ReleaseContext): Labels {
