@@ -18,6 +18,14 @@ export function versionedName(app: string, version: string): string {
   return `${app}-${version}`;
 }
 
+/**
+ * Name of the AuthorizationPolicy an ambient waypoint enforces for a release (`allowedCallers`): `<app>-waypoint`,
+ * beside the ztunnel's, named `<app>` like the release's other objects.
+ */
+export function waypointPolicyName(app: string): string {
+  return `${app}-waypoint`;
+}
+
 /** Labels that select one version's pods. */
 export function versionLabels(app: string, version: string): Labels {
   return { [APP_LABEL]: app, [VERSION_LABEL]: version };

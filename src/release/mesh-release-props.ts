@@ -135,8 +135,14 @@ export interface MeshReleaseProps {
   readonly strictMtls?: boolean;
   /**
    * Emit an AuthorizationPolicy allowing only these callers to reach the app's pods.
-   * With gateways, remember to allow the ingress gateway's service account.
+   * With gateways, remember to allow the ingress gateway's service account. With
+   * `TrafficRouter.gatewayApi({ ambientWaypoint })` the callers are checked at the waypoint (a
+   * second AuthorizationPolicy, `<app>-waypoint`, with `targetRefs` to the app's Service and each
+   * version's Service), and the pods' policy, enforced by ztunnel, admits the waypoint's service
+   * account `<namespace>/<waypoint>` (the name Istio gives it) besides the callers: ztunnel sees
+   * the waypoint's identity on what the waypoint forwards, never the caller's.
    * @default - no AuthorizationPolicy
+   * @see https://istio.io/latest/docs/ambient/usage/l4-policy/
    */
   readonly allowedCallers?: AllowedCallers;
   /**

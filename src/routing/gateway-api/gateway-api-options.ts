@@ -52,7 +52,9 @@ export interface GatewayApiRouterOptions {
    * (`istio.io/dataplane-mode: ambient`) and the waypoint deployed
    * (`istioctl waypoint apply -n <namespace> --name <name>`). Callers outside the mesh, and an
    * ingress gateway not told to use the waypoint (`istio.io/ingress-use-waypoint`), bypass it
-   * and reach every version the version-free Service selects.
+   * and reach every version the version-free Service selects. With `allowedCallers`, the callers
+   * are checked at the waypoint, and the pods admit the waypoint's service account, which must be
+   * the one Istio names after the waypoint (no `gateway.istio.io/service-account` annotation).
    * @default - no waypoint binding (sidecar mesh, or another GAMMA implementation)
    * @see https://istio.io/latest/docs/ambient/usage/waypoint/
    */

@@ -9,7 +9,7 @@ import { invalidProp, PathScope } from '../../_validation';
 import { HttpRoute, HttpRouteSpecParentRefs } from '../../imports/gateway.networking.k8s.io';
 import { ReleaseStage } from '../../plan/release-stage';
 import { WorkloadOptions } from '../../workload/workload-options';
-import { checkAllowedCallers, istioPolicies } from '../_istio-policies';
+import { checkAllowedCallers, istioPolicies, MAX_POLICY_TARGETS } from '../_istio-policies';
 import { checkMirrorShare } from '../_mirror-share';
 import { plainService } from '../_plain-service';
 import { ReleaseContext, RouterImpl, RouterInput, RoutingObject } from '../_router';
@@ -94,6 +94,10 @@ export class GatewayApiRouter implements RouterImpl {
     }
     checkVersionServiceNames(scope, props.app, props.stage);
     checkAllowedCallers(scope, props.allowedCallers);
+    if (o.ambientWaypoint !== undefined && props.allowedCallers && props.versions.length + 1 > MAX_POLICY_TARGETS) {
+      throw invalidProp(scope, 'versions', props.versions.length,
+        `must list at most ${MAX_POLICY_TARGETS - 1} versions with allowedCallers and router.ambientWaypoint: the waypoint's AuthorizationPolicy targets the app's Service and each version's Service (targetRefs maxItems ${MAX_POLICY_TARGETS}); list fewer versions, or drop allowedCallers`);
+    }
   }
 
   public checkStage(scope: PathScope, stage: ReleaseStage): void {
@@ -115,8 +119,16 @@ export class GatewayApiRouter implements RouterImpl {
     return this.options.ambientWaypoint ? { proxyLifecycle: false } : {};
   }
 
+  /**
+   * With `ambientWaypoint`, the allow-list of `allowedCallers` is enforced at the waypoint for the version-free
+   * Service and every version's Service (a caller may name one), and the ztunnel's policy admits the waypoint.
+   */
   public policyObjects(ctx: ReleaseContext): RoutingObject[] {
-    return istioPolicies(ctx);
+    const waypoint = this.options.ambientWaypoint;
+    return istioPolicies(ctx, waypoint === undefined ? undefined : {
+      name: waypoint,
+      services: [ctx.app, ...ctx.props.versions.map((v) => versionServiceName(ctx.app, v.version))],
+    });
   }
 
   public routingObjects(ctx: ReleaseContext, stage: ReleaseStage): RoutingObject[] {

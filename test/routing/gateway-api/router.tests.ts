@@ -261,6 +261,39 @@ describe('TrafficRouter.gatewayApi() options', () => {
     }
   });
 
+  test('ambientWaypoint + allowedCallers: the callers are checked at the waypoint, the ztunnel admits the waypoint', () => {
+    // GIVEN a release in ambient mode, with an allow-list (Istio's ambient L4 policy docs: ztunnel sees the waypoint's identity)
+    const router = TrafficRouter.gatewayApi({ ambientWaypoint: 'waypoint' });
+    const allowedCallers = { serviceAccounts: ['shop/frontend'], namespaces: ['ops'] };
+    // WHEN
+    const { manifests, release } = synth(stage, { router, allowedCallers });
+    // THEN the waypoint enforces the allow-list for the app's Service and each version's Service (a caller may name one)
+    const policies = ofKind(manifests, 'AuthorizationPolicy');
+    expect(policies.map((p) => p.metadata.name)).toEqual(['reviews', 'reviews-waypoint']);
+    const [ztunnel, waypoint] = policies;
+    expect(waypoint.spec).toEqual({
+      targetRefs: ['reviews', 'reviews-v1', 'reviews-v2', 'reviews-v3'].map((name) => ({ group: '', kind: 'Service', name })),
+      action: 'ALLOW',
+      rules: [{ from: [{ source: { serviceAccounts: ['shop/frontend'] } }, { source: { namespaces: ['ops'] } }] }],
+    });
+    // AND the pods' policy (enforced by the destination ztunnel) admits the waypoint's service account besides the callers
+    expect(ztunnel.spec).toEqual({
+      selector: { matchLabels: { app: 'reviews' } },
+      action: 'ALLOW',
+      rules: [{ from: [{ source: { serviceAccounts: ['shop/frontend'] } }, { source: { namespaces: ['ops'] } }, { source: { serviceAccounts: ['bookinfo/waypoint'] } }] }],
+    });
+    expect(release.authorizationPolicy?.name).toBe('reviews');
+    expect(release.waypointAuthorizationPolicy?.name).toBe('reviews-waypoint');
+    expect(schemaViolations(manifests)).toEqual([]);
+    expect(SafetyCheck.check(manifests)).toEqual([]);
+  });
+
+  test('allowedCallers without a waypoint: one policy on the pods, the callers only', () => {
+    const { manifests, release } = synth(stage, { allowedCallers: { namespaces: ['ops'] } });
+    expect(ofKind(manifests, 'AuthorizationPolicy').map((p) => [p.metadata.name, p.spec.rules])).toEqual([['reviews', [{ from: [{ source: { namespaces: ['ops'] } }] }]]]);
+    expect(release.waypointAuthorizationPolicy).toBeUndefined();
+  });
+
   test('experimentalRetries: retry and the per-try backendRequest timeout on every rule (experimental schema)', () => {
     const router = TrafficRouter.gatewayApi({ experimentalRetries: true });
     const headerStage = ReleaseStage.custom({
@@ -346,6 +379,9 @@ describe('TrafficRouter.gatewayApi() refusals', () => {
       "[test/reviews] 'router.ambientWaypoint' must be the name of a waypoint Gateway (a DNS-1123 label), got \"Waypoint\""],
     ['sidecar options in ambient mode', { router: TrafficRouter.gatewayApi({ ambientWaypoint: 'waypoint' }), defaults: { sidecarDrainDuration: Duration.seconds(5) } },
       "[test/reviews] 'defaults.sidecarDrainDuration' must be left out with router.ambientWaypoint (ambient mode has no sidecar: the sidecar lifecycle annotations are dropped), got 5s"],
+    ['allowedCallers in ambient mode with 16 versions (the waypoint policy would target 17 Services)',
+      { router: TrafficRouter.gatewayApi({ ambientWaypoint: 'waypoint' }), allowedCallers: { namespaces: ['ops'] }, versions: Array.from({ length: 16 }, (_, i) => ({ ...VERSIONS[0], version: `v${i + 1}` })) },
+      "[test/reviews] 'versions' must list at most 15 versions with allowedCallers and router.ambientWaypoint: the waypoint's AuthorizationPolicy targets the app's Service and each version's Service (targetRefs maxItems 16); list fewer versions, or drop allowedCallers, got 16"],
     ['proxyLifecycle on a version in ambient mode', { router: TrafficRouter.gatewayApi({ ambientWaypoint: 'waypoint' }), versions: [{ ...VERSIONS[0], proxyLifecycle: true }, VERSIONS[1]] },
       "[test/reviews] 'versions[v1].proxyLifecycle' must be left out with router.ambientWaypoint"],
   ];
