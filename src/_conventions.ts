@@ -105,3 +105,34 @@ export const ISTIO_PROXY_CONFIG_ANNOTATION = 'proxy.istio.io/config';
 export function groupOf(apiVersion: unknown): string {
   return typeof apiVersion === 'string' && apiVersion.includes('/') ? apiVersion.split('/')[0] : '';
 }
+
+/**
+ * Istio's protocols of a Service port that are not HTTP (istio/istio pkg/config/protocol/instance.go: `IsHTTP` is
+ * false for them). Any other protocol is HTTP, or unknown and sniffed, and HTTP routes apply to both
+ * (pilot/pkg/networking/core/route/route.go: `port.Protocol.IsHTTPOrSniffed()`).
+ */
+const NON_HTTP_PROTOCOLS = new Set(['tcp', 'udp', 'https', 'tls', 'mongo', 'redis', 'mysql']);
+/** Ports Istio takes as TCP when their appProtocol or name says no protocol it knows: SMTP, DNS, MySQL, MongoDB. */
+const WELL_KNOWN_TCP_PORTS = new Set([25, 53, 3306, 27017]);
+
+/**
+ * The protocol of a Service port as Istio selects it, when it is not one HTTP routes apply to (`tcp`, `tls`,
+ * `mongo`...), else undefined: the `appProtocol`, else the port name's prefix before the first '-', else TCP for a
+ * well-known port (istio/istio pilot/pkg/serviceregistry/kube/conversion.go `ConvertProtocol`).
+ * @see https://istio.io/latest/docs/ops/configuration/traffic-management/protocol-selection/
+ */
+export function nonHttpProtocol(port: { name?: unknown; port?: unknown; protocol?: unknown; appProtocol?: unknown } | undefined): string | undefined {
+  if (port?.protocol === 'UDP') {
+    return 'udp';
+  }
+  const name = String(port?.appProtocol ?? port?.name ?? '').toLowerCase();
+  if (name.startsWith('grpc-web')) {
+    return undefined;
+  }
+  const prefix = name.split('-')[0];
+  if (NON_HTTP_PROTOCOLS.has(prefix)) {
+    return prefix;
+  }
+  const known = ['grpc', 'http', 'http2', 'http_proxy'].includes(prefix);
+  return !known && WELL_KNOWN_TCP_PORTS.has(Number(port?.port)) ? 'tcp' : undefined;
+}

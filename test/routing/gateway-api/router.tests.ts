@@ -392,6 +392,19 @@ describe('TrafficRouter.gatewayApi() refusals', () => {
     expect(chart.node.findAll().filter((c) => c instanceof ApiObject)).toEqual([]);
   });
 
+  test.each([
+    [{ portName: 'tcp-db' }, 'tcp'],
+    [{ portName: 'mongo' }, 'mongo'],
+    [{ appProtocol: 'tcp' }, 'tcp'],
+  ])('fails on %j: the HTTPRoute attached to the Service would do nothing (the protocol rule, as with TrafficRouter.istio())', (props, protocol) => {
+    expect(attempt(stage, props)).toThrow(`[test/reviews] stage 'shift-10' (after 'deploy') is unsafe to apply (1 violation):
+[protocol] HTTPRoute/reviews: is attached to Service bookinfo/reviews, whose port is ${protocol}: Istio applies a route attached to a Service to its HTTP ports only, so its weights do nothing and the Service reaches every version. Fix: name the Service port 'http' (or set appProtocol http, http2 or grpc), or route the port with a TCPRoute`);
+  });
+
+  test('a TCP port behind Gateways is routed: the Gateway\'s HTTP listener applies the weights', () => {
+    expect(catchAll(synth(stage, { router: INGRESS, portName: 'tcp-db' }).manifests)).toEqual({ 'reviews-v1': 90, 'reviews-v2': 10 });
+  });
+
   test('fails on a timeout a Gateway API duration cannot hold', () => {
     expect(attempt(stage, { timeout: Duration.hours(100000) }))
       .toThrow("[test/reviews] 'timeout' must be below 99999h with TrafficRouter.gatewayApi() (a Gateway API duration), got 360000000s");
