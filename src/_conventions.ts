@@ -81,6 +81,12 @@ export const DNS_1123_LABEL = /^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 export const DNS_1123_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 /** A DNS name with an optional leading `*.` wildcard label, no length limit (Istio hosts, Gateway API hostnames). */
 export const WILDCARD_DNS_NAME = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/**
+ * A dotted IPv4 address, which `WILDCARD_DNS_NAME` (and the HTTPRoute CRD's hostname pattern) lets through and a
+ * Gateway API hostname must not be ("IPs are not allowed": HTTPRoute `spec.hostnames`). An IPv6 address has colons,
+ * which the DNS patterns refuse.
+ */
+export const IPV4_ADDRESS = /^[0-9]+(\.[0-9]+){3}$/;
 /** DNS-1123 subdomain syntax without its length limit (Istio gateway names, checked for syntax only). */
 export const DNS_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 /** An IANA service name: what Kubernetes accepts as a port name (at most 15 characters, checked apart). */

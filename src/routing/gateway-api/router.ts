@@ -4,7 +4,7 @@ import {
   versionServiceSelector,
 } from './_specs';
 import { GatewayApiRouterOptions } from './gateway-api-options';
-import { APP_LABEL, DNS_1123_LABEL, DNS_1123_SUBDOMAIN, Labels, WILDCARD_DNS_NAME } from '../../_conventions';
+import { APP_LABEL, DNS_1123_LABEL, DNS_1123_SUBDOMAIN, IPV4_ADDRESS, Labels, WILDCARD_DNS_NAME } from '../../_conventions';
 import { invalidProp, PathScope } from '../../_validation';
 import { HttpRoute, HttpRouteSpecParentRefs } from '../../imports/gateway.networking.k8s.io';
 import { ReleaseStage } from '../../plan/release-stage';
@@ -16,9 +16,6 @@ import { ReleaseContext, RouterImpl, RouterInput, RoutingObject } from '../_rout
 
 /** Label that binds a Service to an Istio ambient waypoint. */
 export const USE_WAYPOINT_LABEL = 'istio.io/use-waypoint';
-
-/** An IPv4 address, which `HOSTNAME` lets through and Gateway API hostnames must not be. */
-const IPV4 = /^[0-9]+(\.[0-9]+){3}$/;
 
 const DESCRIPTION = 'TrafficRouter.gatewayApi()';
 
@@ -56,7 +53,7 @@ export class GatewayApiRouter implements RouterImpl {
     }
     checkHostnameCount(scope, o.hostnames ?? []);
     for (const hostname of o.hostnames ?? []) {
-      if (hostname.length > 253 || !WILDCARD_DNS_NAME.test(hostname) || IPV4.test(hostname)) {
+      if (hostname.length > 253 || !WILDCARD_DNS_NAME.test(hostname) || IPV4_ADDRESS.test(hostname)) {
         throw invalidProp(scope, 'router.hostnames', hostname, "must be DNS names, optionally starting with '*.' (no IP address, no port)");
       }
     }
