@@ -18,6 +18,14 @@ export function versionedName(app: string, version: string): string {
   return `${app}-${version}`;
 }
 
+/**
+ * Name of the AuthorizationPolicy an ambient waypoint enforces for a release (`allowedCallers`): `<app>-waypoint`,
+ * beside the ztunnel's, named `<app>` like the release's other objects.
+ */
+export function waypointPolicyName(app: string): string {
+  return `${app}-waypoint`;
+}
+
 /** Labels that select one version's pods. */
 export function versionLabels(app: string, version: string): Labels {
   return { [APP_LABEL]: app, [VERSION_LABEL]: version };
@@ -84,6 +92,12 @@ export const DNS_1123_LABEL = /^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 export const DNS_1123_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 /** A DNS name with an optional leading `*.` wildcard label, no length limit (Istio hosts, Gateway API hostnames). */
 export const WILDCARD_DNS_NAME = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/**
+ * A dotted IPv4 address, which `WILDCARD_DNS_NAME` (and the HTTPRoute CRD's hostname pattern) lets through and a
+ * Gateway API hostname must not be ("IPs are not allowed": HTTPRoute `spec.hostnames`). An IPv6 address has colons,
+ * which the DNS patterns refuse.
+ */
+export const IPV4_ADDRESS = /^[0-9]+(\.[0-9]+){3}$/;
 /** DNS-1123 subdomain syntax without its length limit (Istio gateway names, checked for syntax only). */
 export const DNS_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 /** An IANA service name: what Kubernetes accepts as a port name (at most 15 characters, checked apart). */
@@ -107,4 +121,35 @@ export const ISTIO_PROXY_CONFIG_ANNOTATION = 'proxy.istio.io/config';
 /** The API group of an `apiVersion` (`''` for the core group: `v1`). */
 export function groupOf(apiVersion: unknown): string {
   return typeof apiVersion === 'string' && apiVersion.includes('/') ? apiVersion.split('/')[0] : '';
+}
+
+/**
+ * Istio's protocols of a Service port that are not HTTP (istio/istio pkg/config/protocol/instance.go: `IsHTTP` is
+ * false for them). Any other protocol is HTTP, or unknown and sniffed, and HTTP routes apply to both
+ * (pilot/pkg/networking/core/route/route.go: `port.Protocol.IsHTTPOrSniffed()`).
+ */
+const NON_HTTP_PROTOCOLS = new Set(['tcp', 'udp', 'https', 'tls', 'mongo', 'redis', 'mysql']);
+/** Ports Istio takes as TCP when their appProtocol or name says no protocol it knows: SMTP, DNS, MySQL, MongoDB. */
+const WELL_KNOWN_TCP_PORTS = new Set([25, 53, 3306, 27017]);
+
+/**
+ * The protocol of a Service port as Istio selects it, when it is not one HTTP routes apply to (`tcp`, `tls`,
+ * `mongo`...), else undefined: the `appProtocol`, else the port name's prefix before the first '-', else TCP for a
+ * well-known port (istio/istio pilot/pkg/serviceregistry/kube/conversion.go `ConvertProtocol`).
+ * @see https://istio.io/latest/docs/ops/configuration/traffic-management/protocol-selection/
+ */
+export function nonHttpProtocol(port: { name?: unknown; port?: unknown; protocol?: unknown; appProtocol?: unknown } | undefined): string | undefined {
+  if (port?.protocol === 'UDP') {
+    return 'udp';
+  }
+  const name = String(port?.appProtocol ?? port?.name ?? '').toLowerCase();
+  if (name.startsWith('grpc-web')) {
+    return undefined;
+  }
+  const prefix = name.split('-')[0];
+  if (NON_HTTP_PROTOCOLS.has(prefix)) {
+    return prefix;
+  }
+  const known = ['grpc', 'http', 'http2', 'http_proxy'].includes(prefix);
+  return !known && WELL_KNOWN_TCP_PORTS.has(Number(port?.port)) ? 'tcp' : undefined;
 }

@@ -132,7 +132,8 @@ const routeIntent: fc.Arbitrary<RouteIntent> = fc.record({
   headers: fc.array(fc.record({ header: headerName, pick: fc.nat() }).chain((h) => headerMatch.map((m) => ({ ...h, ...m }))), { maxLength: 3 }),
   mirror: fc.option(fc.record({
     pick: fc.nat(),
-    percent: fc.option(fc.oneof(fc.integer({ min: 1, max: 100 }), fc.double({ min: 0, max: 100, minExcluded: true, noNaN: true })),
+    // whole percents, or millionths of requests (0.0001 to 100: the finest share the routers take, what Envoy mirrors)
+    percent: fc.option(fc.oneof(fc.integer({ min: 1, max: 100 }), fc.integer({ min: 1, max: 1_000_000 }).map((millionths) => millionths / 10_000)),
       { nil: undefined }),
   }), { nil: null }),
 });

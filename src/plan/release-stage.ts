@@ -43,7 +43,8 @@ export interface TrafficMirror {
   /** Version that receives the copies. */
   readonly version: string;
   /**
-   * Percentage of requests copied, between 0 (exclusive) and 100.
+   * Percentage of requests copied, between 0 (exclusive) and 100. The routers take multiples of
+   * 0.0001 (one request in a million, what Envoy mirrors: Istio drops finer digits).
    * @default 100
    */
   readonly percent?: number;

@@ -109,7 +109,7 @@ export class ResolvedRelease implements PathScope {
       appProtocol: props.appProtocol,
       host: this.host,
       metadata: { name: props.app, labels: appLabels(props.app) },
-      ...resilience(this, props),
+      ...resilience(this, props, this.impl.writesRetries),
       props,
     };
   }
@@ -210,10 +210,16 @@ function refuseRemovedProps(scope: PathScope, props: MeshReleaseProps): void {
   }
 }
 
-/** Timeout and retries of the routes, checked: every try must fit the timeout. */
-function resilience(scope: PathScope, props: MeshReleaseProps): Pick<ReleaseContext, 'retries' | 'timeout'> {
+/**
+ * Timeout and retries of the routes, checked: every try must fit the timeout. A router that writes no retries (its
+ * `checkProps` refused `retries`) gets none, and its timeout is not held to the default retries it does not write.
+ */
+function resilience(scope: PathScope, props: MeshReleaseProps, writesRetries: boolean): Pick<ReleaseContext, 'retries' | 'timeout'> {
   const timeout = props.timeout ?? Duration.seconds(10);
   istioDuration(scope, 'timeout', timeout);
+  if (!writesRetries) {
+    return { timeout, retries: { attempts: 0 } };
+  }
   const timeoutMs = timeout.toMilliseconds({ integral: false });
   const attempts = props.retries?.attempts ?? 3;
   checkInteger(scope, 'retries.attempts', attempts, 0);

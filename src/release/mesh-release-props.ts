@@ -24,6 +24,7 @@ export interface RetryOptions {
   /**
    * Retries after the first try (Envoy's `num_retries`: a request makes at most `attempts + 1`
    * tries); 0 turns retries off, and then `perTryTimeout` and `retryOn` must be left out.
+   * `TrafficRouter.gatewayApi()` refuses 0: an HTTPRoute cannot turn retries off.
    * @default 3
    */
   readonly attempts?: number;
@@ -102,14 +103,15 @@ export interface MeshReleaseProps {
   readonly stage: ReleaseStage;
   /**
    * Retries of every route. With `TrafficRouter.gatewayApi()` only with its `experimentalRetries`
-   * (HTTPRoute `retry` is experimental-channel in Gateway API 1.6); refused with
-   * `TrafficRouter.serviceSelector()`.
-   * @default - 3 attempts, 2s per try, on gateway-error,connect-failure,refused-stream
+   * (HTTPRoute `retry` is experimental-channel in Gateway API 1.6; without it the routes get the
+   * implementation's default retries); refused with `TrafficRouter.serviceSelector()`.
+   * @default - 3 attempts, 2s per try, on gateway-error,connect-failure,refused-stream (written by
+   * `TrafficRouter.istio()`, and `TrafficRouter.gatewayApi({ experimentalRetries: true })`)
    */
   readonly retries?: RetryOptions;
   /**
    * Timeout of every route, which must cover every try: `(retries.attempts + 1) x
-   * retries.perTryTimeout`. Whole milliseconds, at least 1ms. Refused with
+   * retries.perTryTimeout` (when the router writes the retries). Whole milliseconds, at least 1ms. Refused with
    * `TrafficRouter.serviceSelector()` (a Service has no timeout).
    * @default Duration.seconds(10)
    */
@@ -134,8 +136,14 @@ export interface MeshReleaseProps {
   readonly strictMtls?: boolean;
   /**
    * Emit an AuthorizationPolicy allowing only these callers to reach the app's pods.
-   * With gateways, remember to allow the ingress gateway's service account.
+   * With gateways, remember to allow the ingress gateway's service account. With
+   * `TrafficRouter.gatewayApi({ ambientWaypoint })` the callers are checked at the waypoint (a
+   * second AuthorizationPolicy, `<app>-waypoint`, with `targetRefs` to the app's Service and each
+   * version's Service), and the pods' policy, enforced by ztunnel, admits the waypoint's service
+   * account `<namespace>/<waypoint>` (the name Istio gives it) besides the callers: ztunnel sees
+   * the waypoint's identity on what the waypoint forwards, never the caller's.
    * @default - no AuthorizationPolicy
+   * @see https://istio.io/latest/docs/ambient/usage/l4-policy/
    */
   readonly allowedCallers?: AllowedCallers;
   /**

@@ -55,8 +55,16 @@ export class MeshRelease extends Construct {
   public readonly versionedApps: VersionedApp[];
   /** The PeerAuthentication, when `strictMtls` is on. */
   public readonly peerAuthentication?: ApiObject;
-  /** The AuthorizationPolicy, when `allowedCallers` is given. */
+  /**
+   * The AuthorizationPolicy, when `allowedCallers` is given: attached to the app's pods (with an ambient
+   * waypoint, enforced by ztunnel, it admits the waypoint's service account besides the callers).
+   */
   public readonly authorizationPolicy?: ApiObject;
+  /**
+   * The AuthorizationPolicy the ambient waypoint enforces, when `allowedCallers` is given with
+   * `TrafficRouter.gatewayApi({ ambientWaypoint })`: the callers, checked for the release's Services.
+   */
+  public readonly waypointAuthorizationPolicy?: ApiObject;
 
   private readonly release: ResolvedRelease;
   private readonly routing: Map<string, { readonly spec: RoutingObject; readonly object: ApiObject }>;
@@ -126,6 +134,7 @@ export class MeshRelease extends Construct {
     this.routing = new Map(state.objects.map((spec) => [spec.id, { spec, object: new ApiObject(this, spec.id, spec.json) }]));
     this.peerAuthentication = this.routing.get('PeerAuthentication')?.object;
     this.authorizationPolicy = this.routing.get('AuthorizationPolicy')?.object;
+    this.waypointAuthorizationPolicy = this.routing.get('WaypointAuthorizationPolicy')?.object;
     const objects = apiObjectsUnder(this);
     const roleOf = new Map<ApiObject, ObjectRole>([...this.routing.values()].map((r) => [r.object, r.spec.role]));
     roleOf.set(ApiObject.of(this.service), 'service');

@@ -3,17 +3,48 @@
  * (`strictMtls`) and an AuthorizationPolicy allow-list (`allowedCallers`). The routers that run
  * in an Istio mesh (`TrafficRouter.istio()`, and `TrafficRouter.gatewayApi()` with Istio as its
  * GAMMA implementation) emit them; the router-neutral core does not.
+ *
+ * In ambient mode with a waypoint, an allow-list attached to the pods (a `selector`) is enforced
+ * by the destination ztunnel, which sees the waypoint's identity, not the caller's: the waypoint
+ * does not impersonate its clients. So the callers are checked where their identity is known,
+ * at the waypoint (a second AuthorizationPolicy with `targetRefs` to the release's Services), and
+ * the ztunnel's policy admits the waypoint's service account besides the callers (who reach the
+ * pods without the waypoint when they call a pod address, or from an ingress gateway not told to
+ * use the waypoint).
+ * @see https://istio.io/latest/docs/ambient/usage/l4-policy/ (istio/istio.io content/en/docs/ambient/usage/l4-policy/index.md:
+ *   "Traffic arriving at the destination ztunnel will be coming from the waypoint's identity ... you should bind that
+ *   policy to your waypoint proxy. An additional TCP policy may be applied to your workload ...")
+ * @see https://istio.io/latest/docs/ambient/getting-started/enforce-auth-policies/ (a waypoint policy: `targetRefs` to the Service)
  */
-import { APP_LABEL, DNS_1123_LABEL, DNS_1123_SUBDOMAIN } from '../_conventions';
+import { APP_LABEL, DNS_1123_LABEL, DNS_1123_SUBDOMAIN, waypointPolicyName } from '../_conventions';
 import { invalidProp, PathScope } from '../_validation';
 import { ReleaseContext, RouterInput, RoutingObject } from './_router';
 import { AuthorizationPolicy, AuthorizationPolicySpecAction, PeerAuthentication, PeerAuthenticationSpecMtlsMode } from '../imports/security.istio.io';
 
 /** AuthorizationPolicy `source.serviceAccounts` maxItems (security.istio.io CRD of Istio 1.30). */
 const MAX_SERVICE_ACCOUNTS = 16;
+/** AuthorizationPolicy `targetRefs` maxItems (security.istio.io CRD of Istio 1.30). */
+export const MAX_POLICY_TARGETS = 16;
 
-/** The PeerAuthentication and AuthorizationPolicy the props ask for. */
-export function istioPolicies(ctx: ReleaseContext): RoutingObject[] {
+/** An ambient waypoint the release's Services use, and those Services. */
+export interface WaypointBinding {
+  /** Name of the waypoint (a Gateway of class istio-waypoint) in the release's namespace. */
+  readonly name: string;
+  /** Every Service of the release bound to it (the version-free Service first). */
+  readonly services: string[];
+}
+
+/**
+ * The service account of a waypoint: Istio names a waypoint's Deployment and ServiceAccount after its Gateway (the
+ * istio-waypoint class has `disableNameSuffix`: istio/istio pilot/pkg/config/kube/gateway/deploymentcontroller.go,
+ * unless the Gateway's `gateway.istio.io/service-account` annotation says otherwise), as `<namespace>/<name>`.
+ */
+export function waypointServiceAccount(namespace: string, waypoint: string): string {
+  return `${namespace}/${waypoint}`;
+}
+
+/** The PeerAuthentication and AuthorizationPolicies the props ask for (with a waypoint: one for it, one for the ztunnel). */
+export function istioPolicies(ctx: ReleaseContext, waypoint?: WaypointBinding): RoutingObject[] {
   const props = ctx.props;
   const selector = { matchLabels: { [APP_LABEL]: ctx.app } };
   const policies: RoutingObject[] = [];
@@ -26,25 +57,35 @@ export function istioPolicies(ctx: ReleaseContext): RoutingObject[] {
   }
   if (props.allowedCallers) {
     const { serviceAccounts, namespaces } = props.allowedCallers;
+    // One source per kind of caller: fields of one source are ANDed, and Istio refuses
+    // serviceAccounts together with namespaces in one source (a CEL rule of its CRD).
+    const callers = [
+      ...(serviceAccounts?.length ? [{ source: { serviceAccounts } }] : []),
+      ...(namespaces?.length ? [{ source: { namespaces } }] : []),
+    ];
+    const admitted = waypoint ? [...callers, { source: { serviceAccounts: [waypointServiceAccount(ctx.namespace, waypoint.name)] } }] : callers;
     policies.push({
       id: 'AuthorizationPolicy',
       role: 'policy',
       json: AuthorizationPolicy.manifest({
         metadata: ctx.metadata,
-        spec: {
-          selector,
-          action: AuthorizationPolicySpecAction.ALLOW,
-          // One source per kind of caller: fields of one source are ANDed, and Istio refuses
-          // serviceAccounts together with namespaces in one source (a CEL rule of its CRD).
-          rules: [{
-            from: [
-              ...(serviceAccounts?.length ? [{ source: { serviceAccounts } }] : []),
-              ...(namespaces?.length ? [{ source: { namespaces } }] : []),
-            ],
-          }],
-        },
+        spec: { selector, action: AuthorizationPolicySpecAction.ALLOW, rules: [{ from: admitted }] },
       }),
     });
+    if (waypoint) {
+      policies.push({
+        id: 'WaypointAuthorizationPolicy',
+        role: 'policy',
+        json: AuthorizationPolicy.manifest({
+          metadata: { ...ctx.metadata, name: waypointPolicyName(ctx.app) },
+          spec: {
+            targetRefs: waypoint.services.map((name) => ({ group: '', kind: 'Service', name })),
+            action: AuthorizationPolicySpecAction.ALLOW,
+            rules: [{ from: callers }],
+          },
+        }),
+      });
+    }
   }
   return policies;
 }

@@ -41,7 +41,7 @@ export interface ReleaseContext {
   readonly stageAnnotations: Labels;
   /** Timeout of every route, all tries included (whole milliseconds). */
   readonly timeout: Duration;
-  /** Retries of every route: attempts after the first try (0: off). */
+  /** Retries of every route: attempts after the first try (0: off, or none written: a router that `writesRetries` not). */
   readonly retries: { readonly attempts: number; readonly perTryTimeout?: Duration; readonly retryOn?: string };
   /** The props as given, for the router's own options. */
   readonly props: RouterInput;
@@ -77,6 +77,11 @@ export interface RouterImpl {
   readonly description: string;
   /** Whether the version-free Service carries the stage annotations (when the router has no object of its own). */
   readonly annotatesService: boolean;
+  /**
+   * Whether its routes carry the release's retries. A router that writes none (the Gateway API without its
+   * experimental retries) leaves them to the implementation: the release's retry budget does not bind its timeout.
+   */
+  readonly writesRetries: boolean;
   /** Throws (`invalidProp`) on props this router cannot honour, before anything is created. */
   checkProps(scope: PathScope, props: RouterInput, namespace: string): void;
   /** Throws when this router cannot express the stage, naming a router that can. */

@@ -61,7 +61,10 @@ export enum SafetyRule {
   ONE_VIRTUAL_SERVICE_PER_HOST = 'one-virtual-service-per-host',
   /** Pods that require mutual TLS (STRICT PeerAuthentication) are not called in plain text (tls mode DISABLE). */
   MTLS_MODE = 'mtls-mode',
-  /** A VirtualService routes the protocol of the Service port (`http` routes do nothing on a TCP port). */
+  /**
+   * A VirtualService routes the protocol of the Service port (`http` routes do nothing on a TCP port), and so does an
+   * HTTPRoute attached to a Service (GAMMA).
+   */
   PROTOCOL = 'protocol',
   /** (warning) A VirtualService bound to gateways lists `mesh` too, or in-mesh callers bypass it. */
   GATEWAYS_WITHOUT_MESH = 'gateways-without-mesh',

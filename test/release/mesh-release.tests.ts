@@ -139,6 +139,24 @@ describe('MeshRelease routing options', () => {
     expect(route).not.toHaveProperty('mirrorPercent');
   });
 
+  const mirrorOf = (percent: number) => ReleaseStage.custom({
+    name: 'shadow', deployed: ['v1', 'v2'], weights: [{ version: 'v1', weight: 100 }], mirror: { version: 'v2', percent },
+  });
+
+  test('a mirror share of one request in a million (0.0001%) is written as it is', () => {
+    expect(only(synthRelease(mirrorOf(0.0001)), 'VirtualService').spec.http[0].mirrorPercentage).toEqual({ value: 0.0001 });
+    expect(only(synthRelease(mirrorOf(33.3333)), 'VirtualService').spec.http[0].mirrorPercentage).toEqual({ value: 33.3333 });
+  });
+
+  test.each([
+    [1e-7, 'would mirror nothing'],
+    [0.00005, 'would mirror nothing'],
+    [12.34567, 'would mirror 12.3456%'],
+  ])('fails on a mirror share of %d%%, finer than the millionths Envoy mirrors', (percent, effect) => {
+    // Istio writes uint32(percent x 10000) per million to Envoy (pilot/pkg/networking/core/route/route.go)
+    expect(() => synthRelease(mirrorOf(percent))).toThrow(`[test/helloworld] 'stage.mirror.percent' must be a multiple of 0.0001 (one request in a million) with TrafficRouter.istio() in stage 'shadow': Envoy mirrors whole millionths of requests and drops the rest, so this share ${effect}; round it to at most 4 decimals, got ${percent}`);
+  });
+
   test('retries and timeout are configurable; attempts 0 turns retries off', () => {
     const stage = ReleaseStage.stable('v1');
     // 2 retries after the first try: 3 tries x 3s fit 9s.

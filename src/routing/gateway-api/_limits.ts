@@ -31,7 +31,8 @@
  *   with its Deployment).
  * - `spec.rules[].filters`: one RequestMirror filter (maxItems 16 and the per-type CEL rules hold);
  *   `requestMirror` has `percent` (an integer 1-100) or `fraction` (numerator <= denominator
- *   <= 10^8, int32), never both; a share too small for a fraction is refused in `checkStageLimits`.
+ *   <= 10^6, int32), never both: the share is a multiple of 0.0001 (`routing/_mirror-share.ts`), so
+ *   a fraction of it is exact with at most 4 decimals.
  * - `spec.rules[].timeouts`: the duration pattern (`gatewayDuration`, up to 99999h, checked in
  *   `router.ts`); the CEL rule backendRequest <= request cannot fail: the release refuses a
  *   timeout shorter than (retries.attempts + 1) x retries.perTryTimeout, and backendRequest is
@@ -39,7 +40,7 @@
  * - `spec.rules[].retry` (experimental): attempts >= 1 (written only when above 0), codes a set of
  *   400-599 (deduplicated, from `RETRY_ON_CODES`), no backoff.
  */
-import { versionServiceName, headerMatch, mirrorShare } from './_specs';
+import { versionServiceName, headerMatch } from './_specs';
 import { GatewayReference } from './gateway-api-options';
 import { invalidProp, PathScope } from '../../_validation';
 import { ReleaseStage } from '../../plan/release-stage';
@@ -140,10 +141,6 @@ export function checkStageLimits(scope: PathScope, stage: ReleaseStage): void {
   if (stage.weights.length > MAX_BACKEND_REFS) {
     throw invalidProp(scope, 'stage.weights', stage.weights.length,
       `must route to at most ${MAX_BACKEND_REFS} versions with ${ROUTER} in stage '${stage.name}': the catch-all rule has one backendRef per version (HTTPRoute spec.rules[].backendRefs maxItems ${MAX_BACKEND_REFS})`);
-  }
-  if (stage.mirror && mirrorShare(stage.mirror).fraction?.numerator === 0) {
-    throw invalidProp(scope, 'stage.mirror.percent', stage.mirror.percent,
-      `must be at least 0.000001 with ${ROUTER} (an HTTPRoute RequestMirror fraction has an integer numerator: a smaller share would mirror nothing)`);
   }
 }
 

@@ -6,6 +6,7 @@
  * retry-budget.
  */
 import { GatewayApiStage } from './_reader';
+import { HTTP_ROUTE_PROTOCOL } from './rules/protocol';
 import { REFERENCE_GRANT } from './rules/reference-grant';
 import { SERVICE_SELECTS_VERSION } from './rules/service-selects-version';
 import { RouterRuleInput } from '../../safety/_plugin';
@@ -14,4 +15,5 @@ import { Rule } from '../../safety/_rule';
 export const GATEWAY_API_RULES: ReadonlyArray<Rule<RouterRuleInput<GatewayApiStage>>> = [
   SERVICE_SELECTS_VERSION,
   REFERENCE_GRANT,
+  HTTP_ROUTE_PROTOCOL,
 ];

@@ -84,13 +84,17 @@ export function headerMatch(route: HeaderRoute): HttpRouteSpecRulesMatchesHeader
   }
 }
 
-/** The share of a mirror: `percent` when whole, else a `fraction` (Gateway API percentages are integers). */
+/**
+ * The share of a mirror: `percent` when whole, else an exact `fraction` (Gateway API percentages are integers). The
+ * routers refuse a share finer than 0.0001 (`routing/_mirror-share.ts`): at most 4 decimals, a denominator of at
+ * most 10^6.
+ */
 export function mirrorShare(mirror: TrafficMirror): { percent?: number; fraction?: { numerator: number; denominator: number } } {
   const percent = mirror.percent ?? 100;
   if (Number.isInteger(percent)) {
     return { percent };
   }
-  const decimals = Math.min(6, (String(percent).split('.')[1] ?? '').length);
+  const decimals = Math.min(4, (String(percent).split('.')[1] ?? '').length);
   const denominator = 100 * 10 ** decimals;
   return { fraction: { numerator: Math.round(percent * 10 ** decimals), denominator } };
 }

@@ -52,7 +52,9 @@ export interface GatewayApiRouterOptions {
    * (`istio.io/dataplane-mode: ambient`) and the waypoint deployed
    * (`istioctl waypoint apply -n <namespace> --name <name>`). Callers outside the mesh, and an
    * ingress gateway not told to use the waypoint (`istio.io/ingress-use-waypoint`), bypass it
-   * and reach every version the version-free Service selects.
+   * and reach every version the version-free Service selects. With `allowedCallers`, the callers
+   * are checked at the waypoint, and the pods admit the waypoint's service account, which must be
+   * the one Istio names after the waypoint (no `gateway.istio.io/service-account` annotation).
    * @default - no waypoint binding (sidecar mesh, or another GAMMA implementation)
    * @see https://istio.io/latest/docs/ambient/usage/waypoint/
    */
@@ -61,12 +63,16 @@ export interface GatewayApiRouterOptions {
    * Emit the release's `retries` as the HTTPRoute rule `retry` field. That field is in the
    * experimental channel of Gateway API 1.6 only: the cluster needs the experimental CRDs,
    * or the API server drops the field (and with it the retries) silently. Without this option
-   * the routes have no retries and `retries` is refused. `retries.retryOn` maps to status
-   * `codes` (`gateway-error`: 502, 503, 504; `5xx`: 500-599; `retriable-4xx`: 409);
-   * `connect-failure`, `refused-stream` and `reset` are connection errors, which GEP-1731 asks
-   * implementations to retry whenever `attempts` is set.
+   * the routes have no `retry` field, so the implementation's default retries apply (Istio:
+   * 2 retries on connection errors and 503, with no per-try timeout), `retries` is refused
+   * and the route timeout is not held to the release's default retries. `retries.retryOn`
+   * maps to status `codes` (`gateway-error`: 502, 503, 504; `5xx`: 500-599; `retriable-4xx`:
+   * 409); `connect-failure`, `refused-stream` and `reset` are connection errors, which
+   * GEP-1731 asks implementations to retry whenever `attempts` is set. An HTTPRoute cannot
+   * turn retries off (`retry.attempts` is at least 1): `retries.attempts: 0` is refused.
    * @default false
    * @see https://gateway-api.sigs.k8s.io/geps/gep-1731/
+   * @see https://github.com/istio/istio/blob/master/pilot/pkg/networking/core/route/retry/retry.go (Istio's default)
    */
   readonly experimentalRetries?: boolean;
 }

@@ -4,20 +4,18 @@ import {
   versionServiceSelector,
 } from './_specs';
 import { GatewayApiRouterOptions } from './gateway-api-options';
-import { APP_LABEL, DNS_1123_LABEL, DNS_1123_SUBDOMAIN, Labels, WILDCARD_DNS_NAME } from '../../_conventions';
+import { APP_LABEL, DNS_1123_LABEL, DNS_1123_SUBDOMAIN, IPV4_ADDRESS, Labels, WILDCARD_DNS_NAME } from '../../_conventions';
 import { invalidProp, PathScope } from '../../_validation';
 import { HttpRoute, HttpRouteSpecParentRefs } from '../../imports/gateway.networking.k8s.io';
 import { ReleaseStage } from '../../plan/release-stage';
 import { WorkloadOptions } from '../../workload/workload-options';
-import { checkAllowedCallers, istioPolicies } from '../_istio-policies';
+import { checkAllowedCallers, istioPolicies, MAX_POLICY_TARGETS } from '../_istio-policies';
+import { checkMirrorShare } from '../_mirror-share';
 import { plainService } from '../_plain-service';
 import { ReleaseContext, RouterImpl, RouterInput, RoutingObject } from '../_router';
 
 /** Label that binds a Service to an Istio ambient waypoint. */
 export const USE_WAYPOINT_LABEL = 'istio.io/use-waypoint';
-
-/** An IPv4 address, which `HOSTNAME` lets through and Gateway API hostnames must not be. */
-const IPV4 = /^[0-9]+(\.[0-9]+){3}$/;
 
 const DESCRIPTION = 'TrafficRouter.gatewayApi()';
 
@@ -25,8 +23,12 @@ const DESCRIPTION = 'TrafficRouter.gatewayApi()';
 export class GatewayApiRouter implements RouterImpl {
   public readonly description = DESCRIPTION;
   public readonly annotatesService = false;
+  /** Only with `experimentalRetries`: without it the routes have no `retry`, and the implementation's default applies. */
+  public readonly writesRetries: boolean;
 
-  constructor(private readonly options: GatewayApiRouterOptions) {}
+  constructor(private readonly options: GatewayApiRouterOptions) {
+    this.writesRetries = options.experimentalRetries === true;
+  }
 
   public checkProps(scope: PathScope, props: RouterInput, namespace: string): void {
     const o = this.options;
@@ -51,7 +53,7 @@ export class GatewayApiRouter implements RouterImpl {
     }
     checkHostnameCount(scope, o.hostnames ?? []);
     for (const hostname of o.hostnames ?? []) {
-      if (hostname.length > 253 || !WILDCARD_DNS_NAME.test(hostname) || IPV4.test(hostname)) {
+      if (hostname.length > 253 || !WILDCARD_DNS_NAME.test(hostname) || IPV4_ADDRESS.test(hostname)) {
         throw invalidProp(scope, 'router.hostnames', hostname, "must be DNS names, optionally starting with '*.' (no IP address, no port)");
       }
     }
@@ -68,10 +70,14 @@ export class GatewayApiRouter implements RouterImpl {
         }
       }
     }
-    if (props.retries && (props.retries.attempts ?? 3) > 0) {
+    if (props.retries?.attempts === 0) {
+      throw invalidProp(scope, 'retries.attempts', 0,
+        `must be at least 1 with ${DESCRIPTION}: an HTTPRoute cannot turn retries off (its experimental retry.attempts is at least 1, and a route without retry gets the implementation's default: Istio retries twice); drop retries to keep that default, or use TrafficRouter.istio() (VirtualService retries.attempts 0)`);
+    }
+    if (props.retries) {
       if (!o.experimentalRetries) {
         throw invalidProp(scope, 'retries', props.retries,
-          'needs TrafficRouter.gatewayApi({ experimentalRetries: true }) (HTTPRoute retry is in the experimental channel of Gateway API 1.6, whose CRDs the cluster must run): set it, or drop retries (routes then have no retries)');
+          "needs TrafficRouter.gatewayApi({ experimentalRetries: true }) (HTTPRoute retry is in the experimental channel of Gateway API 1.6, whose CRDs the cluster must run): set it, or drop retries (the routes then get the implementation's default retries)");
       }
       for (const condition of (props.retries.retryOn ?? '').split(',').filter((c) => c !== '')) {
         if (!(condition in RETRY_ON_CODES)) {
@@ -85,11 +91,17 @@ export class GatewayApiRouter implements RouterImpl {
     }
     checkVersionServiceNames(scope, props.app, props.stage);
     checkAllowedCallers(scope, props.allowedCallers);
+    if (o.ambientWaypoint !== undefined && props.allowedCallers && props.versions.length + 1 > MAX_POLICY_TARGETS) {
+      throw invalidProp(scope, 'versions', props.versions.length,
+        `must list at most ${MAX_POLICY_TARGETS - 1} versions with allowedCallers and router.ambientWaypoint: the waypoint's AuthorizationPolicy targets the app's Service and each version's Service (targetRefs maxItems ${MAX_POLICY_TARGETS}); list fewer versions, or drop allowedCallers`);
+    }
   }
 
   public checkStage(scope: PathScope, stage: ReleaseStage): void {
-    // The Gateway API expresses every stage (weights, header matches and mirrors), within the HTTPRoute's limits.
+    // The Gateway API expresses every stage (weights, header matches and mirrors), within the HTTPRoute's limits and
+    // with mirrors in millionths of requests (what Envoy-based implementations apply).
     checkStageLimits(scope, stage);
+    checkMirrorShare(scope, stage, DESCRIPTION);
   }
 
   public serviceSelector(ctx: ReleaseContext): Labels {
@@ -104,8 +116,16 @@ export class GatewayApiRouter implements RouterImpl {
     return this.options.ambientWaypoint ? { proxyLifecycle: false } : {};
   }
 
+  /**
+   * With `ambientWaypoint`, the allow-list of `allowedCallers` is enforced at the waypoint for the version-free
+   * Service and every version's Service (a caller may name one), and the ztunnel's policy admits the waypoint.
+   */
   public policyObjects(ctx: ReleaseContext): RoutingObject[] {
-    return istioPolicies(ctx);
+    const waypoint = this.options.ambientWaypoint;
+    return istioPolicies(ctx, waypoint === undefined ? undefined : {
+      name: waypoint,
+      services: [ctx.app, ...ctx.props.versions.map((v) => versionServiceName(ctx.app, v.version))],
+    });
   }
 
   public routingObjects(ctx: ReleaseContext, stage: ReleaseStage): RoutingObject[] {

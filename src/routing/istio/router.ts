@@ -5,6 +5,7 @@ import { DestinationRule, VirtualService, VirtualServiceSpecHttpRetries } from '
 import { ReleaseStage } from '../../plan/release-stage';
 import { WorkloadOptions } from '../../workload/workload-options';
 import { checkAllowedCallers, istioPolicies } from '../_istio-policies';
+import { checkMirrorShare } from '../_mirror-share';
 import { ReleaseContext, RouterImpl, RouterInput, RoutingObject } from '../_router';
 import { trafficPolicyOf } from './_traffic-policy-json';
 import { IstioRouterOptions } from './istio-options';
@@ -14,6 +15,7 @@ import { LoadBalancerAlgorithm, TlsMode, TrafficPolicyOptions } from './traffic-
 export class IstioRouter implements RouterImpl {
   public readonly description = 'TrafficRouter.istio()';
   public readonly annotatesService = false;
+  public readonly writesRetries = true;
 
   constructor(private readonly options: IstioRouterOptions) {}
 
@@ -31,8 +33,9 @@ export class IstioRouter implements RouterImpl {
     checkAllowedCallers(scope, props.allowedCallers);
   }
 
-  public checkStage(): void {
-    // Istio expresses every stage: weights, header routes and mirrors.
+  public checkStage(scope: PathScope, stage: ReleaseStage): void {
+    // Istio expresses every stage (weights, header routes and mirrors), with mirrors in millionths of requests.
+    checkMirrorShare(scope, stage, this.description);
   }
 
   public serviceSelector(ctx: ReleaseContext): Labels {

@@ -15,6 +15,8 @@ const WEIGHTED_ROUTERS = 'TrafficRouter.istio() or TrafficRouter.gatewayApi()';
 export class ServiceSelectorRouter implements RouterImpl {
   public readonly description = DESCRIPTION;
   public readonly annotatesService = true;
+  /** A Service has no routes, so no retries (`retries` is refused). */
+  public readonly writesRetries = false;
 
   public checkProps(scope: PathScope, props: RouterInput): void {
     if (props.retries !== undefined) {

@@ -145,9 +145,26 @@ describe('TrafficRouter.gatewayApi(): the HTTPRoute CRD limits are refused when 
     expect(release).toThrow(`[test/reviews] 'app + version' must form a Service name '<app>-<version>' of at most 63 characters for version '${version}' of stage 'make-routable' (it is 71): shorten the app or version, got "reviews-${version}"`);
   });
 
-  test('fails on a mirror share too small for a RequestMirror fraction', () => {
-    const stage = ReleaseStage.custom({ name: 'mirror', deployed: ['v1', 'v2'], weights: [{ version: 'v1', weight: 100 }], mirror: { version: 'v2', percent: 1e-7 } });
-    expect(build(stage).release).toThrow("[test/reviews] 'stage.mirror.percent' must be at least 0.000001 with TrafficRouter.gatewayApi() (an HTTPRoute RequestMirror fraction has an integer numerator: a smaller share would mirror nothing), got 1e-7");
+  const mirrorOf = (percent: number) => ReleaseStage.custom({
+    name: 'mirror', deployed: ['v1', 'v2'], weights: [{ version: 'v1', weight: 100 }], mirror: { version: 'v2', percent },
+  });
+
+  test.each([
+    [1e-7, 'would mirror nothing'],
+    // was written as the fraction 2/10^8: a share a third larger than asked
+    [0.0000015, 'would mirror nothing'],
+    // was written as 12345679/10^8, rounded up
+    [12.3456789, 'would mirror 12.3456%'],
+  ])('fails on a mirror share of %d%%, finer than the millionths Envoy mirrors (Istio drops the rest)', (percent, effect) => {
+    expect(build(mirrorOf(percent)).release).toThrow(`[test/reviews] 'stage.mirror.percent' must be a multiple of 0.0001 (one request in a million) with TrafficRouter.gatewayApi() in stage 'mirror': Envoy mirrors whole millionths of requests and drops the rest, so this share ${effect}; round it to at most 4 decimals, got ${percent}`);
+  });
+
+  test('a mirror share of one request in a million is an exact fraction the CRD accepts', () => {
+    const { chart, release } = build(mirrorOf(0.0001));
+    release();
+    const manifests = Testing.synth(chart);
+    expect(only(manifests, 'HTTPRoute').spec.rules[0].filters[0].requestMirror.fraction).toEqual({ numerator: 1, denominator: 1_000_000 });
+    expect(ManifestSchemas.validate(manifests)).toEqual([]);
   });
 
   test('the limits hold for the previous stage too (it is rendered with the same router)', () => {

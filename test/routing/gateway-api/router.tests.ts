@@ -261,6 +261,39 @@ describe('TrafficRouter.gatewayApi() options', () => {
     }
   });
 
+  test('ambientWaypoint + allowedCallers: the callers are checked at the waypoint, the ztunnel admits the waypoint', () => {
+    // GIVEN a release in ambient mode, with an allow-list (Istio's ambient L4 policy docs: ztunnel sees the waypoint's identity)
+    const router = TrafficRouter.gatewayApi({ ambientWaypoint: 'waypoint' });
+    const allowedCallers = { serviceAccounts: ['shop/frontend'], namespaces: ['ops'] };
+    // WHEN
+    const { manifests, release } = synth(stage, { router, allowedCallers });
+    // THEN the waypoint enforces the allow-list for the app's Service and each version's Service (a caller may name one)
+    const policies = ofKind(manifests, 'AuthorizationPolicy');
+    expect(policies.map((p) => p.metadata.name)).toEqual(['reviews', 'reviews-waypoint']);
+    const [ztunnel, waypoint] = policies;
+    expect(waypoint.spec).toEqual({
+      targetRefs: ['reviews', 'reviews-v1', 'reviews-v2', 'reviews-v3'].map((name) => ({ group: '', kind: 'Service', name })),
+      action: 'ALLOW',
+      rules: [{ from: [{ source: { serviceAccounts: ['shop/frontend'] } }, { source: { namespaces: ['ops'] } }] }],
+    });
+    // AND the pods' policy (enforced by the destination ztunnel) admits the waypoint's service account besides the callers
+    expect(ztunnel.spec).toEqual({
+      selector: { matchLabels: { app: 'reviews' } },
+      action: 'ALLOW',
+      rules: [{ from: [{ source: { serviceAccounts: ['shop/frontend'] } }, { source: { namespaces: ['ops'] } }, { source: { serviceAccounts: ['bookinfo/waypoint'] } }] }],
+    });
+    expect(release.authorizationPolicy?.name).toBe('reviews');
+    expect(release.waypointAuthorizationPolicy?.name).toBe('reviews-waypoint');
+    expect(schemaViolations(manifests)).toEqual([]);
+    expect(SafetyCheck.check(manifests)).toEqual([]);
+  });
+
+  test('allowedCallers without a waypoint: one policy on the pods, the callers only', () => {
+    const { manifests, release } = synth(stage, { allowedCallers: { namespaces: ['ops'] } });
+    expect(ofKind(manifests, 'AuthorizationPolicy').map((p) => [p.metadata.name, p.spec.rules])).toEqual([['reviews', [{ from: [{ source: { namespaces: ['ops'] } }] }]]]);
+    expect(release.waypointAuthorizationPolicy).toBeUndefined();
+  });
+
   test('experimentalRetries: retry and the per-try backendRequest timeout on every rule (experimental schema)', () => {
     const router = TrafficRouter.gatewayApi({ experimentalRetries: true });
     const headerStage = ReleaseStage.custom({
@@ -301,9 +334,12 @@ describe('TrafficRouter.gatewayApi() options', () => {
     expect(yaml).not.toMatch(/: null$/m);
   });
 
-  test('retries turned off (attempts 0) need no opt-in', () => {
-    const { manifests } = synth(stage, { retries: { attempts: 0 }, timeout: Duration.seconds(90) });
-    expect(only(manifests, 'HTTPRoute').spec.rules[0].timeouts).toEqual({ request: '1m30s' });
+  test('without experimentalRetries: no retry written, and the timeout is not held to retries it does not write', () => {
+    // 5s is below the release's default retries (4 tries x 2s), which this router leaves to the implementation
+    const { manifests } = synth(stage, { timeout: Duration.seconds(5) });
+    const rule = only(manifests, 'HTTPRoute').spec.rules[0];
+    expect(rule.timeouts).toEqual({ request: '5s' });
+    expect(rule.retry).toBeUndefined();
   });
 
   test('apply order: per-version Services first, the HTTPRoute last', () => {
@@ -321,9 +357,14 @@ describe('TrafficRouter.gatewayApi() options', () => {
 
 describe('TrafficRouter.gatewayApi() refusals', () => {
   const stage = ReleasePlan.canary({ stable: 'v1', candidate: 'v2', weights: [10] }).stage('shift-10');
-  const cases: Array<[string, Partial<MeshReleaseProps>, string]> = [
+  type Case = [string, Partial<MeshReleaseProps>, string];
+  const cases: Case[] = [
     ['retries without the opt-in', { retries: { attempts: 2 } },
-      "[test/reviews] 'retries' needs TrafficRouter.gatewayApi({ experimentalRetries: true }) (HTTPRoute retry is in the experimental channel of Gateway API 1.6, whose CRDs the cluster must run): set it, or drop retries (routes then have no retries), got {\"attempts\":2}"],
+      "[test/reviews] 'retries' needs TrafficRouter.gatewayApi({ experimentalRetries: true }) (HTTPRoute retry is in the experimental channel of Gateway API 1.6, whose CRDs the cluster must run): set it, or drop retries (the routes then get the implementation's default retries), got {\"attempts\":2}"],
+    ...[TrafficRouter.gatewayApi(), TrafficRouter.gatewayApi({ experimentalRetries: true })].map((router, i): Case => [
+      `retries turned off (attempts 0)${i ? ' with experimentalRetries' : ''}: an HTTPRoute cannot say so`, { router, retries: { attempts: 0 } },
+      "[test/reviews] 'retries.attempts' must be at least 1 with TrafficRouter.gatewayApi(): an HTTPRoute cannot turn retries off (its experimental retry.attempts is at least 1, and a route without retry gets the implementation's default: Istio retries twice); drop retries to keep that default, or use TrafficRouter.istio() (VirtualService retries.attempts 0), got 0",
+    ]),
     ['a retry condition with no Gateway API equivalent', { router: TrafficRouter.gatewayApi({ experimentalRetries: true }), retries: { retryOn: 'gateway-error,retriable-headers' } },
       "[test/reviews] 'retries.retryOn' must list conditions an HTTPRoute retry can express (gateway-error, 5xx, retriable-4xx, connect-failure, refused-stream, reset); 'retriable-headers' has no Gateway API equivalent, got \"gateway-error,retriable-headers\""],
     ['hostnames without gateways', { router: TrafficRouter.gatewayApi({ hostnames: ['reviews.example.com'] }) },
@@ -338,6 +379,9 @@ describe('TrafficRouter.gatewayApi() refusals', () => {
       "[test/reviews] 'router.ambientWaypoint' must be the name of a waypoint Gateway (a DNS-1123 label), got \"Waypoint\""],
     ['sidecar options in ambient mode', { router: TrafficRouter.gatewayApi({ ambientWaypoint: 'waypoint' }), defaults: { sidecarDrainDuration: Duration.seconds(5) } },
       "[test/reviews] 'defaults.sidecarDrainDuration' must be left out with router.ambientWaypoint (ambient mode has no sidecar: the sidecar lifecycle annotations are dropped), got 5s"],
+    ['allowedCallers in ambient mode with 16 versions (the waypoint policy would target 17 Services)',
+      { router: TrafficRouter.gatewayApi({ ambientWaypoint: 'waypoint' }), allowedCallers: { namespaces: ['ops'] }, versions: Array.from({ length: 16 }, (_, i) => ({ ...VERSIONS[0], version: `v${i + 1}` })) },
+      "[test/reviews] 'versions' must list at most 15 versions with allowedCallers and router.ambientWaypoint: the waypoint's AuthorizationPolicy targets the app's Service and each version's Service (targetRefs maxItems 16); list fewer versions, or drop allowedCallers, got 16"],
     ['proxyLifecycle on a version in ambient mode', { router: TrafficRouter.gatewayApi({ ambientWaypoint: 'waypoint' }), versions: [{ ...VERSIONS[0], proxyLifecycle: true }, VERSIONS[1]] },
       "[test/reviews] 'versions[v1].proxyLifecycle' must be left out with router.ambientWaypoint"],
   ];
@@ -348,8 +392,21 @@ describe('TrafficRouter.gatewayApi() refusals', () => {
     expect(chart.node.findAll().filter((c) => c instanceof ApiObject)).toEqual([]);
   });
 
+  test.each([
+    [{ portName: 'tcp-db' }, 'tcp'],
+    [{ portName: 'mongo' }, 'mongo'],
+    [{ appProtocol: 'tcp' }, 'tcp'],
+  ])('fails on %j: the HTTPRoute attached to the Service would do nothing (the protocol rule, as with TrafficRouter.istio())', (props, protocol) => {
+    expect(attempt(stage, props)).toThrow(`[test/reviews] stage 'shift-10' (after 'deploy') is unsafe to apply (1 violation):
+[protocol] HTTPRoute/reviews: is attached to Service bookinfo/reviews, whose port is ${protocol}: Istio applies a route attached to a Service to its HTTP ports only, so its weights do nothing and the Service reaches every version. Fix: name the Service port 'http' (or set appProtocol http, http2 or grpc), or route the port with a TCPRoute`);
+  });
+
+  test('a TCP port behind Gateways is routed: the Gateway\'s HTTP listener applies the weights', () => {
+    expect(catchAll(synth(stage, { router: INGRESS, portName: 'tcp-db' }).manifests)).toEqual({ 'reviews-v1': 90, 'reviews-v2': 10 });
+  });
+
   test('fails on a timeout a Gateway API duration cannot hold', () => {
-    expect(attempt(stage, { retries: { attempts: 0 }, timeout: Duration.hours(100000) }))
+    expect(attempt(stage, { timeout: Duration.hours(100000) }))
       .toThrow("[test/reviews] 'timeout' must be below 99999h with TrafficRouter.gatewayApi() (a Gateway API duration), got 360000000s");
   });
 });

@@ -194,6 +194,49 @@ describe('Gateway API rules on hand-built objects', () => {
     expect(found([...base, route([rule('2500ms')])])).toEqual([]);
   });
 
+  describe('protocol: an HTTPRoute attached to a Service routes one of its HTTP ports', () => {
+    const withPorts = (ports: any[], parentRefs?: any[]) => [{ ...service('reviews', { app: 'reviews' }), spec: { selector: { app: 'reviews' }, ports } },
+      versionService('v1'), versionService('v2'), deployment('v1'), deployment('v2'), route([{ backendRefs: [ref('v1', 90), ref('v2', 10)] }], parentRefs)];
+
+    test.each([
+      [{ name: 'tcp-db', port: 9080 }, 'tcp'],
+      [{ name: 'mongo', port: 9080 }, 'mongo'],
+      [{ name: 'http', port: 9080, appProtocol: 'tcp' }, 'tcp'],
+      [{ name: 'db', port: 3306 }, 'tcp'],
+    ])('fails on a Service whose only port is %j: the route does nothing', (port, protocol) => {
+      expect(SafetyCheck.check(withPorts([port]))).toEqual([{
+        rule: SafetyRule.PROTOCOL,
+        severity: Severity.ERROR,
+        object: 'HTTPRoute/reviews',
+        message: `is attached to Service bookinfo/reviews, whose port is ${protocol}: Istio applies a route attached to a Service to its HTTP ports only, so its weights do nothing and the Service reaches every version`,
+        fix: "name the Service port 'http' (or set appProtocol http, http2 or grpc), or route the port with a TCPRoute",
+      }]);
+    });
+
+    test.each([
+      [{ name: 'http-web', port: 9080 }],
+      [{ name: 'grpc', port: 9080 }],
+      [{ name: 'tcp', port: 9080, appProtocol: 'kubernetes.io/h2c' }],
+      // no protocol Istio knows: sniffed, and HTTP routes apply
+      [{ name: 'web', port: 9080 }],
+      [{ port: 9080 }],
+    ])('passes on a Service port %j', (port) => {
+      expect(SafetyCheck.check(withPorts([port]))).toEqual([]);
+    });
+
+    test('a parentRef port picks the port the route is attached to (the Gateway API docs\' GAMMA example sets it)', () => {
+      const ports = [{ name: 'http', port: 80 }, { name: 'tcp-metrics', port: 9090 }];
+      expect(SafetyCheck.check(withPorts(ports))).toEqual([]);
+      expect(SafetyCheck.check(withPorts(ports, [{ group: '', kind: 'Service', name: 'reviews', port: 80 }]))).toEqual([]);
+      expect(SafetyCheck.check(withPorts(ports, [{ group: '', kind: 'Service', name: 'reviews', port: 9090 }])).map((v) => v.message))
+        .toEqual([expect.stringMatching(/^is attached to Service bookinfo\/reviews port 9090, whose port is tcp: /)]);
+    });
+
+    test('a route attached to a Gateway is not checked (the Gateway\'s HTTP listener applies it)', () => {
+      expect(SafetyCheck.check(withPorts([{ name: 'tcp-db', port: 9080 }], [{ name: 'public', namespace: 'infra' }]))).toEqual([]);
+    });
+  });
+
   test('a backendRef of another kind is not checked against Services', () => {
     const imported = { group: 'multicluster.x-k8s.io', kind: 'ServiceImport', name: 'reviews-remote', port: 9080 };
     expect(SafetyCheck.check([...base, route([{ backendRefs: [imported] }])])).toEqual([]);

@@ -1,11 +1,9 @@
 /** A VirtualService routes the protocol of the Service port: `http` routes do nothing on a port Istio does not treat as HTTP. */
+import { nonHttpProtocol } from '../../../_conventions';
 import { RouterRuleInput } from '../../../safety/_plugin';
 import { defineRule } from '../../../safety/_rule';
 import { SafetyRule, Severity } from '../../../safety/safety-rule';
 import { IstioStage } from '../_reader';
-
-/** Port protocols (name prefix or appProtocol) Istio routes with `http` routes. */
-const HTTP_PROTOCOLS = new Set(['http', 'http2', 'grpc', 'grpc-web', 'h2c', 'kubernetes.io/h2c']);
 
 export const PROTOCOL = defineRule({
   id: SafetyRule.PROTOCOL,
@@ -31,8 +29,8 @@ export const PROTOCOL = defineRule({
         if (!Array.isArray(ports) || ports.length === 0) {
           continue;
         }
-        const protocols = ports.map((p) => String(p?.appProtocol ?? (p?.name ?? '').split('-')[0]).toLowerCase());
-        if (protocols.every((p) => p !== '' && !HTTP_PROTOCOLS.has(p))) {
+        const protocols = ports.map(nonHttpProtocol);
+        if (protocols.every((p) => p !== undefined)) {
           report('httpOnOtherPorts', vs.object,
             `has http routes for ${host}, whose Service ports are ${protocols.join(', ')}: Istio applies http routes to HTTP ports only, so its weights do nothing`);
         }

@@ -14,6 +14,9 @@ describe(SafetyRule.PROTOCOL, () => {
     [{ name: 'https', port: 443 }, 'https'],
     [{ name: 'tls-api', port: 443 }, 'tls'],
     [{ name: 'http', port: 3000, appProtocol: 'tcp' }, 'tcp'],
+    // a well-known port (MySQL) whose name says no protocol Istio knows: TCP (kube ConvertProtocol)
+    [{ name: 'db', port: 3306 }, 'tcp'],
+    [{ name: 'dns', port: 53, protocol: 'UDP' }, 'udp'],
   ])('http routes for a Service whose only port is %j are reported', (port, protocol) => {
     expect(SafetyCheck.check(withPorts(port))).toEqual([violation(SafetyRule.PROTOCOL, 'VirtualService/helloworld',
       [`has http routes for ${HOST}, whose Service ports are ${protocol}`, 'Istio applies http routes to HTTP ports only, so its weights do nothing'],
@@ -26,6 +29,9 @@ describe(SafetyRule.PROTOCOL, () => {
     [{ name: 'tcp', port: 3000, appProtocol: 'http' }],
     [{ name: 'web', port: 3000, appProtocol: 'kubernetes.io/h2c' }],
     [{ port: 3000 }],
+    // a name with no protocol Istio knows: sniffed, and http routes apply (IsHTTPOrSniffed)
+    [{ name: 'web', port: 3000 }],
+    [{ name: 'grpc-web', port: 3000 }],
   ])('http routes for a port %j are fine', (port) => {
     expect(SafetyCheck.check(withPorts(port))).toEqual([]);
   });
