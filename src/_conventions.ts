@@ -107,6 +107,11 @@ export const IANA_SVC_NAME = /^(?=.*[a-z])[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 export const STAGE_ANNOTATION = 'mesh-release.io/stage';
 /** Annotation listing the stages of the release's plan, in order, comma separated. */
 export const PLAN_ANNOTATION = 'mesh-release.io/plan-stages';
+/**
+ * Annotation naming the cluster DNS domain a release was synthesized for, on the same object as `PLAN_ANNOTATION`,
+ * when it is not `cluster.local`: the CLI reads its YAML with that domain unless `--cluster-domain` says otherwise.
+ */
+export const CLUSTER_DOMAIN_ANNOTATION = 'mesh-release.io/cluster-domain';
 
 /**
  * Environment variable the `mesh-release` CLI sets (to `cli`) for the app it synthesizes: the CLI checks every

@@ -2,6 +2,7 @@ import type { SchemaReport, Served } from './_schemas';
 import { EXIT_OK, EXIT_UNSAFE } from './errors';
 import { readManifests } from './manifests';
 import { displayPath } from './paths';
+import { clusterDomainOf, releasesIn } from './release-view';
 import { checkManifests } from '../routing/_registry';
 import { readOptions } from '../safety/_engine';
 import { SafetyViolation, Severity } from '../safety/safety-rule';
@@ -48,7 +49,7 @@ export function checkCommand(before: string, after: string, options: CheckOption
     : loadSchemas().validateSchemas(all);
   const kept = (served: Served[]) => served.flatMap((o) => (o.as === 'refused' ? [] : [o.object]));
   const violations = checkManifests(kept(schemas.served.slice(previous.length)), kept(schemas.served.slice(0, previous.length)),
-    readOptions(options.namespace, options.clusterDomain));
+    readOptions(options.namespace, clusterDomainOf(options.clusterDomain, releasesIn(all, options.namespace))));
   const named = (as: Served['as']) => [...new Set(schemas.served.flatMap((o, i) => (o.as === as ? [`${all[i]?.kind}/${all[i]?.metadata?.name}`] : [])))];
   const served = { pruned: named('pruned'), refused: named('refused') };
   const errors = violations.filter((v) => v.severity === Severity.ERROR).length;

@@ -5,7 +5,8 @@
  * facts) tell its routable versions, the weights of its catch-all route and its match routes.
  * Loads no cdk8s.
  */
-import { APP_LABEL, PLAN_ANNOTATION, STAGE_ANNOTATION, VERSION_LABEL } from '../_conventions';
+import { CliError } from './errors';
+import { APP_LABEL, CLUSTER_DOMAIN_ANNOTATION, DEFAULT_CLUSTER_DOMAIN, PLAN_ANNOTATION, STAGE_ANNOTATION, VERSION_LABEL } from '../_conventions';
 import { unique } from '../_util';
 import { readStage } from '../routing/_registry';
 import { readOptions } from '../safety/_engine';
@@ -25,6 +26,8 @@ export interface ReleaseRef {
   readonly plan: string[];
   /** The stage synthesized (`mesh-release.io/stage`). */
   readonly stage?: string;
+  /** The cluster DNS domain it was synthesized for (`mesh-release.io/cluster-domain`), when not `cluster.local`. */
+  readonly clusterDomain?: string;
 }
 
 /** Share of the catch-all route one destination receives. */
@@ -71,7 +74,25 @@ export function releasesIn(manifests: any[], defaultNamespace?: string): Release
       kind: m.kind,
       plan: (m.metadata.annotations[PLAN_ANNOTATION] as string).split(',').map((s) => s.trim()).filter((s) => s !== ''),
       stage: m.metadata.annotations[STAGE_ANNOTATION],
+      clusterDomain: m.metadata.annotations[CLUSTER_DOMAIN_ANNOTATION],
     }));
+}
+
+/**
+ * The cluster DNS domain to read a release's YAML with: `--cluster-domain` when given, else the one its releases were
+ * synthesized for (`mesh-release.io/cluster-domain`; none: `cluster.local`). Releases of two domains need the flag:
+ * one cluster has one domain, and hosts of the other would reach no Service.
+ */
+export function clusterDomainOf(flag: string | undefined, releases: ReleaseRef[]): string | undefined {
+  if (flag !== undefined) {
+    return flag;
+  }
+  const domains = [...new Set(releases.map((r) => r.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN))];
+  if (domains.length > 1) {
+    throw new CliError(`the releases were synthesized for different cluster domains (${releases.map((r) => `${r.namespace}/${r.name}: `
+      + `${r.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN}`).join(', ')}): say which domain the cluster has with --cluster-domain`);
+  }
+  return releases.find((r) => r.clusterDomain !== undefined)?.clusterDomain;
 }
 
 /** The annotated object of a release in a stage's manifests. */

@@ -6,7 +6,7 @@ import { CliError } from './errors';
 import { readManifests } from './manifests';
 import { OutDir, readRecord, stageDirName } from './out-dir';
 import { displayPath } from './paths';
-import { ReleaseRef, stageOf } from './release-view';
+import { clusterDomainOf, ReleaseRef, stageOf } from './release-view';
 import { changesBetween, StageChanges } from './stage-diff';
 import { CdkApp, loadApp, synthApp, synthInOneProcess } from './synth-app';
 import { checkManifests } from '../routing/_registry';
@@ -92,8 +92,9 @@ export async function synthesizePlan(options: SynthesizeOptions, log: (message: 
     const plan = releases[0].plan;
     const names = plan.map((name, i) => stageDirName(i, name));
     const installed = plan.map((name, i) => out.install(dirs.get(name)!, names[i]));
-    out.finish({ app: app.dir, releases, stages: plan, namespace: options.namespace, clusterDomain: options.clusterDomain }, names);
-    return checkPlan(app.dir, out.dir, releases, manifests, installed, options);
+    const flags: ReadFlags = { namespace: options.namespace, clusterDomain: clusterDomainOf(options.clusterDomain, releases) };
+    out.finish({ app: app.dir, releases, stages: plan, ...flags }, names);
+    return checkPlan(app.dir, out.dir, releases, manifests, installed, flags);
   } finally {
     removeQuietly(work);
   }
@@ -149,7 +150,10 @@ function readPlan(options: SynthesizeOptions): PlanResult {
     throw new CliError(`${displayPath(dir)} holds no plan written by mesh-release plan (its .mesh-release.json is missing or incomplete)`);
   }
   const dirs = record.stages.map((name, i) => path.join(dir, stageDirName(i, name)));
-  const read = { namespace: options.namespace ?? record.namespace, clusterDomain: options.clusterDomain ?? record.clusterDomain };
+  const read = {
+    namespace: options.namespace ?? record.namespace,
+    clusterDomain: clusterDomainOf(options.clusterDomain ?? record.clusterDomain, record.releases),
+  };
   return checkPlan(record.app ?? dir, dir, record.releases, dirs.map((d) => readManifests(d, { allowEmpty: true }).objects), dirs, read);
 }
 

@@ -9,7 +9,7 @@
  *   (the fields the safety check reads; a test holds them equal to what `VersionedApp` emits).
  */
 import { Duration } from 'cdk8s';
-import { appLabels, DEFAULT_CLUSTER_DOMAIN, DNS_1123_SUBDOMAIN, Labels, PLAN_ANNOTATION, STAGE_ANNOTATION, serviceFqdn } from '../_conventions';
+import { appLabels, CLUSTER_DOMAIN_ANNOTATION, DEFAULT_CLUSTER_DOMAIN, DNS_1123_SUBDOMAIN, Labels, PLAN_ANNOTATION, STAGE_ANNOTATION, serviceFqdn } from '../_conventions';
 import {
   checkAppProtocol, checkDns1035Label, checkDns1123Label, checkImage, checkInteger, checkPort, checkPortName, invalidProp, istioDuration, PathScope,
 } from '../_validation';
@@ -116,7 +116,11 @@ export class ResolvedRelease implements PathScope {
 
   /** The router's context at `stage`. */
   public context(stage: ReleaseStage): ReleaseContext {
-    return { ...this.base, stageAnnotations: { [STAGE_ANNOTATION]: stage.name, [PLAN_ANNOTATION]: stage.planStageNames.join(',') } };
+    const stageAnnotations: Labels = { [STAGE_ANNOTATION]: stage.name, [PLAN_ANNOTATION]: stage.planStageNames.join(',') };
+    if (this.clusterDomain !== DEFAULT_CLUSTER_DOMAIN) {
+      stageAnnotations[CLUSTER_DOMAIN_ANNOTATION] = this.clusterDomain;
+    }
+    return { ...this.base, stageAnnotations };
   }
 
   /** Throws unless every version `stage` names is listed in `versions`. */

@@ -6,7 +6,9 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { Testing, Yaml } from 'cdk8s';
 import { cli, cliBuild, cliInProcess, fixture, tmpDir } from './_cli';
+import { MeshRelease, ReleasePlan } from '../../src';
 import { canaryOfServices } from '../_many-services';
 
 
@@ -74,6 +76,33 @@ describe('check on hand-written YAML', () => {
     const run = await cliInProcess(['check', '--cluster-domain', 'corp.example', before, after]);
     expect(run.status).toBe(1);
     expect(run.stdout).toContain("error: VirtualService/helloworld http[0]  [destination-ready]  sends traffic to subset 'v3' of helloworld.shop.svc.corp.example");
+  });
+
+  test('YAML a MeshRelease synthesized for another cluster domain carries it (mesh-release.io/cluster-domain): check reads it without the flag', async () => {
+    const dir = tmpDir();
+    const plan = ReleasePlan.canary({ stable: 'v1', candidate: 'v2', weights: [10] });
+    const files = ['deploy', 'shift-10'].map((stage) => {
+      const chart = Testing.chart();
+      new MeshRelease(chart, 'web', {
+        app: 'web',
+        namespace: 'shop',
+        port: 8080,
+        clusterDomain: 'corp.example',
+        stage: plan.stage(stage),
+        versions: [{ version: 'v1', image: 'web:1' }, { version: 'v2', image: 'web:2' }],
+      });
+      const file = path.join(dir, `${stage}.yaml`);
+      fs.writeFileSync(file, Yaml.stringify(...Testing.synth(chart)));
+      return file;
+    });
+    expect(fs.readFileSync(files[1], 'utf8')).toContain('mesh-release.io/cluster-domain: corp.example');
+    const run = await cliInProcess(['check', ...files]);
+    expect(run.stdout).not.toContain('[cluster-domain]');
+    expect(run.status).toBe(0);
+    // The flag still decides: the cluster has one domain, the one it names.
+    const flagged = await cliInProcess(['check', '--cluster-domain', 'cluster.local', ...files]);
+    expect(flagged.status).toBe(1);
+    expect(flagged.stdout).toContain("[cluster-domain]  host 'web.shop.svc.corp.example'");
   });
 
   test('--output json: machine-readable verdict, counts and violations', async () => {

@@ -1,5 +1,5 @@
 /** The CLI reads a release the same way whatever router made it: Istio, Gateway API, or a Service selector switch. */
-import { releasesIn, releaseState } from '../../src/cli/release-view';
+import { clusterDomainOf, releasesIn, releaseState } from '../../src/cli/release-view';
 import { changesBetween, summarize } from '../../src/cli/stage-diff';
 
 const annotations = (stage: string) => ({ 'mesh-release.io/stage': stage, 'mesh-release.io/plan-stages': 'blue,switch' });
@@ -110,5 +110,27 @@ describe('stage changes compare content, not key order', () => {
     expect(changesBetween(b, a).changed).toHaveLength(1);
     expect(changesBetween(a, b).changed).toHaveLength(1);
     expect(changesBetween(a, a).changed).toHaveLength(0);
+  });
+});
+
+describe('the cluster domain a release was synthesized for', () => {
+  const release = (name: string, clusterDomain?: string) => ({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace: 'prod', annotations: { ...annotations('blue'), ...(clusterDomain ? { 'mesh-release.io/cluster-domain': clusterDomain } : {}) } },
+    spec: { selector: { app: name }, ports: [{ port: 80 }] },
+  });
+
+  test('is read from mesh-release.io/cluster-domain; none means cluster.local; --cluster-domain wins', () => {
+    expect(releasesIn([release('shop', 'corp.example')])[0].clusterDomain).toBe('corp.example');
+    expect(clusterDomainOf(undefined, releasesIn([release('shop', 'corp.example'), release('cart', 'corp.example')]))).toBe('corp.example');
+    expect(clusterDomainOf(undefined, releasesIn([release('shop')]))).toBeUndefined();
+    expect(clusterDomainOf('cluster.local', releasesIn([release('shop', 'corp.example')]))).toBe('cluster.local');
+  });
+
+  test('releases of two domains need the flag', () => {
+    expect(() => clusterDomainOf(undefined, releasesIn([release('shop', 'corp.example'), release('cart')])))
+      .toThrow('the releases were synthesized for different cluster domains (prod/shop: corp.example, prod/cart: cluster.local): '
+        + 'say which domain the cluster has with --cluster-domain');
   });
 });
