@@ -82,6 +82,11 @@ export const IANA_SVC_NAME = /^(?=.*[a-z])[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 export const STAGE_ANNOTATION = 'mesh-release.io/stage';
 /** Annotation listing the stages of the release's plan, in order, comma separated. */
 export const PLAN_ANNOTATION = 'mesh-release.io/plan-stages';
+/**
+ * Annotation holding, as JSON, what a driver of the plan needs besides its stages (on the same object): the analysis,
+ * the stages that analyze and the pauses (`analysis/_spec.ts`). Only on releases whose plan has an analysis or pauses.
+ */
+export const ROLLOUT_ANNOTATION = 'mesh-release.io/rollout';
 
 /**
  * Environment variable the `mesh-release` CLI sets (to `cli`) for the app it synthesizes: the CLI checks every

@@ -14,6 +14,7 @@ import { LoadBalancerAlgorithm, TlsMode, TrafficPolicyOptions } from './traffic-
 export class IstioRouter implements RouterImpl {
   public readonly description = 'TrafficRouter.istio()';
   public readonly annotatesService = false;
+  public readonly telemetryReporter = 'destination';
 
   constructor(private readonly options: IstioRouterOptions) {}
 

@@ -15,6 +15,8 @@ const WEIGHTED_ROUTERS = 'TrafficRouter.istio() or TrafficRouter.gatewayApi()';
 export class ServiceSelectorRouter implements RouterImpl {
   public readonly description = DESCRIPTION;
   public readonly annotatesService = true;
+  /** Without a mesh there are no Istio metrics; with sidecars, they report as `destination`. */
+  public readonly telemetryReporter = 'destination';
 
   public checkProps(scope: PathScope, props: RouterInput): void {
     if (props.retries !== undefined) {

@@ -1,0 +1,88 @@
+/**
+ * The PromQL of a metric for one version of a release over one evaluation window.
+ *
+ * The built-in metrics read Istio's standard metrics of the version's workload, as Flagger's built-in Istio checks
+ * do (fluxcd/flagger pkg/metrics/observers/istio.go: `request-success-rate`, `request-duration`), with the
+ * workload's exact name instead of a regex, the reporter of the mesh mode, and a success rate that is 0 (not "no
+ * data") when every response was a 5xx:
+ *
+ * - `istio_requests_total` counts the requests a proxy handled, labelled `reporter`, `destination_workload`,
+ *   `destination_workload_namespace`, `response_code`; `istio_request_duration_milliseconds` is their duration
+ *   histogram (https://istio.io/latest/docs/reference/config/metrics/).
+ * - `reporter="destination"`: the server's sidecar; in ambient mode the waypoint reports L7 metrics with
+ *   `reporter="waypoint"` (https://istio.io/latest/docs/ambient/migrate/enable-ambient-mode/#post-migration-observability-changes).
+ *
+ * Loads no cdk8s.
+ */
+import { versionedName } from '../_conventions';
+import { LatencySpec, MetricSpec, Reporter, SuccessRateSpec } from './_spec';
+import { PlaceholderValues, renderQuery } from './_template';
+
+/** Whose metric, over which window. */
+export interface QueryTarget {
+  readonly namespace: string;
+  readonly app: string;
+  /** The version judged (the candidate, or the stable as a baseline). */
+  readonly version: string;
+  readonly reporter: Reporter;
+  /** The window, in seconds (the analysis interval). */
+  readonly windowSeconds: number;
+}
+
+/** The PromQL duration of a window in seconds: `60s`. */
+export function promDuration(seconds: number): string {
+  return `${seconds}s`;
+}
+
+/** The label matchers of a version's requests, as Istio's proxies label them. */
+export function workloadSelector(target: QueryTarget, extra: string = ''): string {
+  return `{reporter="${target.reporter}",destination_workload_namespace="${target.namespace}",`
+    + `destination_workload="${versionedName(target.app, target.version)}"${extra}}`;
+}
+
+/**
+ * Percentage of the version's responses that are not 5xx over the window. The numerator falls back to 0 when no
+ * response but 5xx was counted (`or on() vector(0)`: a version failing every request has a success rate of 0, not
+ * "no data"); with no request at all the division is empty (no series) or NaN (0/0): no data.
+ */
+export function successRateQuery(target: QueryTarget): string {
+  const window = promDuration(target.windowSeconds);
+  const ok = `sum(rate(istio_requests_total${workloadSelector(target, ',response_code!~"5.."')}[${window}]))`;
+  const all = `sum(rate(istio_requests_total${workloadSelector(target)}[${window}]))`;
+  return `(${ok} or on() vector(0)) / ${all} * 100`;
+}
+
+/** The percentile of the version's request duration (milliseconds) over the window. */
+export function latencyQuery(target: QueryTarget, percentile: number): string {
+  const window = promDuration(target.windowSeconds);
+  return `histogram_quantile(${percentile / 100}, sum by (le) (rate(istio_request_duration_milliseconds_bucket${workloadSelector(target)}[${window}])))`;
+}
+
+/** The values of a custom query's placeholders for `target`. */
+export function placeholderValues(target: QueryTarget): PlaceholderValues {
+  return {
+    namespace: target.namespace,
+    app: target.app,
+    version: target.version,
+    workload: versionedName(target.app, target.version),
+    interval: promDuration(target.windowSeconds),
+  };
+}
+
+/** The query of any metric for `target`. */
+export function metricQuery(metric: MetricSpec, target: QueryTarget): string {
+  switch (metric.type) {
+    case 'success-rate':
+      return successRateQuery(target);
+    case 'latency':
+      return latencyQuery(target, metric.percentile);
+    default:
+      return renderQuery(metric.query, placeholderValues(target));
+  }
+}
+
+/** Whether the metric has a comparison with the stable version. */
+export function comparesWithStable(metric: MetricSpec): metric is SuccessRateSpec | LatencySpec {
+  return (metric.type === 'success-rate' && metric.maxBelowStable !== undefined)
+    || (metric.type === 'latency' && metric.maxAboveStable !== undefined);
+}
