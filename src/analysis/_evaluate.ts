@@ -100,8 +100,8 @@ async function read(querier: Querier, query: string, time: Date): Promise<Readin
 export async function evaluateMetric(querier: Querier, metric: MetricSpec, target: AnalysisTarget, baseline: boolean, time: Date):
 Promise<MetricEvaluation> {
   const rollout = target.analysis;
-  const windowSeconds = rollout.interval;
-  const queryTarget = (version: string): QueryTarget => ({ namespace: target.namespace, app: target.app, version, reporter: rollout.reporter, windowSeconds });
+  const queryTarget = (version: string): QueryTarget =>
+    ({ namespace: target.namespace, app: target.app, version, reporter: rollout.reporter, windowSeconds: rollout.interval });
   const compare = baseline && comparesWithStable(metric);
   const absolute = thresholdText(metric);
   const unit = unitOf(metric);

@@ -129,7 +129,9 @@ export class ReleasePlan {
   /** The version the analysis compares the candidate with (same). */
   public readonly stable?: string;
 
-  private constructor(stages: ReleaseStageOptions[], where: string, options: RolloutOptions, versions: (built: ReleaseStage[]) => PlanVersions) {
+  private constructor(
+    stages: ReleaseStageOptions[], where: string, rolloutOptions: RolloutOptions, versions: (built: ReleaseStage[]) => PlanVersions,
+  ) {
     if (stages.length === 0) {
       throw new Error('ReleasePlan: a plan needs at least one stage');
     }
@@ -146,7 +148,7 @@ export class ReleasePlan {
     checkPlan(built);
     this.stages = built;
     const plan = versions(built);
-    const rollout = planRollout(where, built, options, plan);
+    const rollout = planRollout(where, built, rolloutOptions, plan);
     if (rollout) {
       built.forEach((stage) => stage._setPlanRollout(rollout));
     }
