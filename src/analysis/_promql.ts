@@ -55,7 +55,9 @@ export function successRateQuery(target: QueryTarget): string {
 /** The percentile of the version's request duration (milliseconds) over the window. */
 export function latencyQuery(target: QueryTarget, percentile: number): string {
   const window = promDuration(target.windowSeconds);
-  return `histogram_quantile(${percentile / 100}, sum by (le) (rate(istio_request_duration_milliseconds_bucket${workloadSelector(target)}[${window}])))`;
+  // 99.9 / 100 is 0.9990000000000001 in floating point: rounded to what a percentile can mean.
+  const quantile = Number((percentile / 100).toPrecision(12));
+  return `histogram_quantile(${quantile}, sum by (le) (rate(istio_request_duration_milliseconds_bucket${workloadSelector(target)}[${window}])))`;
 }
 
 /** The values of a custom query's placeholders for `target`. */

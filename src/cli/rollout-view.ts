@@ -46,7 +46,7 @@ export function rolloutOfPlan(stages: any[][], release: ReleaseRef, defaultNames
     if (!first) {
       first = { stage, text, spec };
     } else if (text !== first.text) {
-      throw new CliError(`release ${release.name}: the ${ROLLOUT_ANNOTATION} annotation of stage '${stage}' differs from stage '${first.stage}'s: `
+      throw new CliError(`release ${release.name}: the ${ROLLOUT_ANNOTATION} annotation of stage '${stage}' differs from the one of stage '${first.stage}': `
         + 'every stage of a plan carries the same analysis and pauses; synthesize the stages again from one version of the app');
     }
   });
