@@ -150,11 +150,13 @@ Promise<MetricEvaluation> {
   }
   const worse = metric.type === 'success-rate' ? value < bound : value > bound;
   if (!Number.isFinite(stableValue) || worse) {
+    const below = metric.type === 'success-rate';
+    const margin = below ? metric.maxBelowStable! : (metric as { maxAboveStable: number }).maxAboveStable;
     return {
       ...result,
       verdict: 'fail',
-      message: `${show(value, unit)} is ${metric.type === 'success-rate' ? 'below' : 'above'} ${show(bound, unit)}, `
-        + `the stable ${rollout.stable}'s ${show(stableValue, unit)} ${metric.type === 'success-rate' ? '-' : '+'} the margin`,
+      message: `${show(value, unit)} is more than ${show(margin, unit)} ${below ? 'below' : 'above'} the stable ${rollout.stable}'s `
+        + `${show(stableValue, unit)} (${below ? 'at least' : 'at most'} ${show(bound, unit)} passes)`,
     };
   }
   return { ...result, verdict: 'pass', message: `${show(value, unit)} meets ${absolute}, and the stable ${rollout.stable}'s ${show(stableValue, unit)} within the margin` };
