@@ -8,8 +8,9 @@
  *   analysis's `noData` decides (FAIL: verdict `no-data`, counted as a failure; INCONCLUSIVE: `inconclusive`; PASS:
  *   `pass`). (Flagger's provider, fluxcd/flagger pkg/metrics/providers/prometheus.go, keeps the last of several
  *   series and judges NaN as a number: both would pass or fail a canary on a value that means nothing.)
- * - ±Inf fails: no threshold can judge it (a `histogram_quantile` is +Inf when the percentile falls in the `+Inf`
- *   bucket: the latency is above the largest bucket's bound).
+ * - ±Inf fails: no threshold can judge it (e.g. a custom query dividing by 0). A latency percentile falling in the
+ *   `+Inf` bucket is not +Inf: `histogram_quantile` returns the largest finite bucket bound (Istio's: 3600000 ms)
+ *   (https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile), judged as any value.
  *
  * Loads no cdk8s.
  */
@@ -122,8 +123,7 @@ Promise<MetricEvaluation> {
       value,
       threshold: absolute,
       verdict: 'fail',
-      message: `${value} is not a finite number`
-        + (metric.type === 'latency' ? ' (the percentile falls in the +Inf bucket: the latency is above the largest bucket)' : ''),
+      message: `${value} is not a finite number: no threshold can judge it (a division by 0 in the query?)`,
     };
   }
   const missed = missedThreshold(metric, value);
