@@ -34,10 +34,19 @@ export function promDuration(seconds: number): string {
   return `${seconds}s`;
 }
 
+/**
+ * A PromQL string literal of `value`: PromQL's double-quoted strings take Go's escapes, of which JSON's are a subset
+ * (names read from hand-written YAML cannot break out of the quotes).
+ * @see https://prometheus.io/docs/prometheus/latest/querying/basics/#string-literals
+ */
+export function promString(value: string): string {
+  return JSON.stringify(value);
+}
+
 /** The label matchers of a version's requests, as Istio's proxies label them. */
 export function workloadSelector(target: QueryTarget, extra: string = ''): string {
-  return `{reporter="${target.reporter}",destination_workload_namespace="${target.namespace}",`
-    + `destination_workload="${versionedName(target.app, target.version)}"${extra}}`;
+  return `{reporter=${promString(target.reporter)},destination_workload_namespace=${promString(target.namespace)},`
+    + `destination_workload=${promString(versionedName(target.app, target.version))}${extra}}`;
 }
 
 /**
@@ -60,13 +69,17 @@ export function latencyQuery(target: QueryTarget, percentile: number): string {
   return `histogram_quantile(${quantile}, sum by (le) (rate(istio_request_duration_milliseconds_bucket${workloadSelector(target)}[${window}])))`;
 }
 
-/** The values of a custom query's placeholders for `target`. */
+/**
+ * The values of a custom query's placeholders for `target`, escaped for the inside of a PromQL string (placeholders
+ * stand inside the query's own quotes: `workload="{{ workload }}"`).
+ */
 export function placeholderValues(target: QueryTarget): PlaceholderValues {
+  const inQuotes = (value: string) => promString(value).slice(1, -1);
   return {
-    namespace: target.namespace,
-    app: target.app,
-    version: target.version,
-    workload: versionedName(target.app, target.version),
+    namespace: inQuotes(target.namespace),
+    app: inQuotes(target.app),
+    version: inQuotes(target.version),
+    workload: inQuotes(versionedName(target.app, target.version)),
     interval: promDuration(target.windowSeconds),
   };
 }

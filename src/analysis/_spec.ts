@@ -8,7 +8,7 @@
  * Units are the JSON's: `interval` in seconds, a latency's `max` and `maxAboveStable` in milliseconds.
  * Loads no cdk8s (the CLI reads it).
  */
-import { DNS_1123_LABEL, ROLLOUT_ANNOTATION } from '../_conventions';
+import { DNS_1035_LABEL, DNS_1123_LABEL, ROLLOUT_ANNOTATION } from '../_conventions';
 import { unknownPlaceholders, PLACEHOLDERS } from './_template';
 
 /** Version of the JSON below: a reader refuses another one instead of misreading it. */
@@ -263,8 +263,8 @@ export function parseRolloutSpec(text: string, stageNames: string[], where: stri
 
 function parseAnalysis(analysis: any, stageNames: string[], fail: Fail): void {
   for (const field of ['stable', 'candidate'] as const) {
-    if (typeof analysis[field] !== 'string' || analysis[field] === '') {
-      throw fail(field, analysis[field], 'must be a version name');
+    if (typeof analysis[field] !== 'string' || !DNS_1035_LABEL.test(analysis[field])) {
+      throw fail(field, analysis[field], "must be a version: a DNS-1035 label (lowercase letters, digits and '-', starting with a letter)");
     }
   }
   if (!REPORTERS.includes(analysis.reporter)) {

@@ -14,10 +14,17 @@ export interface Clock {
   sleep(milliseconds: number): Promise<void>;
 }
 
-/** The real clock. */
+/** Longest delay of one `setTimeout` (a longer one fires at once, with a warning). */
+const MAX_TIMEOUT = 2 ** 31 - 1;
+
+/** The real clock; it sleeps longer than `setTimeout` can wait (about 24.8 days) in several timeouts. */
 export const SYSTEM_CLOCK: Clock = {
   now: () => new Date(),
-  sleep: (milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds)),
+  sleep: async (milliseconds) => {
+    for (let left = milliseconds; left > 0; left -= MAX_TIMEOUT) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(left, MAX_TIMEOUT)));
+    }
+  },
 };
 
 export interface StageAnalysisOptions {

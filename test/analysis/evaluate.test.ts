@@ -3,10 +3,11 @@
  * (analysis/_stage-analysis.ts): count, interval, failureLimit, noData; the answers come from a fake querier keyed by
  * the workload a query names.
  */
+import { Duration } from 'cdk8s';
 import { evaluate, formatEvaluation, Querier } from '../../src/analysis/_evaluate';
 import { QueryAnswer, PrometheusError } from '../../src/analysis/_prometheus';
 import { AnalysisSpec, MetricSpec, NoData, RolloutSpec } from '../../src/analysis/_spec';
-import { analyzeStage, Clock } from '../../src/analysis/_stage-analysis';
+import { analyzeStage, Clock, SYSTEM_CLOCK } from '../../src/analysis/_stage-analysis';
 
 const SUCCESS: MetricSpec = { name: 'success-rate', type: 'success-rate', min: 99, maxBelowStable: 1 };
 const LATENCY: MetricSpec = { name: 'latency-p99', type: 'latency', percentile: 99, max: 500 };
@@ -220,5 +221,20 @@ describe('a stage\'s loop', () => {
     expect(result).toEqual({ stage: 'deploy', verdict: 'skipped', evaluations: [], failures: 0, message: "not analyzed: the candidate v2 gets no traffic in stage 'deploy'" });
     expect(await analyzeStage({ namespace: 'prod', app: 'shop', stage: 'x', rollout: { version: 1, pauseBefore: [] }, prometheus: querier({}) }))
       .toMatchObject({ verdict: 'skipped', message: 'not analyzed: the plan has no analysis' });
+  });
+});
+
+describe('the system clock', () => {
+  afterEach(() => jest.useRealTimers());
+
+  test('sleeps an interval longer than one setTimeout can wait (2^31 - 1 ms, about 24.8 days) in full', async () => {
+    jest.useFakeTimers();
+    let done = false;
+    const slept = SYSTEM_CLOCK.sleep(Duration.days(30).toMilliseconds()).then(() => { done = true; });
+    await jest.advanceTimersByTimeAsync(Duration.days(29).toMilliseconds());
+    expect(done).toBe(false);
+    await jest.advanceTimersByTimeAsync(Duration.days(1).toMilliseconds());
+    await slept;
+    expect(done).toBe(true);
   });
 });

@@ -24,6 +24,13 @@ describe('built-in metrics', () => {
   });
 });
 
+test('names from hand-written YAML cannot break out of the label matchers\' quotes', () => {
+  const hostile = { ...candidate, app: 'reviews"} or vector(100) #' };
+  expect(successRateQuery(hostile)).toContain('destination_workload="reviews\\"} or vector(100) #-v2"');
+  expect(metricQuery({ name: 'q', type: 'prometheus', query: 'max(q{w="{{ workload }}"})', max: 1 }, hostile))
+    .toBe('max(q{w="reviews\\"} or vector(100) #-v2"})');
+});
+
 describe('custom queries', () => {
   test('every placeholder is replaced, with or without spaces in the braces', () => {
     const query = 'max(q{ns="{{ namespace }}",app="{{app}}",v="{{  version }}",w="{{ workload }}"}[{{ interval }}])';

@@ -189,7 +189,9 @@ describe('the JSON read back from YAML is refused as the options are', () => {
       `${where} 'analysis.metrics[0].query' must use only the placeholders`],
     [{ version: 1, pauseBefore: [], analysis: { ...analysis, metrics: [{ name: 'x', type: 'apdex' }] } },
       `${where} 'analysis.metrics[0].type' must be 'success-rate', 'latency' or 'prometheus', got "apdex"`],
-    [{ version: 1, pauseBefore: [], analysis: { ...analysis, stable: '' } }, `${where} 'analysis.stable' must be a version name, got ""`],
+    [{ version: 1, pauseBefore: [], analysis: { ...analysis, stable: '' } }, `${where} 'analysis.stable' must be a version: a DNS-1035 label`],
+    [{ version: 1, pauseBefore: [], analysis: { ...analysis, candidate: 'v2"} or vector(100) #' } },
+      `${where} 'analysis.candidate' must be a version: a DNS-1035 label (lowercase letters, digits and '-', starting with a letter), got "v2\\"} or vector(100) #"`],
   ])('fails %#: %j', (json, message) => {
     expect(() => read(json)).toThrow(message);
   });
