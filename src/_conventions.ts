@@ -112,6 +112,11 @@ export const PLAN_ANNOTATION = 'mesh-release.io/plan-stages';
  * when it is not `cluster.local`: the CLI reads its YAML with that domain unless `--cluster-domain` says otherwise.
  */
 export const CLUSTER_DOMAIN_ANNOTATION = 'mesh-release.io/cluster-domain';
+/**
+ * Annotation holding, as JSON, what a driver of the plan needs besides its stages (on the same object): the analysis,
+ * the stages that analyze and the pauses (`analysis/_spec.ts`). Only on releases whose plan has an analysis or pauses.
+ */
+export const ROLLOUT_ANNOTATION = 'mesh-release.io/rollout';
 
 /**
  * Environment variable the `mesh-release` CLI sets (to `cli`) for the app it synthesizes: the CLI checks every

@@ -1,3 +1,5 @@
+export * from './analysis/analysis-options';
+export * from './analysis/canary-metric';
 export * from './release/apply-order';
 export * from './workload/disruption-budget';
 export * from './workload/health-probes';

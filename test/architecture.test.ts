@@ -21,6 +21,9 @@ const LAYERS: ReadonlyArray<{ readonly name: string; readonly globs: readonly st
   { name: 'conventions', globs: ['src/_conventions.ts', 'src/_util.ts', 'src/_validation.ts'] },
   // ManifestSchemas (no cdk8s): also the extra rule below, own folder and conventions only.
   { name: 'schemas', globs: ['src/validation/**', 'src/schemas/**'] },
+  // A plan's analysis and pauses (options, metrics, their JSON) and the analysis engine: conventions only, no cdk8s in
+  // what the CLI reads (the JSON, the queries, the Prometheus client, the evaluation loop).
+  { name: 'analysis', globs: ['src/analysis/**'] },
   { name: 'plan', globs: ['src/plan/**'] },
   { name: 'workload', globs: ['src/workload/**'] },
   { name: 'safety internals', globs: ['src/safety/**'] },

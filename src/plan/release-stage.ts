@@ -1,6 +1,7 @@
 import { DNS_1035_LABEL, DNS_1123_LABEL } from '../_conventions';
 import { unique } from '../_util';
 import { formatValue } from '../_validation';
+import type { PlanRolloutSpec } from '../analysis/_spec';
 
 /** Share of the catch-all route's traffic one version receives. */
 export interface VersionWeight {
@@ -127,6 +128,7 @@ export class ReleaseStage {
   /** The stage applied before this one, if known. */
   public readonly previous?: ReleaseStage;
   private _next?: ReleaseStage;
+  private _rollout?: PlanRolloutSpec;
 
   private constructor(props: ReleaseStageProps) {
     const renamed = (props as unknown as { subsets?: unknown }).subsets;
@@ -166,6 +168,19 @@ export class ReleaseStage {
   /** @internal */
   public _setNext(next: ReleaseStage): void {
     this._next = next;
+  }
+
+  /**
+   * The analysis and pauses of the plan this stage belongs to, which its release carries in its YAML.
+   * @internal
+   */
+  public get _planRollout(): PlanRolloutSpec | undefined {
+    return this._rollout;
+  }
+
+  /** @internal */
+  public _setPlanRollout(rollout: PlanRolloutSpec): void {
+    this._rollout = rollout;
   }
 
   /** The weight of a version in the catch-all route (0 when it is not listed). */

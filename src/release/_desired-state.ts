@@ -9,12 +9,15 @@
  *   (the fields the safety check reads; a test holds them equal to what `VersionedApp` emits).
  */
 import { Duration } from 'cdk8s';
-import { appLabels, CLUSTER_DOMAIN_ANNOTATION, DEFAULT_CLUSTER_DOMAIN, DNS_1123_SUBDOMAIN, Labels, PLAN_ANNOTATION, STAGE_ANNOTATION, serviceFqdn } from '../_conventions';
+import {
+  appLabels, CLUSTER_DOMAIN_ANNOTATION, DEFAULT_CLUSTER_DOMAIN, DNS_1123_SUBDOMAIN, Labels, PLAN_ANNOTATION, ROLLOUT_ANNOTATION, STAGE_ANNOTATION, serviceFqdn,
+} from '../_conventions';
 import {
   checkAppProtocol, checkDns1035Label, checkDns1123Label, checkImage, checkInteger, checkPort, checkPortName, invalidProp, istioDuration, PathScope,
 } from '../_validation';
 import { scalingOptions, trafficFloors } from './_traffic-floors';
 import { MeshReleaseProps, VersionSpec } from './mesh-release-props';
+import { rolloutAnnotation, RolloutSpec } from '../analysis/_spec';
 import { ReleaseStage } from '../plan/release-stage';
 import { plainService } from '../routing/_plain-service';
 import { ReleaseContext, RouterImpl, RoutingObject } from '../routing/_router';
@@ -119,6 +122,12 @@ export class ResolvedRelease implements PathScope {
     const stageAnnotations: Labels = { [STAGE_ANNOTATION]: stage.name, [PLAN_ANNOTATION]: stage.planStageNames.join(',') };
     if (this.clusterDomain !== DEFAULT_CLUSTER_DOMAIN) {
       stageAnnotations[CLUSTER_DOMAIN_ANNOTATION] = this.clusterDomain;
+    }
+    const rollout = stage._planRollout;
+    if (rollout) {
+      // The plan's analysis and pauses travel with the YAML (CI artifacts drive a release without the app's code).
+      const spec: RolloutSpec = { ...rollout, analysis: rollout.analysis && { ...rollout.analysis, reporter: this.impl.telemetryReporter } };
+      stageAnnotations[ROLLOUT_ANNOTATION] = rolloutAnnotation(spec);
     }
     return { ...this.base, stageAnnotations };
   }

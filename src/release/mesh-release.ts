@@ -1,7 +1,7 @@
 import { ApiObject, Chart, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { CHECKED_BY_ENV, PLAN_ANNOTATION, STAGE_ANNOTATION, VERSION_LABEL } from '../_conventions';
+import { CHECKED_BY_ENV, PLAN_ANNOTATION, ROLLOUT_ANNOTATION, STAGE_ANNOTATION, VERSION_LABEL } from '../_conventions';
 import { invalidProp } from '../_validation';
 import { annotateApplyOrder } from './_apply-order';
 import { DesiredState, ResolvedRelease } from './_desired-state';
@@ -38,6 +38,11 @@ export class MeshRelease extends Construct {
   public static readonly STAGE_ANNOTATION = STAGE_ANNOTATION;
   /** Annotation listing the stages of the plan, in order, comma separated. */
   public static readonly PLAN_ANNOTATION = PLAN_ANNOTATION;
+  /**
+   * Annotation holding, as JSON, the plan's analysis and pauses (`ReleasePlan` options `analysis` and
+   * `pauseBefore`), on the same object; only when the plan has one of them.
+   */
+  public static readonly ROLLOUT_ANNOTATION = ROLLOUT_ANNOTATION;
 
   /** Name of the service. */
   public readonly app: string;

@@ -1,8 +1,10 @@
 import { checkPlan } from './_plan-check';
+import { planRollout, PlanVersions, soleVersion } from './_plan-rollout';
+import { RolloutOptions } from '../analysis/analysis-options';
 import { ReleaseStage, ReleaseStageOptions } from '../plan/release-stage';
 
 /** Options of `ReleasePlan.canary()`. */
-export interface CanaryPlanOptions {
+export interface CanaryPlanOptions extends RolloutOptions {
   /** The version serving all traffic today. */
   readonly stable: string;
   /** The version being released. */
@@ -15,11 +17,25 @@ export interface CanaryPlanOptions {
 }
 
 /** Options of `ReleasePlan.blueGreen()`. */
-export interface BlueGreenPlanOptions {
+export interface BlueGreenPlanOptions extends RolloutOptions {
   /** The version serving all traffic today (blue). */
   readonly stable: string;
   /** The version being released (green); it receives all traffic in one step. */
   readonly candidate: string;
+}
+
+/** Options of `ReleasePlan.custom()`: the analysis and pauses, and whom the analysis judges. */
+export interface CustomPlanOptions extends RolloutOptions {
+  /**
+   * The version the analysis compares the candidate with.
+   * @default - the version with all the traffic in the first stage (required with `analysis` when no version has it)
+   */
+  readonly stable?: string;
+  /**
+   * The version the analysis judges.
+   * @default - the version with all the traffic in the last stage (required with `analysis` when no version has it)
+   */
+  readonly candidate?: string;
 }
 
 /**
@@ -32,6 +48,14 @@ export interface BlueGreenPlanOptions {
  * const plan = ReleasePlan.canary({ stable: 'v1', candidate: 'v2', weights: [10, 50] });
  * plan.stageNames; // stable, make-routable, deploy, shift-10, shift-50, shift-100, unroute, drop-routable, retire
  * plan.stage('shift-10');
+ *
+ * @example
+ * // judged from metrics at every stage where the candidate gets traffic, with a pause before shift-100
+ * ReleasePlan.canary({
+ *   stable: 'v1', candidate: 'v2', weights: [10, 50],
+ *   analysis: { interval: Duration.minutes(1), count: 3, metrics: [CanaryMetric.successRate({ min: 99 })] },
+ *   pauseBefore: ['shift-100'],
+ * });
  */
 export class ReleasePlan {
   /**
@@ -40,25 +64,33 @@ export class ReleasePlan {
    * `drop-routable`, `retire`.
    */
   public static canary(options: CanaryPlanOptions): ReleasePlan {
-    const { stable, candidate, weights } = options;
+    const { weights } = options;
     const ascending = weights.every((w, i) => Number.isInteger(w) && w >= 1 && w <= 99 && (i === 0 || w > weights[i - 1]));
     if (!ascending) {
       throw new Error(`ReleasePlan.canary: 'weights' must be ascending integers between 1 and 99, got [${weights.join(', ')}]`);
     }
-    return ReleasePlan.twoVersion(stable, candidate, weights);
+    return ReleasePlan.twoVersion('ReleasePlan.canary', options, weights);
   }
 
   /** A blue/green release: the candidate goes from 0 to 100% in one shift. */
   public static blueGreen(options: BlueGreenPlanOptions): ReleasePlan {
-    return ReleasePlan.twoVersion(options.stable, options.candidate, []);
+    return ReleasePlan.twoVersion('ReleasePlan.blueGreen', options, []);
   }
 
-  /** Any sequence of stages; each one's previous stage is the one listed before it. */
-  public static custom(stages: ReleaseStageOptions[]): ReleasePlan {
-    return new ReleasePlan(stages);
+  /**
+   * Any sequence of stages; each one's previous stage is the one listed before it.
+   * @param stages the stages, in the order they are applied
+   * @param options the analysis and pauses of the plan
+   */
+  public static custom(stages: ReleaseStageOptions[], options: CustomPlanOptions = {}): ReleasePlan {
+    return new ReleasePlan(stages, 'ReleasePlan.custom', options, (built) => ({
+      stable: options.stable ?? soleVersion(built[0]),
+      candidate: options.candidate ?? soleVersion(built[built.length - 1]),
+    }));
   }
 
-  private static twoVersion(stable: string, candidate: string, weights: number[]): ReleasePlan {
+  private static twoVersion(where: string, options: CanaryPlanOptions | BlueGreenPlanOptions, weights: number[]): ReleasePlan {
+    const { stable, candidate } = options;
     if (stable === candidate) {
       throw new Error(`ReleasePlan: 'candidate' must differ from 'stable', got '${candidate}' for both`);
     }
@@ -75,13 +107,31 @@ export class ReleasePlan {
       { name: 'unroute', deployed: both, weights: [{ version: candidate, weight: 100 }] },
       { name: 'drop-routable', deployed: both, routable: [candidate], weights: [{ version: candidate, weight: 100 }] },
       { name: 'retire', deployed: [candidate], weights: [{ version: candidate, weight: 100 }] },
-    ]);
+    ], where, options, () => ({ stable, candidate }));
   }
 
   /** The stages, in the order they are applied. */
   public readonly stages: ReleaseStage[];
+  /**
+   * Names of the stages a driver analyzes (the candidate receives traffic there: a weight above
+   * 0, a header route or a mirror), in order; empty without `analysis`.
+   */
+  public readonly analyzedStages: string[];
+  /**
+   * Names of the analyzed stages where the stable version receives traffic too: there, metrics
+   * with `maxBelowStable` / `maxAboveStable` are also judged against the stable.
+   */
+  public readonly baselineStages: string[];
+  /** Names of the stages a driver waits before, until the release is promoted. */
+  public readonly pauseBefore: string[];
+  /** The version the analysis judges (undefined for a custom plan without analysis that does not tell). */
+  public readonly candidate?: string;
+  /** The version the analysis compares the candidate with (same). */
+  public readonly stable?: string;
 
-  private constructor(stages: ReleaseStageOptions[]) {
+  private constructor(
+    stages: ReleaseStageOptions[], where: string, rolloutOptions: RolloutOptions, versions: (built: ReleaseStage[]) => PlanVersions,
+  ) {
     if (stages.length === 0) {
       throw new Error('ReleasePlan: a plan needs at least one stage');
     }
@@ -97,6 +147,26 @@ export class ReleasePlan {
     }
     checkPlan(built);
     this.stages = built;
+    const plan = versions(built);
+    const rollout = planRollout(where, built, rolloutOptions, plan);
+    if (rollout) {
+      built.forEach((stage) => stage._setPlanRollout(rollout));
+    }
+    this.stable = plan.stable;
+    this.candidate = plan.candidate;
+    this.analyzedStages = [...rollout?.analysis?.stages ?? []];
+    this.baselineStages = [...rollout?.analysis?.baselineStages ?? []];
+    this.pauseBefore = [...rollout?.pauseBefore ?? []];
+  }
+
+  /** Whether a driver analyzes the stage with this name (see `analyzedStages`). */
+  public analyzes(stageName: string): boolean {
+    return this.analyzedStages.includes(this.stage(stageName).name);
+  }
+
+  /** Whether a driver waits before the stage with this name until the release is promoted. */
+  public pausesBefore(stageName: string): boolean {
+    return this.pauseBefore.includes(this.stage(stageName).name);
   }
 
   /** Names of the stages, in order. */

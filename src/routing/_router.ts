@@ -10,6 +10,7 @@
 import { Duration } from 'cdk8s';
 import { Labels } from '../_conventions';
 import { PathScope } from '../_validation';
+import type { Reporter } from '../analysis/_spec';
 import { ReleaseStage } from '../plan/release-stage';
 import { WorkloadOptions } from '../workload/workload-options';
 
@@ -82,6 +83,11 @@ export interface RouterImpl {
    * experimental retries) leaves them to the implementation: the release's retry budget does not bind its timeout.
    */
   readonly writesRetries: boolean;
+  /**
+   * Which Istio proxy reports the L7 metrics of a version's requests, read by the built-in metrics of an analysis:
+   * the pod's sidecar (`destination`) or, in ambient mode, the waypoint (`waypoint`).
+   */
+  readonly telemetryReporter: Reporter;
   /** Throws (`invalidProp`) on props this router cannot honour, before anything is created. */
   checkProps(scope: PathScope, props: RouterInput, namespace: string): void;
   /** Throws when this router cannot express the stage, naming a router that can. */

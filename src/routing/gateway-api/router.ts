@@ -6,6 +6,7 @@ import {
 import { GatewayApiRouterOptions } from './gateway-api-options';
 import { APP_LABEL, DNS_1123_LABEL, DNS_1123_SUBDOMAIN, IPV4_ADDRESS, Labels, WILDCARD_DNS_NAME } from '../../_conventions';
 import { invalidProp, PathScope } from '../../_validation';
+import type { Reporter } from '../../analysis/_spec';
 import { HttpRoute, HttpRouteSpecParentRefs } from '../../imports/gateway.networking.k8s.io';
 import { ReleaseStage } from '../../plan/release-stage';
 import { WorkloadOptions } from '../../workload/workload-options';
@@ -28,6 +29,11 @@ export class GatewayApiRouter implements RouterImpl {
 
   constructor(private readonly options: GatewayApiRouterOptions) {
     this.writesRetries = options.experimentalRetries === true;
+  }
+
+  /** In ambient mode (`ambientWaypoint`) the waypoint reports the L7 metrics; otherwise a sidecar mesh's server proxy. */
+  public get telemetryReporter(): Reporter {
+    return this.options.ambientWaypoint ? 'waypoint' : 'destination';
   }
 
   public checkProps(scope: PathScope, props: RouterInput, namespace: string): void {

@@ -16,6 +16,7 @@ export class IstioRouter implements RouterImpl {
   public readonly description = 'TrafficRouter.istio()';
   public readonly annotatesService = false;
   public readonly writesRetries = true;
+  public readonly telemetryReporter = 'destination';
 
   constructor(private readonly options: IstioRouterOptions) {}
 

@@ -17,6 +17,8 @@ export class ServiceSelectorRouter implements RouterImpl {
   public readonly annotatesService = true;
   /** A Service has no routes, so no retries (`retries` is refused). */
   public readonly writesRetries = false;
+  /** Without a mesh there are no Istio metrics; with sidecars, they report as `destination`. */
+  public readonly telemetryReporter = 'destination';
 
   public checkProps(scope: PathScope, props: RouterInput): void {
     if (props.retries !== undefined) {
