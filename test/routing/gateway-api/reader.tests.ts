@@ -14,7 +14,7 @@ import { StageManifests } from '../../../src/safety/_manifests';
 const objects = (yaml: string) => YAML.parseAllDocuments(yaml).map((d) => d.toJS());
 /** The reader's first pass over `yaml` (objects without a namespace are in `bookinfo`). */
 function read(yaml: string): { facts: FactsBuilder; model: GatewayApiStage } {
-  const facts: FactsBuilder = { backends: [], routes: [], routedServices: new Set() };
+  const facts: FactsBuilder = { backends: [], routes: [], routedServices: new Set(), serviceRoutes: [] };
   return { facts, model: GATEWAY_API_READER.read(new StageManifests(objects(yaml), readOptions('bookinfo')), facts) };
 }
 
@@ -137,10 +137,10 @@ spec:
     expect(serviceParents(route, 'bookinfo')).toEqual(['bookinfo/reviews']);
     expect(serviceParents({ spec: { parentRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'public' }] } }, 'bookinfo')).toEqual([]);
     expect(serviceRefs(route, 'bookinfo')).toEqual([
-      { namespace: 'bookinfo', name: 'reviews-v1', rule: 0, mirror: false },
-      { namespace: 'bookinfo', name: 'reviews-v2', rule: 0, mirror: false },
-      { namespace: 'bookinfo', name: 'legacy', rule: 0, mirror: true },
-      { namespace: 'bookinfo', name: 'reviews-v2', rule: 1, mirror: false },
+      { namespace: 'bookinfo', name: 'reviews-v1', rule: 0, mirror: false, port: 9080 },
+      { namespace: 'bookinfo', name: 'reviews-v2', rule: 0, mirror: false, port: 9080 },
+      { namespace: 'bookinfo', name: 'legacy', rule: 0, mirror: true, port: 80 },
+      { namespace: 'bookinfo', name: 'reviews-v2', rule: 1, mirror: false, port: 9080 },
     ]);
   });
 
