@@ -2,7 +2,7 @@
  * The parents of HTTPRoutes (`spec.parentRefs`): what each one attaches to, and which routes the Gateway API merges
  * on one parent, read by the Gateway API reader (`_reader.ts`) only.
  *
- * A parentRef attaches to nothing when:
+ * A route without parentRefs attaches to nothing. A parentRef attaches to nothing when:
  * - it names `kind: Service` without `group: ""`: the group defaults to gateway.networking.k8s.io, where there is no
  *   kind Service (Istio ignores such a parent: `toInternalParentReference` in istio/istio
  *   pilot/pkg/config/kube/gateway/conversion.go accepts Gateway, core Service, ServiceEntry and ListenerSet only);
@@ -32,6 +32,8 @@ export interface ParentRef {
   readonly index: number;
   /** Its group (gateway.networking.k8s.io when left out, the API server's default). */
   readonly group: string;
+  /** True when its group is left out. */
+  readonly groupLeftOut: boolean;
   /** Its kind (Gateway when left out). */
   readonly kind: string;
   readonly namespace: string;
@@ -51,6 +53,7 @@ export function readParentRefs(route: any, routeNamespace: string, services: Rea
     const ref = {
       index,
       group: typeof p?.group === 'string' ? p.group : GATEWAY_API_GROUP,
+      groupLeftOut: typeof p?.group !== 'string',
       kind: typeof p?.kind === 'string' ? p.kind : 'Gateway',
       namespace: typeof p?.namespace === 'string' ? p.namespace : routeNamespace,
       name: String(p?.name),
@@ -70,10 +73,9 @@ export function readParentRefs(route: any, routeNamespace: string, services: Rea
   });
 }
 
-/** A parentRef for people: `Service bookinfo/reviews port 9080`, `Gateway infra/public (gateway.networking.k8s.io) section https`. */
+/** A parentRef for people: `Service bookinfo/reviews port 9080`, `Gateway infra/public section https`. */
 export function describeParent(p: ParentRef): string {
-  const group = p.service !== undefined || p.group === GATEWAY_API_GROUP ? '' : ` (group '${p.group}')`;
-  return `${p.kind} ${p.namespace}/${p.name}${group}${p.sectionName !== undefined ? ` section ${p.sectionName}` : ''}${p.port !== undefined ? ` port ${p.port}` : ''}`;
+  return `${p.kind} ${p.namespace}/${p.name}${p.sectionName !== undefined ? ` section ${p.sectionName}` : ''}${p.port !== undefined ? ` port ${p.port}` : ''}`;
 }
 
 /**

@@ -92,8 +92,8 @@ export interface GatewayRoute {
   /** Its `spec.hostnames`. */
   readonly hostnames: readonly string[];
   /**
-   * False when it has parentRefs and none attaches: it routes nothing, so it adds no route to the facts (its weights
-   * are not counted as if it routed).
+   * False when none of its parentRefs attaches (or it has none): it routes nothing, so it adds no route to the facts
+   * (its weights are not counted as if it routed).
    */
   readonly attached: boolean;
   /** Its rules in the order written. */
@@ -219,7 +219,7 @@ export const GATEWAY_API_READER: RouterReader<GatewayApiStage> = {
         parents: parentRefs.filter((p) => p.service !== undefined && p.detached === undefined).map((p) => p.service!),
         parentRefs,
         hostnames: Array.isArray(manifest.spec?.hostnames) ? manifest.spec.hostnames.map(String) : [],
-        attached: parentRefs.length === 0 || parentRefs.some((p) => p.detached === undefined),
+        attached: parentRefs.some((p) => p.detached === undefined),
         rules,
         catchAll: rules.find((r) => !r.hasMatch),
         withoutBackends: rules.filter((_, i) => !forwards(written[i])),

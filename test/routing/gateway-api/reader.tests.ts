@@ -112,6 +112,7 @@ apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata: { name: reviews, namespace: front }
 spec:
+  parentRefs: [{ group: "", kind: Service, name: front }]
   rules:
     - matches: [{ path: { type: PathPrefix, value: / } }]
       backendRefs: [{ name: a, port: 80 }, { name: b, port: 80 }]

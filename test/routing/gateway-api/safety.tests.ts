@@ -255,7 +255,7 @@ describe('hand-written Gateway API YAML: what the Gateway API routes differently
       object: 'HTTPRoute/reviews parentRefs[0]',
       message: 'names Service bookinfo/reviews without group "": the group defaults to gateway.networking.k8s.io, which has no kind Service, so the parentRef attaches to nothing; '
         + 'no parentRef of the route attaches, so it routes nothing (its weights do not apply: requests to its parents reach their own endpoints)',
-      fix: 'add group: "" to the parentRef (Service is in the core group; left out, the group is gateway.networking.k8s.io)',
+      fix: 'set group: "" in the parentRef (Service is in the core group; left out, the group is gateway.networking.k8s.io)',
     }]);
     expect(cliCheck('deploy.yaml', 'parent-without-group.yaml')).toEqual({ code: 1, out: expect.stringContaining('HTTPRoute/reviews parentRefs[0]  [parent-ref]') });
     // The route routes nothing: it sends no traffic to v2, whose Deployment is new (no destination-ready), and it is no route at all.
@@ -263,6 +263,14 @@ describe('hand-written Gateway API YAML: what the Gateway API routes differently
     const previous = [service('reviews', { app: 'reviews' }), versionService('v1'), versionService('v2'), deployment('v1')];
     expect(found([...base, detached], previous)).toEqual([[SafetyRule.PARENT_REF, Severity.ERROR, 'HTTPRoute/reviews parentRefs[0]']]);
     expect(readStage([...base, detached], readOptions('bookinfo')).routes).toEqual([]);
+    // Another group than the core one ('core' is not it), and no parentRefs at all: attached to nothing either.
+    const core = route([{ backendRefs: [ref('v1')] }], [{ group: 'core', kind: 'Service', name: 'reviews' }]);
+    expect(SafetyCheck.check([...base, core]).map((v) => v.message)).toEqual([expect.stringMatching(
+      /^names Service bookinfo\/reviews in group 'core', which has no kind Service, so the parentRef attaches to nothing; no parentRef of the route attaches/)]);
+    expect(SafetyCheck.check([...base, route([{ backendRefs: [ref('v1')] }], [])]).map((v) => [v.rule, v.object, v.message, v.fix])).toEqual([[
+      SafetyRule.PARENT_REF, 'HTTPRoute/reviews', 'has no parentRefs: it attaches to nothing, so it routes nothing (its weights do not apply)',
+      'add a parentRef: the Service the route applies to (group: "", kind: Service) or a Gateway',
+    ]]);
   });
 
   test('parent-ref: a Service parent naming a port the Service lacks; with another parent that attaches, the route still routes', () => {
