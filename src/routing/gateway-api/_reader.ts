@@ -49,6 +49,8 @@ export interface ServiceRef {
   readonly mirror: boolean;
   /** The port it names (undefined when left out). */
   readonly port?: number;
+  /** The weight of a backendRef as written (undefined when left out, and for a mirror). */
+  readonly weight?: unknown;
 }
 
 /** Every Service an HTTPRoute names: the backendRefs and mirror backendRefs of its rules. */
@@ -59,7 +61,7 @@ export function serviceRefs(route: any, defaultNamespace: string): ServiceRef[] 
     ...(Array.isArray(rule?.backendRefs) ? rule.backendRefs : []).map((ref: any) => ({ ref, mirror: false })),
     ...mirrorFilters(rule).map((f) => ({ ref: f.requestMirror?.backendRef, mirror: true })),
   ].filter((x) => isServiceRef(x.ref) && typeof x.ref?.name === 'string')
-    .map((x) => ({ namespace: x.ref.namespace ?? namespace, name: x.ref.name, rule: index, mirror: x.mirror, port: x.ref.port })));
+    .map((x) => ({ namespace: x.ref.namespace ?? namespace, name: x.ref.name, rule: index, mirror: x.mirror, port: x.ref.port, weight: x.mirror ? undefined : x.ref.weight })));
 }
 
 function mirrorFilters(rule: any): any[] {

@@ -138,10 +138,10 @@ spec:
     expect(serviceParents(route, 'bookinfo')).toEqual(['bookinfo/reviews']);
     expect(serviceParents({ spec: { parentRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'public' }] } }, 'bookinfo')).toEqual([]);
     expect(serviceRefs(route, 'bookinfo')).toEqual([
-      { namespace: 'bookinfo', name: 'reviews-v1', rule: 0, mirror: false, port: 9080 },
-      { namespace: 'bookinfo', name: 'reviews-v2', rule: 0, mirror: false, port: 9080 },
-      { namespace: 'bookinfo', name: 'legacy', rule: 0, mirror: true, port: 80 },
-      { namespace: 'bookinfo', name: 'reviews-v2', rule: 1, mirror: false, port: 9080 },
+      { namespace: 'bookinfo', name: 'reviews-v1', rule: 0, mirror: false, port: 9080, weight: 1 },
+      { namespace: 'bookinfo', name: 'reviews-v2', rule: 0, mirror: false, port: 9080, weight: 2 },
+      { namespace: 'bookinfo', name: 'legacy', rule: 0, mirror: true, port: 80, weight: undefined },
+      { namespace: 'bookinfo', name: 'reviews-v2', rule: 1, mirror: false, port: 9080, weight: undefined },
     ]);
   });
 

@@ -226,7 +226,9 @@ describe('hand-written Gateway API YAML: what the Gateway API routes differently
       'routes to Service bookinfo/reviews-v1 without a port: the backendRef is invalid and its share of requests fails (500)',
       'set port to one of the ports of Service bookinfo/reviews-v1 (spec.ports[].port: 9080)',
     ]]);
-    // A Service of several ports: any of them; another kind of backend is not checked.
+    // A backendRef of weight 0 gets no request.
+    expect(SafetyCheck.check([...base, route([{ backendRefs: [ref('v1', 100), { ...ref('v2', 0), port: 8080 }] }])])).toEqual([]);
+    // A Service of several ports: any of them.
     const twoPorts = { ...versionService('v1'), spec: { ...versionService('v1').spec, ports: [{ name: 'http', port: 9080 }, { name: 'admin', port: 9090 }] } };
     expect(SafetyCheck.check([twoPorts, ...base.slice(2), route([{ backendRefs: [{ name: 'reviews-v1', port: 9090 }] }])])).toEqual([]);
   });

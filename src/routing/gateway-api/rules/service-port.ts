@@ -27,7 +27,8 @@ export const SERVICE_PORT = defineRule({
         const service = `${ref.namespace}/${ref.name}`;
         const written: unknown = current.services.get(service)?.spec?.ports;
         const ports: unknown[] = Array.isArray(written) ? written.map((p) => p?.port) : [];
-        if (ports.length === 0 || ports.includes(ref.port)) {
+        // A backendRef of weight 0 gets no request: its port drops nothing (yet).
+        if (ports.length === 0 || ports.includes(ref.port) || ref.weight === 0) {
           continue;
         }
         const verb = ref.mirror ? 'mirrors' : 'routes';
