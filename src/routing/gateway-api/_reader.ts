@@ -61,7 +61,9 @@ export function serviceRefs(route: any, defaultNamespace: string): ServiceRef[] 
     ...(Array.isArray(rule?.backendRefs) ? rule.backendRefs : []).map((ref: any) => ({ ref, mirror: false })),
     ...mirrorFilters(rule).map((f) => ({ ref: f.requestMirror?.backendRef, mirror: true })),
   ].filter((x) => isServiceRef(x.ref) && typeof x.ref?.name === 'string')
-    .map((x) => ({ namespace: x.ref.namespace ?? namespace, name: x.ref.name, rule: index, mirror: x.mirror, port: x.ref.port, weight: x.mirror ? undefined : x.ref.weight })));
+    .map((x) => ({
+      namespace: x.ref.namespace ?? namespace, name: x.ref.name, rule: index, mirror: x.mirror, port: x.ref.port, weight: x.mirror ? undefined : x.ref.weight,
+    })));
 }
 
 function mirrorFilters(rule: any): any[] {
