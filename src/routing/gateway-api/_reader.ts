@@ -62,7 +62,12 @@ export function serviceRefs(route: any, defaultNamespace: string): ServiceRef[] 
     ...mirrorFilters(rule).map((f) => ({ ref: f.requestMirror?.backendRef, mirror: true })),
   ].filter((x) => isServiceRef(x.ref) && typeof x.ref?.name === 'string')
     .map((x) => ({
-      namespace: x.ref.namespace ?? namespace, name: x.ref.name, rule: index, mirror: x.mirror, port: x.ref.port, weight: x.mirror ? undefined : x.ref.weight,
+      namespace: x.ref.namespace ?? namespace,
+      name: x.ref.name,
+      rule: index,
+      mirror: x.mirror,
+      port: x.ref.port,
+      weight: x.mirror ? undefined : x.ref.weight,
     })));
 }
 
