@@ -20,6 +20,7 @@ import { CATCH_ALL_ROUTE } from './rules/catch-all-route';
 import { DEPLOYMENT_REMOVED_WHILE_BACKEND } from './rules/deployment-removed-while-backend';
 import { DESTINATION_READY } from './rules/destination-ready';
 import { DUPLICATE_OBJECT } from './rules/duplicate-object';
+import { ONE_ROUTER_PER_SERVICE } from './rules/one-router-per-service';
 import { RETRY_BUDGET } from './rules/retry-budget';
 import { ROLLBACK_CAPACITY } from './rules/rollback-capacity';
 import { STALE_BACKEND } from './rules/stale-backend';
@@ -32,6 +33,7 @@ export const SHARED_RULES: ReadonlyArray<Rule<Transition>> = [
   DUPLICATE_OBJECT,
   TERMINATION_BUDGET,
   CATCH_ALL_ROUTE,
+  ONE_ROUTER_PER_SERVICE,
   WEIGHTS,
   RETRY_BUDGET,
   BACKEND_DEFINED,
@@ -60,7 +62,7 @@ export function readOptions(namespace?: string, clusterDomain?: string): ReadOpt
 /** First pass over one stage: workloads, duplicates, and each reader's own objects. */
 function readFirst(plugins: readonly RouterPlugin[], manifests: any[], options: ReadOptions): ReadStage {
   const stage = new StageManifests(manifests, options);
-  const into: FactsBuilder = { backends: [], routes: [], routedServices: new Set() };
+  const into: FactsBuilder = { backends: [], routes: [], routedServices: new Set(), serviceRoutes: [] };
   const models = plugins.map((plugin) => plugin.reader.read(stage, into));
   const facts: StageFacts = {
     workloads: readWorkloads(stage),
@@ -68,6 +70,7 @@ function readFirst(plugins: readonly RouterPlugin[], manifests: any[], options: 
     routes: into.routes,
     duplicates: stage.duplicates(),
     routedServices: into.routedServices,
+    serviceRoutes: into.serviceRoutes,
   };
   return { manifests: stage, into, facts, models };
 }

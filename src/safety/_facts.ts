@@ -142,6 +142,20 @@ export interface DuplicateObject {
   readonly count: number;
 }
 
+/**
+ * A route object that takes the requests in-mesh callers send to a Service: a VirtualService bound to the mesh whose
+ * hosts include the Service's, an HTTPRoute attached to the Service (GAMMA).
+ */
+export interface ServiceRouteFacts {
+  /** `<namespace>/<name>` of the Service. */
+  readonly service: string;
+  /** The route object, `Kind/name`. */
+  readonly object: string;
+  readonly namespace: string;
+  /** Its kind (`VirtualService`, `HTTPRoute`): routes of different kinds for one Service are not merged. */
+  readonly kind: string;
+}
+
 /** Everything the shared rules know about one stage. */
 export interface StageFacts {
   readonly workloads: WorkloadFacts[];
@@ -154,6 +168,8 @@ export interface StageFacts {
    * parent of a route, the host of a DestinationRule (a selector switch is a Service no router routes).
    */
   readonly routedServices: ReadonlySet<string>;
+  /** The route objects that take the in-mesh requests to a Service. */
+  readonly serviceRoutes: readonly ServiceRouteFacts[];
 }
 
 /** Where readers add the facts of a stage. */
@@ -162,6 +178,8 @@ export interface FactsBuilder {
   readonly routes: RouteFacts[];
   /** See `StageFacts.routedServices`. */
   readonly routedServices: Set<string>;
+  /** See `StageFacts.serviceRoutes`. */
+  readonly serviceRoutes: ServiceRouteFacts[];
 }
 
 /** The id of a Service backend (one id whichever router reads the Service: a route's backendRef, a selector switch). */

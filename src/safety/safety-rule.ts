@@ -27,8 +27,21 @@ export enum SafetyRule {
   DEPLOYMENT_REMOVED_WHILE_SERVICE = 'deployment-removed-while-service',
   /** (warning) A per-version Service selects pods, or did not exist in the previous stage. */
   STALE_SERVICE = 'stale-service',
-  /** A Service a route sends to in another namespace is allowed by a ReferenceGrant there. */
+  /**
+   * A Service a route sends to in another namespace is allowed by a ReferenceGrant there, created in a stage before the
+   * route names it, and deleted in a stage after no route names it.
+   */
   REFERENCE_GRANT = 'reference-grant',
+  /** Every port an HTTPRoute backendRef or mirror names is one of its Service's `spec.ports[].port`. */
+  SERVICE_PORT = 'service-port',
+  /** Every HTTPRoute rule sends what it matches somewhere: backendRefs, or a RequestRedirect filter. */
+  RULE_HAS_BACKENDS = 'rule-has-backends',
+  /** Every parentRef of an HTTPRoute attaches: a Service parent has `group: ""` and names a port the Service has. */
+  PARENT_REF = 'parent-ref',
+  /** One HTTPRoute rule without match per parent and hostname (the oldest route takes the requests, the other's split is dead). */
+  ONE_CATCH_ALL_PER_PARENT = 'one-catch-all-per-parent',
+  /** One kind of route per Service in the mesh: Istio does not merge a VirtualService and an HTTPRoute of one Service. */
+  ONE_ROUTER_PER_SERVICE = 'one-router-per-service',
 
   // -- traffic ------------------------------------------------------------------------------
   /** A destination that receives traffic selects pods of a Deployment that existed in the previous stage. */

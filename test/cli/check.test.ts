@@ -126,6 +126,49 @@ describe('check on hand-written YAML', () => {
   });
 });
 
+// Issue 19: Gateway API YAML the API server accepts but that drops requests (or, for the split of rules between two
+// routes, that does not).
+describe('check on hand-written Gateway API YAML', () => {
+  const gatewayApi = (name: string) => path.join('test', 'fixtures', 'gateway-api', name);
+  test.each([
+    ['a backendRef port that is the targetPort', 'deploy.yaml', 'backend-target-port.yaml',
+      'error: HTTPRoute/reviews rules[0]  [service-port]  routes to port 8080 of Service bookinfo/reviews-v2, whose ports are 9080'],
+    ['a header rule without backendRefs', 'deploy.yaml', 'header-rule-without-backends.yaml',
+      'error: HTTPRoute/reviews rules[0]  [rule-has-backends]  has no backendRefs and no RequestRedirect filter'],
+    ['a Service parentRef without group ""', 'deploy.yaml', 'parent-without-group.yaml',
+      'error: HTTPRoute/reviews parentRefs[0]  [parent-ref]  names Service bookinfo/reviews without group ""'],
+    ['a Service parentRef with a port the Service lacks', 'deploy.yaml', 'parent-port-missing.yaml',
+      'error: HTTPRoute/reviews parentRefs[0]  [parent-ref]  names port 8080 of Service bookinfo/reviews, whose ports are 9080'],
+    ['two catch-all HTTPRoutes on one Service', 'deploy.yaml', 'two-catch-alls.yaml',
+      'error: HTTPRoute/reviews-canary rules[0]  [one-catch-all-per-parent]  takes every request on Service bookinfo/reviews, like HTTPRoute/reviews rules[0]'],
+    ['a VirtualService and an HTTPRoute for one Service', 'deploy.yaml', 'virtual-service-and-httproute.yaml',
+      'error: VirtualService/reviews  [one-router-per-service]  routes the in-mesh requests to Service bookinfo/reviews, like HTTPRoute/reviews'],
+    ['a ReferenceGrant created with the route that needs it', 'cross-namespace-deploy.yaml', 'cross-namespace-shift.yaml',
+      'error: HTTPRoute/reviews rules[0]  [reference-grant]  routes to Service canary/reviews-v2 in another namespace, allowed by a ReferenceGrant this stage creates'],
+    ['a ReferenceGrant deleted with the route that stops needing it', 'cross-namespace-shift.yaml', 'cross-namespace-unroute.yaml',
+      "error: ReferenceGrant/reviews-from-bookinfo  [reference-grant]  no longer allows HTTPRoutes of 'bookinfo' to reach Service canary/reviews-v2"],
+  ])('%s: exit 1, the rule and the message', async (_what, before, after, line) => {
+    const run = await cliInProcess(['check', gatewayApi(before), gatewayApi(after)]);
+    expect(run.stdout).toContain(line);
+    expect(run.stdout).toMatch(/^UNSAFE: 1 error, 0 warnings; /m);
+    expect(run.status).toBe(1);
+  });
+
+  test('a header rule in one HTTPRoute and the catch-all in another, on one Service: exit 0', async () => {
+    const run = await cliInProcess(['check', gatewayApi('deploy.yaml'), gatewayApi('header-and-catch-all-split.yaml')]);
+    expect(run.stdout.trim()).toBe('OK: no violations (13 objects checked)');
+    expect(run.status).toBe(0);
+  });
+
+  test('the ReferenceGrant a stage before the route, and deleted a stage after it: exit 0 each', async () => {
+    for (const [before, after] of [['cross-namespace-deploy.yaml', 'cross-namespace-deploy-granted.yaml'], ['cross-namespace-deploy-granted.yaml', 'cross-namespace-shift.yaml'],
+      ['cross-namespace-shift.yaml', 'cross-namespace-deploy-granted.yaml'], ['cross-namespace-deploy-granted.yaml', 'cross-namespace-deploy.yaml']]) {
+      const run = await cliInProcess(['check', gatewayApi(before), gatewayApi(after)]);
+      expect({ before, after, status: run.status, stderr: run.stderr, stdout: run.stdout }).toEqual({ before, after, status: 0, stderr: '', stdout: expect.stringMatching(/^OK: no violations/) });
+    }
+  });
+});
+
 describe('check validates schemas, then runs the safety rules on the objects as the API server would keep them', () => {
   test('the seed guide\'s port and subset beside destination: unknown fields route[0].port and route[0].subset, dropped for the rules', async () => {
     const run = await cliInProcess(['check', fixture('stable'), fixture('seed-guide-misplaced-fields.yaml')]);

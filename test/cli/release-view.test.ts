@@ -47,7 +47,7 @@ describe('release discovery is router-neutral', () => {
       apiVersion: 'gateway.networking.k8s.io/v1',
       kind: 'HTTPRoute',
       metadata: { name: 'shop', namespace: 'prod', annotations: annotations('blue') },
-      spec: { rules: [{ backendRefs: [{ name: 'shop-v1' }, { name: 'shop-v2', weight: 3 }] }] },
+      spec: { parentRefs: [{ group: '', kind: 'Service', name: 'shop' }], rules: [{ backendRefs: [{ name: 'shop-v1' }, { name: 'shop-v2', weight: 3 }] }] },
     };
     const [release] = releasesIn([route]);
     expect(releaseState([route], release).weights).toEqual([{ version: 'shop-v1', weight: 25 }, { version: 'shop-v2', weight: 75 }]);

@@ -248,6 +248,32 @@ export const VIOLATING: Record<SafetyRule, Case> = {
   [SafetyRule.REFERENCE_GRANT]: {
     current: [service(), deployment('v1', { namespace: 'canary' }), versionService('v1', 'canary'), httpRoute([['v1', 100, 'canary']])],
   },
+  // the backendRef names the container's port (the Service's targetPort), not the Service's port 3000.
+  [SafetyRule.SERVICE_PORT]: {
+    current: patched(serviceStage(['v1'], ['v1'], [['v1', 100]]), 'HTTPRoute', (m) => {
+      m.spec.rules[0].backendRefs[0].port = 8080;
+    }),
+  },
+  // a header rule that sends its requests nowhere.
+  [SafetyRule.RULE_HAS_BACKENDS]: {
+    current: patched(serviceStage(['v1'], ['v1'], [['v1', 100]]), 'HTTPRoute', (m) => {
+      m.spec.rules.unshift({ matches: [{ headers: [{ name: 'x-version', value: 'v2' }] }] });
+    }),
+  },
+  // the Service parent without group "": the route attaches to nothing.
+  [SafetyRule.PARENT_REF]: {
+    current: patched(serviceStage(['v1'], ['v1'], [['v1', 100]]), 'HTTPRoute', (m) => {
+      delete m.spec.parentRefs[0].group;
+    }),
+  },
+  // a second HTTPRoute with a weighted catch-all on the Service.
+  [SafetyRule.ONE_CATCH_ALL_PER_PARENT]: {
+    current: [...serviceStage(['v1'], ['v1'], [['v1', 100]]), { ...httpRoute([['v1', 100]]), metadata: { name: `${APP}-extra`, namespace: 'default' } }],
+  },
+  // a VirtualService and an HTTPRoute for the Service helloworld.
+  [SafetyRule.ONE_ROUTER_PER_SERVICE]: {
+    current: [...stage(['v1'], ['v1'], weighted([['v1', 100]])), versionService('v1'), httpRoute([['v1', 100]])],
+  },
   [SafetyRule.WEIGHTS]: { current: stage(['v1', 'v2'], ['v1', 'v2'], weighted([['v1', 90], ['v2', 20]])) },
   [SafetyRule.CATCH_ALL_ROUTE]: { current: stage(['v1', 'v2'], ['v1', 'v2'], headerRoute('v2'), headerRoute('v1')) },
   [SafetyRule.SERVICE_SELECTS_VERSION]: {

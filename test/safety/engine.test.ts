@@ -39,6 +39,7 @@ describe('StageView.behind', () => {
     routes: [],
     duplicates: [],
     routedServices: new Set(),
+    serviceRoutes: [],
   });
   const backend = (namespace: string, selector: any): BackendFacts => ({
     id: 'service:x/s', kind: 'service', label: 'Service', name: 's', object: 'Service/s', namespace, selector, podsKnown: true,

@@ -10,14 +10,15 @@
  * label (a per-version Service waiting for its route, or a selector switch). The version-free
  * Service a GAMMA route attaches to is not a backend unless a route names it as one.
  */
+import { GATEWAY_API_GROUP, ParentRef, covers, hostsOn, mergeKey, overlaps, readParentRefs } from './_parents';
 import { Labels, VERSION_LABEL } from '../../_conventions';
+import { compareText, push } from '../../_util';
 import { parseDurationMs } from '../../safety/_durations';
-import { FactsBuilder, RouteFacts, RuleFacts, TargetFacts, objectName, serviceBackend, serviceId, serviceLabel } from '../../safety/_facts';
+import { FactsBuilder, RuleFacts, TargetFacts, objectName, serviceBackend, serviceId, serviceLabel } from '../../safety/_facts';
 import { StageManifests } from '../../safety/_manifests';
 import { RouterReader } from '../../safety/_plugin';
 
-/** The group of the Gateway API kinds. */
-export const GATEWAY_API_GROUP = 'gateway.networking.k8s.io';
+export { GATEWAY_API_GROUP };
 
 /** Gateway API weights are relative integers between 0 and 1,000,000. */
 const MAX_WEIGHT = 1_000_000;
@@ -46,6 +47,10 @@ export interface ServiceRef {
   /** Index of the rule. */
   readonly rule: number;
   readonly mirror: boolean;
+  /** The port it names (undefined when left out). */
+  readonly port?: number;
+  /** The weight of a backendRef as written (undefined when left out, and for a mirror). */
+  readonly weight?: unknown;
 }
 
 /** Every Service an HTTPRoute names: the backendRefs and mirror backendRefs of its rules. */
@@ -56,7 +61,14 @@ export function serviceRefs(route: any, defaultNamespace: string): ServiceRef[] 
     ...(Array.isArray(rule?.backendRefs) ? rule.backendRefs : []).map((ref: any) => ({ ref, mirror: false })),
     ...mirrorFilters(rule).map((f) => ({ ref: f.requestMirror?.backendRef, mirror: true })),
   ].filter((x) => isServiceRef(x.ref) && typeof x.ref?.name === 'string')
-    .map((x) => ({ namespace: x.ref.namespace ?? namespace, name: x.ref.name, rule: index, mirror: x.mirror })));
+    .map((x) => ({
+      namespace: x.ref.namespace ?? namespace,
+      name: x.ref.name,
+      rule: index,
+      mirror: x.mirror,
+      port: x.ref.port,
+      weight: x.mirror ? undefined : x.ref.weight,
+    })));
 }
 
 function mirrorFilters(rule: any): any[] {
@@ -82,8 +94,33 @@ export interface GatewayRoute {
   readonly namespace: string;
   /** The Services it sends or mirrors to. */
   readonly refs: readonly ServiceRef[];
-  /** The Services it attaches to, `<namespace>/<name>`. */
+  /** The Services it attaches to, `<namespace>/<name>` (GAMMA parents that attach). */
   readonly parents: readonly string[];
+  /** Its parentRefs, those that attach to nothing included. */
+  readonly parentRefs: readonly ParentRef[];
+  /** Its `spec.hostnames`. */
+  readonly hostnames: readonly string[];
+  /**
+   * False when none of its parentRefs attaches (or it has none): it routes nothing, so it adds no route to the facts
+   * (its weights are not counted as if it routed).
+   */
+  readonly attached: boolean;
+  /** Its rules in the order written. */
+  readonly rules: readonly RuleFacts[];
+  /** Its first rule that takes every request (no match, or only the path prefix `/`), if it has one. */
+  readonly catchAll?: RuleFacts;
+  /**
+   * Its rules that send matching requests nowhere: no backendRef, and no RequestRedirect filter that would answer
+   * (Istio answers them 500: `weightSum(r.BackendRefs) == 0 && vs.Redirect == nil` in istio/istio
+   * pilot/pkg/config/kube/gateway/conversion.go; the Gateway API 1.6 spec says 404).
+   */
+  readonly withoutBackends: readonly RuleFacts[];
+}
+
+/** A route on one parent: the parentRef it attaches with. */
+export interface Attachment {
+  readonly route: GatewayRoute;
+  readonly parent: ParentRef;
 }
 
 /** The Gateway API objects of one stage, read once for the reader's facts and for the Gateway API's rules. */
@@ -91,10 +128,69 @@ export class GatewayApiStage {
   readonly routes: GatewayRoute[] = [];
   /** `<namespace>/<name>` of every Service its HTTPRoutes send or mirror to. */
   readonly named = new Set<string>();
+  /** The attached routes by merge key (see `_parents.ts`), each list by namespace and name of the route. */
+  readonly byParent = new Map<string, Attachment[]>();
   private byName?: Map<string, any>;
   private referenceGrants?: readonly any[];
 
   constructor(readonly stage: StageManifests) {}
+
+  /** Adds a route (read in full) to the stage, and to the routes of its parents when it attaches. */
+  add(route: GatewayRoute): void {
+    this.routes.push(route);
+    if (!route.attached) {
+      return;
+    }
+    for (const parent of route.parentRefs) {
+      if (parent.detached === undefined) {
+        push(this.byParent, mergeKey(parent, route.namespace), { route, parent });
+      }
+    }
+  }
+
+  /** Each list of `byParent` by namespace and name of the route (the tie-break of routes created together). */
+  sortParents(): void {
+    const identity = (a: Attachment) => `${a.route.namespace}/${a.route.manifest.metadata?.name}`;
+    for (const list of this.byParent.values()) {
+      list.sort((a, b) => compareText(identity(a), identity(b)));
+    }
+  }
+
+  /**
+   * Whether every request a route takes, on each of its parents and hostnames, can be taken by a rule without match
+   * of a route merged with it (its own included): Gateway API merges the rules of the routes on a parent.
+   */
+  catchAllEverywhere(route: GatewayRoute): boolean {
+    const parents = route.parentRefs.filter((p) => p.detached === undefined);
+    return parents.length > 0 && parents.every((p) => hostsOn(p, route.hostnames).every((host) =>
+      (this.byParent.get(mergeKey(p, route.namespace)) ?? []).some((other) => other.route.catchAll !== undefined
+        && covers(other.parent, p) && hostsOn(other.parent, other.route.hostnames).includes(host))));
+  }
+
+  /** Pairs of attached routes with a rule without match each, on one parent and hostname: the first by namespace and name wins. */
+  catchAllConflicts(): Array<{ readonly first: Attachment; readonly other: Attachment; readonly host: string }> {
+    const found: Array<{ first: Attachment; other: Attachment; host: string }> = [];
+    const seen = new Set<string>();
+    for (const list of this.byParent.values()) {
+      const catchAlls = list.filter((a) => a.route.catchAll !== undefined);
+      for (let i = 0; i < catchAlls.length; i++) {
+        for (let j = i + 1; j < catchAlls.length; j++) {
+          const [first, other] = [catchAlls[i], catchAlls[j]];
+          const pair = `${first.route.namespace}/${first.route.object}|${other.route.namespace}/${other.route.object}`;
+          if (first.route === other.route || seen.has(pair) || !overlaps(first.parent, other.parent)) {
+            continue;
+          }
+          const hosts = hostsOn(other.parent, other.route.hostnames);
+          const host = hostsOn(first.parent, first.route.hostnames).find((h) => hosts.includes(h));
+          if (host !== undefined) {
+            seen.add(pair);
+            found.push({ first, other, host });
+          }
+        }
+      }
+    }
+    return found;
+  }
 
   /** The Services by `<namespace>/<name>`. */
   get services(): ReadonlyMap<string, any> {
@@ -120,23 +216,45 @@ export const GATEWAY_API_READER: RouterReader<GatewayApiStage> = {
       if (!isGatewayApi(manifest, 'HTTPRoute')) {
         continue;
       }
+      const namespace = stage.namespaceOf(manifest);
+      const parentRefs = readParentRefs(manifest, namespace, model.services);
+      const rules = ruleFacts(manifest, namespace);
+      const written: any[] = Array.isArray(manifest.spec?.rules) ? manifest.spec.rules : [];
       const route: GatewayRoute = {
         manifest,
         object: objectName(manifest),
-        namespace: stage.namespaceOf(manifest),
+        namespace,
         refs: serviceRefs(manifest, stage.options.namespace),
-        parents: serviceParents(manifest, stage.options.namespace),
+        parents: parentRefs.filter((p) => p.service !== undefined && p.detached === undefined).map((p) => p.service!),
+        parentRefs,
+        hostnames: Array.isArray(manifest.spec?.hostnames) ? manifest.spec.hostnames.map(String) : [],
+        attached: parentRefs.some((p) => p.detached === undefined),
+        rules,
+        catchAll: rules.find((r) => !r.hasMatch),
+        withoutBackends: rules.filter((_, i) => !forwards(written[i])),
       };
-      model.routes.push(route);
+      model.add(route);
       for (const ref of route.refs) {
         const key = `${ref.namespace}/${ref.name}`;
         model.named.add(key);
-        into.routedServices.add(key);
+        if (route.attached) {
+          into.routedServices.add(key);
+        }
       }
       for (const parent of route.parents) {
         into.routedServices.add(parent);
+        into.serviceRoutes.push({ service: parent, object: route.object, namespace, kind: 'HTTPRoute' });
       }
-      into.routes.push(routeFacts(manifest, stage.namespaceOf(manifest)));
+    }
+    model.sortParents();
+    for (const route of model.routes) {
+      if (route.attached) {
+        // Gateway API ranks rules by their matches, not by their order: a rule that takes every
+        // request comes after every rule with a condition. A route without such a rule needs none when the routes
+        // merged with it on each of its parents have one.
+        const ranked = [...route.rules.filter((r) => r.hasMatch), ...route.rules.filter((r) => !r.hasMatch)];
+        into.routes.push({ object: route.object, namespace: route.namespace, rules: ranked, needsCatchAll: route.catchAll !== undefined || !model.catchAllEverywhere(route), list: 'rules' });
+      }
     }
     return model;
   },
@@ -152,7 +270,14 @@ export const GATEWAY_API_READER: RouterReader<GatewayApiStage> = {
   },
 };
 
-function routeFacts(route: any, namespace: string): RouteFacts {
+/** Whether a rule sends what it matches somewhere: to backendRefs, or as a redirect. */
+function forwards(rule: any): boolean {
+  const filters: any[] = Array.isArray(rule?.filters) ? rule.filters : [];
+  return (Array.isArray(rule?.backendRefs) && rule.backendRefs.length > 0) || filters.some((f) => f?.type === 'RequestRedirect');
+}
+
+/** The rules of a route as facts, in the order written. */
+function ruleFacts(route: any, namespace: string): RuleFacts[] {
   const object = objectName(route);
   const targetOf = (ref: any, weight: number, mirror: boolean, invalidWeight?: unknown): TargetFacts => {
     const refNamespace = ref?.namespace ?? namespace;
@@ -164,7 +289,7 @@ function routeFacts(route: any, namespace: string): RouteFacts {
     return { backendId: `host:${id}`, kind: 'host', label: `${ref?.kind} ${refNamespace}/${ref?.name}`, name: ref?.name, weight, mirror, invalidWeight };
   };
   const rules: any[] = Array.isArray(route.spec?.rules) ? route.spec.rules : [];
-  const facts = rules.map((rule: any, index: number): RuleFacts => {
+  return rules.map((rule: any, index: number): RuleFacts => {
     const refs: any[] = Array.isArray(rule?.backendRefs) ? rule.backendRefs : [];
     const written = refs.map((ref) => ref?.weight ?? 1);
     const valid = written.map((w) => Number.isInteger(w) && w >= 0 && w <= MAX_WEIGHT);
@@ -189,10 +314,6 @@ function routeFacts(route: any, namespace: string): RouteFacts {
       timeoutMs: parseDurationMs(rule?.timeouts?.request),
     };
   });
-  // Gateway API ranks rules by their matches, not by their order: a rule that takes every
-  // request comes after every rule with a condition.
-  const ranked = [...facts.filter((r) => r.hasMatch), ...facts.filter((r) => !r.hasMatch)];
-  return { object, namespace, rules: ranked, needsCatchAll: true, list: 'rules' };
 }
 
 /**

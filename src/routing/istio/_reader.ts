@@ -217,6 +217,15 @@ export const ISTIO_READER: RouterReader<IstioStage> = {
       into.routes.push(...routes);
       const hosts = list(manifest.spec?.hosts).map((h: string) => resolveHost(h, namespace, clusterDomain));
       model.virtualServices.push({ manifest, object, namespace, hosts, routes, destinations });
+      const gateways = list(manifest.spec?.gateways);
+      if (gateways.length === 0 || gateways.includes('mesh')) {
+        for (const host of hosts) {
+          const service = serviceOf(host);
+          if (service) {
+            into.serviceRoutes.push({ service: `${service.namespace}/${service.name}`, object, namespace, kind: 'VirtualService' });
+          }
+        }
+      }
     }
     into.backends.push(...hostBackends.values());
     return model;

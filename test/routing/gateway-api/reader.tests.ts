@@ -14,7 +14,7 @@ import { StageManifests } from '../../../src/safety/_manifests';
 const objects = (yaml: string) => YAML.parseAllDocuments(yaml).map((d) => d.toJS());
 /** The reader's first pass over `yaml` (objects without a namespace are in `bookinfo`). */
 function read(yaml: string): { facts: FactsBuilder; model: GatewayApiStage } {
-  const facts: FactsBuilder = { backends: [], routes: [], routedServices: new Set() };
+  const facts: FactsBuilder = { backends: [], routes: [], routedServices: new Set(), serviceRoutes: [] };
   return { facts, model: GATEWAY_API_READER.read(new StageManifests(objects(yaml), readOptions('bookinfo')), facts) };
 }
 
@@ -112,6 +112,7 @@ apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata: { name: reviews, namespace: front }
 spec:
+  parentRefs: [{ group: "", kind: Service, name: front }]
   rules:
     - matches: [{ path: { type: PathPrefix, value: / } }]
       backendRefs: [{ name: a, port: 80 }, { name: b, port: 80 }]
@@ -137,10 +138,10 @@ spec:
     expect(serviceParents(route, 'bookinfo')).toEqual(['bookinfo/reviews']);
     expect(serviceParents({ spec: { parentRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'public' }] } }, 'bookinfo')).toEqual([]);
     expect(serviceRefs(route, 'bookinfo')).toEqual([
-      { namespace: 'bookinfo', name: 'reviews-v1', rule: 0, mirror: false },
-      { namespace: 'bookinfo', name: 'reviews-v2', rule: 0, mirror: false },
-      { namespace: 'bookinfo', name: 'legacy', rule: 0, mirror: true },
-      { namespace: 'bookinfo', name: 'reviews-v2', rule: 1, mirror: false },
+      { namespace: 'bookinfo', name: 'reviews-v1', rule: 0, mirror: false, port: 9080, weight: 1 },
+      { namespace: 'bookinfo', name: 'reviews-v2', rule: 0, mirror: false, port: 9080, weight: 2 },
+      { namespace: 'bookinfo', name: 'legacy', rule: 0, mirror: true, port: 80, weight: undefined },
+      { namespace: 'bookinfo', name: 'reviews-v2', rule: 1, mirror: false, port: 9080, weight: undefined },
     ]);
   });
 

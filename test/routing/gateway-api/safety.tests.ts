@@ -2,6 +2,8 @@ import * as path from 'path';
 import { SafetyCheck, SafetyRule, SafetyViolation, Severity } from '../../../src';
 import { checkCommand } from '../../../src/cli/check';
 import { readManifests } from '../../../src/cli/manifests';
+import { readStage } from '../../../src/routing/_registry';
+import { readOptions } from '../../../src/safety/_engine';
 
 const FIXTURES = path.join(__dirname, '..', '..', 'fixtures', 'gateway-api');
 const fixture = (name: string) => path.join(FIXTURES, name);
@@ -240,5 +242,182 @@ describe('Gateway API rules on hand-built objects', () => {
   test('a backendRef of another kind is not checked against Services', () => {
     const imported = { group: 'multicluster.x-k8s.io', kind: 'ServiceImport', name: 'reviews-remote', port: 9080 };
     expect(SafetyCheck.check([...base, route([{ backendRefs: [imported] }])])).toEqual([]);
+  });
+});
+
+// Issue 19: hand-written Gateway API YAML that drops requests, and a split of rules between routes that does not.
+describe('hand-written Gateway API YAML: what the Gateway API routes differently than it reads', () => {
+  test('service-port: a backendRef naming the Service\'s targetPort (not its port) fails; the CLI exits 1', () => {
+    expect(SafetyCheck.check(load('backend-target-port.yaml'), load('deploy.yaml'))).toEqual([{
+      rule: SafetyRule.SERVICE_PORT,
+      severity: Severity.ERROR,
+      object: 'HTTPRoute/reviews rules[0]',
+      message: 'routes to port 8080 of Service bookinfo/reviews-v2, whose ports are 9080: Istio sends that share to a destination for port 8080, which does not exist (503)',
+      fix: 'set port to one of the ports of Service bookinfo/reviews-v2 (spec.ports[].port: 9080), not a targetPort',
+    }]);
+    expect(cliCheck('deploy.yaml', 'backend-target-port.yaml')).toEqual({ code: 1, out: expect.stringContaining('HTTPRoute/reviews rules[0]  [service-port]  routes to port 8080') });
+  });
+
+  test('service-port applies to mirrors, and to a backendRef without a port', () => {
+    const mirror = { type: 'RequestMirror', requestMirror: { backendRef: { name: 'reviews-v2', port: 8080 }, percent: 10 } };
+    expect(SafetyCheck.check([...base, route([{ backendRefs: [ref('v1')], filters: [mirror] }])]).map((v) => [v.rule, v.message])).toEqual([[
+      SafetyRule.SERVICE_PORT,
+      'mirrors to port 8080 of Service bookinfo/reviews-v2, whose ports are 9080: Istio sends that share to a destination for port 8080, which does not exist (503)',
+    ]]);
+    expect(SafetyCheck.check([...base, route([{ backendRefs: [{ name: 'reviews-v1' }] }])]).map((v) => [v.rule, v.message, v.fix])).toEqual([[
+      SafetyRule.SERVICE_PORT,
+      'routes to Service bookinfo/reviews-v1 without a port: the backendRef is invalid and its share of requests fails (500)',
+      'set port to one of the ports of Service bookinfo/reviews-v1 (spec.ports[].port: 9080)',
+    ]]);
+    // A backendRef of weight 0 gets no request.
+    expect(SafetyCheck.check([...base, route([{ backendRefs: [ref('v1', 100), { ...ref('v2', 0), port: 8080 }] }])])).toEqual([]);
+    // A Service of several ports: any of them.
+    const twoPorts = { ...versionService('v1'), spec: { ...versionService('v1').spec, ports: [{ name: 'http', port: 9080 }, { name: 'admin', port: 9090 }] } };
+    expect(SafetyCheck.check([twoPorts, ...base.slice(2), route([{ backendRefs: [{ name: 'reviews-v1', port: 9090 }] }])])).toEqual([]);
+  });
+
+  test('rule-has-backends: a header rule without backendRefs fails (its requests get an error); a redirect answers', () => {
+    expect(SafetyCheck.check(load('header-rule-without-backends.yaml'), load('deploy.yaml'))).toEqual([{
+      rule: SafetyRule.RULE_HAS_BACKENDS,
+      severity: Severity.ERROR,
+      object: 'HTTPRoute/reviews rules[0]',
+      message: 'has no backendRefs and no RequestRedirect filter: the requests it matches (x-version=v2) get an error instead of a response (Istio answers 500, the Gateway API spec 404)',
+      fix: 'give the rule backendRefs (or a RequestRedirect filter), or remove the rule',
+    }]);
+    expect(cliCheck('deploy.yaml', 'header-rule-without-backends.yaml')).toEqual({ code: 1, out: expect.stringContaining('[rule-has-backends]') });
+    const header = { matches: [{ headers: [{ name: 'x-version', value: 'v2' }] }] };
+    const redirect = { ...header, filters: [{ type: 'RequestRedirect', requestRedirect: { hostname: 'reviews-v2' } }] };
+    expect(SafetyCheck.check([...base, route([redirect, { backendRefs: [ref('v1')] }])])).toEqual([]);
+    expect(SafetyCheck.check([...base, route([{ ...header, backendRefs: [] }, { backendRefs: [ref('v1')] }])]).map((v) => v.rule)).toEqual([SafetyRule.RULE_HAS_BACKENDS]);
+    // A catch-all without backendRefs: every request.
+    expect(SafetyCheck.check([...base, route([{}])]).map((v) => v.message)).toEqual([expect.stringContaining(': every request it takes get an error')]);
+  });
+
+  test('parent-ref: a Service parent without group "" attaches to nothing, and its weights are not counted', () => {
+    expect(SafetyCheck.check(load('parent-without-group.yaml'), load('deploy.yaml'))).toEqual([{
+      rule: SafetyRule.PARENT_REF,
+      severity: Severity.ERROR,
+      object: 'HTTPRoute/reviews parentRefs[0]',
+      message: 'names Service bookinfo/reviews without group "": the group defaults to gateway.networking.k8s.io, which has no kind Service, so the parentRef attaches to nothing; '
+        + 'no parentRef of the route attaches, so it routes nothing (its weights do not apply: requests to its parents reach their own endpoints)',
+      fix: 'set group: "" in the parentRef (Service is in the core group; left out, the group is gateway.networking.k8s.io)',
+    }]);
+    expect(cliCheck('deploy.yaml', 'parent-without-group.yaml')).toEqual({ code: 1, out: expect.stringContaining('HTTPRoute/reviews parentRefs[0]  [parent-ref]') });
+    // The route routes nothing: it sends no traffic to v2, whose Deployment is new (no destination-ready), and it is no route at all.
+    const detached = route([{ backendRefs: [ref('v1', 90), ref('v2', 10)] }], [{ kind: 'Service', name: 'reviews' }]);
+    const previous = [service('reviews', { app: 'reviews' }), versionService('v1'), versionService('v2'), deployment('v1')];
+    expect(found([...base, detached], previous)).toEqual([[SafetyRule.PARENT_REF, Severity.ERROR, 'HTTPRoute/reviews parentRefs[0]']]);
+    expect(readStage([...base, detached], readOptions('bookinfo')).routes).toEqual([]);
+    // Another group than the core one ('core' is not it), and no parentRefs at all: attached to nothing either.
+    const core = route([{ backendRefs: [ref('v1')] }], [{ group: 'core', kind: 'Service', name: 'reviews' }]);
+    expect(SafetyCheck.check([...base, core]).map((v) => v.message)).toEqual([expect.stringMatching(
+      /^names Service bookinfo\/reviews in group 'core', which has no kind Service, so the parentRef attaches to nothing; no parentRef of the route attaches/)]);
+    expect(SafetyCheck.check([...base, route([{ backendRefs: [ref('v1')] }], [])]).map((v) => [v.rule, v.object, v.message, v.fix])).toEqual([[
+      SafetyRule.PARENT_REF, 'HTTPRoute/reviews', 'has no parentRefs: it attaches to nothing, so it routes nothing (its weights do not apply)',
+      'add a parentRef: the Service the route applies to (group: "", kind: Service) or a Gateway',
+    ]]);
+  });
+
+  test('parent-ref: a Service parent naming a port the Service lacks; with another parent that attaches, the route still routes', () => {
+    expect(SafetyCheck.check(load('parent-port-missing.yaml'), load('deploy.yaml')).map((v) => [v.object, v.message, v.fix])).toEqual([[
+      'HTTPRoute/reviews parentRefs[0]',
+      'names port 8080 of Service bookinfo/reviews, whose ports are 9080: the route applies to requests to that port only, and there are none; '
+        + 'no parentRef of the route attaches, so it routes nothing (its weights do not apply: requests to its parents reach their own endpoints)',
+      'set port to one of the ports of Service bookinfo/reviews (spec.ports[].port: 9080), or leave it out to route every port of the Service',
+    ]]);
+    expect(cliCheck('deploy.yaml', 'parent-port-missing.yaml').code).toBe(1);
+    const parents = [{ group: '', kind: 'Service', name: 'reviews', port: 9080 }, { group: '', kind: 'Service', name: 'reviews', port: 8080 }];
+    const partly = route([{ backendRefs: [ref('v1', 90), ref('v2', 10)] }], parents);
+    expect(SafetyCheck.check([...base, partly]).map((v) => [v.object, v.message])).toEqual([[
+      'HTTPRoute/reviews parentRefs[1]', expect.stringMatching(/: the route applies to requests to that port only, and there are none; the route does not apply there$/),
+    ]]);
+    expect(readStage([...base, partly], readOptions('bookinfo')).routes).toHaveLength(1);
+    // The port of the Service, or none: attaches.
+    expect(SafetyCheck.check([...base, route([{ backendRefs: [ref('v1')] }], [parents[0]])])).toEqual([]);
+  });
+
+  test('one-catch-all-per-parent: two HTTPRoutes taking every request on one Service fail, naming both', () => {
+    expect(SafetyCheck.check(load('two-catch-alls.yaml'), load('deploy.yaml'))).toEqual([{
+      rule: SafetyRule.ONE_CATCH_ALL_PER_PARENT,
+      severity: Severity.ERROR,
+      object: 'HTTPRoute/reviews-canary rules[0]',
+      message: 'takes every request on Service bookinfo/reviews, like HTTPRoute/reviews rules[0]: only the older route\'s rule receives them '
+        + '(between routes created together, the first by namespace/name: HTTPRoute/reviews), so the other\'s split is dead',
+      fix: 'keep one rule without match per parent: merge the weighted backendRefs of both into one route, or give one of the rules matches',
+    }]);
+    expect(cliCheck('deploy.yaml', 'two-catch-alls.yaml')).toEqual({ code: 1, out: expect.stringContaining('HTTPRoute/reviews-canary rules[0]  [one-catch-all-per-parent]') });
+    // Either order of the manifests: the same route is reported.
+    expect(SafetyCheck.check([...load('two-catch-alls.yaml')].reverse()).map((v) => v.object)).toEqual(['HTTPRoute/reviews-canary rules[0]']);
+  });
+
+  test('one-catch-all-per-parent: routes on different ports, namespaces (GAMMA consumer routes) or hostnames of a Gateway are not merged', () => {
+    const named = (name: string, namespace: string, parentRefs: any[], hostnames?: string[]) => ({
+      ...route([{ backendRefs: [{ ...ref('v1'), namespace: NS }] }], parentRefs),
+      metadata: { name, namespace },
+      spec: { ...route([{ backendRefs: [{ ...ref('v1'), namespace: NS }] }], parentRefs).spec, hostnames },
+    });
+    const parent = (port?: number) => [{ group: '', kind: 'Service', name: 'reviews', namespace: NS, port }];
+    const conflicts = (...routes: any[]) => found([...base, ...routes]).filter(([rule]) => rule === SafetyRule.ONE_CATCH_ALL_PER_PARENT);
+    expect(conflicts(named('a', NS, parent(9080)), named('b', NS, parent()))).toHaveLength(1);
+    expect(conflicts(named('a', NS, parent(9080)), named('b', NS, parent(9081)))).toEqual([]);
+    expect(conflicts(named('a', NS, parent()), named('b', 'frontend', parent()))).toEqual([]);
+    const gateway = (sectionName?: string) => [{ name: 'public', namespace: 'infra', sectionName }];
+    expect(conflicts(named('a', NS, gateway(), ['a.example.com']), named('b', NS, gateway(), ['b.example.com']))).toEqual([]);
+    expect(conflicts(named('a', NS, gateway('https'), ['a.example.com']), named('b', NS, gateway(), ['a.example.com', 'b.example.com']))).toHaveLength(1);
+  });
+
+  test('catch-all-route: a header rule in one HTTPRoute and the catch-all in another, on one Service, is safe (the routes are merged)', () => {
+    expect(SafetyCheck.check(load('header-and-catch-all-split.yaml'), load('deploy.yaml'))).toEqual([]);
+    expect(cliCheck('deploy.yaml', 'header-and-catch-all-split.yaml')).toEqual({ code: 0, out: expect.stringMatching(/^OK: no violations/) });
+    // Without the catch-all route, the header route alone still fails; a catch-all on another parent does not count.
+    const [catchAll, header] = load('header-and-catch-all-split.yaml').filter((m) => m.kind === 'HTTPRoute');
+    expect(found([...base, header]).map(([rule, , object]) => [rule, object])).toEqual([[SafetyRule.CATCH_ALL_ROUTE, 'HTTPRoute/reviews-testers rules[0]']]);
+    const elsewhere = { ...catchAll, spec: { ...catchAll.spec, parentRefs: [{ group: '', kind: 'Service', name: 'ratings' }] } };
+    expect(found([...base, service('ratings', { app: 'ratings' }), header, elsewhere]).map(([rule]) => rule)).toEqual([SafetyRule.CATCH_ALL_ROUTE]);
+  });
+
+  test('one-router-per-service: a VirtualService and an HTTPRoute for one Service fail', () => {
+    expect(SafetyCheck.check(load('virtual-service-and-httproute.yaml'), load('deploy.yaml'))).toEqual([{
+      rule: SafetyRule.ONE_ROUTER_PER_SERVICE,
+      severity: Severity.ERROR,
+      object: 'VirtualService/reviews',
+      message: 'routes the in-mesh requests to Service bookinfo/reviews, like HTTPRoute/reviews: Istio does not merge a VirtualService and an HTTPRoute of one Service '
+        + 'and keeps one of them, which one is undefined, so the other\'s weights and routes do nothing',
+      fix: 'route each Service with one API: remove the VirtualService or the HTTPRoute of the Service (one router per release)',
+    }]);
+    expect(cliCheck('deploy.yaml', 'virtual-service-and-httproute.yaml')).toEqual({ code: 1, out: expect.stringContaining('VirtualService/reviews  [one-router-per-service]') });
+    // A VirtualService bound to an ingress gateway only is not a mesh route of the Service.
+    const [vs] = load('virtual-service-and-httproute.yaml').filter((m) => m.kind === 'VirtualService');
+    const ingress = { ...vs, spec: { ...vs.spec, gateways: ['istio-system/public'] } };
+    expect(found([...load('shift-10.yaml'), ingress]).filter(([rule]) => rule === SafetyRule.ONE_ROUTER_PER_SERVICE)).toEqual([]);
+  });
+
+  test('reference-grant: a grant created in the stage whose route needs it fails; a stage before is safe', () => {
+    expect(SafetyCheck.check(load('cross-namespace-shift.yaml'), load('cross-namespace-deploy.yaml'))).toEqual([{
+      rule: SafetyRule.REFERENCE_GRANT,
+      severity: Severity.ERROR,
+      object: 'HTTPRoute/reviews rules[0]',
+      message: 'routes to Service canary/reviews-v2 in another namespace, allowed by a ReferenceGrant this stage creates: the proxies may receive the route before the grant, '
+        + 'and its share of requests fails (500) meanwhile',
+      fix: "create the ReferenceGrant in namespace 'canary' from HTTPRoute in 'bookinfo' to Service 'reviews-v2' in a stage before the one that routes to it",
+    }]);
+    expect(cliCheck('cross-namespace-deploy.yaml', 'cross-namespace-shift.yaml')).toEqual({ code: 1, out: expect.stringContaining('[reference-grant]  routes to Service canary/reviews-v2') });
+    expect(cliCheck('cross-namespace-deploy.yaml', 'cross-namespace-deploy-granted.yaml').code).toBe(0);
+    expect(cliCheck('cross-namespace-deploy-granted.yaml', 'cross-namespace-shift.yaml').code).toBe(0);
+    expect(SafetyCheck.check(load('cross-namespace-shift.yaml'))).toEqual([]);
+  });
+
+  test('reference-grant: a grant deleted in the stage whose route stops needing it fails; a stage after is safe', () => {
+    expect(SafetyCheck.check(load('cross-namespace-unroute.yaml'), load('cross-namespace-shift.yaml'))).toEqual([{
+      rule: SafetyRule.REFERENCE_GRANT,
+      severity: Severity.ERROR,
+      object: 'ReferenceGrant/reviews-from-bookinfo',
+      message: "no longer allows HTTPRoutes of 'bookinfo' to reach Service canary/reviews-v2 in the stage where HTTPRoute/reviews stops sending to it: "
+        + 'the proxies may lose the grant before they receive the new route, and that share of requests fails (500) meanwhile',
+      fix: "keep the ReferenceGrant in namespace 'canary' from HTTPRoute in 'bookinfo' to Service 'reviews-v2' until the stage after the one where no HTTPRoute of 'bookinfo' sends to it",
+    }]);
+    expect(cliCheck('cross-namespace-shift.yaml', 'cross-namespace-unroute.yaml')).toEqual({ code: 1, out: expect.stringContaining('ReferenceGrant/reviews-from-bookinfo  [reference-grant]') });
+    expect(cliCheck('cross-namespace-shift.yaml', 'cross-namespace-deploy-granted.yaml').code).toBe(0);
+    expect(cliCheck('cross-namespace-deploy-granted.yaml', 'cross-namespace-deploy.yaml').code).toBe(0);
   });
 });

@@ -12,7 +12,7 @@ import { StageManifests } from '../../../src/safety/_manifests';
 /** The reader's first pass over `yaml` (objects without a namespace are in `bookinfo`). */
 function read(yaml: string, clusterDomain?: string): { facts: FactsBuilder; model: IstioStage } {
   const stage = new StageManifests(YAML.parseAllDocuments(yaml).map((d) => d.toJS()), readOptions('bookinfo', clusterDomain));
-  const facts: FactsBuilder = { backends: [], routes: [], routedServices: new Set() };
+  const facts: FactsBuilder = { backends: [], routes: [], routedServices: new Set(), serviceRoutes: [] };
   return { facts, model: ISTIO_READER.read(stage, facts) };
 }
 
@@ -140,7 +140,7 @@ kind: DestinationRule
 metadata: { name: reviews }
 spec: { host: reviews, subsets: [{ name: v1, labels: { version: v1 } }] }
 `);
-    expect(facts).toEqual({ backends: [], routes: [], routedServices: new Set() });
+    expect(facts).toEqual({ backends: [], routes: [], routedServices: new Set(), serviceRoutes: [] });
     expect(model.destinationRules).toEqual([]);
     expect(model.virtualServices).toEqual([]);
     expect(isIstioNetworking({ apiVersion: 'networking.istio.io/v1alpha3', kind: 'VirtualService' }, 'VirtualService')).toBe(true);

@@ -14,7 +14,7 @@ import { StageManifests } from '../../../src/safety/_manifests';
 const OPTIONS = readOptions('shop');
 const objects = (yaml: string) => YAML.parseAllDocuments(yaml).map((d) => d.toJS());
 const stageOf = (yaml: string) => new StageManifests(objects(yaml), OPTIONS);
-const newFacts = (): FactsBuilder => ({ backends: [], routes: [], routedServices: new Set() });
+const newFacts = (): FactsBuilder => ({ backends: [], routes: [], routedServices: new Set(), serviceRoutes: [] });
 
 const service = (name: string, selector: string) => `
 apiVersion: v1
