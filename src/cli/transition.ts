@@ -55,7 +55,9 @@ export interface GuardAction {
 export interface ApplyAction {
   readonly kind: 'apply';
   readonly objects: any[];
-  /** The objects the transition creates or changes. */
+  /** The objects the transition creates. */
+  readonly created: any[];
+  /** The objects the transition changes. */
   readonly changed: any[];
 }
 
@@ -142,7 +144,7 @@ function transitionActions(target: any[], from: any[], changes: StageChanges, ct
   const applied = [...changes.created, ...changes.changed];
   const deleted = [...changes.deleted].sort((a, b) => deleteRank(a) - deleteRank(b));
   return [
-    { kind: 'apply', objects: target, changed: applied },
+    { kind: 'apply', objects: target, created: changes.created, changed: changes.changed },
     ...rolloutActions(target, from, ctx),
     ...floorActions(target, from, ctx),
     ...liveActions(ROUTER_RUNBOOKS.flatMap((r) => r.afterApply(applied, from, ctx.namespace)), 'apply'),
