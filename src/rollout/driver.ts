@@ -294,9 +294,8 @@ export class RolloutDriver {
     if (!planned) {
       this.checkUnplanned(stage, previous);
     }
-    await this.write({ applying: stage.name, state: 'progressing' });
     this.events.emit({ event: 'stage', stage: stage.name, direction: 'forward', index: index + 1, of: this.stages.length });
-    await this.perform(forwardActions(transition, previous, this.plan), stage.name);
+    await this.perform(forwardActions(transition, previous, this.plan), stage.name, () => this.write({ applying: stage.name, state: 'progressing' }));
   }
 
   /** A transition the plan does not have (a forced one): `SafetyCheck`'s rules on the two stages, errors refuse. */
@@ -324,9 +323,8 @@ export class RolloutDriver {
       for (let j = live.index; j >= 1; j--) {
         const stage = this.stages[j];
         const previous = this.stages[j - 1];
-        await this.write({ applying: previous.name, state: 'failed', reason });
         this.events.emit({ event: 'stage', stage: previous.name, direction: 'back', index: j, of: this.stages.length });
-        await this.perform(rollbackActions(stage, previous, this.plan), previous.name);
+        await this.perform(rollbackActions(stage, previous, this.plan), previous.name, () => this.write({ applying: previous.name, state: 'failed', reason }));
         await this.write({ stage: previous.name, applying: undefined });
       }
     } catch (e) {
@@ -365,12 +363,16 @@ export class RolloutDriver {
     return { passed: verdict.passed, results: verdict.results.length > 0 ? verdict.results : reported, reason: verdict.reason };
   }
 
-  /** Performs the actions of one transition, in order, checking for a stop request between them. */
-  private async perform(actions: TransitionAction[], stage: string): Promise<void> {
+  /**
+   * Performs the actions of one transition, in order, checking for a stop request between them; `started` (the
+   * record of the transition under way) once the dry run passed.
+   */
+  private async perform(actions: TransitionAction[], stage: string, started: () => Promise<void>): Promise<void> {
     const ctx: WaitContext = { kube: this.kube, settings: this.settings, events: this.events, signal: this.signal, stage };
     // A server-side dry run of every apply and delete first: a refusal (RBAC, schema, admission, a missing CRD)
     // leaves the cluster at the stage it was at.
     await this.dryRun(actions);
+    await started();
     for (const action of actions) {
       throwIfStopped(this.signal);
       await this.act(action, ctx);

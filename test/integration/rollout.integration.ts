@@ -6,6 +6,7 @@
  * seam the engine plugs into. Each scenario uses a case of its own (its own namespace), so they run side by side.
  */
 import { ChildProcess, spawn } from 'child_process';
+import * as fs from 'fs';
 import * as path from 'path';
 import { caseNamed } from './_cases';
 import { ControlPlane, describeWithControlPlane, until } from './_control-plane';
@@ -168,6 +169,118 @@ describeWithControlPlane('mesh-release rollout on a real control plane', () => {
     expect(run.output).toMatch(/service\/web: its EndpointSlices list exactly the ready pods it selects/);
     expect(await deployments(name)).toEqual(['web-v2']);
   }, 600_000);
+
+  test.concurrent('a wait that times out rolls back to the first stage and exits 4', async () => {
+    const name = 'ambient-bluegreen';
+    await prepare(name);
+    expect((await drive(name, 'rollout', ['--to', 'stable'])).status).toBe(0);
+    await until('the pods of v1 ready', 60_000, async () => (await readyPods(name, 'v1')) > 0);
+    // No room for one more pod: v2's Deployment never becomes ready.
+    const pods = (await cp.kube.list('v1', 'Pod', name)).items.length;
+    await cp.kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'no-room', namespace: name }, spec: { hard: { pods: String(pods) } } }));
+    await until('the quota counted', 60_000, async () => JSON.parse(await cp.kubectl(['get', 'resourcequota', 'no-room', '-n', name, '-o', 'json'])).status?.used?.pods === String(pods));
+    const run = await drive(name, 'rollout', ['--wait-timeout', '10']);
+    expect({ status: run.status, tail: run.status === 4 ? '' : run.output.slice(-3000) }).toEqual({ status: 4, tail: '' });
+    expect(run.output).toMatch(/rolling back: stage deploy: deployment\/web-v2 rolled out: not after 10 s/);
+    expect((await readRelease(cp.kube, name, 'web')).stage).toBe('stable');
+    expect(await deployments(name)).toEqual(['web-v1']);
+    expect(await status(name)).toMatchObject({ stage: 'stable', state: 'rolled-back' });
+  }, 600_000);
+
+  test.concurrent('RBAC forbidding an apply: the error names the verb and the resource, nothing applied', async () => {
+    const name = 'ingress-bluegreen';
+    await prepare(name);
+    const kubeconfig = await limitedKubeconfig(name);
+    const run = await drive(name, 'rollout', ['--kubeconfig', kubeconfig]);
+    expect(run.status).toBe(1);
+    expect(run.output).toMatch(/mesh-release: error: dry run: patch [a-z.]+ "web[-a-z0-9]*" in namespace "ingress-bluegreen": 403 Forbidden: .*cannot patch resource/);
+    expect(await deployments(name)).toEqual([]);
+    // The Lease was given up.
+    const lease = await cp.kube.find('coordination.k8s.io/v1', 'Lease', name, 'mesh-release.web');
+    expect(lease?.spec?.holderIdentity).toBeUndefined();
+  }, 300_000);
+
+  test.concurrent('a plan whose digest changed mid-release is refused, naming the stage that changed', async () => {
+    const name = 'gamma-canary-3';
+    await prepare(name);
+    const out = path.join(work, name);
+    expect((await drive(name, 'rollout', [], 'pause-before:shift-25')).status).toBe(5);
+    const dir = path.join(out, fs.readdirSync(out).find((d) => d.endsWith('-shift-50'))!);
+    const file = path.join(dir, fs.readdirSync(dir).find((f) => f.endsWith('.yaml'))!);
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('image: example/web:2.0.0', 'image: example/web:2.0.1'));
+    const run = await runAsync(process.execPath, [DRIVER, 'promote', '--stages', out], envOf(name, 'pause-before:shift-25'));
+    expect(run.status).toBe(1);
+    expect(run.output).toContain('the plan changed while its release is paused at stage shift-10');
+    expect(run.output).toContain('stage shift-50 changed');
+    expect((await readRelease(cp.kube, name, 'web')).stage).toBe('shift-10');
+  }, 600_000);
+
+  test.concurrent('SIGTERM stops the driver after its current step and gives the Lease up; run again, it goes on', async () => {
+    const name = 'istio-canary-9';
+    await prepare(name);
+    const child = spawn(process.execPath, [DRIVER, 'rollout', '--app', APP_DIR, '--out', path.join(work, name), '--istio-status'],
+      { env: envOf(name, 'slow:deploy:600000'), stdio: ['ignore', 'pipe', 'pipe'] });
+    const output: string[] = [];
+    child.stdout!.on('data', (c) => output.push(String(c)));
+    child.stderr!.on('data', (c) => output.push(String(c)));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    await until('the driver at the analysis of deploy', 300_000, async () => output.join('').includes('deploy: live'));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(1);
+    expect(output.join('')).toContain('SIGTERM received: stopping after the current step');
+    expect(output.join('')).toContain('run the command again to resume');
+    const lease = await cp.kube.find('coordination.k8s.io/v1', 'Lease', name, 'mesh-release.web');
+    expect(lease?.spec?.holderIdentity).toBeUndefined();
+    const again = await drive(name, 'rollout', ['--istio-status', '--to', 'shift-10']);
+    expect({ status: again.status, tail: again.status === 0 ? '' : again.output.slice(-3000) }).toEqual({ status: 0, tail: '' });
+    expect(again.output).toMatch(/^holding the Lease/m);
+  }, 600_000);
+
+  /** A kubeconfig of a ServiceAccount that may read everything, hold Leases and write ConfigMaps, but patch nothing else. */
+  async function limitedKubeconfig(namespace: string): Promise<string> {
+    const rbac = [
+      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'limited', namespace } },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'Role',
+        metadata: { name: 'limited', namespace },
+        rules: [
+          { apiGroups: ['*'], resources: ['*'], verbs: ['get', 'list', 'watch'] },
+          { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create', 'update'] },
+          { apiGroups: [''], resources: ['configmaps'], verbs: ['create', 'patch'] },
+        ],
+      },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: { name: 'limited', namespace },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'limited' },
+        subjects: [{ kind: 'ServiceAccount', name: 'limited', namespace }],
+      },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRole',
+        metadata: { name: `limited-${namespace}` },
+        rules: [{ apiGroups: [''], resources: ['namespaces'], verbs: ['get'] }],
+      },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRoleBinding',
+        metadata: { name: `limited-${namespace}` },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: `limited-${namespace}` },
+        subjects: [{ kind: 'ServiceAccount', name: 'limited', namespace }],
+      },
+    ];
+    await cp.kubectl(['apply', '-f', '-'], rbac.map((o) => JSON.stringify(o)).join('\n'));
+    const token = (await cp.kubectl(['create', 'token', 'limited', '-n', namespace])).trim();
+    const config = (await cp.kubectl(['config', 'view', '--raw', '--minify', '-o', 'json']));
+    const parsed = JSON.parse(config);
+    parsed.users = [{ name: 'limited', user: { token } }];
+    parsed.contexts[0].context.user = 'limited';
+    const file = path.join(work, `${namespace}.kubeconfig`);
+    fs.writeFileSync(file, JSON.stringify(parsed));
+    return file;
+  }
 
   test.concurrent('a namespace that does not exist: a clear error, nothing applied', async () => {
     const name = 'gamma-bluegreen';
