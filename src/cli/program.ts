@@ -157,7 +157,7 @@ ${EXIT_CODES}`)
     .option('--istio-status', 'wait for istiod\'s Reconciled condition of the Istio objects (PILOT_ENABLE_STATUS=true) instead of istioctl proxy-status')
     .option('--wait-timeout <seconds>', 'every wait at most this long (default: each wait\'s own: the progress deadline + 60 s for pods, 120 s for routing)', positiveInteger)
     .option('--lease-duration <seconds>', 'how long the release\'s Lease lasts without renewal (default: 30)', positiveInteger)
-    .addHelpText('after', ROLLOUT_HELP);
+    .addHelpText('after', `${ROLLOUT_HELP}\n${EXIT_CODES}`);
 
   driveOptions(program.command('rollout'))
     .description('Drive the release through the cluster, stage by stage: apply (server-side, field manager mesh-release), delete what the stage '

@@ -170,9 +170,9 @@ export class RolloutDriver {
 
   /** Runs `body` holding every release's Lease (and its record read), then gives them up. */
   private async locked(body: () => Promise<number>): Promise<number> {
-    await this.checkNamespaces();
     const releases = [...this.plan.releases].sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`));
     try {
+      await this.checkNamespaces();
       for (const release of releases) {
         this.leases.push(await ReleaseLease.acquire(this.kube, release, this.options.identity, this.options.leaseSeconds, this.events));
       }

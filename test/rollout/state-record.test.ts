@@ -8,8 +8,14 @@ const stage = (name: string, image: string) => ({
 
 function recordOf(stages: ReturnType<typeof stage>[]): StateRecord {
   return {
-    release: 'web', namespace: 'shop', plan: stages.map((s) => s.name), digest: planDigest(stages), stageDigests: stages.map(stageDigest),
-    state: 'paused', analysis: [], rolledBack: [],
+    release: 'web',
+    namespace: 'shop',
+    plan: stages.map((s) => s.name),
+    digest: planDigest(stages),
+    stageDigests: stages.map(stageDigest),
+    state: 'paused',
+    analysis: [],
+    rolledBack: [],
   };
 }
 
