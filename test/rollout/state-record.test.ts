@@ -23,7 +23,10 @@ describe('plan digests', () => {
   const before = [stage('stable', 'a'), stage('deploy', 'b'), stage('shift-50', 'b')];
 
   test('the same stages give the same digest, whatever the key order', () => {
-    const reordered = before.map((s) => ({ manifests: s.manifests.map((m) => ({ spec: m.spec, metadata: m.metadata, kind: m.kind, apiVersion: m.apiVersion })), name: s.name }));
+    const reordered = before.map((s) => ({
+      manifests: s.manifests.map((m) => ({ spec: m.spec, metadata: m.metadata, kind: m.kind, apiVersion: m.apiVersion })),
+      name: s.name,
+    }));
     expect(planDigest(reordered)).toBe(planDigest(before));
   });
 
