@@ -118,6 +118,18 @@ export const CLUSTER_DOMAIN_ANNOTATION = 'mesh-release.io/cluster-domain';
  */
 export const ROLLOUT_ANNOTATION = 'mesh-release.io/rollout';
 
+/** Label naming the release of the objects `mesh-release rollout` keeps in its namespace (its Lease, its state record). */
+export const RELEASE_LABEL = 'mesh-release.io/release';
+
+/**
+ * Name of the `coordination.k8s.io/v1` Lease that lets one `mesh-release rollout` drive a release at a time, and of
+ * the ConfigMap recording its live stage, plan digest, state and analysis; both in the release's namespace. The
+ * prefix has a dot, which a Service, Deployment or app name (a DNS label) never has: no clash with the app's objects.
+ */
+export function rolloutObjectName(release: string): string {
+  return `mesh-release.${release}`;
+}
+
 /**
  * Environment variable the `mesh-release` CLI sets (to `cli`) for the app it synthesizes: the CLI checks every
  * transition of the YAML it writes itself (forward and back, user patches included), so the releases leave the

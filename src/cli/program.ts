@@ -4,6 +4,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { DNS_1123_LABEL, DNS_1123_SUBDOMAIN } from '../_conventions';
 import { checkCommand } from './check';
 import { CliError, EXIT_INTERNAL, EXIT_USAGE, isFileSystemError } from './errors';
+import type { RolloutHooks } from '../rollout/analysis';
 
 const EXIT_CODES = `
 Exit codes:
@@ -11,7 +12,25 @@ Exit codes:
   1  unsafe: the safety check found errors (or warnings, with --strict), or schema violations (listed on stdout)
   2  bad usage or input: unknown option, missing path or app, invalid YAML or no Kubernetes object, unknown release,
      an app that fails to synthesize (its stderr is shown), an output directory it may not write
-  3  internal error: a bug of mesh-release (please report it with the stack trace printed)`;
+  3  internal error: a bug of mesh-release (please report it with the stack trace printed)
+  rollout, promote, abort: 0 reached the target stage; 1 refused (unsafe, the Lease held by another driver, the
+  cluster not at a stage the plan expects, RBAC); 4 a stage's analysis failed or a wait timed out, and the release
+  was rolled back to its first stage; 5 paused before a pauseBefore stage (run promote)`;
+
+const ROLLOUT_HELP = `
+Each stage: the floors of the versions that get more traffic, the guard on the live stage (the routing objects'
+mesh-release.io/stage must be the stage before, or this one), a server-side dry run of every apply and delete
+(refused: nothing applied), the apply, then waits until live: rollouts complete, floors (readyReplicas >= floor),
+HTTPRoutes Accepted and ResolvedRefs by every parent, EndpointSlices of a switched Service, Istio proxies
+(istioctl proxy-status when on PATH, --istio-status, else the --propagation-wait dwell, printed), the deletes of what
+the stage drops and their waits; then the analysis. The runbook's environment variables set the waits' timeouts
+(MESH_RELEASE_ROUTE_TIMEOUT, MESH_RELEASE_ENDPOINTS_TIMEOUT, MESH_RELEASE_PROPAGATION_TIMEOUT) and the dwell after
+routing changes (MESH_RELEASE_DWELL, default 5 s).
+
+One driver per release: it holds the Lease mesh-release.<release> in the release's namespace (renewed; taken over
+when not renewed for its duration) and records the live stage, the plan's digest, the state and the analysis in
+the ConfigMap mesh-release.<release>. Run again after a kill, it resumes at the live stage. SIGINT/SIGTERM stop it
+after the current step.`;
 
 const RELEASE_CHOICE = `
 How the release is chosen: the app runs once with the environment as is, and every VirtualService, HTTPRoute or
@@ -40,8 +59,11 @@ current generation (mr_wait_routes), the EndpointSlices of a switched Service li
 (mr_wait_endpoints); then the deletes of what the stage drops. The script: --from/--to apply a range, --rollback --from X
 rolls back one stage (to X-1; --to goes further), --list. The route and endpoint waits need jq.`;
 
-/** Runs the CLI on `argv` (as in `process.argv`) and returns the exit code. */
-export async function main(argv: string[]): Promise<number> {
+/**
+ * Runs the CLI on `argv` (as in `process.argv`) and returns the exit code. `hooks`: the analysis of a stage and the
+ * pauses of `rollout` and `promote` (`rollout/analysis.ts`).
+ */
+export async function main(argv: string[], hooks?: RolloutHooks): Promise<number> {
   let exitCode = 0;
   const program = new Command('mesh-release')
     .description('Plan, check and run zero-downtime releases made with cdk8s-mesh-release (Kubernetes + Istio or Gateway API).')
@@ -117,6 +139,55 @@ ${EXIT_CODES}`)
       exitCode = await loadRunbook().runbookCommand(options);
     });
 
+  const clusterOptions = (command: Command) => readOptions(command
+    .option('--app <dir>', 'cdk8s app directory (with a cdk8s.yaml whose app: command is run there, through a shell)')
+    .option('--stages <dir>', 'instead of --app: the stage directories written by an earlier `plan` (read, not synthesized)')
+    .option('--out <dir>', 'directory of the stage directories (default: <app>/dist/stages)')
+    .option('--release <name>', 'the release: name (or <namespace>/<name>) of its annotated object (default: as for plan)')
+    .option('--isolate', 'synthesize each stage in a process of its own')
+    .option('--jobs <n>', 'with --isolate: stages synthesized at once', positiveInteger)
+    .option('--kubeconfig <file>', 'the kubeconfig (default: $KUBECONFIG, else ~/.kube/config, else the in-cluster service account)')
+    .option('--context <name>', 'the kubeconfig context (default: its current-context)')
+    .addOption(new Option('--output <format>', 'text (one line per step), or json (one JSON event per line)').choices(['text', 'json']).default('text'))
+    .allowExcessArguments(false));
+
+  const driveOptions = (command: Command) => clusterOptions(command)
+    .option('--prometheus <url>', 'Prometheus of the mesh\'s metrics, for the analysis of each stage')
+    .option('--force', 'apply even when the live stage is not the one the plan expects (each step is still checked by the safety check)')
+    .option('--propagation-wait <seconds>', 'Istio without istioctl on PATH: seconds to wait for the proxies after a routing change (default: 30)', wholeNumber)
+    .option('--istio-status', 'wait for istiod\'s Reconciled condition of the Istio objects (PILOT_ENABLE_STATUS=true) instead of istioctl proxy-status')
+    .option('--wait-timeout <seconds>', 'every wait at most this long (default: each wait\'s own: the progress deadline + 60 s for pods, 120 s for routing)', positiveInteger)
+    .option('--lease-duration <seconds>', 'how long the release\'s Lease lasts without renewal (default: 30)', positiveInteger)
+    .addHelpText('after', `${ROLLOUT_HELP}\n${EXIT_CODES}`);
+
+  driveOptions(program.command('rollout'))
+    .description('Drive the release through the cluster, stage by stage: apply (server-side, field manager mesh-release), delete what the stage '
+      + 'drops, wait until it is live, analyze it, and roll back to the first stage on its own when the analysis fails or a wait times out.')
+    .option('--to <stage>', 'the stage to reach (default: the last)')
+    .option('--retry', 'run a plan that was rolled back before (same digest)')
+    .action(async (options) => {
+      exitCode = await loadRollout().rolloutCommand('rollout', options, hooks);
+    });
+
+  driveOptions(program.command('promote'))
+    .description('Pass the pending pause (a pauseBefore stage) and go on like rollout.')
+    .option('--to <stage>', 'the stage to reach (default: the last)')
+    .action(async (options) => {
+      exitCode = await loadRollout().rolloutCommand('promote', options, hooks);
+    });
+
+  driveOptions(program.command('abort'))
+    .description('Roll the release back now, one stage at a time (each with its waits), to the first stage of its plan.')
+    .action(async (options) => {
+      exitCode = await loadRollout().rolloutCommand('abort', options, hooks);
+    });
+
+  clusterOptions(program.command('status'))
+    .description('Where the release stands, read from the cluster: its live stage, its state, the last analysis results.')
+    .action(async (options) => {
+      exitCode = await loadRollout().statusCommand(options);
+    });
+
   try {
     await program.parseAsync(argv);
     return exitCode;
@@ -129,6 +200,11 @@ ${EXIT_CODES}`)
 function loadPlan(): typeof import('./plan') {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require('./plan');
+}
+
+function loadRollout(): typeof import('../rollout/commands') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('../rollout/commands');
 }
 
 function loadRunbook(): typeof import('./runbook') {
@@ -161,6 +237,14 @@ function positiveInteger(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) {
     throw new InvalidArgumentError('must be a positive integer.');
+  }
+  return n;
+}
+
+function wholeNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) {
+    throw new InvalidArgumentError('must be a whole number of seconds.');
   }
   return n;
 }

@@ -1,27 +1,19 @@
 /**
  * The commands that apply a stage, and roll it back, in order: the one list both runbook formats
- * (Markdown, shell script) print. Each transition starts with a guard on the live stage of every
+ * (Markdown, shell script) print, made from the actions of `transition.ts` (the order the `rollout` driver follows too). Each transition starts with a guard on the live stage of every
  * release's routing object, then applies, then waits: pods, floors, and what the router's objects
  * need (HTTPRoute parents, EndpointSlices of a switched Service, Istio proxies for Istio objects).
  * Every wait blocks until its condition holds or fails after its timeout; objects a stage drops are
  * deleted explicitly, by name (see the README for why this is not `kubectl apply --prune`).
  */
-import { APP_LABEL, VERSION_LABEL } from '../_conventions';
-import { compareText, push, unique } from '../_util';
+import { compareText, push } from '../_util';
 import { CliError } from './errors';
-import { namespaceOf, ReleaseRef, releaseObjectOf, releaseState, stageOf } from './release-view';
-import { changesBetween, groupOf, StageChanges } from './stage-diff';
+import { groupOf } from './stage-diff';
 import { StageResult } from './stages';
-import { readStage, ROUTER_RUNBOOKS } from '../routing/_registry';
-import { LiveWait, LiveWaitKind } from '../routing/_runbook';
-import { readOptions } from '../safety/_engine';
+import { forwardActions, LiveAction, rollbackActions, TransitionAction, TransitionContext } from './transition';
+import { LiveWaitKind } from '../routing/_runbook';
 
-/** Kubernetes' default `progressDeadlineSeconds`. */
-export const DEFAULT_PROGRESS_DEADLINE = 600;
-/** Kubernetes' default `terminationGracePeriodSeconds`. */
-export const DEFAULT_GRACE = 30;
-/** Slack added to the deadlines in the wait commands. */
-export const SLACK = 60;
+export { DEFAULT_GRACE, DEFAULT_PROGRESS_DEADLINE, SLACK } from './transition';
 /** How long the proxies get to acknowledge a routing change. */
 export const PROPAGATION_TIMEOUT = 120;
 /** How long every parent of an HTTPRoute gets to accept its new generation (Accepted and ResolvedRefs). */
@@ -335,101 +327,76 @@ mr_wait_endpoints() {
 export const HELPERS = [KUBECTL, EXPECT_STAGE, WAIT_REPLICAS, WAIT_PROXIES, NEED_JQ, WAIT_ROUTES, WAIT_ENDPOINTS].join('\n\n');
 
 /** How a path and the namespace flag appear in commands. */
-export interface StepContext {
+export interface StepContext extends TransitionContext {
   /** The stage directory as the runbook names it (relative to the runbook), shell-quoted when needed. */
   readonly dirOf: (stage: StageResult) => string;
-  /** `--namespace` of the plan: objects without a namespace are applied there (else in kubectl's current namespace). */
-  readonly namespace?: string;
-  /** The releases of the plan: before each stage, the live stage of each one's routing object is checked. */
-  readonly releases: ReleaseRef[];
 }
 
 /** The steps that apply `stage` after the stage before it. */
 export function forwardSteps(stage: StageResult, previous: StageResult | undefined, ctx: StepContext): Step[] {
-  return [
-    ...capacitySteps(stage.manifests, previous?.manifests ?? [], ctx),
-    ...guardSteps(stage, previous, ctx),
-    ...transitionSteps(ctx.dirOf(stage), stage.manifests, previous?.manifests ?? [], stage.changes, ctx, 'stage'),
-  ];
+  return forwardActions(stage, previous, ctx).flatMap((a) => stepsOf(a, ctx.dirOf(stage), ctx, 'stage'));
 }
 
 /** The steps that roll `stage` back to `previous`: the same changes in reverse, with the same waits. */
 export function rollbackSteps(stage: StageResult, previous: StageResult, ctx: StepContext): Step[] {
-  return [
-    ...capacitySteps(previous.manifests, stage.manifests, ctx),
-    ...guardSteps(previous, stage, ctx),
-    ...transitionSteps(ctx.dirOf(previous), previous.manifests, stage.manifests, stage.rollback, ctx, 'roll back'),
-  ];
+  return rollbackActions(stage, previous, ctx).flatMap((a) => stepsOf(a, ctx.dirOf(previous), ctx, 'roll back'));
 }
 
-/**
- * The guard before `target` is applied: the routing object of each release (its VirtualService, HTTPRoute, or
- * the Service of a selector switch: the object with the stage annotation) must be live at the stage of `live`,
- * the one applied now (`-`: absent, e.g. without `live`: a fresh install), or at `target`'s (applying again is idempotent).
- */
-function guardSteps(target: StageResult, live: StageResult | undefined, ctx: StepContext): Step[] {
-  return ctx.releases.flatMap((release) => {
-    const object = releaseObjectOf(target.manifests, release, ctx.namespace) ?? (live && releaseObjectOf(live.manifests, release, ctx.namespace));
-    if (!object) {
-      return [];
-    }
-    const stageIn = (s: StageResult | undefined) => (s && stageOf(s.manifests, release, ctx.namespace)) ?? '-';
-    const expected = unique([stageIn(live), stageIn(target)]);
-    const described = expected.map((e) => (e === '-' ? 'not created yet' : e)).join(' or ');
-    return [{
-      kind: 'check' as const,
-      command: `mr_expect_stage ${nsArg(object, ctx)} ${resourceOf(object)} ${target.name} ${expected.join(' ')}`,
-      why: `the live stage of ${object.kind}/${release.name}: ${described} (else refuse; --force skips this check)`,
-    }];
-  });
-}
-
-function transitionSteps(dir: string, target: any[], from: any[], changes: StageChanges, ctx: StepContext, what: string): Step[] {
-  const applied = [...changes.created, ...changes.changed];
-  const deleted = [...changes.deleted].sort((a, b) => deleteRank(a) - deleteRank(b));
-  return [
-    { kind: 'apply', command: `kubectl apply -f ${dir}${applyNamespace(target, ctx, dir)}`, why: `create and change the objects of the ${what}` },
-    ...rolloutWaits(target, from, ctx),
-    ...floorWaits(target, from, ctx),
-    ...liveSteps(ROUTER_RUNBOOKS.flatMap((r) => r.afterApply(applied, from, ctx.namespace)), ctx, 'every proxy has the new routing'),
-    ...deleted.flatMap((m) => deleteSteps(m, ctx, what)),
-    ...liveSteps(ROUTER_RUNBOOKS.flatMap((r) => r.afterDelete(deleted)), ctx, 'every proxy dropped the deleted Istio objects'),
-  ];
-}
-
-/**
- * First of all, `mr_wait_replicas` of each version whose share of the catch-all route the transition raises (forward
- * or back), at its floor in the live stage: traffic moves only to pods that are there. Its Deployment is already live
- * (a version created in the same transition gets no traffic: the plan's checks refuse that); without this wait, a
- * version whose pods went away since the stage before (a crash loop, an eviction, a scale down by hand) would be given
- * its traffic first and found short only by the waits after the apply. It applies nothing, so it comes before the
- * guard (which the apply follows at once); a Deployment that is not there fails it at once.
- */
-function capacitySteps(target: any[], from: any[], ctx: StepContext): Step[] {
-  const before = floors(from, ctx);
-  const seen = new Set<string>();
-  return ctx.releases.flatMap((release) => {
-    const options = { namespace: ctx.namespace };
-    const share = (manifests: any[], version: string) => releaseState(manifests, release, options).weights
-      .filter((w) => w.version === version).reduce((sum, w) => sum + w.weight, 0);
-    const raised = unique(releaseState(target, release, options).weights.map((w) => w.version))
-      .filter((version) => share(target, version) > share(from, version));
-    return raised.flatMap((version) => {
-      const deployment = from.find((m) => isDeployment(m) && namespaceOf(m, ctx.namespace) === release.namespace
-        && m.spec?.template?.metadata?.labels?.[APP_LABEL] === release.name && m.spec?.template?.metadata?.labels?.[VERSION_LABEL] === version);
-      const key = deployment && `${namespaceOf(deployment, readOptions(ctx.namespace).namespace)}/${deployment.metadata?.name}`;
-      const floor = key ? before.get(key)?.floor ?? 0 : 0;
-      if (!key || floor <= 0 || seen.has(key)) {
-        return [];
-      }
-      seen.add(key);
+/** One action of a transition (`transition.ts`: the order) as the runbook's commands. */
+function stepsOf(action: TransitionAction, dir: string, ctx: StepContext, what: string): Step[] {
+  switch (action.kind) {
+    case 'capacity': {
+      const d = action.deployment;
       return [{
-        kind: 'check' as const,
-        command: `mr_wait_replicas ${deployment.metadata?.name} ${nsArg(deployment, ctx)} ${floor} ${deadline(deployment)}`,
-        why: `before ${release.name} ${version} gets more traffic: ${deployment.metadata?.name} has its floor of ${floor} ready pods`,
+        kind: 'check',
+        command: `mr_wait_replicas ${d.metadata?.name} ${nsArg(d, ctx)} ${action.floor} ${action.timeoutSeconds}`,
+        why: `before ${action.release} ${action.version} gets more traffic: ${d.metadata?.name} has its floor of ${action.floor} ready pods`,
       }];
-    });
-  });
+    }
+    case 'guard': {
+      const described = action.expected.map((e) => (e === '-' ? 'not created yet' : e)).join(' or ');
+      return [{
+        kind: 'check',
+        command: `mr_expect_stage ${nsArg(action.object, ctx)} ${resourceOf(action.object)} ${action.target} ${action.expected.join(' ')}`,
+        why: `the live stage of ${action.object.kind}/${action.release.name}: ${described} (else refuse; --force skips this check)`,
+      }];
+    }
+    case 'apply':
+      return [{ kind: 'apply', command: `kubectl apply -f ${dir}${applyNamespace(action.objects, ctx, dir)}`, why: `create and change the objects of the ${what}` }];
+    case 'rollout': {
+      const d = action.deployment;
+      return [{
+        kind: 'wait',
+        command: `kubectl rollout status deployment/${d.metadata?.name}${nsFlag(d, ctx)} --timeout=${action.timeoutSeconds}s`,
+        why: `new pods of ${d.metadata?.name} ready`,
+      }];
+    }
+    case 'floor': {
+      const d = action.deployment;
+      return [{
+        kind: 'wait',
+        command: `mr_wait_replicas ${d.metadata?.name} ${nsArg(d, ctx)} ${action.floor} ${action.timeoutSeconds}`,
+        why: `${d.metadata?.name} has its floor of ${action.floor} ready pods`,
+      }];
+    }
+    case 'live':
+      return liveSteps(action, ctx);
+    case 'delete': {
+      const m = action.object;
+      return [{
+        kind: 'delete',
+        command: `kubectl delete ${resourceOf(m)}${nsFlag(m, ctx)} --ignore-not-found --wait=true --timeout=${action.timeoutSeconds}s`,
+        why: `the ${what} drops ${m.kind}/${m.metadata?.name} (kubectl apply deletes nothing)`,
+      }];
+    }
+    case 'pods-gone':
+      return [{
+        kind: 'wait',
+        command: `kubectl wait --for=delete pod${nsFlag(action.deployment, ctx)} -l ${Object.entries(action.selector).map(([k, v]) => `${k}=${v}`).join(',')} `
+          + `--timeout=${action.timeoutSeconds}s`,
+        why: `the pods of ${action.deployment.metadata?.name} are gone`,
+      }];
+  }
 }
 
 /** Kinds without a namespace: `kubectl apply -n` leaves them alone. */
@@ -461,55 +428,20 @@ function applyNamespace(target: any[], ctx: StepContext, dir: string): string {
   return ` -n ${ctx.namespace}`;
 }
 
-/** `kubectl rollout status` of each Deployment the transition creates or whose pod template it changes. */
-function rolloutWaits(target: any[], from: any[], ctx: StepContext): Step[] {
-  const changed = changesBetween(target.filter(isDeployment), from.filter(isDeployment));
-  const templateOf = (d: any) => JSON.stringify(from.find((m) => isDeployment(m) && sameObject(m, d, ctx))?.spec?.template);
-  return [...changed.created, ...changed.changed]
-    .filter((d) => templateOf(d) !== JSON.stringify(d.spec?.template))
-    .map((d) => ({
-      kind: 'wait',
-      command: `kubectl rollout status deployment/${d.metadata?.name}${nsFlag(d, ctx)} --timeout=${deadline(d)}s`,
-      why: `new pods of ${d.metadata?.name} ready`,
-    }));
-}
-
-/** `mr_wait_replicas` of each Deployment whose floor (autoscaler minimum, else replicas) the transition raises. */
-function floorWaits(target: any[], from: any[], ctx: StepContext): Step[] {
-  const before = floors(from, ctx);
-  return [...floors(target, ctx)]
-    .filter(([key, { floor }]) => floor > 0 && floor > (before.get(key)?.floor ?? 0))
-    .map(([, { deployment, floor }]) => ({
-      kind: 'wait',
-      command: `mr_wait_replicas ${deployment.metadata?.name} ${nsArg(deployment, ctx)} ${floor} ${deadline(deployment)}`,
-      why: `${deployment.metadata?.name} has its floor of ${floor} ready pods`,
-    }));
-}
-
-/** The order of the waits after an apply: routes accepted, then endpoints switched, then proxies in sync. */
-const WAIT_ORDER = [LiveWaitKind.ROUTES_ACCEPTED, LiveWaitKind.ENDPOINTS_SWITCHED, LiveWaitKind.PROXIES_SYNCED];
-
-/** The routers' waits (what "routing is live" means for each) as the runbook's shell helpers. */
-function liveSteps(waits: LiveWait[], ctx: StepContext, proxiesWhy: string): Step[] {
-  const of = (kind: LiveWaitKind) => waits.filter((w) => w.kind === kind).flatMap((w) => w.objects);
-  return WAIT_ORDER.flatMap((kind): Step[] => {
-    const objects = of(kind);
-    if (!waits.some((w) => w.kind === kind)) {
-      return [];
-    }
-    switch (kind) {
-      case LiveWaitKind.ROUTES_ACCEPTED:
-        return routeWaits(objects, ctx);
-      case LiveWaitKind.ENDPOINTS_SWITCHED:
-        return objects.map((s) => ({
-          kind: 'wait',
-          command: `mr_wait_endpoints ${ENDPOINTS_TIMEOUT} ${nsArg(s, ctx)} ${s.metadata?.name}`,
-          why: `the EndpointSlices of ${s.metadata?.name} list only the ready pods of ${labelsText(s.spec.selector)}`,
-        }));
-      default:
-        return [proxiesStep(objects, ctx, proxiesWhy)];
-    }
-  });
+/** A router's wait (what "routing is live" means for it) as the runbook's shell helper. */
+function liveSteps(action: LiveAction, ctx: StepContext): Step[] {
+  switch (action.wait) {
+    case LiveWaitKind.ROUTES_ACCEPTED:
+      return routeWaits(action.objects, ctx);
+    case LiveWaitKind.ENDPOINTS_SWITCHED:
+      return action.objects.map((s) => ({
+        kind: 'wait',
+        command: `mr_wait_endpoints ${ENDPOINTS_TIMEOUT} ${nsArg(s, ctx)} ${s.metadata?.name}`,
+        why: `the EndpointSlices of ${s.metadata?.name} list only the ready pods of ${labelsText(s.spec.selector)}`,
+      }));
+    default:
+      return [proxiesStep(action.objects, ctx, action.after === 'apply' ? 'every proxy has the new routing' : 'every proxy dropped the deleted Istio objects')];
+  }
 }
 
 /** `mr_wait_routes` of the HTTPRoutes the transition creates or changes, one per namespace (a deleted route needs none). */
@@ -525,79 +457,14 @@ function routeWaits(routes: readonly any[], ctx: StepContext): Step[] {
   }));
 }
 
-/** The delete of an object the transition drops, and for a Deployment the wait for its pods to be gone. */
-function deleteSteps(m: any, ctx: StepContext, what: string): Step[] {
-  const steps: Step[] = [{
-    kind: 'delete',
-    command: `kubectl delete ${resourceOf(m)}${nsFlag(m, ctx)} --ignore-not-found --wait=true --timeout=${DEFAULT_GRACE + SLACK}s`,
-    why: `the ${what} drops ${m.kind}/${m.metadata?.name} (kubectl apply deletes nothing)`,
-  }];
-  if (isDeployment(m)) {
-    steps.push({
-      kind: 'wait',
-      command: `kubectl wait --for=delete pod${nsFlag(m, ctx)} -l ${selectorOf(m)} --timeout=${grace(m) + SLACK}s`,
-      why: `the pods of ${m.metadata?.name} are gone`,
-    });
-  }
-  return steps;
-}
-
 function proxiesStep(objects: readonly any[], ctx: StepContext, why: string): Step {
   const reconciled = objects.map((m) => ` ${nsArg(m, ctx)} ${resourceOf(m)}`).join('');
   return { kind: 'wait', command: `mr_wait_proxies ${PROPAGATION_TIMEOUT}${reconciled}`, why };
 }
 
-/**
- * Deployments' floors, by namespace/name, as the safety check reads them (`safety/_workloads.ts`): the autoscaler's
- * minReplicas, else replicas, else 1; with two autoscalers on one Deployment, its replicas (the HPA controller then
- * scales with neither).
- */
-function floors(manifests: any[], ctx: StepContext): Map<string, { deployment: any; floor: number }> {
-  const options = readOptions(ctx.namespace);
-  const deployments = new Map(manifests.filter(isDeployment).map((d) => [`${namespaceOf(d, options.namespace)}/${d.metadata?.name}`, d]));
-  const out = new Map<string, { deployment: any; floor: number }>();
-  for (const w of readStage(manifests, options).workloads) {
-    const deployment = deployments.get(`${w.namespace}/${w.name}`);
-    if (deployment && w.object.startsWith('Deployment/')) {
-      out.set(`${w.namespace}/${w.name}`, { deployment, floor: w.floor });
-    }
-  }
-  return out;
-}
-
-function isDeployment(m: any): boolean {
-  return m?.kind === 'Deployment' && groupOf(m.apiVersion) === 'apps';
-}
-
 /** `k=v,...` in key order. */
 function labelsText(labels: { [key: string]: string } | undefined): string {
   return Object.entries(labels ?? {}).sort(([a], [b]) => compareText(a, b)).map(([k, v]) => `${k}=${v}`).join(',');
-}
-
-function sameObject(a: any, b: any, ctx: StepContext): boolean {
-  return a.metadata?.name === b.metadata?.name && (a.metadata?.namespace ?? ctx.namespace) === (b.metadata?.namespace ?? ctx.namespace);
-}
-
-function deadline(deployment: any): number {
-  return (typeof deployment.spec?.progressDeadlineSeconds === 'number' ? deployment.spec.progressDeadlineSeconds : DEFAULT_PROGRESS_DEADLINE) + SLACK;
-}
-
-function grace(deployment: any): number {
-  const g = deployment.spec?.template?.spec?.terminationGracePeriodSeconds;
-  return typeof g === 'number' ? g : DEFAULT_GRACE;
-}
-
-/** Routes and routable versions first (by the routers' roles), then Services, autoscalers and budgets, then workloads, then the rest. */
-function deleteRank(m: any): number {
-  const roles = ROUTER_RUNBOOKS.map((r) => r.roleOf(m));
-  if (roles.includes('route')) {
-    return 0;
-  }
-  if (roles.includes('routable')) {
-    return 1;
-  }
-  const ranks: { [kind: string]: number } = { Service: 2, HorizontalPodAutoscaler: 3, PodDisruptionBudget: 4, Deployment: 5 };
-  return ranks[m?.kind] ?? 6;
 }
 
 /** Built-in API groups whose kinds kubectl resolves unambiguously by their lowercase name. */
@@ -618,9 +485,4 @@ function nsArg(m: any, ctx: StepContext): string {
 function nsFlag(m: any, ctx: StepContext): string {
   const ns = m?.metadata?.namespace ?? ctx.namespace;
   return ns ? ` -n ${ns}` : '';
-}
-
-function selectorOf(deployment: any): string {
-  const labels = deployment.spec?.selector?.matchLabels ?? deployment.spec?.template?.metadata?.labels ?? {};
-  return Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
 }

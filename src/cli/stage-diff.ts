@@ -89,7 +89,7 @@ function canonical(manifest: any): string {
 }
 
 /** `JSON.stringify` with the keys of every object sorted (undefined members dropped, as JSON does). */
-function sortedJson(value: unknown): string {
+export function sortedJson(value: unknown): string {
   if (value === null || typeof value !== 'object') {
     return JSON.stringify(value) ?? 'null';
   }

@@ -1,0 +1,264 @@
+/**
+ * What applying a stage after another does, in order, as data: the one order both the runbook (`runbook-steps.ts`,
+ * which prints each action as a shell command) and the `rollout` driver (`rollout/`, which performs it through the
+ * API) follow. Per transition: the capacity checks of the versions that get more traffic, the guard on the live
+ * stage of every release's routing object, the apply, the waits (rollouts, floors, what the routers say "routing
+ * is live" means: `routing/_runbook.ts`), the deletes of what the stage drops (routes first, by the routers'
+ * roles) and the waits after them.
+ */
+import { APP_LABEL, VERSION_LABEL } from '../_conventions';
+import { unique } from '../_util';
+import { namespaceOf, ReleaseRef, releaseObjectOf, releaseState, stageOf } from './release-view';
+import { changesBetween, groupOf, StageChanges } from './stage-diff';
+import { StageResult } from './stages';
+import { readStage, ROUTER_RUNBOOKS } from '../routing/_registry';
+import { LiveWaitKind } from '../routing/_runbook';
+import { readOptions } from '../safety/_engine';
+
+/** Kubernetes' default `progressDeadlineSeconds`. */
+export const DEFAULT_PROGRESS_DEADLINE = 600;
+/** Kubernetes' default `terminationGracePeriodSeconds`. */
+export const DEFAULT_GRACE = 30;
+/** Slack added to the deadlines of the waits. */
+export const SLACK = 60;
+
+/** Where objects without a namespace go, and the releases whose live stage is guarded. */
+export interface TransitionContext {
+  /** `--namespace`: objects without a namespace are applied there. */
+  readonly namespace?: string;
+  /** The releases of the plan. */
+  readonly releases: ReleaseRef[];
+}
+
+/** Before a version gets more traffic: its Deployment has its floor of ready pods (in the live stage). */
+export interface CapacityAction {
+  readonly kind: 'capacity';
+  readonly deployment: any;
+  readonly floor: number;
+  readonly timeoutSeconds: number;
+  readonly release: string;
+  readonly version: string;
+}
+
+/** The live stage of a release's routing object must be one of `expected` (`-`: the object does not exist). */
+export interface GuardAction {
+  readonly kind: 'guard';
+  readonly release: ReleaseRef;
+  /** The routing object (the one with the stage annotation). */
+  readonly object: any;
+  /** The stage about to be applied. */
+  readonly target: string;
+  readonly expected: string[];
+}
+
+/** Apply every object of the target stage (created, changed, and unchanged ones: their stage annotation moves). */
+export interface ApplyAction {
+  readonly kind: 'apply';
+  readonly objects: any[];
+  /** The objects the transition creates. */
+  readonly created: any[];
+  /** The objects the transition changes. */
+  readonly changed: any[];
+}
+
+/** `kubectl rollout status` of a Deployment the transition creates or whose pod template it changes. */
+export interface RolloutAction {
+  readonly kind: 'rollout';
+  readonly deployment: any;
+  readonly timeoutSeconds: number;
+}
+
+/** A Deployment whose floor the transition raises has at least `floor` ready pods. */
+export interface FloorAction {
+  readonly kind: 'floor';
+  readonly deployment: any;
+  readonly floor: number;
+  readonly timeoutSeconds: number;
+}
+
+/** A router's wait for routing to be live, after the apply or after the deletes. */
+export interface LiveAction {
+  readonly kind: 'live';
+  readonly wait: LiveWaitKind;
+  /** The objects it waits on (none for proxies after a delete: every proxy). */
+  readonly objects: readonly any[];
+  readonly after: 'apply' | 'delete';
+}
+
+/** Delete an object the transition drops, by name. */
+export interface DeleteAction {
+  readonly kind: 'delete';
+  readonly object: any;
+  readonly timeoutSeconds: number;
+}
+
+/** The pods of a deleted Deployment are gone. */
+export interface PodsGoneAction {
+  readonly kind: 'pods-gone';
+  readonly deployment: any;
+  /** The Deployment's pod selector. */
+  readonly selector: { [key: string]: string };
+  readonly timeoutSeconds: number;
+}
+
+export type TransitionAction = CapacityAction | GuardAction | ApplyAction | RolloutAction | FloorAction | LiveAction | DeleteAction | PodsGoneAction;
+
+/** The actions that apply `stage` after the stage before it (none: a fresh install). */
+export function forwardActions(stage: StageResult, previous: StageResult | undefined, ctx: TransitionContext): TransitionAction[] {
+  return [
+    ...capacityActions(stage.manifests, previous?.manifests ?? [], ctx),
+    ...guardActions(stage, previous, ctx),
+    ...transitionActions(stage.manifests, previous?.manifests ?? [], stage.changes, ctx),
+  ];
+}
+
+/** The actions that roll `stage` back to `previous`: the same changes in reverse, with the same waits. */
+export function rollbackActions(stage: StageResult, previous: StageResult, ctx: TransitionContext): TransitionAction[] {
+  return [
+    ...capacityActions(previous.manifests, stage.manifests, ctx),
+    ...guardActions(previous, stage, ctx),
+    ...transitionActions(previous.manifests, stage.manifests, stage.rollback, ctx),
+  ];
+}
+
+/**
+ * The guard before `target` is applied: the routing object of each release (its VirtualService, HTTPRoute, or
+ * the Service of a selector switch: the object with the stage annotation) must be live at the stage of `live`,
+ * the one applied now (`-`: absent, e.g. without `live`: a fresh install), or at `target`'s (applying again is idempotent).
+ */
+function guardActions(target: StageResult, live: StageResult | undefined, ctx: TransitionContext): GuardAction[] {
+  return ctx.releases.flatMap((release) => {
+    const object = releaseObjectOf(target.manifests, release, ctx.namespace) ?? (live && releaseObjectOf(live.manifests, release, ctx.namespace));
+    if (!object) {
+      return [];
+    }
+    const stageIn = (s: StageResult | undefined) => (s && stageOf(s.manifests, release, ctx.namespace)) ?? '-';
+    return [{ kind: 'guard' as const, release, object, target: target.name, expected: unique([stageIn(live), stageIn(target)]) }];
+  });
+}
+
+/** The order of the waits after an apply: routes accepted, then endpoints switched, then proxies in sync. */
+const WAIT_ORDER = [LiveWaitKind.ROUTES_ACCEPTED, LiveWaitKind.ENDPOINTS_SWITCHED, LiveWaitKind.PROXIES_SYNCED];
+
+function transitionActions(target: any[], from: any[], changes: StageChanges, ctx: TransitionContext): TransitionAction[] {
+  const applied = [...changes.created, ...changes.changed];
+  const deleted = [...changes.deleted].sort((a, b) => deleteRank(a) - deleteRank(b));
+  return [
+    { kind: 'apply', objects: target, created: changes.created, changed: changes.changed },
+    ...rolloutActions(target, from, ctx),
+    ...floorActions(target, from, ctx),
+    ...liveActions(ROUTER_RUNBOOKS.flatMap((r) => r.afterApply(applied, from, ctx.namespace)), 'apply'),
+    ...deleted.flatMap((m): TransitionAction[] => [
+      { kind: 'delete', object: m, timeoutSeconds: DEFAULT_GRACE + SLACK },
+      ...(isDeployment(m) ? [{ kind: 'pods-gone' as const, deployment: m, selector: selectorOf(m), timeoutSeconds: grace(m) + SLACK }] : []),
+    ]),
+    ...liveActions(ROUTER_RUNBOOKS.flatMap((r) => r.afterDelete(deleted)), 'delete'),
+  ];
+}
+
+/** The routers' waits, one per kind, in `WAIT_ORDER`. */
+function liveActions(waits: ReturnType<typeof ROUTER_RUNBOOKS[number]['afterApply']>, after: 'apply' | 'delete'): LiveAction[] {
+  return WAIT_ORDER.filter((kind) => waits.some((w) => w.kind === kind))
+    .map((kind) => ({ kind: 'live', wait: kind, objects: waits.filter((w) => w.kind === kind).flatMap((w) => w.objects), after }));
+}
+
+/**
+ * First of all, a capacity check of each version whose share of the catch-all route the transition raises (forward
+ * or back), at its floor in the live stage: traffic moves only to pods that are there. Its Deployment is already live
+ * (a version created in the same transition gets no traffic: the plan's checks refuse that); without this check, a
+ * version whose pods went away since the stage before (a crash loop, an eviction, a scale down by hand) would be given
+ * its traffic first and found short only by the waits after the apply. It applies nothing, so it comes before the
+ * guard (which the apply follows at once); a Deployment that is not there fails it at once.
+ */
+function capacityActions(target: any[], from: any[], ctx: TransitionContext): CapacityAction[] {
+  const before = floors(from, ctx);
+  const seen = new Set<string>();
+  return ctx.releases.flatMap((release) => {
+    const options = { namespace: ctx.namespace };
+    const share = (manifests: any[], version: string) => releaseState(manifests, release, options).weights
+      .filter((w) => w.version === version).reduce((sum, w) => sum + w.weight, 0);
+    const raised = unique(releaseState(target, release, options).weights.map((w) => w.version))
+      .filter((version) => share(target, version) > share(from, version));
+    return raised.flatMap((version) => {
+      const deployment = from.find((m) => isDeployment(m) && namespaceOf(m, ctx.namespace) === release.namespace
+        && m.spec?.template?.metadata?.labels?.[APP_LABEL] === release.name && m.spec?.template?.metadata?.labels?.[VERSION_LABEL] === version);
+      const key = deployment && `${namespaceOf(deployment, readOptions(ctx.namespace).namespace)}/${deployment.metadata?.name}`;
+      const floor = key ? before.get(key)?.floor ?? 0 : 0;
+      if (!key || floor <= 0 || seen.has(key)) {
+        return [];
+      }
+      seen.add(key);
+      return [{ kind: 'capacity' as const, deployment, floor, timeoutSeconds: deadline(deployment), release: release.name, version }];
+    });
+  });
+}
+
+/** Each Deployment the transition creates or whose pod template it changes. */
+function rolloutActions(target: any[], from: any[], ctx: TransitionContext): RolloutAction[] {
+  const changed = changesBetween(target.filter(isDeployment), from.filter(isDeployment));
+  const templateOf = (d: any) => JSON.stringify(from.find((m) => isDeployment(m) && sameObject(m, d, ctx))?.spec?.template);
+  return [...changed.created, ...changed.changed]
+    .filter((d) => templateOf(d) !== JSON.stringify(d.spec?.template))
+    .map((d) => ({ kind: 'rollout', deployment: d, timeoutSeconds: deadline(d) }));
+}
+
+/** Each Deployment whose floor (autoscaler minimum, else replicas) the transition raises. */
+function floorActions(target: any[], from: any[], ctx: TransitionContext): FloorAction[] {
+  const before = floors(from, ctx);
+  return [...floors(target, ctx)]
+    .filter(([key, { floor }]) => floor > 0 && floor > (before.get(key)?.floor ?? 0))
+    .map(([, { deployment, floor }]) => ({ kind: 'floor', deployment, floor, timeoutSeconds: deadline(deployment) }));
+}
+
+/**
+ * Deployments' floors, by namespace/name, as the safety check reads them (`safety/_workloads.ts`): the autoscaler's
+ * minReplicas, else replicas, else 1; with two autoscalers on one Deployment, its replicas (the HPA controller then
+ * scales with neither).
+ */
+export function floors(manifests: any[], ctx: { namespace?: string }): Map<string, { deployment: any; floor: number }> {
+  const options = readOptions(ctx.namespace);
+  const deployments = new Map(manifests.filter(isDeployment).map((d) => [`${namespaceOf(d, options.namespace)}/${d.metadata?.name}`, d]));
+  const out = new Map<string, { deployment: any; floor: number }>();
+  for (const w of readStage(manifests, options).workloads) {
+    const deployment = deployments.get(`${w.namespace}/${w.name}`);
+    if (deployment && w.object.startsWith('Deployment/')) {
+      out.set(`${w.namespace}/${w.name}`, { deployment, floor: w.floor });
+    }
+  }
+  return out;
+}
+
+export function isDeployment(m: any): boolean {
+  return m?.kind === 'Deployment' && groupOf(m.apiVersion) === 'apps';
+}
+
+function sameObject(a: any, b: any, ctx: TransitionContext): boolean {
+  return a.metadata?.name === b.metadata?.name && (a.metadata?.namespace ?? ctx.namespace) === (b.metadata?.namespace ?? ctx.namespace);
+}
+
+function deadline(deployment: any): number {
+  return (typeof deployment.spec?.progressDeadlineSeconds === 'number' ? deployment.spec.progressDeadlineSeconds : DEFAULT_PROGRESS_DEADLINE) + SLACK;
+}
+
+function grace(deployment: any): number {
+  const g = deployment.spec?.template?.spec?.terminationGracePeriodSeconds;
+  return typeof g === 'number' ? g : DEFAULT_GRACE;
+}
+
+/** Routes and routable versions first (by the routers' roles), then Services, autoscalers and budgets, then workloads, then the rest. */
+function deleteRank(m: any): number {
+  const roles = ROUTER_RUNBOOKS.map((r) => r.roleOf(m));
+  if (roles.includes('route')) {
+    return 0;
+  }
+  if (roles.includes('routable')) {
+    return 1;
+  }
+  const ranks: { [kind: string]: number } = { Service: 2, HorizontalPodAutoscaler: 3, PodDisruptionBudget: 4, Deployment: 5 };
+  return ranks[m?.kind] ?? 6;
+}
+
+/** A Deployment's pod selector: its matchLabels, else its template's labels. */
+function selectorOf(deployment: any): { [key: string]: string } {
+  return deployment.spec?.selector?.matchLabels ?? deployment.spec?.template?.metadata?.labels ?? {};
+}

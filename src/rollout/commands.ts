@@ -1,0 +1,164 @@
+/**
+ * `mesh-release rollout`, `promote`, `abort` and `status`: the plan read like `plan` and `runbook` do
+ * (`cli/stages.ts`: `--app`, `--release`, `--stages`), the cluster found like kubectl does (`kube-config.ts`),
+ * then the driver (`driver.ts`). SIGINT and SIGTERM stop it after the current step (a wait stops at once: it
+ * changes nothing), with the Lease given up and the release where it was.
+ */
+import { NO_ANALYSIS, RolloutHooks } from './analysis';
+import { RolloutDriver } from './driver';
+import { KubeClient } from './kube-client';
+import { loadKubeAccess } from './kube-config';
+import { driverIdentity } from './lease';
+import { Reporter } from './reporter';
+import { planDigest, readStateRecord } from './state-record';
+import { findOnPath, ProxyWaitMode, WaitSettings } from './waits';
+import { STAGE_ANNOTATION, rolloutObjectName } from '../_conventions';
+import { CliError, EXIT_UNSAFE } from '../cli/errors';
+import { releaseObjectOf } from '../cli/release-view';
+import { ENDPOINTS_TIMEOUT, PROPAGATION_TIMEOUT, ROUTE_TIMEOUT, TIMEOUT_VARIABLES } from '../cli/runbook-steps';
+import { SynthesizeOptions, synthesizePlan } from '../cli/stages';
+
+/** The options of the four commands (as parsed by `cli/program.ts`). */
+export interface RolloutCommandOptions extends Omit<SynthesizeOptions, 'force'> {
+  readonly kubeconfig?: string;
+  readonly context?: string;
+  readonly prometheus?: string;
+  readonly to?: string;
+  readonly output?: 'text' | 'json';
+  /** Skip the live-stage guard (the safety check still runs). */
+  readonly force?: boolean;
+  /** Run a plan rolled back before. */
+  readonly retry?: boolean;
+  /** Seconds of the dwell that stands for Istio's propagation without istioctl. */
+  readonly propagationWait?: number;
+  /** Wait for istiod's `Reconciled` conditions instead of `istioctl proxy-status`. */
+  readonly istioStatus?: boolean;
+  /** Every wait at most this many seconds. */
+  readonly waitTimeout?: number;
+  /** Seconds the release's Lease lasts without renewal. */
+  readonly leaseDuration?: number;
+}
+
+/** The dwell standing for Istio's propagation without istioctl, by default (the runbook's MESH_RELEASE_PROPAGATION_FALLBACK). */
+export const DEFAULT_PROPAGATION_WAIT = 30;
+/** How long a Lease lasts without renewal, by default. */
+export const DEFAULT_LEASE_SECONDS = 30;
+
+/** `rollout`, `promote` or `abort`; returns the exit code. */
+export async function rolloutCommand(command: 'rollout' | 'promote' | 'abort', options: RolloutCommandOptions, hooks: RolloutHooks = NO_ANALYSIS,
+  env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const reporter = new Reporter(options.output ?? 'text');
+  const access = loadKubeAccess({ kubeconfig: options.kubeconfig, context: options.context, env });
+  const plan = await synthesizePlan({ ...options, force: false, namespace: options.namespace ?? access.namespace },
+    (message) => reporter.emit({ event: 'note', message }));
+  const kube = new KubeClient(access);
+  const controller = new AbortController();
+  const stop = (signal: NodeJS.Signals) => {
+    reporter.emit({ event: 'note', message: `${signal} received: stopping after the current step` });
+    controller.abort(`${signal} received`);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  try {
+    const driver = new RolloutDriver(kube, plan, hooks, reporter, waitSettings(options, env), {
+      to: options.to,
+      force: options.force,
+      retry: options.retry,
+      prometheus: options.prometheus,
+      leaseSeconds: options.leaseDuration ?? DEFAULT_LEASE_SECONDS,
+      identity: driverIdentity(),
+    }, controller);
+    return await (command === 'abort' ? driver.abort() : driver.rollout(command === 'promote'));
+  } catch (e) {
+    if (e instanceof CliError && options.output === 'json') {
+      reporter.emit({ event: 'error', message: e.message, exitCode: e.exitCode });
+    }
+    throw e;
+  } finally {
+    process.removeListener('SIGINT', stop);
+    process.removeListener('SIGTERM', stop);
+    kube.close();
+  }
+}
+
+/** `status`: where each release of the plan stands, read from the cluster. */
+export async function statusCommand(options: RolloutCommandOptions, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const access = loadKubeAccess({ kubeconfig: options.kubeconfig, context: options.context, env });
+  const notes: string[] = [];
+  const plan = await synthesizePlan({ ...options, force: false, namespace: options.namespace ?? access.namespace }, (m) => notes.push(m));
+  const kube = new KubeClient(access);
+  try {
+    const digest = planDigest(plan.stages);
+    for (const release of plan.releases) {
+      const object = plan.stages.map((s) => releaseObjectOf(s.manifests, release, plan.read.namespace)).find((o) => o !== undefined);
+      const [live, record, lease] = await Promise.all([
+        object ? kube.find(object.apiVersion, object.kind, release.namespace, release.name) : undefined,
+        readStateRecord(kube, release),
+        kube.find('coordination.k8s.io/v1', 'Lease', release.namespace, rolloutObjectName(release.name)),
+      ]);
+      const status = {
+        release: release.name,
+        namespace: release.namespace,
+        stage: live ? live.metadata?.annotations?.[STAGE_ANNOTATION] ?? null : null,
+        state: record?.state ?? 'not-started',
+        analysis: record?.analysis ?? [],
+        applying: record?.applying ?? null,
+        pausedBefore: record?.pausedBefore ?? null,
+        reason: record?.reason ?? null,
+        digest: record?.digest ?? null,
+        planDigest: digest,
+        driver: lease?.spec?.holderIdentity ?? null,
+        updated: record?.updated ?? null,
+      };
+      if (options.output === 'json') {
+        process.stdout.write(`${JSON.stringify(status)}\n`);
+      } else {
+        process.stdout.write([
+          `${release.namespace}/${release.name}: stage ${status.stage ?? '(none: not applied)'}, ${status.state}`
+            + `${status.applying ? ` (applying ${status.applying})` : ''}${status.pausedBefore ? ` before ${status.pausedBefore}` : ''}`,
+          ...(status.reason ? [`  reason: ${status.reason}`] : []),
+          ...(status.digest && status.digest !== digest ? [`  the plan read now differs from the one recorded (${digest.slice(0, 12)} vs ${status.digest.slice(0, 12)})`] : []),
+          ...(status.driver ? [`  driven by ${status.driver}`] : []),
+          ...status.analysis.map((r) => `  ${r.metric}: ${r.value ?? 'no data'} (threshold ${r.threshold}) ${r.passed ? 'pass' : 'FAIL'}`),
+        ].join('\n') + '\n');
+      }
+    }
+    return 0;
+  } catch (e) {
+    if (e instanceof Error && e.name === 'KubeApiError') {
+      throw new CliError(e.message, EXIT_UNSAFE);
+    }
+    throw e;
+  } finally {
+    kube.close();
+  }
+}
+
+/** The waits' timeouts (the runbook's environment variables override them too) and how Istio's propagation is waited for. */
+function waitSettings(options: RolloutCommandOptions, env: NodeJS.ProcessEnv): WaitSettings {
+  const seconds = (name: string, fallback: number) => {
+    const value = env[name];
+    if (value === undefined || value === '') {
+      return fallback;
+    }
+    if (!/^\d+$/.test(value)) {
+      throw new CliError(`${name} must be a whole number of seconds, got '${value}'`);
+    }
+    return Number(value);
+  };
+  const istioctl = findOnPath('istioctl', env);
+  return {
+    pollMs: 1000,
+    dwellSeconds: seconds('MESH_RELEASE_DWELL', 5),
+    routeTimeout: seconds(TIMEOUT_VARIABLES.route, ROUTE_TIMEOUT),
+    endpointsTimeout: seconds(TIMEOUT_VARIABLES.endpoints, ENDPOINTS_TIMEOUT),
+    propagationTimeout: seconds(TIMEOUT_VARIABLES.propagation, PROPAGATION_TIMEOUT),
+    maxSeconds: options.waitTimeout,
+    proxyMode: options.istioStatus ? ProxyWaitMode.STATUS : istioctl ? ProxyWaitMode.ISTIOCTL : ProxyWaitMode.DWELL,
+    propagationWait: options.propagationWait ?? seconds('MESH_RELEASE_PROPAGATION_FALLBACK', DEFAULT_PROPAGATION_WAIT),
+    istioctl: istioctl ? {
+      command: istioctl,
+      args: [...(options.kubeconfig ? ['--kubeconfig', options.kubeconfig] : []), ...(options.context ? ['--context', options.context] : [])],
+    } : undefined,
+  };
+}

@@ -1,0 +1,154 @@
+/**
+ * One driver per release at a time: a `coordination.k8s.io/v1` Lease in the release's namespace
+ * (https://kubernetes.io/docs/concepts/architecture/leases/), held while the driver runs and renewed every third of
+ * its duration. A Lease renewed less recently than its duration is taken over (the driver says from whom); so is one
+ * whose holder was a process of this machine that no longer exists (a driver killed with SIGKILL, run again at once).
+ * Every write carries the `resourceVersion` read: two drivers taking one Lease at once cannot both win.
+ */
+import * as os from 'os';
+import { KubeApiError, KubeClient } from './kube-client';
+import { RolloutEvents } from './reporter';
+import { RELEASE_LABEL, rolloutObjectName } from '../_conventions';
+import { CliError, EXIT_UNSAFE } from '../cli/errors';
+import { ReleaseRef } from '../cli/release-view';
+
+/** `<host>/<pid>/<random>`: who holds a Lease. */
+export function driverIdentity(): string {
+  return `${os.hostname()}/${process.pid}/${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** Lease times are MicroTime: RFC 3339 with microseconds. */
+function microTime(date = new Date()): string {
+  return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+/** Whether the holder is a process of this machine that is gone. */
+function holderIsDeadHere(holder: string): boolean {
+  const [host, pid] = holder.split('/');
+  if (host !== os.hostname() || !/^\d+$/.test(pid ?? '') || Number(pid) === process.pid) {
+    return false;
+  }
+  try {
+    process.kill(Number(pid), 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+export class ReleaseLease {
+  /** Takes the Lease of `release`, or throws a `CliError` (exit 1) naming its holder. */
+  static async acquire(kube: KubeClient, release: ReleaseRef, identity: string, durationSeconds: number,
+    events: RolloutEvents): Promise<ReleaseLease> {
+    const name = rolloutObjectName(release.name);
+    const where = `Lease ${name} (namespace ${release.namespace})`;
+    for (let attempt = 0; ; attempt++) {
+      const now = new Date();
+      const current = await kube.find('coordination.k8s.io/v1', 'Lease', release.namespace, name);
+      const spec = {
+        holderIdentity: identity,
+        leaseDurationSeconds: durationSeconds,
+        acquireTime: microTime(now),
+        renewTime: microTime(now),
+        leaseTransitions: (current?.spec?.leaseTransitions ?? -1) + 1,
+      };
+      try {
+        if (!current) {
+          const created = await kube.create({
+            apiVersion: 'coordination.k8s.io/v1',
+            kind: 'Lease',
+            metadata: { name, namespace: release.namespace, labels: { [RELEASE_LABEL]: release.name } },
+            spec,
+          });
+          events.emit({ event: 'lease', message: `holding the ${where} as ${identity}` });
+          return new ReleaseLease(kube, created, identity, durationSeconds);
+        }
+        const holder: string | undefined = current.spec?.holderIdentity || undefined;
+        const renewed = Date.parse(current.spec?.renewTime ?? current.spec?.acquireTime ?? '');
+        const duration = current.spec?.leaseDurationSeconds ?? durationSeconds;
+        const expiresIn = Number.isNaN(renewed) ? 0 : (renewed + duration * 1000 - now.getTime()) / 1000;
+        const dead = holder !== undefined && holderIsDeadHere(holder);
+        if (holder !== undefined && expiresIn > 0 && !dead) {
+          throw new CliError(`release ${release.name} (namespace ${release.namespace}) is being driven by ${holder}: it holds the ${where}, `
+            + `renewed at ${current.spec.renewTime} (expires in ${Math.ceil(expiresIn)} s unless renewed). Wait for it to end, or stop it `
+            + '(SIGINT/SIGTERM: it stops after its current step and releases the Lease).', EXIT_UNSAFE);
+        }
+        const taken = await kube.replace({ ...current, spec });
+        if (holder !== undefined) {
+          const why = dead ? `its process is gone from this machine (${os.hostname()})` : `not renewed since ${current.spec.renewTime} (duration ${duration} s)`;
+          events.emit({ event: 'lease', message: `taking over the ${where} from ${holder}: ${why}` });
+        } else {
+          events.emit({ event: 'lease', message: `holding the ${where} as ${identity}` });
+        }
+        return new ReleaseLease(kube, taken, identity, durationSeconds);
+      } catch (e) {
+        // Another driver created or took it between our read and write: read again (it now holds it).
+        if (e instanceof KubeApiError && e.status === 409 && attempt < 3) {
+          continue;
+        }
+        throw e;
+      }
+    }
+  }
+
+  private timer?: NodeJS.Timeout;
+  private lost?: string;
+
+  private constructor(private readonly kube: KubeClient, private lease: any, readonly identity: string, private readonly durationSeconds: number) {}
+
+  /** Renews every third of the duration; calls `onLost` once if another holder took it or it could not be renewed in time. */
+  keepRenewed(onLost: (why: string) => void): void {
+    let lastRenewed = Date.now();
+    this.timer = setInterval(() => {
+      void this.renew().then(() => {
+        lastRenewed = Date.now();
+      }).catch((e) => {
+        const why = e instanceof LeaseLost ? e.message : `cannot renew the Lease ${this.lease.metadata.name}: ${(e as Error).message}`;
+        if (e instanceof LeaseLost || Date.now() - lastRenewed > this.durationSeconds * 1000 * 0.8) {
+          this.lost = why;
+          this.stop();
+          onLost(why);
+        }
+      });
+    }, Math.max(500, (this.durationSeconds * 1000) / 3));
+    this.timer.unref();
+  }
+
+  private async renew(): Promise<void> {
+    const spec = { ...this.lease.spec, renewTime: microTime() };
+    try {
+      this.lease = await this.kube.replace({ ...this.lease, spec });
+    } catch (e) {
+      if (e instanceof KubeApiError && (e.status === 409 || e.status === 404)) {
+        const now = await this.kube.find('coordination.k8s.io/v1', 'Lease', this.lease.metadata.namespace, this.lease.metadata.name);
+        if (now?.spec?.holderIdentity !== this.identity) {
+          throw new LeaseLost(`lost the Lease ${this.lease.metadata.name} (namespace ${this.lease.metadata.namespace}) to `
+            + `${now?.spec?.holderIdentity ?? 'nobody (deleted)'}`);
+        }
+        this.lease = now;
+        return this.renew();
+      }
+      throw e;
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Stops renewing and gives the Lease up (its holder cleared), unless it was lost. */
+  async release(): Promise<void> {
+    this.stop();
+    if (this.lost) {
+      return;
+    }
+    const current = await this.kube.find('coordination.k8s.io/v1', 'Lease', this.lease.metadata.namespace, this.lease.metadata.name);
+    if (current?.spec?.holderIdentity === this.identity) {
+      const { holderIdentity: _, ...spec } = current.spec;
+      await this.kube.replace({ ...current, spec });
+    }
+  }
+}
+
+class LeaseLost extends Error {}

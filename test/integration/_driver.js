@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+/**
+ * `mesh-release` (the built CLI, MESH_RELEASE_CLI_BUILD) with test analysis hooks in place of the analysis engine,
+ * chosen by MESH_RELEASE_TEST_HOOKS (comma separated):
+ * - `fail-at:<stage>`: the analysis of <stage> fails (a success rate of 80 below a threshold of 99);
+ * - `pause-before:<stage>`: the plan pauses before <stage>;
+ * - `slow:<stage>:<ms>`: the analysis of <stage> takes <ms> (a SIGKILL lands in it);
+ * otherwise every stage passes (success rate 100).
+ */
+const path = require('path');
+const { main } = require(path.join(process.env.MESH_RELEASE_CLI_BUILD, 'cli', 'program.js'));
+
+const specs = (process.env.MESH_RELEASE_TEST_HOOKS ?? '').split(',').filter((s) => s !== '').map((s) => s.split(':'));
+const has = (kind, stage) => specs.find(([k, s]) => k === kind && s === stage);
+
+const hooks = {
+  async analyzeStage({ stage, report, signal }) {
+    const slow = has('slow', stage.name);
+    if (slow) {
+      await new Promise((resolve) => {
+        const t = setTimeout(resolve, Number(slow[2]));
+        signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+      });
+    }
+    const failed = Boolean(has('fail-at', stage.name));
+    const result = { metric: 'success-rate', value: failed ? 80 : 100, threshold: '>= 99', passed: !failed, at: new Date().toISOString() };
+    report(result);
+    return { passed: !failed, results: [result], reason: failed ? 'success-rate 80 < 99' : undefined };
+  },
+  pausesBefore(stage) {
+    return Boolean(has('pause-before', stage.name));
+  },
+};
+
+void main(process.argv, hooks).then((code) => {
+  process.exitCode = code;
+});

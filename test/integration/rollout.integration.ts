@@ -1,0 +1,303 @@
+/**
+ * `mesh-release rollout`, `promote`, `abort` and `status` on a real control plane (kube-apiserver and
+ * kube-controller-manager from KUBEBUILDER_ASSETS, the simulated kubelet and mesh): the driver applies each stage
+ * through the API, waits until it is live and rolls back on its own. The analysis engine is not part of this
+ * branch: the stages are judged by test hooks (`_driver.js`: pass, fail at a stage, pause before a stage), the
+ * seam the engine plugs into. Each scenario uses a case of its own (its own namespace), so they run side by side.
+ */
+import { ChildProcess, spawn } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { caseNamed } from './_cases';
+import { ControlPlane, describeWithControlPlane, until } from './_control-plane';
+import { SimulatedKubelet } from './_kubelet';
+import { SimulatedMeshController } from './_mesh-controller';
+import { Run, runAsync } from './_run';
+import { readRelease, Sampler } from './_sampler';
+import { cliBuild, tmpDir } from '../cli/_cli';
+
+const APP_DIR = path.join(__dirname, 'app');
+const DRIVER = path.join(__dirname, '_driver.js');
+
+describeWithControlPlane('mesh-release rollout on a real control plane', () => {
+  let cp: ControlPlane;
+  let kubelet: SimulatedKubelet;
+  let mesh: SimulatedMeshController;
+  const work = tmpDir();
+
+  beforeAll(async () => {
+    cp = await ControlPlane.start({ controllers: true });
+    [kubelet, mesh] = await Promise.all([SimulatedKubelet.start(cp.kube), SimulatedMeshController.start(cp.kube)]);
+  }, 120_000);
+
+  afterAll(async () => {
+    await kubelet?.stop();
+    await mesh?.stop();
+    await cp?.stop();
+  }, 60_000);
+
+  afterEach(() => {
+    expect(kubelet.errors).toEqual([]);
+    expect(mesh.errors).toEqual([]);
+  });
+
+  /** The environment of a driver of case `name`. */
+  function envOf(name: string, hooks = '', extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+    const { RELEASE_STAGE: _, ...rest } = cp.env({ MESH_RELEASE_DWELL: '0', MESH_RELEASE_CLI_BUILD: cliBuild(), INTEG_CASE: name, MESH_RELEASE_TEST_HOOKS: hooks, ...extra });
+    return rest;
+  }
+
+  /** `mesh-release <command> --app <case app> --istio-status ...` through the test hooks. */
+  function drive(name: string, command: string, args: string[] = [], hooks = '', extra: NodeJS.ProcessEnv = {}): Promise<Run> {
+    return runAsync(process.execPath, [DRIVER, command, '--app', APP_DIR, '--out', path.join(work, name), ...args], envOf(name, hooks, extra));
+  }
+
+  async function prepare(name: string): Promise<void> {
+    await cp.createNamespaces(name);
+    await Promise.all(caseNamed(name).prerequisites.map((o) => cp.kube.apply(o)));
+  }
+
+  async function status(name: string): Promise<any> {
+    const run = await drive(name, 'status', ['--output', 'json']);
+    expect({ status: run.status, output: run.status === 0 ? '' : run.output }).toEqual({ status: 0, output: '' });
+    return JSON.parse(run.output.trim().split('\n').pop()!);
+  }
+
+  async function readyPods(namespace: string, version: string): Promise<number> {
+    const pods = await cp.kube.list('v1', 'Pod', namespace, `labelSelector=app%3Dweb,version%3D${version}`);
+    return pods.items.filter((p) => !p.metadata.deletionTimestamp && (p.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True')).length;
+  }
+
+  async function deployments(namespace: string): Promise<string[]> {
+    return (await cp.kube.list('apps/v1', 'Deployment', namespace)).items.map((d) => d.metadata.name).sort();
+  }
+
+  test.concurrent('a healthy canary completes: v1 gone, v2 at its floor, status completed', async () => {
+    const name = 'istio-canary-3';
+    await prepare(name);
+    const sampler = new Sampler(cp.kube, name, 'web').start();
+    const run = await drive(name, 'rollout', ['--istio-status']);
+    await sampler.stop();
+    expect({ status: run.status, tail: run.status === 0 ? '' : run.output.slice(-3000) }).toEqual({ status: 0, tail: '' });
+    expect(run.output).toContain('shift-10: analysis success-rate: 100 (threshold >= 99) pass');
+    expect(run.output).toContain('at stage retire (the last: completed)');
+    expect(await deployments(name)).toEqual(['web-v2']);
+    expect(await readyPods(name, 'v2')).toBeGreaterThanOrEqual(1);
+    expect(await readyPods(name, 'v1')).toBe(0);
+    expect(await status(name)).toMatchObject({ release: 'web', namespace: name, stage: 'retire', state: 'completed' });
+    expect(sampler.samples.some((s) => s.shares.v2 === 100)).toBe(true);
+    // Run again: nothing to do.
+    const again = await drive(name, 'rollout', ['--istio-status']);
+    expect(again.status).toBe(0);
+    expect(again.output).not.toContain('applied');
+  }, 600_000);
+
+  test.concurrent('the analysis failing at shift-50 rolls back to the first stage and exits 4; status has the failing value', async () => {
+    const name = 'istio-canary-1';
+    await prepare(name);
+    const run = await drive(name, 'rollout', ['--istio-status', '--output', 'json'], 'fail-at:shift-50');
+    expect({ status: run.status, tail: run.status === 4 ? '' : run.output.slice(-3000) }).toEqual({ status: 4, tail: '' });
+    const events = run.output.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+    expect(events.find((e) => e.event === 'evaluation' && !e.passed)).toMatchObject({ stage: 'shift-50', metric: 'success-rate', value: 80, passed: false });
+    expect(events.filter((e) => e.event === 'stage' && e.direction === 'back').map((e) => e.stage)).toEqual(['deploy', 'make-routable', 'stable']);
+    expect((await readRelease(cp.kube, name, 'web')).stage).toBe('stable');
+    expect(await deployments(name)).toEqual(['web-v1']);
+    const s = await status(name);
+    expect(s).toMatchObject({ stage: 'stable', state: 'rolled-back', analysis: [{ metric: 'success-rate', value: 80, passed: false }] });
+    // The same plan is not retried without --retry.
+    const retried = await drive(name, 'rollout', ['--istio-status']);
+    expect(retried.status).toBe(1);
+    expect(retried.output).toContain('was rolled back before');
+    expect(retried.output).toContain('--retry');
+  }, 600_000);
+
+  test.concurrent('a pause exits 5; promote goes on to the end', async () => {
+    const name = 'istio-bluegreen';
+    await prepare(name);
+    const paused = await drive(name, 'rollout', ['--istio-status'], 'pause-before:shift-100');
+    expect({ status: paused.status, tail: paused.status === 5 ? '' : paused.output.slice(-3000) }).toEqual({ status: 5, tail: '' });
+    expect(paused.output).toContain('shift-100: paused before this stage');
+    expect(await status(name)).toMatchObject({ stage: 'deploy', state: 'paused', pausedBefore: 'shift-100' });
+    // rollout again stays paused; promote passes the pause.
+    expect((await drive(name, 'rollout', ['--istio-status'], 'pause-before:shift-100')).status).toBe(5);
+    const promoted = await drive(name, 'promote', ['--istio-status'], 'pause-before:shift-100');
+    expect({ status: promoted.status, tail: promoted.status === 0 ? '' : promoted.output.slice(-3000) }).toEqual({ status: 0, tail: '' });
+    expect(await status(name)).toMatchObject({ stage: 'retire', state: 'completed' });
+  }, 600_000);
+
+  test.concurrent('two drivers at once: the second exits 1 naming the holder; a driver killed with SIGKILL resumes where it was', async () => {
+    const name = 'ambient-canary-1';
+    await prepare(name);
+    const first = spawn(process.execPath, [DRIVER, 'rollout', '--app', APP_DIR, '--out', path.join(work, name), '--istio-status'],
+      { env: envOf(name, 'slow:deploy:600000'), stdio: ['ignore', 'pipe', 'pipe'] });
+    const output: string[] = [];
+    first.stdout!.on('data', (c) => output.push(String(c)));
+    first.stderr!.on('data', (c) => output.push(String(c)));
+    try {
+      await until('the first driver at the analysis of deploy', 300_000, async () => output.join('').includes('deploy: live'));
+      const second = await drive(name, 'rollout', ['--istio-status', '--out', path.join(work, `${name}-2`)]);
+      expect(second.status).toBe(1);
+      expect(second.output).toMatch(/is being driven by [^ ]+\/\d+\/\w+: it holds the Lease mesh-release\.web/);
+    } finally {
+      await kill(first);
+    }
+    expect(await status(name)).toMatchObject({ stage: 'deploy', applying: 'deploy', state: 'progressing' });
+    const resumed = await drive(name, 'rollout', ['--istio-status', '--lease-duration', '5']);
+    expect({ status: resumed.status, tail: resumed.status === 0 ? '' : resumed.output.slice(-3000) }).toEqual({ status: 0, tail: '' });
+    expect(resumed.output).toContain('taking over the Lease mesh-release.web');
+    expect(resumed.output).toMatch(/live stage deploy, target retire/);
+    // It resumed at deploy (applied again over make-routable), and never applied stable or make-routable again.
+    expect(resumed.output).not.toMatch(/^(stable|make-routable): applying/m);
+    expect(resumed.output).toMatch(/^deploy: applying/m);
+    expect(await deployments(name)).toEqual(['web-v2']);
+  }, 600_000);
+
+  test.concurrent('the Gateway API router completes', async () => {
+    const name = 'gamma-canary-1';
+    await prepare(name);
+    const run = await drive(name, 'rollout');
+    expect({ status: run.status, tail: run.status === 0 ? '' : run.output.slice(-3000) }).toEqual({ status: 0, tail: '' });
+    expect(run.output).toMatch(/httproute\/web: every parent accepted its generation/);
+    expect(await deployments(name)).toEqual(['web-v2']);
+  }, 600_000);
+
+  test.concurrent('the selector switch completes', async () => {
+    const name = 'selector-bluegreen';
+    await prepare(name);
+    const run = await drive(name, 'rollout');
+    expect({ status: run.status, tail: run.status === 0 ? '' : run.output.slice(-3000) }).toEqual({ status: 0, tail: '' });
+    expect(run.output).toMatch(/service\/web: its EndpointSlices list exactly the ready pods it selects/);
+    expect(await deployments(name)).toEqual(['web-v2']);
+  }, 600_000);
+
+  test.concurrent('a wait that times out rolls back to the first stage and exits 4', async () => {
+    const name = 'ambient-bluegreen';
+    await prepare(name);
+    expect((await drive(name, 'rollout', ['--to', 'stable'])).status).toBe(0);
+    await until('the pods of v1 ready', 60_000, async () => (await readyPods(name, 'v1')) > 0);
+    // No room for one more pod: v2's Deployment never becomes ready.
+    const pods = (await cp.kube.list('v1', 'Pod', name)).items.length;
+    await cp.kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'no-room', namespace: name }, spec: { hard: { pods: String(pods) } } }));
+    await until('the quota counted', 60_000, async () => JSON.parse(await cp.kubectl(['get', 'resourcequota', 'no-room', '-n', name, '-o', 'json'])).status?.used?.pods === String(pods));
+    const run = await drive(name, 'rollout', ['--wait-timeout', '10']);
+    expect({ status: run.status, tail: run.status === 4 ? '' : run.output.slice(-3000) }).toEqual({ status: 4, tail: '' });
+    expect(run.output).toMatch(/rolling back: stage deploy: deployment\/web-v2 rolled out: not after 10 s/);
+    expect((await readRelease(cp.kube, name, 'web')).stage).toBe('stable');
+    expect(await deployments(name)).toEqual(['web-v1']);
+    expect(await status(name)).toMatchObject({ stage: 'stable', state: 'rolled-back' });
+  }, 600_000);
+
+  test.concurrent('RBAC forbidding an apply: the error names the verb and the resource, nothing applied', async () => {
+    const name = 'ingress-bluegreen';
+    await prepare(name);
+    const kubeconfig = await limitedKubeconfig(name);
+    const run = await drive(name, 'rollout', ['--kubeconfig', kubeconfig]);
+    expect(run.status).toBe(1);
+    expect(run.output).toMatch(/mesh-release: error: dry run: patch [a-z.]+ "web[-a-z0-9]*" in namespace "ingress-bluegreen": 403 Forbidden: .*cannot patch resource/);
+    expect(await deployments(name)).toEqual([]);
+    // The Lease was given up.
+    const lease = await cp.kube.find('coordination.k8s.io/v1', 'Lease', name, 'mesh-release.web');
+    expect(lease?.spec?.holderIdentity).toBeUndefined();
+  }, 300_000);
+
+  test.concurrent('a plan whose digest changed mid-release is refused, naming the stage that changed', async () => {
+    const name = 'gamma-canary-3';
+    await prepare(name);
+    const out = path.join(work, name);
+    expect((await drive(name, 'rollout', [], 'pause-before:shift-25')).status).toBe(5);
+    const dir = path.join(out, fs.readdirSync(out).find((d) => d.endsWith('-shift-50'))!);
+    const file = path.join(dir, fs.readdirSync(dir).find((f) => f.endsWith('.yaml'))!);
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('image: example/web:2.0.0', 'image: example/web:2.0.1'));
+    const run = await runAsync(process.execPath, [DRIVER, 'promote', '--stages', out], envOf(name, 'pause-before:shift-25'));
+    expect(run.status).toBe(1);
+    expect(run.output).toContain('the plan changed while its release is paused at stage shift-10');
+    expect(run.output).toContain('stage shift-50 changed');
+    expect((await readRelease(cp.kube, name, 'web')).stage).toBe('shift-10');
+  }, 600_000);
+
+  test.concurrent('SIGTERM stops the driver after its current step and gives the Lease up; run again, it goes on', async () => {
+    const name = 'istio-canary-9';
+    await prepare(name);
+    const child = spawn(process.execPath, [DRIVER, 'rollout', '--app', APP_DIR, '--out', path.join(work, name), '--istio-status'],
+      { env: envOf(name, 'slow:deploy:600000'), stdio: ['ignore', 'pipe', 'pipe'] });
+    const output: string[] = [];
+    child.stdout!.on('data', (c) => output.push(String(c)));
+    child.stderr!.on('data', (c) => output.push(String(c)));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    await until('the driver at the analysis of deploy', 300_000, async () => output.join('').includes('deploy: live'));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(1);
+    expect(output.join('')).toContain('SIGTERM received: stopping after the current step');
+    expect(output.join('')).toContain('run the command again to resume');
+    const lease = await cp.kube.find('coordination.k8s.io/v1', 'Lease', name, 'mesh-release.web');
+    expect(lease?.spec?.holderIdentity).toBeUndefined();
+    const again = await drive(name, 'rollout', ['--istio-status', '--to', 'shift-10']);
+    expect({ status: again.status, tail: again.status === 0 ? '' : again.output.slice(-3000) }).toEqual({ status: 0, tail: '' });
+    expect(again.output).toMatch(/^holding the Lease/m);
+  }, 600_000);
+
+  /** A kubeconfig of a ServiceAccount that may read everything, hold Leases and write ConfigMaps, but patch nothing else. */
+  async function limitedKubeconfig(namespace: string): Promise<string> {
+    const rbac = [
+      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'limited', namespace } },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'Role',
+        metadata: { name: 'limited', namespace },
+        rules: [
+          { apiGroups: ['*'], resources: ['*'], verbs: ['get', 'list', 'watch'] },
+          { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create', 'update'] },
+          { apiGroups: [''], resources: ['configmaps'], verbs: ['create', 'patch'] },
+        ],
+      },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: { name: 'limited', namespace },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'limited' },
+        subjects: [{ kind: 'ServiceAccount', name: 'limited', namespace }],
+      },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRole',
+        metadata: { name: `limited-${namespace}` },
+        rules: [{ apiGroups: [''], resources: ['namespaces'], verbs: ['get'] }],
+      },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRoleBinding',
+        metadata: { name: `limited-${namespace}` },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: `limited-${namespace}` },
+        subjects: [{ kind: 'ServiceAccount', name: 'limited', namespace }],
+      },
+    ];
+    await cp.kubectl(['apply', '-f', '-'], rbac.map((o) => JSON.stringify(o)).join('\n'));
+    const token = (await cp.kubectl(['create', 'token', 'limited', '-n', namespace])).trim();
+    const config = (await cp.kubectl(['config', 'view', '--raw', '--minify', '-o', 'json']));
+    const parsed = JSON.parse(config);
+    parsed.users = [{ name: 'limited', user: { token } }];
+    parsed.contexts[0].context.user = 'limited';
+    const file = path.join(work, `${namespace}.kubeconfig`);
+    fs.writeFileSync(file, JSON.stringify(parsed));
+    return file;
+  }
+
+  test.concurrent('a namespace that does not exist: a clear error, nothing applied', async () => {
+    const name = 'gamma-bluegreen';
+    const run = await drive(name, 'rollout');
+    expect(run.status).toBe(2);
+    expect(run.output).toContain(`namespace ${name} (of release web) does not exist`);
+  }, 300_000);
+});
+
+/** SIGKILL, and wait for the exit. */
+function kill(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      resolve();
+      return;
+    }
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
