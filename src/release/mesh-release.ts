@@ -5,7 +5,7 @@ import { CHECKED_BY_ENV, PLAN_ANNOTATION, STAGE_ANNOTATION, VERSION_LABEL } from
 import { invalidProp } from '../_validation';
 import { annotateApplyOrder } from './_apply-order';
 import { DesiredState, ResolvedRelease } from './_desired-state';
-import { apiObjectsUnder, ReleaseRegistry } from './_release-registry';
+import { ReleaseRegistry } from './_release-registry';
 import { ApplyOrder } from './apply-order';
 import { MeshReleaseProps } from './mesh-release-props';
 import { ReleaseStage } from '../plan/release-stage';
@@ -15,6 +15,7 @@ import { TrafficRouter } from '../routing/router';
 import { errorsOf, readOptions, throwIfUnsafe } from '../safety/_engine';
 import { ReadOptions } from '../safety/_facts';
 import { SafetyViolation, Severity } from '../safety/safety-rule';
+import { apiObjectsUnder, ObjectRegistry } from '../workload/_object-registry';
 import { VersionedApp } from '../workload/versioned-app';
 
 export * from './mesh-release-props';
@@ -110,6 +111,7 @@ export class MeshRelease extends Construct {
       throw e;
     }
     registry.add(this);
+    ObjectRegistry.claim(this, this.namespace);
 
     // 3. The objects, emitted from it.
     this.service = new kplus.Service(this, 'Service', {

@@ -2,6 +2,7 @@ import { ApiObject, ApiObjectMetadata, ApiObjectMetadataDefinition, Duration, Js
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { APP_LABEL, appLabels } from '../_conventions';
+import { ObjectRegistry } from './_object-registry';
 import { ResolvedVersion } from './_resolved-version';
 import { Scaling } from './scaling';
 import { VersionedAppProps } from './versioned-app-props';
@@ -73,7 +74,9 @@ export class VersionedApp extends Construct {
     this.sidecarDrainDuration = r.sidecarDrainDuration;
     this.selectorLabels = r.selectorLabels;
     const { labels, podAnnotations, probes, maxSurge, resources, progressDeadline, minReady, budget, securityContext, podSecurityContext } = r;
-    // Everything is validated: from here on, children are created.
+    // Everything is validated: from here on, children are created, and at synth time refused if another object of the
+    // app has the name, kind and namespace of one of them (e.g. app 'foo' + version 'bar-v1' and app 'foo-bar' + 'v1').
+    ObjectRegistry.claim(this);
 
     this.deployment = new VersionDeployment(this, 'Deployment', {
       metadata: { name: this.name, labels },

@@ -9,3 +9,4 @@ import './versioned-app.tests';
 import './scaling.tests';
 import './merge.tests';
 import './workload-manifests.tests';
+import './object-registry.tests';
