@@ -16,6 +16,7 @@ import { errorsOf, readOptions, throwIfUnsafe } from '../safety/_engine';
 import { ReadOptions } from '../safety/_facts';
 import { SafetyViolation, Severity } from '../safety/safety-rule';
 import { apiObjectsUnder, ObjectRegistry } from '../workload/_object-registry';
+import { dropEmptyExternalIps } from '../workload/_stored-form';
 import { VersionedApp } from '../workload/versioned-app';
 
 export * from './mesh-release-props';
@@ -121,6 +122,7 @@ export class MeshRelease extends Construct {
     for (const [key, value] of Object.entries(state.service.selector)) {
       this.service.selectLabel(key, value);
     }
+    dropEmptyExternalIps(this.service);
     if (props.appProtocol) {
       ApiObject.of(this.service).addJsonPatch(JsonPatch.add('/spec/ports/0/appProtocol', props.appProtocol));
     }

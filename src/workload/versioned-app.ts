@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { APP_LABEL, appLabels } from '../_conventions';
 import { ObjectRegistry } from './_object-registry';
 import { ResolvedVersion } from './_resolved-version';
+import { dropEmptyExternalIps, storedDeploymentSpec } from './_stored-form';
 import { Scaling } from './scaling';
 import { VersionedAppProps } from './versioned-app-props';
 
@@ -134,6 +135,7 @@ export class VersionedApp extends Construct {
         ports: [{ name: this.portName, port: this.port, targetPort: this.port }],
       });
       this.service.selectLabel(APP_LABEL, this.app);
+      dropEmptyExternalIps(this.service);
       if (props.appProtocol !== undefined) {
         ApiObject.of(this.service).addJsonPatch(JsonPatch.add('/spec/ports/0/appProtocol', props.appProtocol));
       }
@@ -145,7 +147,7 @@ export class VersionedApp extends Construct {
  * The Deployment of one version. Every cdk8s-plus API that selects its pods (`exposeViaService()`,
  * `connections`, network policy peers, pod affinity) selects on `app` and `version`, the labels the
  * pods carry; the pod template carries no `cdk8s.io/metadata.addr` label, so renaming a construct id
- * does not roll the pods.
+ * does not roll the pods. Its spec is written in the form the API server stores (`_stored-form.ts`).
  */
 class VersionDeployment extends kplus.Deployment {
   private readonly versionPodMetadataProps: ApiObjectMetadata;
@@ -163,6 +165,11 @@ class VersionDeployment extends kplus.Deployment {
       this.versionPodMetadata = new ApiObjectMetadataDefinition({ ...this.versionPodMetadataProps, apiObject: this.apiObject });
     }
     return this.versionPodMetadata;
+  }
+
+  /** The spec in the form the API server stores it (canonical quantities, no zero `omitempty` fields): see `_stored-form.ts`. */
+  public _toKube(): kplus.k8s.DeploymentSpec {
+    return storedDeploymentSpec(super._toKube());
   }
 
   /** Selects the pods by the Deployment's own selector (`app` and `version`). */

@@ -10,3 +10,4 @@ import './scaling.tests';
 import './merge.tests';
 import './workload-manifests.tests';
 import './object-registry.tests';
+import './stored-form.tests';
