@@ -8,10 +8,15 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { Duration, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
 import * as YAML from 'yaml';
-import { CASES } from './_cases';
+import { Case, CASES, INGRESS_GATEWAY } from './_cases';
 import { ControlPlane, describeWithControlPlane } from './_control-plane';
 import { synthesizeStage } from './_stages';
+import {
+  DisruptionBudget, HeaderMatchType, LoadBalancerAlgorithm, MeshRelease, MeshReleaseProps, ProbeKind, ReleasePlan, Scaling, TlsMode, TrafficRouter,
+} from '../../src';
 import { cliBuiltInProcess, EXAMPLE, ROOT, tmpDir } from '../cli/_cli';
 
 /** The paths of `emitted` (below `at`) whose value `live` does not hold as emitted: every field we emit must read back equal. */
@@ -41,7 +46,75 @@ function objectsIn(dir: string): any[] {
  * The cases whose stages hold every form of object a router emits: a canary (make-routable to retire; blue/green and
  * the longer canaries only repeat its objects with other weights) and three versions with header routes and a mirror.
  */
-const FORMS = CASES.filter((c) => /-(canary-1|three)$/.test(c.name) || c.name === 'selector-bluegreen');
+const FORMS = [
+  ...CASES.filter((c) => /-(canary-1|three)$/.test(c.name) || c.name === 'selector-bluegreen'),
+  optionsCase('options-istio', {
+    router: TrafficRouter.istio({
+      trafficPolicy: { tlsMode: TlsMode.ISTIO_MUTUAL, loadBalancer: LoadBalancerAlgorithm.LEAST_REQUEST, outlierDetection: { interval: Duration.seconds(10) } },
+    }),
+    strictMtls: true,
+    allowedCallers: { namespaces: ['shop'] },
+    retries: { attempts: 3, perTryTimeout: Duration.millis(1500), retryOn: '5xx' },
+  }),
+  optionsCase('options-gateway', {
+    router: TrafficRouter.gatewayApi({ gateways: [{ name: INGRESS_GATEWAY, sectionName: 'http' }], hostnames: ['options.example.com'] }),
+    appProtocol: 'http',
+  }),
+];
+
+/**
+ * A canary with three versions live, header routes of every match type and a mirror, and workload options at their
+ * edges: quantities in units, millicores, GiB and TiB, zero delays, an empty env value, fixed replicas, a percentage
+ * budget, HTTP probes, security contexts.
+ */
+function optionsCase(name: string, props: Partial<MeshReleaseProps>): Case {
+  const split = [{ version: 'v1', weight: 50 }, { version: 'v2', weight: 50 }];
+  const plan = ReleasePlan.custom([
+    { name: 'split', deployed: ['v1', 'v2'], weights: split },
+    { name: 'make-routable-v3', deployed: ['v1', 'v2'], routable: ['v1', 'v2', 'v3'], weights: split },
+    { name: 'deploy-v3', deployed: ['v1', 'v2', 'v3'], weights: split },
+    {
+      name: 'pin-v3',
+      deployed: ['v1', 'v2', 'v3'],
+      weights: split,
+      mirror: { version: 'v3', percent: 12.5 },
+      headerRoutes: [
+        { header: 'x-version', value: 'v3', version: 'v3' },
+        { header: 'x-group', value: 'beta', matchType: HeaderMatchType.PREFIX, version: 'v2' },
+        { header: 'user-agent', value: '.*Android.*', matchType: HeaderMatchType.REGEX, version: 'v2' },
+      ],
+    },
+  ]);
+  const versions = [
+    { version: 'v1', image: 'example/web:1' },
+    { version: 'v2', image: 'example/web:2', scaling: Scaling.fixed(3), disruptionBudget: DisruptionBudget.minAvailable(kplus.PercentOrAbsolute.percent(50)) },
+    {
+      version: 'v3',
+      image: 'example/web:3',
+      resources: {
+        cpu: { request: kplus.Cpu.units(0.5), limit: kplus.Cpu.units(2) },
+        memory: { request: Size.gibibytes(1), limit: Size.mebibytes(1536) },
+        ephemeralStorage: { request: Size.gibibytes(1), limit: Size.tebibytes(1) },
+      },
+      probes: { kind: ProbeKind.HTTP_GET, initialDelay: Duration.seconds(0) },
+      minReady: Duration.seconds(0),
+      env: { EMPTY: kplus.EnvValue.fromValue(''), SET: kplus.EnvValue.fromValue('x') },
+    },
+  ];
+  return {
+    name,
+    plan,
+    build: (chart, stage) => {
+      new MeshRelease(chart, 'web', { app: 'web', port: 8080, versions, stage: plan.stage(stage), timeout: Duration.seconds(10), ...props });
+    },
+    prerequisites: [{
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'Gateway',
+      metadata: { name: INGRESS_GATEWAY, namespace: name },
+      spec: { gatewayClassName: 'simulated', listeners: [{ name: 'http', port: 80, protocol: 'HTTP', hostname: '*.example.com' }] },
+    }],
+  };
+}
 
 /** What `kubectl apply` prints `configured` at every apply, whatever the YAML: a PodDisruptionBudget (its selector). */
 const PATCHED_ALWAYS = ['poddisruptionbudget.policy/'];
@@ -130,7 +203,7 @@ describeWithControlPlane('every stage applied twice: the second apply changes no
 
   // Every case lives in a namespace of its own: the n-th stage of every case is applied at once (one kubectl apply of
   // all of them, in order of n), which takes each case through its stages in order with a kubectl run per n.
-  test('every stage of each router\'s canary and three versions with header routes and a mirror (the selector switch: blue/green)', async () => {
+  test('every stage of each router\'s canary and three versions with header routes and a mirror (the selector switch: blue/green), and releases of options at their edges', async () => {
     await cp.kubectl(['apply', '-f', '-'], FORMS.flatMap((c) => c.prerequisites).map((o) => YAML.stringify(o)).join('---\n'));
     const rounds = Math.max(...FORMS.map((c) => c.plan.stageNames.length));
     for (let n = 0; n < rounds; n++) {
