@@ -50,7 +50,9 @@ const FORMS = [
   ...CASES.filter((c) => /-(canary-1|three)$/.test(c.name) || c.name === 'selector-bluegreen'),
   optionsCase('options-istio', {
     router: TrafficRouter.istio({
-      trafficPolicy: { tlsMode: TlsMode.ISTIO_MUTUAL, loadBalancer: LoadBalancerAlgorithm.LEAST_REQUEST, outlierDetection: { interval: Duration.seconds(10) } },
+      trafficPolicy: {
+        tlsMode: TlsMode.ISTIO_MUTUAL, loadBalancer: LoadBalancerAlgorithm.LEAST_REQUEST, outlierDetection: { interval: Duration.seconds(10) },
+      },
     }),
     strictMtls: true,
     allowedCallers: { namespaces: ['shop'] },
