@@ -25,7 +25,7 @@ export async function runbookCommand(options: RunbookOptions): Promise<number> {
     return EXIT_UNSAFE;
   }
   const file = path.resolve(options.file ?? path.join(result.appDir, format === 'sh' ? 'runbook.sh' : 'RUNBOOK.md'));
-  const text = format === 'sh' ? renderScript(result, path.dirname(file)) : renderRunbook(result, path.dirname(file));
+  const text = format === 'sh' ? renderScript(result, path.dirname(file), path.basename(file)) : renderRunbook(result, path.dirname(file));
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, text, { mode: format === 'sh' ? 0o755 : 0o644 });
@@ -181,19 +181,23 @@ function commandLines(steps: Step[]): string[] {
   return steps.flatMap((s) => [`# ${s.why}`, s.command]);
 }
 
-/** The runbook as an executable bash script: one function per stage and per roll back, `--from`/`--to`/`--rollback`/`--force`. */
-export function renderScript(result: PlanResult, baseDir: string): string {
+/**
+ * The runbook as an executable bash script: one function per stage and per roll back, `--from`/`--to`/`--rollback`/`--force`.
+ * `fileName` is the script's name in its directory (`baseDir`), the command its usage text shows.
+ */
+export function renderScript(result: PlanResult, baseDir: string, fileName = 'runbook.sh'): string {
   const all = runbookSteps(result, baseDir);
+  const self = commentQuote(`./${fileName}`);
   const n = result.stages.length;
   const fn = (prefix: string, i: number) => `${prefix}_${String(i + 1).padStart(2, '0')}`;
   const body = (steps: Step[]) => steps.flatMap((s) => [`  # ${s.why}`, `  mr_run ${s.command}`]);
   const usage = [
-    '# Usage: ./runbook.sh [--from <stage>] [--to <stage>] [--force]',
+    `# Usage: ${self} [--from <stage>] [--to <stage>] [--force]`,
     '#            apply stages <from>..<to> (default: all), in order',
-    '#        ./runbook.sh --rollback --from <stage> [--to <stage>] [--force]',
+    `#        ${self} --rollback --from <stage> [--to <stage>] [--force]`,
     '#            roll back from stage <from> (the one applied now) to stage <to>, one stage at a time',
     '#            (default: the stage before <from>: one stage back)',
-    '#        ./runbook.sh --list',
+    `#        ${self} --list`,
     '#            list the stages',
     '# A stage is a name (first) or a 1-based number. Before each stage the script reads the live mesh-release.io/stage',
     '# annotation of each release\'s routing object and refuses (exit 1) unless it is the stage before (or that stage:',
@@ -342,6 +346,15 @@ function toolChecks(steps: Step[]): string[] {
 /** A path for a shell command line: as is when it only has safe characters, else single-quoted. */
 function shellQuote(p: string): string {
   return /^[A-Za-z0-9_./:@%+=,-]+$/.test(p) ? p : `'${p.replace(/'/g, "'\\''")}'`;
+}
+
+/** A path as a shell word that stays on one comment line: a name with control characters (a newline...) in `$'...'`. */
+function commentQuote(p: string): string {
+  if (!/[\x00-\x1f\x7f]/.test(p)) {
+    return shellQuote(p);
+  }
+  const escaped = p.replace(/[\\']|[\x00-\x1f\x7f]/g, (c) => (c === '\\' || c === "'" ? `\\${c}` : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+  return `$'${escaped}'`;
 }
 
 /** `to` relative to `from` (POSIX separators) when inside it, else absolute. */

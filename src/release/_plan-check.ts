@@ -10,6 +10,7 @@ import { ReleaseStage } from '../plan/release-stage';
 import { checkManifests } from '../routing/_registry';
 import { TrafficRouter } from '../routing/router';
 import { readOptions, throwIfUnsafe } from '../safety/_engine';
+import { SafetyViolation } from '../safety/safety-rule';
 
 const SAMPLE_NAMESPACE = 'default';
 
@@ -40,11 +41,23 @@ export function checkPlan(stages: ReleaseStage[]): void {
     let previous: any[] | undefined;
     states?.forEach((current, i) => {
       const stage = stages[i];
-      throwIfUnsafe(checkManifests(current, previous, readOptions(SAMPLE_NAMESPACE)),
+      throwIfUnsafe(checkManifests(current, previous, readOptions(SAMPLE_NAMESPACE)).map((v) => withPlaceholders(v, app)),
         `ReleasePlan stage '${stage.name}'${stage.previous ? ` (after '${stage.previous.name}')` : ''}${by}`);
       previous = current;
     });
   }
+}
+
+/**
+ * A violation of the sample release told without the names the user never wrote: its objects (`VirtualService/app`,
+ * `Deployment/app-v2`, `Service default/app-v2`) and host (`app.default.svc.cluster.local`) become `<app>` and
+ * `<namespace>` (a plan does not know its releases' app or namespace), e.g. `Deployment/<app>-v2`.
+ */
+function withPlaceholders(v: SafetyViolation, app: string): SafetyViolation {
+  const text = (s: string) => s
+    .split(`${app}.${SAMPLE_NAMESPACE}.svc.cluster.local`).join('<app>.<namespace>.svc.cluster.local')
+    .replace(new RegExp(`\\b(?:([A-Z][A-Za-z]*)|${SAMPLE_NAMESPACE})/${app}(?![a-z0-9.])`, 'g'), (_, kind) => `${kind ?? '<namespace>'}/<app>`);
+  return { ...v, object: text(v.object), message: text(v.message), fix: text(v.fix) };
 }
 
 /** The manifests of every stage with the sample's router, or undefined when the router cannot express one of them. */

@@ -5,7 +5,7 @@ import { CHECKED_BY_ENV, PLAN_ANNOTATION, ROLLOUT_ANNOTATION, STAGE_ANNOTATION, 
 import { invalidProp } from '../_validation';
 import { annotateApplyOrder } from './_apply-order';
 import { DesiredState, ResolvedRelease } from './_desired-state';
-import { apiObjectsUnder, ReleaseRegistry } from './_release-registry';
+import { ReleaseRegistry } from './_release-registry';
 import { ApplyOrder } from './apply-order';
 import { MeshReleaseProps } from './mesh-release-props';
 import { ReleaseStage } from '../plan/release-stage';
@@ -15,6 +15,8 @@ import { TrafficRouter } from '../routing/router';
 import { errorsOf, readOptions, throwIfUnsafe } from '../safety/_engine';
 import { ReadOptions } from '../safety/_facts';
 import { SafetyViolation, Severity } from '../safety/safety-rule';
+import { apiObjectsUnder, ObjectRegistry } from '../workload/_object-registry';
+import { dropEmptyExternalIps } from '../workload/_stored-form';
 import { VersionedApp } from '../workload/versioned-app';
 
 export * from './mesh-release-props';
@@ -123,6 +125,7 @@ export class MeshRelease extends Construct {
       throw e;
     }
     registry.add(this);
+    ObjectRegistry.claim(this, this.namespace);
 
     // 3. The objects, emitted from it.
     this.service = new kplus.Service(this, 'Service', {
@@ -132,6 +135,7 @@ export class MeshRelease extends Construct {
     for (const [key, value] of Object.entries(state.service.selector)) {
       this.service.selectLabel(key, value);
     }
+    dropEmptyExternalIps(this.service);
     if (props.appProtocol) {
       ApiObject.of(this.service).addJsonPatch(JsonPatch.add('/spec/ports/0/appProtocol', props.appProtocol));
     }

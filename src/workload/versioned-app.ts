@@ -2,7 +2,9 @@ import { ApiObject, ApiObjectMetadata, ApiObjectMetadataDefinition, Duration, Js
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { APP_LABEL, appLabels } from '../_conventions';
+import { ObjectRegistry } from './_object-registry';
 import { ResolvedVersion } from './_resolved-version';
+import { dropEmptyExternalIps, storedDeploymentSpec } from './_stored-form';
 import { Scaling } from './scaling';
 import { VersionedAppProps } from './versioned-app-props';
 
@@ -73,7 +75,9 @@ export class VersionedApp extends Construct {
     this.sidecarDrainDuration = r.sidecarDrainDuration;
     this.selectorLabels = r.selectorLabels;
     const { labels, podAnnotations, probes, maxSurge, resources, progressDeadline, minReady, budget, securityContext, podSecurityContext } = r;
-    // Everything is validated: from here on, children are created.
+    // Everything is validated: from here on, children are created, and at synth time refused if another object of the
+    // app has the name, kind and namespace of one of them (e.g. app 'foo' + version 'bar-v1' and app 'foo-bar' + 'v1').
+    ObjectRegistry.claim(this);
 
     this.deployment = new VersionDeployment(this, 'Deployment', {
       metadata: { name: this.name, labels },
@@ -131,6 +135,7 @@ export class VersionedApp extends Construct {
         ports: [{ name: this.portName, port: this.port, targetPort: this.port }],
       });
       this.service.selectLabel(APP_LABEL, this.app);
+      dropEmptyExternalIps(this.service);
       if (props.appProtocol !== undefined) {
         ApiObject.of(this.service).addJsonPatch(JsonPatch.add('/spec/ports/0/appProtocol', props.appProtocol));
       }
@@ -142,7 +147,7 @@ export class VersionedApp extends Construct {
  * The Deployment of one version. Every cdk8s-plus API that selects its pods (`exposeViaService()`,
  * `connections`, network policy peers, pod affinity) selects on `app` and `version`, the labels the
  * pods carry; the pod template carries no `cdk8s.io/metadata.addr` label, so renaming a construct id
- * does not roll the pods.
+ * does not roll the pods. Its spec is written in the form the API server stores (`_stored-form.ts`).
  */
 class VersionDeployment extends kplus.Deployment {
   private readonly versionPodMetadataProps: ApiObjectMetadata;
@@ -160,6 +165,11 @@ class VersionDeployment extends kplus.Deployment {
       this.versionPodMetadata = new ApiObjectMetadataDefinition({ ...this.versionPodMetadataProps, apiObject: this.apiObject });
     }
     return this.versionPodMetadata;
+  }
+
+  /** The spec in the form the API server stores it (canonical quantities, no zero `omitempty` fields): see `_stored-form.ts`. */
+  public _toKube(): kplus.k8s.DeploymentSpec {
+    return storedDeploymentSpec(super._toKube());
   }
 
   /** Selects the pods by the Deployment's own selector (`app` and `version`). */

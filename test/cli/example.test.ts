@@ -233,6 +233,23 @@ esac
     expect(syntax.status).toBe(0);
   });
 
+  // Issue 19 item 10: the usage said ./runbook.sh whatever --file named the script.
+  test.each([
+    ['release-reviews.sh', './release-reviews.sh'],
+    ['release reviews.sh', "'./release reviews.sh'"],
+    ['release\nreviews.sh', "$'./release\\x0areviews.sh'"],
+  ])('--file %j: its usage names the script as written (%s)', async (name, shown) => {
+    const file = path.join(tmpDir(), name);
+    expect((await cliInProcess(['runbook', '--stages', out, '--format', 'sh', '--file', file])).status).toBe(0);
+    const help = run(file, ['--help'], { cwd: '/' });
+    expect(help.status).toBe(0);
+    expect(help.stdout.split('\n')[0]).toBe(`Usage: ${shown} [--from <stage>] [--to <stage>] [--force]`);
+    expect(help.stdout).toContain(`       ${shown} --rollback --from <stage> [--to <stage>] [--force]\n`);
+    expect(help.stdout).toContain(`       ${shown} --list\n`);
+    expect(help.stdout).not.toContain('runbook.sh');
+    expect(run('bash', ['-n', file]).status).toBe(0);
+  });
+
   test('passes shellcheck', () => {
     const version = run('shellcheck', ['--version']);
     if (version.status !== 0) {

@@ -121,7 +121,9 @@ describe('ResolvedRelease.desiredState', () => {
       ['Service-v1', 'routable', 'v1'], ['Service-v2', 'routable', 'v2'], ['HTTPRoute', 'route', undefined],
     ]);
     expect(state.objects[1].json.spec.selector).toEqual({ app: 'web', version: 'v2' });
-    expect(state.objects[2].json.spec.rules.at(-1).backendRefs).toEqual([{ name: 'web-v1', port: 8080, weight: 90 }, { name: 'web-v2', port: 8080, weight: 10 }]);
+    expect(state.objects[2].json.spec.rules.at(-1).backendRefs).toEqual([
+      { group: '', kind: 'Service', name: 'web-v1', port: 8080, weight: 90 }, { group: '', kind: 'Service', name: 'web-v2', port: 8080, weight: 10 },
+    ]);
     expect(state.service.selector).toEqual({ app: 'web' });
   });
 

@@ -97,6 +97,36 @@ describe('ReleasePlan of long version names', () => {
   });
 });
 
+describe('ReleasePlan errors name what the user wrote', () => {
+  // Issue 19 item 9: a plan is checked on a sample release (app 'app', or 'a' beside a long version, in namespace
+  // 'default'), whose names the user never wrote: its errors name the stages and versions, and <app> and <namespace>.
+  test('the sample release\'s objects and host are <app> and <namespace>', () => {
+    expect(() => ReleasePlan.custom([
+      { name: 'one', deployed: ['v1'], weights: [{ version: 'v1', weight: 100 }] },
+      { name: 'two', deployed: ['v1', 'v2'], weights: [{ version: 'v2', weight: 100 }] },
+    ])).toThrow(new Error("ReleasePlan stage 'two' (after 'one') is unsafe to apply (2 violations):\n"
+      + "[subset-before-route] VirtualService/<app> http[0]: routes to subset 'v2' of <app>.<namespace>.svc.cluster.local, which the previous stage "
+      + 'did not define; the proxies may receive this route before the subset. Fix: add subset \'v2\' to the DestinationRule in a stage of its own, '
+      + 'before the one that routes to it\n'
+      + "[destination-ready] VirtualService/<app> http[0]: sends traffic to subset 'v2' of <app>.<namespace>.svc.cluster.local, whose Deployment "
+      + 'Deployment/<app>-v2 did not exist in the previous stage, so it gets traffic before its pods are ready. Fix: deploy the version in a stage '
+      + 'of its own, and route to it in the next one'));
+  });
+
+  test.each([60, 61])('a canary to a version of %p characters is a plan (the app a release names decides if it fits)', (n) => {
+    const candidate = `c${'x'.repeat(n - 1)}`;
+    expect(ReleasePlan.canary({ stable: 'v1', candidate, weights: [10, 50] }).stageNames).toContain('shift-10');
+  });
+
+  test('beside a long version (the one-letter sample app), a version named like the sample app stays as written', () => {
+    const long = 'x'.repeat(61);
+    expect(() => ReleasePlan.custom([
+      { name: 'one', deployed: [long], weights: [{ version: long, weight: 100 }] },
+      { name: 'two', deployed: [long, 'a'], weights: [{ version: 'a', weight: 100 }] },
+    ])).toThrow('whose Deployment Deployment/<app>-a did not exist in the previous stage');
+  });
+});
+
 describe('ReleasePlan.custom', () => {
   const split = [{ version: 'v1', weight: 50 }, { version: 'v2', weight: 50 }];
 
@@ -115,28 +145,28 @@ describe('ReleasePlan.custom', () => {
     expect(() => ReleasePlan.custom([
       { name: 'split', deployed: ['v1', 'v2'], routable: ['v1', 'v2', 'v3'], weights: split },
       { name: 'pin-v3', deployed: ['v1', 'v2', 'v3'], weights: split, headerRoutes: [{ header: 'x-version', value: 'v3', version: 'v3' }] },
-    ])).toThrow(/ReleasePlan stage 'pin-v3' \(after 'split'\) is unsafe to apply[\s\S]*\[destination-ready\] VirtualService\/app http\[0\]: sends traffic to subset 'v3'.*did not exist in the previous stage/);
+    ])).toThrow(/ReleasePlan stage 'pin-v3' \(after 'split'\) is unsafe to apply[\s\S]*\[destination-ready\] VirtualService\/<app> http\[0\]: sends traffic to subset 'v3'.*did not exist in the previous stage/);
   });
 
   test('fails on a subset routed in the stage that adds it', () => {
     expect(() => ReleasePlan.custom([
       { name: 'a', deployed: ['v1', 'v2'], routable: ['v1'], weights: [{ version: 'v1', weight: 100 }] },
       { name: 'b', deployed: ['v1', 'v2'], weights: split },
-    ])).toThrow(/\[subset-before-route\] VirtualService\/app http\[0\]: routes to subset 'v2'/);
+    ])).toThrow(/\[subset-before-route\] VirtualService\/<app> http\[0\]: routes to subset 'v2'/);
   });
 
   test('fails on a subset removed in the stage that unroutes it', () => {
     expect(() => ReleasePlan.custom([
       { name: 'a', deployed: ['v1', 'v2'], weights: split },
       { name: 'b', deployed: ['v1', 'v2'], routable: ['v2'], weights: [{ version: 'v2', weight: 100 }] },
-    ])).toThrow(/\[subset-removed-while-routed\] DestinationRule\/app: subset 'v1' is removed while the previous stage's route still sends to it/);
+    ])).toThrow(/\[subset-removed-while-routed\] DestinationRule\/<app>: subset 'v1' is removed while the previous stage's route still sends to it/);
   });
 
   test('fails on a Deployment deleted in the stage that removes its subset while routes still name it', () => {
     expect(() => ReleasePlan.custom([
       { name: 'a', deployed: ['v1', 'v2'], weights: [{ version: 'v1', weight: 0 }, { version: 'v2', weight: 100 }] },
       { name: 'b', deployed: ['v2'], weights: [{ version: 'v2', weight: 100 }] },
-    ])).toThrow(/\[deployment-removed-while-subset\] Deployment\/app-v1: is deleted while subset 'v1'/);
+    ])).toThrow(/\[deployment-removed-while-subset\] Deployment\/<app>-v1: is deleted while subset 'v1'/);
   });
 
   test('deleting an unrouted version together with its subset drops no request', () => {

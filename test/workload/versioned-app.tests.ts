@@ -128,9 +128,10 @@ describe('VersionedApp defaults', () => {
     });
   });
 
-  test('progressDeadlineSeconds 120, minReadySeconds 0', () => {
+  test('progressDeadlineSeconds 120, minReadySeconds 0 (left out: the API server stores no zero)', () => {
     expect(deployment.spec.progressDeadlineSeconds).toBe(120);
-    expect(deployment.spec.minReadySeconds).toBe(0);
+    expect(deployment.spec).not.toHaveProperty('minReadySeconds');
+    expect(deployment.spec.template.spec).not.toHaveProperty('hostNetwork');
   });
 
   test('no replicas key when autoscaled', () => {
@@ -166,10 +167,10 @@ describe('VersionedApp defaults', () => {
     expect(deployment.spec.template.spec.terminationGracePeriodSeconds).toBe(60);
   });
 
-  test('resources: requests cpu 100m memory 128Mi, limits cpu 1000m memory 1024Mi', () => {
+  test('resources: requests cpu 100m memory 128Mi, limits cpu 1000m memory 1024Mi, as the API server stores them (1, 1Gi)', () => {
     expect(container.resources).toEqual({
       requests: { cpu: '100m', memory: '128Mi' },
-      limits: { cpu: '1000m', memory: '1024Mi' },
+      limits: { cpu: '1', memory: '1Gi' },
     });
   });
 
@@ -286,7 +287,7 @@ describe('VersionedApp overrides', () => {
       }));
       expect(container.resources).toEqual({
         requests: { cpu: '250m', memory: '256Mi' },
-        limits: { cpu: '500m', memory: '2048Mi' },
+        limits: { cpu: '500m', memory: '2Gi' },
       });
     });
 
@@ -294,7 +295,7 @@ describe('VersionedApp overrides', () => {
       const container = containerOf(synth({ resources: { cpu: { request: kplus.Cpu.millis(250) } } }));
       expect(container.resources).toEqual({
         requests: { cpu: '250m', memory: '128Mi' },
-        limits: { cpu: '1000m', memory: '1024Mi' },
+        limits: { cpu: '1', memory: '1Gi' },
       });
     });
 
@@ -302,13 +303,13 @@ describe('VersionedApp overrides', () => {
       const container = containerOf(synth({ resources: { memory: { limit: Size.mebibytes(512) } } }));
       expect(container.resources).toEqual({
         requests: { cpu: '100m', memory: '128Mi' },
-        limits: { cpu: '1000m', memory: '512Mi' },
+        limits: { cpu: '1', memory: '512Mi' },
       });
     });
 
     test('cpu in units compares with millis: limit 1 unit == default limit is fine with request 1000m', () => {
       const container = containerOf(synth({ resources: { cpu: { request: kplus.Cpu.millis(1000), limit: kplus.Cpu.units(1) } } }));
-      expect(container.resources.requests.cpu).toBe('1000m');
+      expect(container.resources.requests.cpu).toBe('1');
       expect(container.resources.limits.cpu).toBe('1');
     });
 
@@ -386,7 +387,7 @@ describe('VersionedApp overrides', () => {
         probes: { initialDelay: Duration.seconds(0), period: Duration.seconds(2), failureThreshold: 6 },
       }));
       for (const probe of [container.readinessProbe, container.livenessProbe]) {
-        expect(probe.initialDelaySeconds).toBe(0);
+        expect(probe).not.toHaveProperty('initialDelaySeconds'); // 0, which the API server does not store
         expect(probe.periodSeconds).toBe(2);
         expect(probe.failureThreshold).toBe(6);
         expect(probe.timeoutSeconds).toBe(5);
@@ -962,8 +963,8 @@ describe('VersionedApp validation of numbers, quantities and references', () => 
       `[test/v1] 'resources.${prop}' must be a non-negative CPU amount in whole millicores, e.g. Cpu.millis(250) or Cpu.units(0.5), got ${shown}`);
   });
 
-  test('Cpu.units(0.1) is 100 millicores', () => {
-    expect(containerOf(synth({ resources: { cpu: { request: kplus.Cpu.units(0.1) } } })).resources.requests.cpu).toBe('0.1');
+  test('Cpu.units(0.1) is 100 millicores (written 100m, as the API server stores it)', () => {
+    expect(containerOf(synth({ resources: { cpu: { request: kplus.Cpu.units(0.1) } } })).resources.requests.cpu).toBe('100m');
   });
 
   test('negative memory is refused by cdk8s itself', () => {
@@ -996,7 +997,7 @@ describe('VersionedApp validation of numbers, quantities and references', () => 
   });
 
   test('a zero CPU request is valid with fixed replicas', () => {
-    expect(containerOf(synth({ scaling: Scaling.fixed(2), resources: { cpu: { request: kplus.Cpu.millis(0) } } })).resources.requests.cpu).toBe('0m');
+    expect(containerOf(synth({ scaling: Scaling.fixed(2), resources: { cpu: { request: kplus.Cpu.millis(0) } } })).resources.requests.cpu).toBe('0');
   });
 
   test.each([

@@ -9,3 +9,5 @@ import './versioned-app.tests';
 import './scaling.tests';
 import './merge.tests';
 import './workload-manifests.tests';
+import './object-registry.tests';
+import './stored-form.tests';

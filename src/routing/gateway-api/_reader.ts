@@ -339,6 +339,8 @@ function describeMatches(matches: any[]): string {
   return matches.map((m) => {
     const headers = (Array.isArray(m?.headers) ? m.headers : []).map((h: any) =>
       (h?.type === 'RegularExpression' ? `${h.name}~${h.value}` : `${h?.name}=${h?.value}`));
-    return [...headers, ...(m?.path ? ['path'] : [])].join(' & ') || 'match';
+    // The root path prefix beside headers is the default the API server writes: the headers are the match.
+    const path = m?.path && (headers.length === 0 || !matchesEverything({ path: m.path })) ? ['path'] : [];
+    return [...headers, ...path].join(' & ') || 'match';
   }).join(' | ') || 'match';
 }

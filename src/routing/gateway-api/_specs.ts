@@ -5,7 +5,7 @@
 import { Labels, versionedName, versionLabels } from '../../_conventions';
 import {
   HttpRouteSpec, HttpRouteSpecParentRefs, HttpRouteSpecRules, HttpRouteSpecRulesFiltersType, HttpRouteSpecRulesMatchesHeaders,
-  HttpRouteSpecRulesMatchesHeadersType,
+  HttpRouteSpecRulesMatchesHeadersType, HttpRouteSpecRulesMatchesPathType,
 } from '../../imports/gateway.networking.k8s.io';
 import { HeaderMatchType, HeaderRoute, ReleaseStage, TrafficMirror } from '../../plan/release-stage';
 
@@ -39,21 +39,33 @@ export function versionServiceSelector(app: string, version: string): Labels {
 }
 
 /**
+ * The match of every request: the path prefix `/`, which the API server writes in a rule without matches and in
+ * a match without a path (the CRD's defaults).
+ */
+const EVERY_PATH = { type: HttpRouteSpecRulesMatchesPathType.PATH_PREFIX, value: '/' };
+
+/**
  * The HTTPRoute spec of a stage: one rule per header route (Gateway API ranks a rule with a
- * header match above one without, whatever their order), then the catch-all rule (no
- * matches) with the weighted backendRefs and the mirror.
+ * header match above one without, whatever their order), then the catch-all rule (the path
+ * prefix `/`) with the weighted backendRefs and the mirror.
+ *
+ * Written as the API server stores it: with the defaults of the HTTPRoute CRD (a match's path `/`, a backendRef's
+ * group `''`, kind `Service` and weight 1; /work/shared/gateway-api/standard-install.yaml, Gateway API 1.6.1). They
+ * are inside lists, which an apply replaces whole (a merge patch): a route emitted without them reads back different
+ * from the server, and `kubectl apply` sends every rule again at every apply.
  */
 export function httpRouteSpec(stage: ReleaseStage, ctx: GatewayRoutingContext): HttpRouteSpec {
-  const backendRef = (version: string) => ({ name: versionServiceName(ctx.app, version), port: ctx.port });
+  const backendRef = (version: string) => ({ group: '', kind: 'Service', name: versionServiceName(ctx.app, version), port: ctx.port });
   const timeouts = { request: ctx.requestTimeout, backendRequest: ctx.backendRequestTimeout };
   const headerRules: HttpRouteSpecRules[] = stage.headerRoutes.map((route, index) => ({
     name: `header-${index}`,
-    matches: [{ headers: [headerMatch(route)] }],
-    backendRefs: [backendRef(route.version)],
+    matches: [{ path: EVERY_PATH, headers: [headerMatch(route)] }],
+    backendRefs: [{ ...backendRef(route.version), weight: 1 }],
     timeouts,
   }));
   const weighted: HttpRouteSpecRules = {
     name: 'weighted',
+    matches: [{ path: EVERY_PATH }],
     backendRefs: stage.weights.map((w) => ({ ...backendRef(w.version), weight: w.weight })),
     filters: stage.mirror && [{
       type: HttpRouteSpecRulesFiltersType.REQUEST_MIRROR,

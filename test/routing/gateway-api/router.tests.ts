@@ -46,6 +46,11 @@ function checkEveryStage(plan: ReleasePlan, props: Partial<MeshReleaseProps> = {
   }
 }
 
+/** A backendRef to a version's Service as emitted: the CRD's defaults (group '', kind Service) written out, as the API server stores it. */
+const backend = (name: string, extra: object = {}) => ({ group: '', kind: 'Service', name, port: 9080, ...extra });
+/** The root path prefix: the CRD's default of a rule without matches and of a match without a path. */
+const EVERY_PATH = { type: 'PathPrefix', value: '/' };
+
 describe('TrafficRouter.gatewayApi(), canary v1 -> v2 with weights [10, 50]', () => {
   const plan = ReleasePlan.canary({ stable: 'v1', candidate: 'v2', weights: [10, 50] });
   const expected: { [stage: string]: [string[], string[], { [s: string]: number }] } = {
@@ -95,7 +100,6 @@ describe('TrafficRouter.gatewayApi(), canary v1 -> v2 with weights [10, 50]', ()
       labels: { 'app': 'reviews', 'app.kubernetes.io/name': 'reviews', 'app.kubernetes.io/version': 'v2' },
     });
     expect(service.spec).toEqual({
-      externalIPs: [],
       type: 'ClusterIP',
       selector: { app: 'reviews', version: 'v2' },
       ports: [{ name: 'http', port: 9080, targetPort: 9080 }],
@@ -111,7 +115,8 @@ describe('TrafficRouter.gatewayApi(), canary v1 -> v2 with weights [10, 50]', ()
       parentRefs: [{ group: '', kind: 'Service', name: 'reviews' }],
       rules: [{
         name: 'weighted',
-        backendRefs: [{ name: 'reviews-v1', port: 9080, weight: 90 }, { name: 'reviews-v2', port: 9080, weight: 10 }],
+        matches: [{ path: EVERY_PATH }],
+        backendRefs: [backend('reviews-v1', { weight: 90 }), backend('reviews-v2', { weight: 10 })],
         timeouts: { request: '10s' },
       }],
     });
@@ -184,17 +189,14 @@ describe('TrafficRouter.gatewayApi(): every stage of every plan is schema-valid 
     expect(route.spec.rules).toEqual([
       {
         name: 'header-0',
-        matches: [{ headers: [{ type: 'Exact', name: 'x-version', value: 'v3' }] }],
-        backendRefs: [{ name: 'reviews-v3', port: 9080 }],
+        matches: [{ path: EVERY_PATH, headers: [{ type: 'Exact', name: 'x-version', value: 'v3' }] }],
+        backendRefs: [backend('reviews-v3', { weight: 1 })],
         timeouts: { request: '10s' },
       },
       {
         name: 'weighted',
-        backendRefs: [
-          { name: 'reviews-v1', port: 9080, weight: 40 },
-          { name: 'reviews-v2', port: 9080, weight: 40 },
-          { name: 'reviews-v3', port: 9080, weight: 20 },
-        ],
+        matches: [{ path: EVERY_PATH }],
+        backendRefs: [backend('reviews-v1', { weight: 40 }), backend('reviews-v2', { weight: 40 }), backend('reviews-v3', { weight: 20 })],
         timeouts: { request: '10s' },
       },
     ]);
@@ -213,9 +215,9 @@ describe('TrafficRouter.gatewayApi(): every stage of every plan is schema-valid 
     });
     const { manifests } = synth(stage);
     expect(only(manifests, 'HTTPRoute').spec.rules.map((r: any) => r.matches)).toEqual([
-      [{ headers: [{ type: 'RegularExpression', name: 'x-group', value: '^beta\\.1.*' }] }],
-      [{ headers: [{ type: 'RegularExpression', name: 'x-user', value: '(alice|bob)' }] }],
-      undefined,
+      [{ path: EVERY_PATH, headers: [{ type: 'RegularExpression', name: 'x-group', value: '^beta\\.1.*' }] }],
+      [{ path: EVERY_PATH, headers: [{ type: 'RegularExpression', name: 'x-user', value: '(alice|bob)' }] }],
+      [{ path: EVERY_PATH }],
     ]);
     expect(schemaViolations(manifests)).toEqual([]);
   });
@@ -224,14 +226,15 @@ describe('TrafficRouter.gatewayApi(): every stage of every plan is schema-valid 
     const route = only(synth(mirror.stage('mirror')).manifests, 'HTTPRoute');
     expect(route.spec.rules).toEqual([{
       name: 'weighted',
-      backendRefs: [{ name: 'reviews-v1', port: 9080, weight: 100 }],
-      filters: [{ type: 'RequestMirror', requestMirror: { backendRef: { name: 'reviews-v2', port: 9080 }, percent: 25 } }],
+      matches: [{ path: EVERY_PATH }],
+      backendRefs: [backend('reviews-v1', { weight: 100 })],
+      filters: [{ type: 'RequestMirror', requestMirror: { backendRef: backend('reviews-v2'), percent: 25 } }],
       timeouts: { request: '10s' },
     }]);
     const half = ReleaseStage.custom({ name: 'mirror-half', deployed: ['v1', 'v2'], weights: [{ version: 'v1', weight: 100 }], mirror: { version: 'v2', percent: 0.5 } });
     const { manifests } = synth(half);
     expect(only(manifests, 'HTTPRoute').spec.rules[0].filters[0].requestMirror)
-      .toEqual({ backendRef: { name: 'reviews-v2', port: 9080 }, fraction: { numerator: 5, denominator: 1000 } });
+      .toEqual({ backendRef: backend('reviews-v2'), fraction: { numerator: 5, denominator: 1000 } });
     expect(schemaViolations(manifests)).toEqual([]);
   });
 });

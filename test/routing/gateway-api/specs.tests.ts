@@ -10,7 +10,10 @@ import {
 } from '../../../src/routing/gateway-api/_specs';
 
 const CTX: GatewayRoutingContext = { app: 'reviews', port: 9080, parentRefs: [serviceParent('reviews')], requestTimeout: '10s' };
-const ref = (version: string) => ({ name: `reviews-${version}`, port: 9080 });
+/** A backendRef with the CRD's defaults written out (group '', kind Service), as the API server stores it. */
+const ref = (version: string) => ({ group: '', kind: 'Service', name: `reviews-${version}`, port: 9080 });
+/** The root path prefix: the CRD's default of a rule without matches and of a match without a path. */
+const EVERY_PATH = { type: 'PathPrefix', value: '/' };
 
 describe('Gateway API specs', () => {
   test("names: the GAMMA parent is the app's Service; a version's Service is <app>-<version>, selecting app and version", () => {
@@ -24,11 +27,17 @@ describe('Gateway API specs', () => {
       expect(httpRouteSpec(ReleaseStage.stable('v1'), CTX)).toEqual({
         parentRefs: [{ group: '', kind: 'Service', name: 'reviews' }],
         hostnames: undefined,
-        rules: [{ name: 'weighted', backendRefs: [{ ...ref('v1'), weight: 100 }], filters: undefined, timeouts: { request: '10s', backendRequest: undefined } }],
+        rules: [{
+          name: 'weighted',
+          matches: [{ path: EVERY_PATH }],
+          backendRefs: [{ ...ref('v1'), weight: 100 }],
+          filters: undefined,
+          timeouts: { request: '10s', backendRequest: undefined },
+        }],
       });
     });
 
-    test('one rule per header route, in order, then the weighted catch-all (no matches) with the mirror', () => {
+    test('one rule per header route, in order, then the weighted catch-all (the root path prefix) with the mirror', () => {
       const stage = ReleaseStage.custom({
         name: 'split',
         deployed: ['v1', 'v2', 'v3'],
@@ -40,11 +49,13 @@ describe('Gateway API specs', () => {
       expect(spec.hostnames).toEqual(['reviews.example.com']);
       expect(spec.rules!.map((r) => r.name)).toEqual(['header-0', 'header-1', 'weighted']);
       expect(spec.rules!.map((r) => r.matches)).toEqual([
-        [{ headers: [{ type: 'Exact', name: 'x-user', value: 'tester' }] }],
-        [{ headers: [{ type: 'RegularExpression', name: 'x-beta', value: '^a\\.b.*' }] }],
-        undefined,
+        [{ path: EVERY_PATH, headers: [{ type: 'Exact', name: 'x-user', value: 'tester' }] }],
+        [{ path: EVERY_PATH, headers: [{ type: 'RegularExpression', name: 'x-beta', value: '^a\\.b.*' }] }],
+        [{ path: EVERY_PATH }],
       ]);
-      expect(spec.rules!.map((r) => r.backendRefs)).toEqual([[ref('v3')], [ref('v2')], [{ ...ref('v1'), weight: 70 }, { ...ref('v2'), weight: 30 }]]);
+      expect(spec.rules!.map((r) => r.backendRefs)).toEqual([
+        [{ ...ref('v3'), weight: 1 }], [{ ...ref('v2'), weight: 1 }], [{ ...ref('v1'), weight: 70 }, { ...ref('v2'), weight: 30 }],
+      ]);
       expect(spec.rules![2].filters).toEqual([{ type: 'RequestMirror', requestMirror: { backendRef: ref('v3'), fraction: { numerator: 125, denominator: 1000 } } }]);
       expect(spec.rules!.every((r) => r.timeouts?.request === '10s' && r.timeouts?.backendRequest === '2s')).toBe(true);
     });
