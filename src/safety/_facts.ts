@@ -130,6 +130,14 @@ export interface RouteFacts {
   readonly rules: RuleFacts[];
   /** True when requests matching no rule are rejected (there must be a catch-all last). */
   readonly needsCatchAll: boolean;
+  /**
+   * True when only requests entering through gateways take it (a VirtualService bound to gateways only, an HTTPRoute
+   * attached to Gateways only): the requests it leaves unmatched were never answered by a Service's own endpoints,
+   * so it needs a catch-all only when its previous version had one (an ingress route exposing some paths is the
+   * upstream docs' own example: istio/istio samples/bookinfo/networking/bookinfo-gateway.yaml and
+   * samples/bookinfo/gateway-api/bookinfo-gateway.yaml).
+   */
+  readonly gatewayOnly?: boolean;
   /** Name of the first-level list, for messages (`http`, `rules`...). */
   readonly list: string;
 }

@@ -1,5 +1,6 @@
 import { Testing } from 'cdk8s';
 import { Construct } from 'constructs';
+import { CLUSTER_DOMAIN_ANNOTATION } from '../_conventions';
 import { ReleaseStage } from '../plan/release-stage';
 import { ReleasePlan } from '../release/release-plan';
 import { SafetyCheck } from '../safety/safety-check';
@@ -48,13 +49,15 @@ export class ReleaseTesting {
 
   /**
    * Throws, listing every violation that can drop requests, unless the stage `current` is safe on its own and,
-   * when `previous` is given, to apply after it. Same argument order as `SafetyCheck.assertSafe`.
+   * when `previous` is given, to apply after it. Same argument order as `SafetyCheck.assertSafe`. A release
+   * synthesized for a cluster domain other than `cluster.local` (`MeshReleaseProps.clusterDomain`) is read with that
+   * domain, which its objects carry (`mesh-release.io/cluster-domain`), as `mesh-release check` reads its YAML.
    * @param current the objects of the stage to apply (e.g. from `synthStage`)
    * @param previous the objects of the stage applied before it
    * @param context prefix of the error message, e.g. `stage 'shift-10' (after 'stable')`
    */
   public static assertSafe(current: any[], previous?: any[], context?: string): void {
-    SafetyCheck.assertSafe(current, previous, context);
+    SafetyCheck.assertSafe(current, previous, context, { clusterDomain: clusterDomainOf([...current, ...previous ?? []], context) });
   }
 
   /** Every way the manifests break the upstream Kubernetes and Istio schemas (unknown fields included). */
@@ -82,4 +85,14 @@ export class ReleaseTesting {
     });
     return stages;
   }
+}
+
+/** The cluster domain the releases in `manifests` were synthesized for, when one says (several: an error, one cluster has one). */
+function clusterDomainOf(manifests: any[], context: string | undefined): string | undefined {
+  const domains = [...new Set(manifests.map((m) => m?.metadata?.annotations?.[CLUSTER_DOMAIN_ANNOTATION]).filter((d) => typeof d === 'string'))];
+  if (domains.length > 1) {
+    throw new Error(`${context ?? 'stage'}: the releases were synthesized for different cluster domains (${domains.join(', ')}): one cluster has one; `
+      + 'check them with SafetyCheck.assertSafe and its clusterDomain option');
+  }
+  return domains[0];
 }

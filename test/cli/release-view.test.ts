@@ -49,8 +49,10 @@ describe('release discovery is router-neutral', () => {
       metadata: { name: 'shop', namespace: 'prod', annotations: annotations('blue') },
       spec: { parentRefs: [{ group: '', kind: 'Service', name: 'shop' }], rules: [{ backendRefs: [{ name: 'shop-v1' }, { name: 'shop-v2', weight: 3 }] }] },
     };
+    // The Service it attaches to (a route whose parent Service does not exist routes nothing).
+    const parent = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'shop', namespace: 'prod' }, spec: { selector: { app: 'shop' }, ports: [{ name: 'http', port: 80 }] } };
     const [release] = releasesIn([route]);
-    expect(releaseState([route], release).weights).toEqual([{ version: 'shop-v1', weight: 25 }, { version: 'shop-v2', weight: 75 }]);
+    expect(releaseState([parent, route], release).weights).toEqual([{ version: 'shop-v1', weight: 25 }, { version: 'shop-v2', weight: 75 }]);
   });
 
   test('a version-free Service carrying the plan annotation (selector switch): the selected version takes 100%', () => {

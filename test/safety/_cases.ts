@@ -244,9 +244,12 @@ export const VIOLATING: Record<SafetyRule, Case> = {
     previous: serviceStage(['v1'], ['v1', 'v3'], [['v1', 100]]),
     current: serviceStage(['v1'], ['v1', 'v3'], [['v1', 100]]),
   },
-  // v1 runs in namespace canary: the route of namespace default sends there without a ReferenceGrant.
+  // v1 runs in namespace canary: the route of namespace default, exposed through a Gateway too, sends there without a
+  // ReferenceGrant (Istio enforces grants for routes on Gateways only).
   [SafetyRule.REFERENCE_GRANT]: {
-    current: [service(), deployment('v1', { namespace: 'canary' }), versionService('v1', 'canary'), httpRoute([['v1', 100, 'canary']])],
+    current: [service(), deployment('v1', { namespace: 'canary' }), versionService('v1', 'canary'), patched([httpRoute([['v1', 100, 'canary']])], 'HTTPRoute', (m) => {
+      m.spec.parentRefs.push({ name: 'public', namespace: 'infra' });
+    })[0]],
   },
   // the backendRef names the container's port (the Service's targetPort), not the Service's port 3000.
   [SafetyRule.SERVICE_PORT]: {

@@ -40,6 +40,18 @@ describe('ReleaseTesting', () => {
     expect(stages[0].manifests).toEqual(ReleaseTesting.synthStage(builder(), plan.stages[0]));
   });
 
+  test('assertPlan and assertSafe read a release synthesized for another cluster domain with that domain (its mesh-release.io/cluster-domain)', () => {
+    const plan = ReleasePlan.canary({ stable: 'v1', candidate: 'v2', weights: [10] });
+    const corp = {
+      buildStage: (scope: Construct, stage: ReleaseStage) =>
+        new MeshRelease(scope, 'helloworld', { app: 'helloworld', port: 3000, versions: TWO_VERSIONS, stage, clusterDomain: 'corp.internal' }),
+    };
+    expect(ReleaseTesting.assertPlan(corp, plan).map((s) => s.stage)).toEqual(plan.stageNames);
+    const [stable, shift] = [ReleaseTesting.synthStage(corp, plan.stage('stable')), ReleaseTesting.synthStage(corp, plan.stage('shift-10'))];
+    // A skipped stage is still refused, by the rules that find the versions by host.
+    expect(() => ReleaseTesting.assertSafe(shift, stable)).toThrow(/^stage is unsafe to apply \(\d violations\):\n\[subset-before-route\]/);
+  });
+
   test('assertSafe passes a safe transition; the schema helpers list, then throw on, what the schemas refuse', () => {
     const plan = ReleasePlan.canary({ stable: 'v1', candidate: 'v2', weights: [10] });
     const [deploy, shift] = [ReleaseTesting.synthStage(builder(), plan.stage('deploy')), ReleaseTesting.synthStage(builder(), plan.stage('shift-10'))];

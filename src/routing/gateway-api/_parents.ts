@@ -6,6 +6,8 @@
  * - it names `kind: Service` without `group: ""`: the group defaults to gateway.networking.k8s.io, where there is no
  *   kind Service (Istio ignores such a parent: `toInternalParentReference` in istio/istio
  *   pilot/pkg/config/kube/gateway/conversion.go accepts Gateway, core Service, ServiceEntry and ListenerSet only);
+ * - it names a core Service that does not exist: Istio does not accept the parent ("parent service: ... not found",
+ *   `referenceAllowed` in pilot/pkg/config/kube/gateway/conversion.go);
  * - it names a `port` its Service does not have ("When the parent resource is a Service, this targets a specific
  *   port in the Service spec", ParentReference.port in the HTTPRoute CRD of Gateway API 1.6.1; Istio adds that port
  *   to every match of the route, `augmentPortMatch` in pilot/pkg/config/kube/gateway/route_collections.go, so no
@@ -23,8 +25,11 @@
 /** The group of the Gateway API kinds. */
 export const GATEWAY_API_GROUP = 'gateway.networking.k8s.io';
 
-/** Why a parentRef attaches to nothing: `serviceGroup`, kind Service in the default group; `servicePort`, a port the Service lacks. */
-export type Detached = 'serviceGroup' | 'servicePort';
+/**
+ * Why a parentRef attaches to nothing: `serviceGroup`, kind Service in the default group; `serviceMissing`, a Service
+ * the stage does not have; `servicePort`, a port the Service lacks.
+ */
+export type Detached = 'serviceGroup' | 'serviceMissing' | 'servicePort';
 
 /** A parentRef of an HTTPRoute, read. */
 export interface ParentRef {
@@ -66,6 +71,9 @@ export function readParentRefs(route: any, routeNamespace: string, services: Rea
     const service = `${ref.namespace}/${ref.name}`;
     if (ref.group !== '') {
       return { ...ref, detached: 'serviceGroup' };
+    }
+    if (!services.has(service)) {
+      return { ...ref, service, detached: 'serviceMissing' };
     }
     const ports: unknown = services.get(service)?.spec?.ports;
     const lacksPort = ref.port !== undefined && Array.isArray(ports) && ports.length > 0 && !ports.some((sp) => sp?.port === ref.port);

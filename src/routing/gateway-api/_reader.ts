@@ -253,7 +253,14 @@ export const GATEWAY_API_READER: RouterReader<GatewayApiStage> = {
         // request comes after every rule with a condition. A route without such a rule needs none when the routes
         // merged with it on each of its parents have one.
         const ranked = [...route.rules.filter((r) => r.hasMatch), ...route.rules.filter((r) => !r.hasMatch)];
-        into.routes.push({ object: route.object, namespace: route.namespace, rules: ranked, needsCatchAll: route.catchAll !== undefined || !model.catchAllEverywhere(route), list: 'rules' });
+        into.routes.push({
+          object: route.object,
+          namespace: route.namespace,
+          rules: ranked,
+          needsCatchAll: route.catchAll !== undefined || !model.catchAllEverywhere(route),
+          gatewayOnly: route.parentRefs.every((p) => p.detached !== undefined || p.kind === 'Gateway' || p.kind === 'ListenerSet'),
+          list: 'rules',
+        });
       }
     }
     return model;

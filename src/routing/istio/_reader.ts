@@ -162,6 +162,9 @@ export const ISTIO_READER: RouterReader<IstioStage> = {
       }
       const namespace = stage.namespaceOf(manifest);
       const object = objectName(manifest);
+      // Bound to the mesh when `gateways` is left out or names `mesh`.
+      const gateways = list(manifest.spec?.gateways);
+      const gatewayOnly = gateways.length > 0 && !gateways.includes('mesh');
       const destinations: TargetFacts[] = [];
       const targetOf = (destination: any, weight: number, mirror: boolean, invalidWeight?: unknown): TargetFacts => {
         const host = resolveHost(destination?.host, namespace, clusterDomain);
@@ -212,13 +215,12 @@ export const ISTIO_READER: RouterReader<IstioStage> = {
             timeoutMs: name === 'http' ? parseDurationMs(route?.timeout) : undefined,
           };
         });
-        routes.push({ object, namespace, rules, list: name, needsCatchAll: name === 'http' });
+        routes.push({ object, namespace, rules, list: name, needsCatchAll: name === 'http', gatewayOnly });
       }
       into.routes.push(...routes);
       const hosts = list(manifest.spec?.hosts).map((h: string) => resolveHost(h, namespace, clusterDomain));
       model.virtualServices.push({ manifest, object, namespace, hosts, routes, destinations });
-      const gateways = list(manifest.spec?.gateways);
-      if (gateways.length === 0 || gateways.includes('mesh')) {
+      if (!gatewayOnly) {
         for (const host of hosts) {
           const service = serviceOf(host);
           if (service) {

@@ -62,7 +62,7 @@ spec:
 
 describe('Gateway API reader', () => {
   test('the rules: those with a condition ranked before the catch-all, whatever their order; relative weights as percentages', () => {
-    const { facts } = read(ROUTE);
+    const { facts } = read(SERVICES + '---' + ROUTE);
     expect(facts.routes).toHaveLength(1);
     const [route] = facts.routes;
     expect(route).toMatchObject({ object: 'HTTPRoute/reviews', namespace: 'bookinfo', list: 'rules', needsCatchAll: true });
@@ -82,7 +82,7 @@ describe('Gateway API reader', () => {
   });
 
   test('the Services it sends, mirrors to and attaches to are routed; the model keeps the route and the Services it names', () => {
-    const { facts, model } = read(ROUTE);
+    const { facts, model } = read(SERVICES + '---' + ROUTE);
     expect([...facts.routedServices].sort()).toEqual(['bookinfo/legacy', 'bookinfo/reviews', 'bookinfo/reviews-v1', 'bookinfo/reviews-v2']);
     expect(model.routes.map((r) => [r.object, r.parents, r.refs.length])).toEqual([['HTTPRoute/reviews', ['bookinfo/reviews'], 4]]);
     expect([...model.named].sort()).toEqual(['bookinfo/legacy', 'bookinfo/reviews-v1', 'bookinfo/reviews-v2']);
@@ -108,6 +108,11 @@ describe('Gateway API reader', () => {
 
   test('weights: 1 when left out, invalid ones count 0 and are kept as written; a root path prefix takes every request', () => {
     const { facts } = read(`
+apiVersion: v1
+kind: Service
+metadata: { name: front, namespace: front }
+spec: { selector: { app: front }, ports: [{ name: http, port: 80 }] }
+---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata: { name: reviews, namespace: front }

@@ -106,6 +106,8 @@ const deployment = (version: string, namespace = NS) => ({
 const route = (rules: any[], parentRefs: any[] = [{ group: '', kind: 'Service', name: 'reviews' }]) => ({
   apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: 'reviews', namespace: NS }, spec: { parentRefs, rules },
 });
+/** The parents of a route on the Service that is also exposed through a Gateway. */
+const exposed = [{ group: '', kind: 'Service', name: 'reviews' }, { name: 'public', namespace: 'infra' }];
 const ref = (version: string, weight?: number, namespace?: string) => ({ name: `reviews-${version}`, namespace, port: 9080, weight });
 const versionService = (version: string, namespace = NS) => service(`reviews-${version}`, { app: 'reviews', version }, namespace);
 const base = [service('reviews', { app: 'reviews' }), versionService('v1'), versionService('v2'), deployment('v1'), deployment('v2')];
@@ -144,7 +146,7 @@ describe('Gateway API rules on hand-built objects', () => {
 
   test('reference-grant: fails on a backendRef to another namespace without a ReferenceGrant there; passes with one', () => {
     const objects = [service('reviews', { app: 'reviews' }), versionService('v1'), deployment('v1'), versionService('v2', 'canary'), deployment('v2', 'canary'),
-      route([{ backendRefs: [ref('v1', 90), ref('v2', 10, 'canary')] }])];
+      route([{ backendRefs: [ref('v1', 90), ref('v2', 10, 'canary')] }], exposed)];
     expect(SafetyCheck.check(objects).map((v) => [v.rule, v.severity, v.object, v.message])).toEqual([[
       SafetyRule.REFERENCE_GRANT, Severity.ERROR, 'HTTPRoute/reviews rules[0]',
       "routes to Service canary/reviews-v2 in another namespace, which no ReferenceGrant in 'canary' allows for HTTPRoutes of 'bookinfo': the backendRef is not resolved and its share of requests fails (500)",
@@ -160,11 +162,17 @@ describe('Gateway API rules on hand-built objects', () => {
     expect(found([...objects, grant({ group: '', kind: 'Service', name: 'other' })]).map(([rule]) => rule)).toEqual([SafetyRule.REFERENCE_GRANT]);
   });
 
+  test('reference-grant does not apply to a route on Services only (Istio enforces grants for Gateway parents only)', () => {
+    const objects = [service('reviews', { app: 'reviews' }), versionService('v1'), deployment('v1'), versionService('v2', 'canary'), deployment('v2', 'canary'),
+      route([{ backendRefs: [ref('v1', 90), ref('v2', 10, 'canary')] }])];
+    expect(SafetyCheck.check(objects)).toEqual([]);
+  });
+
   test('reference-grant applies to mirrors too', () => {
     const objects = [...base.slice(0, 2), deployment('v1'), versionService('v2', 'canary'), deployment('v2', 'canary'), route([{
       backendRefs: [ref('v1')],
       filters: [{ type: 'RequestMirror', requestMirror: { backendRef: { name: 'reviews-v2', namespace: 'canary', port: 9080 }, percent: 10 } }],
-    }])];
+    }], exposed)];
     expect(SafetyCheck.check(objects).map((v) => v.message)).toEqual([expect.stringMatching(/^mirrors to Service canary\/reviews-v2 in another namespace/)]);
   });
 
@@ -273,7 +281,7 @@ describe('hand-written Gateway API YAML: what the Gateway API routes differently
     expect(SafetyCheck.check([...base, route([{ backendRefs: [ref('v1', 100), { ...ref('v2', 0), port: 8080 }] }])])).toEqual([]);
     // A Service of several ports: any of them.
     const twoPorts = { ...versionService('v1'), spec: { ...versionService('v1').spec, ports: [{ name: 'http', port: 9080 }, { name: 'admin', port: 9090 }] } };
-    expect(SafetyCheck.check([twoPorts, ...base.slice(2), route([{ backendRefs: [{ name: 'reviews-v1', port: 9090 }] }])])).toEqual([]);
+    expect(SafetyCheck.check([base[0], twoPorts, ...base.slice(2), route([{ backendRefs: [{ name: 'reviews-v1', port: 9090 }] }])])).toEqual([]);
   });
 
   test('rule-has-backends: a header rule without backendRefs fails (its requests get an error); a redirect answers', () => {

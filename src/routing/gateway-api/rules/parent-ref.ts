@@ -1,6 +1,6 @@
 /**
  * An HTTPRoute has parentRefs, and every one attaches (see `../_parents.ts` for when one does not and the sources):
- * a Service parent has `group: ""` and, when it names a port, a port of the Service. A route none of whose parentRefs
+ * a Service parent has `group: ""`, exists in the stage and, when it names a port, a port of the Service. A route none of whose parentRefs
  * attaches routes nothing: the reader adds no route of it to the facts, so its weights are not counted.
  */
 import { RouterRuleInput } from '../../../safety/_plugin';
@@ -19,6 +19,10 @@ export const PARENT_REF = defineRule({
     serviceGroup: {
       severity: Severity.ERROR,
       fix: 'set group: "" in the parentRef (Service is in the core group; left out, the group is gateway.networking.k8s.io)',
+    },
+    serviceMissing: {
+      severity: Severity.ERROR,
+      fix: (d: { service: string }) => `create Service ${d.service} in a stage before, or name an existing Service in the parentRef`,
     },
     servicePort: {
       severity: Severity.ERROR,
@@ -40,6 +44,10 @@ export const PARENT_REF = defineRule({
           const group = parent.groupLeftOut ? 'without group "": the group defaults to gateway.networking.k8s.io, which' : `in group '${parent.group}', which`;
           report('serviceGroup', where,
             `names ${describeParent(parent)} ${group} has no kind Service, so the parentRef attaches to nothing; ${effect}`);
+        } else if (parent.detached === 'serviceMissing') {
+          report('serviceMissing', where,
+            `names ${describeParent(parent)}, which does not exist in this stage: Istio does not accept the parent ("parent service not found"), so the parentRef attaches to nothing; ${effect}`,
+            { service: parent.service! });
         } else if (parent.detached === 'servicePort') {
           const service = current.services.get(parent.service!);
           const ports = (service.spec.ports as any[]).map((p) => p?.port).join(', ');

@@ -5,6 +5,11 @@
  * the grant before they receive the route that no longer needs it), and Istio refuses the backendRef meanwhile
  * ("backendRef ... not accessible ... (missing a ReferenceGrant?)", `buildDestination` in istio/istio
  * pilot/pkg/config/kube/gateway/conversion.go).
+ *
+ * Only a route attached to a Gateway needs the grant: Istio enforces it for Gateway parents only
+ * (`convertHTTPRoute(ctx, r, obj, n, !mesh)` in pilot/pkg/config/kube/gateway/route_collections.go), and the Gateway
+ * API's mesh conformance test MeshConsumerRoute (conformance/tests/mesh/mesh-consumer-route.yaml in
+ * kubernetes-sigs/gateway-api) requires a consumer route to reach a Service of another namespace without one.
  */
 import { RouterRuleInput } from '../../../safety/_plugin';
 import { defineRule } from '../../../safety/_rule';
@@ -61,9 +66,10 @@ export const REFERENCE_GRANT = defineRule({
   },
 });
 
-/** The Services a route names in another namespace. */
+/** The Services a route names in another namespace, when it attaches to a Gateway (mesh parents need no grant). */
 function crossNamespace(route: GatewayRoute): ServiceRef[] {
-  return route.refs.filter((ref) => ref.namespace !== route.namespace);
+  const gateway = route.parentRefs.some((p) => p.detached === undefined && p.kind !== 'Service' && p.kind !== 'ServiceEntry');
+  return gateway ? route.refs.filter((ref) => ref.namespace !== route.namespace) : [];
 }
 
 /** Whether the route of the same namespace and name as `route` in `stage` names the Service of `ref`. */

@@ -1,6 +1,9 @@
 /**
  * The Service a GAMMA route attaches to selects no version: callers the route does not apply to (outside the mesh,
- * before the route is programmed) reach its pods directly.
+ * before the route is programmed) reach its pods directly. A route that sends a per-version Service's requests to
+ * that Service only (a filter on its own traffic, as in the Gateway API's mesh conformance tests MeshPorts and
+ * MeshFrontend: conformance/tests/mesh/mesh-ports.yaml in kubernetes-sigs/gateway-api) chooses no version: its
+ * callers reach the same pods either way.
  */
 import { Labels, VERSION_LABEL } from '../../../_conventions';
 import { objectName } from '../../../safety/_facts';
@@ -27,7 +30,11 @@ export const SERVICE_SELECTS_VERSION = defineRule({
         .map((s) => s.spec?.selector ?? {});
       const versionKeys = new Set([VERSION_LABEL, ...backendSelectors.flatMap((s) => Object.keys(s))
         .filter((key) => new Set(backendSelectors.map((s) => s[key])).size > 1)]);
+      const sendsTo = new Set(route.refs.filter((r) => !r.mirror).map((r) => `${r.namespace}/${r.name}`));
       for (const parent of route.parents) {
+        if (sendsTo.size === 1 && sendsTo.has(parent)) {
+          continue;
+        }
         const service = current.services.get(parent);
         const selector: Labels = service?.spec?.selector ?? {};
         for (const key of Object.keys(selector).filter((k) => versionKeys.has(k))) {
