@@ -32,6 +32,8 @@ export enum SafetyRule {
    * route names it, and deleted in a stage after no route names it.
    */
   REFERENCE_GRANT = 'reference-grant',
+  /** Every HTTPRoute backendRef or mirror names a kind of backend Istio sends to (a Service is group `""`, not `core`). */
+  BACKEND_KIND = 'backend-kind',
   /** Every port an HTTPRoute backendRef or mirror names is one of its Service's `spec.ports[].port`. */
   SERVICE_PORT = 'service-port',
   /** Every HTTPRoute rule sends what it matches somewhere: backendRefs, or a RequestRedirect filter. */

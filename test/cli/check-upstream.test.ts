@@ -82,6 +82,24 @@ describe('Gateway API mesh conformance (kubernetes-sigs/gateway-api conformance/
     expect(run.stdout).toContain('  fix: create Service gateway-conformance-mesh/ech0 in a stage before, or name an existing Service in the parentRef');
   });
 
+  test('fails backend-kind: `group: core` for a Service (the core group is ""): Istio refuses the backendRef, its share fails', async () => {
+    const core = (objects: any[]) => objects.map((o) => (o.kind === 'HTTPRoute' && o.metadata.name === 'mesh-weighted-backends'
+      ? { ...o, spec: { ...o.spec, rules: [{ backendRefs: [{ group: 'core', kind: 'Service', name: 'echo-v1', port: 80, weight: 90 }, { name: 'echo-v2', port: 80, weight: 10 }] }] } } : o));
+    const run = await cliInProcess(['check', stage(base), stage([...base, 'gateway-api/httproute-weight.yaml'], core)]);
+    expect(run.stdout).toContain('error: HTTPRoute/mesh-weighted-backends rules[0]  [backend-kind]  routes to Service \'echo-v1\' of group "core", a backend Istio '
+      + 'does not support ("referencing unsupported backendRef", ResolvedRefs False): its share of requests fails (500)');
+    expect(run.stdout).toContain('  fix: write group: "" (or leave group out) for a Kubernetes Service');
+    expect(run.status).toBe(1);
+  });
+
+  test('backend-kind: a mirror to an unsupported kind is a warning (Istio drops the mirror, the route serves)', async () => {
+    const mirror = (objects: any[]) => objects.map((o) => (o.kind === 'HTTPRoute' && o.metadata.name === 'mesh-weighted-backends'
+      ? { ...o, spec: { ...o.spec, rules: [{ ...o.spec.rules[0], filters: [{ type: 'RequestMirror', requestMirror: { backendRef: { group: 'example.com', kind: 'Backend', name: 'tap', port: 80 } } }] }] } } : o));
+    const run = await cliInProcess(['check', stage(base), stage([...base, 'gateway-api/httproute-weight.yaml'], mirror)]);
+    expect(run.stdout).toContain('warning: HTTPRoute/mesh-weighted-backends rules[0]  [backend-kind]  mirrors to Backend \'tap\' of group "example.com"');
+    expect(run.status).toBe(0);
+  });
+
   test('fails service-selects-version still when a route on a per-version Service sends to another version', async () => {
     const other = (objects: any[]) => objects.map((o) => (o.kind === 'HTTPRoute' && o.metadata.name === 'mesh-split-v1'
       ? { ...o, spec: { ...o.spec, rules: [{ backendRefs: [{ name: 'echo-v1', port: 80, weight: 50 }, { name: 'echo-v2', port: 80, weight: 50 }] }] } } : o));

@@ -257,6 +257,12 @@ export const VIOLATING: Record<SafetyRule, Case> = {
       m.spec.rules[0].backendRefs[0].port = 8080;
     }),
   },
+  // `group: core` for a Service (the core group is written ""): Istio refuses the backendRef, its share fails.
+  [SafetyRule.BACKEND_KIND]: {
+    current: patched(serviceStage(['v1'], ['v1'], [['v1', 100]]), 'HTTPRoute', (m) => {
+      m.spec.rules[0].backendRefs[0].group = 'core';
+    }),
+  },
   // a header rule that sends its requests nowhere.
   [SafetyRule.RULE_HAS_BACKENDS]: {
     current: patched(serviceStage(['v1'], ['v1'], [['v1', 100]]), 'HTTPRoute', (m) => {

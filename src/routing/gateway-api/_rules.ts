@@ -6,9 +6,10 @@
  * merges the rules of the routes on a parent first), one-router-per-service, capacity, retry-budget.
  */
 import { GatewayApiStage } from './_reader';
-import { HTTP_ROUTE_PROTOCOL } from './rules/protocol';
+import { BACKEND_KIND } from './rules/backend-kind';
 import { ONE_CATCH_ALL_PER_PARENT } from './rules/one-catch-all-per-parent';
 import { PARENT_REF } from './rules/parent-ref';
+import { HTTP_ROUTE_PROTOCOL } from './rules/protocol';
 import { REFERENCE_GRANT } from './rules/reference-grant';
 import { RULE_HAS_BACKENDS } from './rules/rule-has-backends';
 import { SERVICE_PORT } from './rules/service-port';
@@ -18,6 +19,7 @@ import { Rule } from '../../safety/_rule';
 
 export const GATEWAY_API_RULES: ReadonlyArray<Rule<RouterRuleInput<GatewayApiStage>>> = [
   PARENT_REF,
+  BACKEND_KIND,
   ONE_CATCH_ALL_PER_PARENT,
   RULE_HAS_BACKENDS,
   SERVICE_PORT,
