@@ -60,7 +60,7 @@ export class GatewayApiRouter implements RouterImpl {
     checkHostnameCount(scope, o.hostnames ?? []);
     for (const hostname of o.hostnames ?? []) {
       if (hostname.length > 253 || !WILDCARD_DNS_NAME.test(hostname) || IPV4_ADDRESS.test(hostname)) {
-        throw invalidProp(scope, 'router.hostnames', hostname, "must be DNS names, optionally starting with '*.' (no IP address, no port)");
+        throw invalidProp(scope, 'router.hostnames', hostname, "must be lowercase DNS names, optionally starting with '*.' (no IP address, no port), e.g. 'shop.example.com'");
       }
     }
     if (o.ambientWaypoint !== undefined) {

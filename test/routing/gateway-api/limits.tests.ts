@@ -135,7 +135,7 @@ describe('TrafficRouter.gatewayApi(): the HTTPRoute CRD limits are refused when 
 
   test('fails on an IP address as a hostname (the CRD pattern lets it through; Gateway API forbids it)', () => {
     const { release } = build(STABLE, { router: TrafficRouter.gatewayApi({ gateways: gateways(1), hostnames: ['10.0.0.1'] }) });
-    expect(release).toThrow("[test/reviews] 'router.hostnames' must be DNS names, optionally starting with '*.' (no IP address, no port), got \"10.0.0.1\"");
+    expect(release).toThrow("[test/reviews] 'router.hostnames' must be lowercase DNS names, optionally starting with '*.' (no IP address, no port), e.g. 'shop.example.com', got \"10.0.0.1\"");
   });
 
   test('fails on a Service-only version whose Service name is over 63 characters', () => {

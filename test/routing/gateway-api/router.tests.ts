@@ -377,7 +377,7 @@ describe('TrafficRouter.gatewayApi() refusals', () => {
     ['a bad Gateway name', { router: TrafficRouter.gatewayApi({ gateways: [{ name: 'Public' }] }) },
       "[test/reviews] 'router.gateways[].name' must be a Gateway name (a DNS-1123 subdomain), got \"Public\""],
     ['a hostname with a port', { router: TrafficRouter.gatewayApi({ gateways: [{ name: 'public' }], hostnames: ['reviews.example.com:443'] }) },
-      "[test/reviews] 'router.hostnames' must be DNS names, optionally starting with '*.' (no IP address, no port), got \"reviews.example.com:443\""],
+      "[test/reviews] 'router.hostnames' must be lowercase DNS names, optionally starting with '*.' (no IP address, no port), e.g. 'shop.example.com', got \"reviews.example.com:443\""],
     ['a bad waypoint name', { router: TrafficRouter.gatewayApi({ ambientWaypoint: 'Waypoint' }) },
       "[test/reviews] 'router.ambientWaypoint' must be the name of a waypoint Gateway (a DNS-1123 label), got \"Waypoint\""],
     ['sidecar options in ambient mode', { router: TrafficRouter.gatewayApi({ ambientWaypoint: 'waypoint' }), defaults: { sidecarDrainDuration: Duration.seconds(5) } },
