@@ -60,10 +60,11 @@ current generation (mr_wait_routes), the EndpointSlices of a switched Service li
 rolls back one stage (to X-1; --to goes further), --list. The route and endpoint waits need jq.`;
 
 /**
- * Runs the CLI on `argv` (as in `process.argv`) and returns the exit code. `hooks`: the analysis of a stage and the
- * pauses of `rollout` and `promote` (`rollout/analysis.ts`).
+ * Runs the CLI on `argv` (as in `process.argv`) and returns the exit code. `hooks`: in place of the plan's own
+ * (its analysis against `--prometheus`, its pauses), the analysis of a stage or the pauses of `rollout` and
+ * `promote` (`rollout/analysis.ts`; tests).
  */
-export async function main(argv: string[], hooks?: RolloutHooks): Promise<number> {
+export async function main(argv: string[], hooks?: Partial<RolloutHooks>): Promise<number> {
   let exitCode = 0;
   const program = new Command('mesh-release')
     .description('Plan, check and run zero-downtime releases made with cdk8s-mesh-release (Kubernetes + Istio or Gateway API).')

@@ -2,8 +2,8 @@
  * The seam between the driver and the analysis of a stage (issue 20): once a stage is live, the driver calls
  * `RolloutHooks.analyzeStage` and rolls back when it does not pass. The driver knows nothing of metrics or
  * Prometheus: it passes the stage, what the candidate receives in it, the `--prometheus` URL and a way to print each
- * evaluation as it happens, and keeps the results in the release's state record. The engine that queries Prometheus
- * (`src/analysis/`) plugs in here; `pausesBefore` does the same for the plan's `pauseBefore` stages.
+ * evaluation as it happens, and keeps the results in the release's state record. The commands plug in the plan's
+ * own hooks (`plan-analysis.ts`: its `pauseBefore`, and the engine of `src/analysis/` against Prometheus).
  */
 import { ReleaseRef, ReleaseState } from '../cli/release-view';
 import { StageResult } from '../cli/stages';
@@ -19,6 +19,20 @@ export interface MetricResult {
   readonly passed: boolean;
   /** When it was measured (ISO 8601). */
   readonly at?: string;
+  /** The stable's value over the same window, where the metric is compared with it. */
+  readonly stableValue?: number;
+  /** `pass`, `fail`, `no-data` (counted as a failure) or `inconclusive` (noData INCONCLUSIVE). */
+  readonly verdict?: string;
+  /** Why, in a sentence (`0% is below the minimum 99%`, `query failed: ...`). */
+  readonly message?: string;
+  /** The stage analyzed. */
+  readonly stage?: string;
+  /** 1-based number of the evaluation in its stage, and how many the stage has. */
+  readonly evaluation?: number;
+  readonly count?: number;
+  /** The release whose candidate it judges (its name and namespace). */
+  readonly release?: string;
+  readonly namespace?: string;
 }
 
 /** What the driver tells the analysis about the stage it judges. */
@@ -52,8 +66,3 @@ export interface RolloutHooks {
   pausesBefore(stage: StageResult): boolean;
 }
 
-/** Until the analysis engine is wired in: no stage is analyzed (it passes, saying so) and none pauses. */
-export const NO_ANALYSIS: RolloutHooks = {
-  analyzeStage: async () => ({ passed: true, results: [], reason: 'no analysis configured' }),
-  pausesBefore: () => false,
-};

@@ -140,7 +140,8 @@ export class RolloutDriver {
           state: next === this.stages.length - 1 ? 'completed' : 'progressing',
           pausedBefore: undefined,
           reason: undefined,
-          analysis: [...analysis.results],
+          // A stage not analyzed keeps the results of the last one that was.
+          analysis: analysis.results.length > 0 ? [...analysis.results] : [...this.record?.analysis ?? []],
         });
       }
       this.events.emit({
@@ -311,7 +312,7 @@ export class RolloutDriver {
   /** Rolls back from the live stage to the first; returns exit 4. */
   private async rollBack(reason: string, results: readonly MetricResult[] = []): Promise<number> {
     this.events.emit({ event: 'rollback', message: `rolling back: ${reason}` });
-    await this.write({ state: 'failed', reason, analysis: [...results] });
+    await this.write({ state: 'failed', reason, analysis: results.length > 0 ? [...results] : [...this.record?.analysis ?? []] });
     const live = await this.liveStage();
     await this.rollBackFrom(live, reason);
     this.events.emit({ event: 'done', message: `${this.releaseNames()}: rolled back to stage ${this.stages[0].name} (${reason})` });

@@ -75,12 +75,18 @@ export class Sampler {
   private readonly started = Date.now();
   private pending?: Promise<void>;
 
-  constructor(private readonly kube: Kube, private readonly namespace: string, private readonly app: string, private readonly everyMs = 1000) {}
+  /** `onSample`: called with each sample as it is read (a traffic simulator follows the live routing with it). */
+  constructor(private readonly kube: Kube, private readonly namespace: string, private readonly app: string, private readonly everyMs = 1000,
+    private readonly onSample?: (sample: Sample) => void) {}
 
   start(): this {
     const tick = () => {
       this.pending = readRelease(this.kube, this.namespace, this.app)
-        .then((s) => { this.samples.push({ at: Date.now() - this.started, ...s }); })
+        .then((s) => {
+          const sample = { at: Date.now() - this.started, ...s };
+          this.samples.push(sample);
+          this.onSample?.(sample);
+        })
         .catch((e) => { this.errors.push(e); });
     };
     tick();
@@ -93,4 +99,27 @@ export class Sampler {
     await this.pending;
     return this.samples;
   }
+}
+
+/** The floor of a version's Deployment in a stage: its autoscaler's minReplicas, else its replicas, else 1. */
+export function floorOf(objects: any[], namespace: string, name: string): number | undefined {
+  const inNs = (o: any) => o.metadata?.namespace === namespace && o.metadata?.name === name;
+  const hpa = objects.find((o) => o.kind === 'HorizontalPodAutoscaler' && inNs(o));
+  const deployment = objects.find((o) => o.kind === 'Deployment' && inNs(o));
+  if (!deployment) {
+    return undefined;
+  }
+  return hpa ? hpa.spec.minReplicas ?? 1 : deployment.spec.replicas ?? 1;
+}
+
+/**
+ * Samples where a version carries more traffic than its ready pods can take at the reference floor (the stable's
+ * floor in the first stage): w% of the traffic needs ceil(floor × w / 100) ready pods. The first stage is left out
+ * (its pods are still starting when nothing routes to other versions yet).
+ */
+export function underCapacity(samples: Sample[], firstStage: string, floorRef: number): string[] {
+  return samples.filter((s) => s.stage !== undefined && s.stage !== firstStage).flatMap((s) => Object.entries(s.shares)
+    .filter(([version, share]) => (s.ready[version] ?? 0) < Math.ceil((floorRef * share) / 100 - 1e-9))
+    .map(([version, share]) => `at ${s.at} ms (stage ${s.stage}): ${version} carries ${share.toFixed(1)}% with ${s.ready[version] ?? 0} ready pods `
+      + `(needs ${Math.ceil((floorRef * share) / 100 - 1e-9)} of ${floorRef})`));
 }
