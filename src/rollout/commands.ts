@@ -129,7 +129,8 @@ export async function statusCommand(options: RolloutCommandOptions, env: NodeJS.
         stage: live ? live.metadata?.annotations?.[STAGE_ANNOTATION] ?? null : null,
         state: record?.state ?? 'not-started',
         // The record is shared by the releases of one plan: each shows its own results.
-        analysis: (record?.analysis ?? []).filter((r) => r.release === undefined || (r.release === release.name && r.namespace === release.namespace)),
+        analysis: (record?.analysis ?? [])
+          .filter((r) => r.release === undefined || (r.release === release.name && r.namespace === release.namespace)),
         applying: record?.applying ?? null,
         pausedBefore: record?.pausedBefore ?? null,
         reason: record?.reason ?? null,

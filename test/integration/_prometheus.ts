@@ -59,7 +59,8 @@ export class TrafficExporter {
       current.traffic = traffic;
     } else {
       const before = traffic.servedBefore ?? 0;
-      this.workloads.set(key, { namespace, workload, traffic, ok: before, failed: 0, byLatency: new Map(before > 0 ? [[traffic.latencyMs, before]] : []) });
+      const byLatency = new Map(before > 0 ? [[traffic.latencyMs, before]] : []);
+      this.workloads.set(key, { namespace, workload, traffic, ok: before, failed: 0, byLatency });
     }
   }
 
