@@ -3,6 +3,9 @@
  * version's share of the catch-all traffic, from the routing objects as the mesh would read them, and its ready
  * pods. `Sampler` records it every second while a runbook runs.
  */
+import * as fs from 'fs';
+import * as path from 'path';
+import * as YAML from 'yaml';
 import { Kube } from './_kube';
 
 /** One reading of a release. */
@@ -122,4 +125,23 @@ export function underCapacity(samples: Sample[], firstStage: string, floorRef: n
     .filter(([version, share]) => (s.ready[version] ?? 0) < Math.ceil((floorRef * share) / 100 - 1e-9))
     .map(([version, share]) => `at ${s.at} ms (stage ${s.stage}): ${version} carries ${share.toFixed(1)}% with ${s.ready[version] ?? 0} ready pods `
       + `(needs ${Math.ceil((floorRef * share) / 100 - 1e-9)} of ${floorRef})`));
+}
+
+/** Objects of a stage directory written by `mesh-release plan`, `runbook` or `rollout`. */
+export function stageObjects(dir: string): any[] {
+  return fs.readdirSync(dir).filter((f) => f.endsWith('.yaml'))
+    .flatMap((f) => YAML.parseAllDocuments(fs.readFileSync(path.join(dir, f), 'utf8')).map((d) => d.toJSON())).filter((o) => o);
+}
+
+/**
+ * `underCapacity` of the samples of a release driven into `outDir` (the stage directories `rollout` wrote), with the
+ * floor of the `stable` version in the plan's first stage.
+ */
+export function underFloors(samples: Sample[], outDir: string, namespace: string, app: string, stable: string): string[] {
+  const first = fs.readdirSync(outDir).filter((d) => /^\d\d-/.test(d)).sort()[0];
+  const floorRef = floorOf(stageObjects(path.join(outDir, first)), namespace, `${app}-${stable}`);
+  if (!floorRef) {
+    return [`no Deployment ${app}-${stable} in ${first}`];
+  }
+  return underCapacity(samples, first.slice(3), floorRef);
 }
