@@ -5,6 +5,7 @@
  * evaluation as it happens, and keeps the results in the release's state record. The commands plug in the plan's
  * own hooks (`plan-analysis.ts`: its `pauseBefore`, and the engine of `src/analysis/` against Prometheus).
  */
+import { WaitingTime } from './waiting-time';
 import { ReleaseRef, ReleaseState } from '../cli/release-view';
 import { StageResult } from '../cli/stages';
 
@@ -33,6 +34,8 @@ export interface MetricResult {
   /** The release whose candidate it judges (its name and namespace). */
   readonly release?: string;
   readonly namespace?: string;
+  /** `<namespace>/<release>` where a stage analyzes several releases (printed then). */
+  readonly of?: string;
 }
 
 /** What the driver tells the analysis about the stage it judges. */
@@ -47,6 +50,8 @@ export interface StageAnalysisContext {
   readonly report: (result: MetricResult) => void;
   /** Aborted when the driver must stop (SIGINT, SIGTERM, a lost Lease): the analysis should end soon. */
   readonly signal: AbortSignal;
+  /** Where the analysis counts the time it waits (its intervals, its queries): not the driver's own work. */
+  readonly waiting?: WaitingTime;
 }
 
 /** The verdict on a stage. */

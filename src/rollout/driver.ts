@@ -114,6 +114,7 @@ export class RolloutDriver {
       }
       for (; next <= target; next++) {
         const stage = this.stages[next];
+        const started = { wall: performance.now(), waiting: this.kube.waiting.milliseconds };
         const resuming = next === live.index;
         if (!resuming && this.hooks.pausesBefore(stage) && promoted !== stage.name) {
           await this.write({ state: 'paused', pausedBefore: stage.name, stage: this.stages[next - 1]?.name, applying: undefined });
@@ -143,6 +144,9 @@ export class RolloutDriver {
           // A stage not analyzed keeps the results of the last one that was.
           analysis: analysis.results.length > 0 ? [...analysis.results] : [...this.record?.analysis ?? []],
         });
+        const wall = performance.now() - started.wall;
+        const waited = this.kube.waiting.milliseconds - started.waiting;
+        this.events.emit({ event: 'timing', stage: stage.name, seconds: round(wall / 1000), waitedSeconds: round(waited / 1000), ownMs: Math.round(wall - waited) });
       }
       this.events.emit({
         event: 'done',
@@ -354,6 +358,7 @@ export class RolloutDriver {
       })),
       prometheus: this.options.prometheus,
       signal: this.signal,
+      waiting: this.kube.waiting,
       report: (r) => {
         reported.push(r);
         this.events.emit({ event: 'evaluation', stage: stage.name, ...r });
@@ -477,7 +482,7 @@ export class RolloutDriver {
         }
         if (s.proxyMode === ProxyWaitMode.ISTIOCTL && s.istioctl) {
           await waitUntil(ctx, `every proxy ${after === 'apply' ? 'has the new routing' : 'dropped the deleted Istio objects'} (istioctl proxy-status)`,
-            s.propagationTimeout, () => proxiesPending(s.istioctl!));
+            s.propagationTimeout, () => this.kube.waiting.during(proxiesPending(s.istioctl!)));
           return dwell(ctx, 'in-flight connections and endpoint updates');
         }
         return dwell(ctx, `Istio propagation: no istioctl on PATH${s.proxyMode === ProxyWaitMode.STATUS ? ' and no object to check' : ''}, `
@@ -507,6 +512,10 @@ export class RolloutDriver {
   private releaseNames(): string {
     return this.plan.releases.map((r) => `${r.namespace}/${r.name}`).join(', ');
   }
+}
+
+function round(seconds: number): number {
+  return Math.round(seconds * 10) / 10;
 }
 
 function short(digest: string): string {

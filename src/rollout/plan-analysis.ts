@@ -81,8 +81,8 @@ export function stoppableClock(clock: Clock, signal: AbortSignal): Clock {
   };
 }
 
-/** One metric of one evaluation, as the driver prints and records it. */
-export function metricResults(release: ReleaseRef, evaluation: Evaluation): MetricResult[] {
+/** One metric of one evaluation, as the driver prints and records it (`several`: the stage analyzes several releases). */
+export function metricResults(release: ReleaseRef, evaluation: Evaluation, several = false): MetricResult[] {
   return evaluation.metrics.map((m) => ({
     metric: m.metric,
     value: m.value,
@@ -97,6 +97,7 @@ export function metricResults(release: ReleaseRef, evaluation: Evaluation): Metr
     count: evaluation.count,
     release: release.name,
     namespace: release.namespace,
+    ...(several ? { of: `${release.namespace}/${release.name}` } : {}),
   }));
 }
 
@@ -115,7 +116,10 @@ export function planHooks(rollouts: readonly ReleaseRollout[], prometheus: Queri
         // connectPrometheus refuses this before anything is applied.
         throw new Error(`stage ${stage} is analyzed but no Prometheus was given`);
       }
-      const ticking = stoppableClock(clock, context.signal);
+      const waiting = context.waiting;
+      const stoppable = stoppableClock(clock, context.signal);
+      const ticking: Clock = waiting ? { now: () => stoppable.now(), sleep: (ms) => waiting.during(stoppable.sleep(ms)) } : stoppable;
+      const querier: Querier = waiting ? { query: (query, time) => waiting.during(prometheus.query(query, time)) } : prometheus;
       const outcomes = await Promise.all(analyzed.map(async ({ release, spec }) => {
         const last: MetricResult[][] = [];
         const outcome = await analyzeStage({
@@ -123,10 +127,10 @@ export function planHooks(rollouts: readonly ReleaseRollout[], prometheus: Queri
           app: release.name,
           rollout: spec,
           stage,
-          prometheus,
+          prometheus: querier,
           clock: ticking,
           onEvaluation: (evaluation) => {
-            const results = metricResults(release, evaluation);
+            const results = metricResults(release, evaluation, analyzed.length > 1);
             last.push(results);
             results.forEach(context.report);
           },

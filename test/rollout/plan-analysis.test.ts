@@ -109,7 +109,7 @@ describe('the plan\'s hooks', () => {
     const verdict = await planHooks(rollouts, querier({ 'web-v2': [100], 'api-v2': [100, 12] }), fakeClock()).analyzeStage(ctx);
     expect(verdict.passed).toBe(false);
     expect(verdict.reason).toBe('shop/api: 1 failed evaluation, more than failureLimit 0 (evaluation 2/2: success-rate)');
-    expect(verdict.results.map((r) => [r.release, r.value])).toEqual([['web', 100], ['api', 12]]);
+    expect(verdict.results.map((r) => [r.release, r.of, r.value])).toEqual([['web', 'shop/web', 100], ['api', 'shop/api', 12]]);
   });
 
   test('a stop request ends the wait for the next evaluation at once (Ctrl-C during an interval)', async () => {
