@@ -59,8 +59,7 @@ describeWithControlPlane('mesh-release rollout with its analysis against a real 
   /** `mesh-release <command>` (the built CLI, as users run it) of case `name` with the plan's analysis and pauses. */
   function cli(name: string, command: string, rollout: RolloutJson, args: string[] = []): Promise<Run> {
     const { RELEASE_STAGE: _, ...env } = cp.env({ MESH_RELEASE_DWELL: '0', INTEG_CASE: name, INTEG_ROLLOUT: JSON.stringify(rollout) });
-    return runAsync(process.execPath, [path.join(cliBuild(), 'cli', 'main.js'), command, '--app', APP_DIR, '--out', path.join(work, name), ...args], env)
-      .then((r) => { if (process.env.H20_LOG) { require('fs').appendFileSync(`${process.env.H20_LOG}/${name}.log`, `--- ${command} ${args.join(' ')}\n${r.output}`); } return r; });
+    return runAsync(process.execPath, [path.join(cliBuild(), 'cli', 'main.js'), command, '--app', APP_DIR, '--out', path.join(work, name), ...args], env);
   }
 
   /** The namespace of case `name`, its prerequisites, and traffic following its live routing. */
