@@ -276,50 +276,71 @@ describeWithControlPlane('mesh-release rollout on a real control plane', () => {
   }, 600_000);
 
   /** A kubeconfig of a ServiceAccount that may read everything, hold Leases and write ConfigMaps, but patch nothing else. */
-  async function limitedKubeconfig(namespace: string): Promise<string> {
+  function limitedKubeconfig(namespace: string): Promise<string> {
+    return kubeconfigWith(namespace, 'limited', [
+      { apiGroups: ['*'], resources: ['*'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create', 'update'] },
+      { apiGroups: [''], resources: ['configmaps'], verbs: ['create', 'patch'] },
+    ]);
+  }
+
+  /** A kubeconfig of a ServiceAccount `name` of `namespace` with these rules there (and `get` on namespaces). */
+  async function kubeconfigWith(namespace: string, name: string, rules: object[]): Promise<string> {
     const rbac = [
-      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'limited', namespace } },
-      {
-        apiVersion: 'rbac.authorization.k8s.io/v1',
-        kind: 'Role',
-        metadata: { name: 'limited', namespace },
-        rules: [
-          { apiGroups: ['*'], resources: ['*'], verbs: ['get', 'list', 'watch'] },
-          { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create', 'update'] },
-          { apiGroups: [''], resources: ['configmaps'], verbs: ['create', 'patch'] },
-        ],
-      },
+      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace } },
+      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name, namespace }, rules },
       {
         apiVersion: 'rbac.authorization.k8s.io/v1',
         kind: 'RoleBinding',
-        metadata: { name: 'limited', namespace },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'limited' },
-        subjects: [{ kind: 'ServiceAccount', name: 'limited', namespace }],
+        metadata: { name, namespace },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+        subjects: [{ kind: 'ServiceAccount', name, namespace }],
       },
       {
         apiVersion: 'rbac.authorization.k8s.io/v1',
         kind: 'ClusterRole',
-        metadata: { name: `limited-${namespace}` },
+        metadata: { name: `${name}-${namespace}` },
         rules: [{ apiGroups: [''], resources: ['namespaces'], verbs: ['get'] }],
       },
       {
         apiVersion: 'rbac.authorization.k8s.io/v1',
         kind: 'ClusterRoleBinding',
-        metadata: { name: `limited-${namespace}` },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: `limited-${namespace}` },
-        subjects: [{ kind: 'ServiceAccount', name: 'limited', namespace }],
+        metadata: { name: `${name}-${namespace}` },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: `${name}-${namespace}` },
+        subjects: [{ kind: 'ServiceAccount', name, namespace }],
       },
     ];
     await cp.kubectl(['apply', '-f', '-'], rbac.map((o) => JSON.stringify(o)).join('\n'));
-    const token = (await cp.kubectl(['create', 'token', 'limited', '-n', namespace])).trim();
+    const token = (await cp.kubectl(['create', 'token', name, '-n', namespace])).trim();
     const config = (await cp.kubectl(['config', 'view', '--raw', '--minify', '-o', 'json']));
     const parsed = JSON.parse(config);
-    parsed.users = [{ name: 'limited', user: { token } }];
-    parsed.contexts[0].context.user = 'limited';
-    const file = path.join(work, `${namespace}.kubeconfig`);
+    parsed.users = [{ name, user: { token } }];
+    parsed.contexts[0].context.user = name;
+    const file = path.join(work, `${namespace}-${name}.kubeconfig`);
     fs.writeFileSync(file, JSON.stringify(parsed));
     return file;
   }
+
+  test.concurrent('RBAC of server-side apply (the README\'s): a new object needs create and patch, an existing one patch', async () => {
+    const namespace = 'rbac-verbs';
+    await cp.createNamespaces(namespace);
+    const apply = async (kubeconfig: string, object: string): Promise<string> => {
+      const configMap = JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: object, namespace }, data: { a: '1' } });
+      return cp.kubectl(['--kubeconfig', kubeconfig, 'apply', '--server-side', '--field-manager', 'mesh-release', '-f', '-'], configMap)
+        .then(() => 'applied', (e: Error) => (/cannot (\w+) resource "configmaps"/.exec(e.message)?.[1] ?? e.message));
+    };
+    const rules = (verbs: string[]) => [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', ...verbs] }];
+    const [patchOnly, createOnly, both] = await Promise.all([
+      kubeconfigWith(namespace, 'patch-only', rules(['patch'])),
+      kubeconfigWith(namespace, 'create-only', rules(['create'])),
+      kubeconfigWith(namespace, 'both', rules(['create', 'patch'])),
+    ]);
+    expect(await apply(patchOnly, 'new-1')).toBe('create');
+    expect(await apply(createOnly, 'new-2')).toBe('patch');
+    expect(await apply(both, 'new-3')).toBe('applied');
+    // Once it exists, patch alone applies it again.
+    expect(await apply(patchOnly, 'new-3')).toBe('applied');
+  }, 300_000);
 
   test.concurrent('a namespace that does not exist: a clear error, nothing applied', async () => {
     const name = 'gamma-bluegreen';
