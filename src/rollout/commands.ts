@@ -76,6 +76,9 @@ async function drive(command: 'rollout' | 'promote' | 'abort', options: RolloutC
   const target = options.to !== undefined ? names.indexOf(options.to) : names.length - 1;
   const analyzed = command === 'abort' || hooks.analyzeStage ? [] : analyzedAmong(rollouts, names.slice(0, target + 1));
   const prometheus = command === 'abort' ? undefined : await connectPrometheus(options.prometheus, analyzed);
+  if (command === 'abort' && options.prometheus !== undefined) {
+    reporter.emit({ event: 'note', message: `--prometheus ${options.prometheus}: not used, abort analyzes nothing` });
+  }
   if (prometheus && analyzed.length === 0 && !hooks.analyzeStage) {
     reporter.emit({
       event: 'note',
