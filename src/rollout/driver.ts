@@ -20,7 +20,7 @@ import {
 } from './waits';
 import { STAGE_ANNOTATION } from '../_conventions';
 import { CliError, EXIT_UNSAFE, EXIT_USAGE } from '../cli/errors';
-import { releaseObjectOf, releaseState, ReleaseRef } from '../cli/release-view';
+import { releaseObjectOf, ReleaseRef, releaseStateIn, stageFacts } from '../cli/release-view';
 import { changesBetween } from '../cli/stage-diff';
 import { errorsIn, PlanResult, StageResult } from '../cli/stages';
 import { forwardActions, rollbackActions, TransitionAction } from '../cli/transition';
@@ -352,10 +352,10 @@ export class RolloutDriver {
     const reported: MetricResult[] = [];
     const verdict = await this.hooks.analyzeStage({
       stage,
-      releases: this.plan.releases.map((release) => ({
-        release,
-        state: releaseState(stage.manifests, release, { namespace: this.plan.read.namespace }),
-      })),
+      releases: (() => {
+        const facts = stageFacts(stage.manifests, { namespace: this.plan.read.namespace });
+        return this.plan.releases.map((release) => ({ release, state: releaseStateIn(facts, release) }));
+      })(),
       prometheus: this.options.prometheus,
       signal: this.signal,
       waiting: this.kube.waiting,
