@@ -104,11 +104,11 @@ project.addTask('mesh-release', {
 });
 
 // The integration suite (test/integration/*.integration.ts): a real kube-apiserver, etcd and kube-controller-manager from
-// KUBEBUILDER_ASSETS (the envtest convention), simulated kubelet and mesh controllers; not part of `npm test`
-// (skipped there by name), run by CI after it. Without KUBEBUILDER_ASSETS its suites are skipped with a line saying
-// how to enable them; with CI=true they fail instead.
+// KUBEBUILDER_ASSETS (the envtest convention), simulated kubelet and mesh controllers, and a real Prometheus (the
+// analysis suites); not part of `npm test` (skipped there by name), run by CI after it. Without KUBEBUILDER_ASSETS
+// (or prometheus) its suites are skipped with a line saying how to enable them; with CI=true they fail instead.
 project.addTask('test:integration', {
-  description: 'Run the integration suite against a real control plane (needs KUBEBUILDER_ASSETS, kubectl, jq, shellcheck)',
+  description: 'Run the integration suite against a real control plane (needs KUBEBUILDER_ASSETS, kubectl, jq, shellcheck, prometheus)',
   exec: 'jest --ci --maxConcurrency 8 --testMatch "<rootDir>/test/integration/**/*.integration.ts"',
   receiveArgs: true,
 });

@@ -11,8 +11,12 @@
  *
  * E: one chart per release (K charts of one MeshRelease each) against the same hand-written (phase `charts`)
  *
- * Environment: BENCH_QUICK=1 (few rounds, a smoke test); BENCH_PHASES=equivalence,timing,memory,require,cli,check,charts
- * (the default: all; memory needs timing); BENCH_REQUIRE_RUNS (default 21); BENCH_CLI_ROUNDS (default 5).
+ * F: `mesh-release rollout` of the 100-service app against envtest: the driver's own work per stage (phase
+ *    `rollout`, needs KUBEBUILDER_ASSETS; skipped, said so, without it)
+ *
+ * Environment: BENCH_QUICK=1 (few rounds, a smoke test); BENCH_PHASES=equivalence,timing,memory,require,cli,check,charts,rollout
+ * (the default: all; memory needs timing); BENCH_REQUIRE_RUNS (default 21); BENCH_CLI_ROUNDS (default 5);
+ * BENCH_ROLLOUT_SERVICES (default 100).
  */
 import { createHash } from 'crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'fs';
@@ -25,6 +29,7 @@ import { measureMemory, MemoryResult } from './memory';
 import { locateLib, measureRequire, RequireCost } from './require-cost';
 import { CheckScaling, measureCheckScaling } from './check-scaling';
 import { CliPlanResult, manyServicesApp, measureCliPlan } from './cli-plan';
+import { measureRolloutOverhead, RolloutOverhead } from './rollout-overhead';
 import { buildA, buildB, buildChartsA, buildChartsB, docsOf, Scenario, serializeC, synthA, synthB } from './scenarios';
 
 const REPO = resolve(__dirname, '..');
@@ -37,8 +42,9 @@ const PLAN = QUICK
   : [{ n: 100, warmup: 3, rounds: 11 }, { n: 1000, warmup: 1, rounds: 7 }, { n: 2000, warmup: 0, rounds: 3 }];
 const EQUIVALENCE_N = 100;
 const REQUIRE_RUNS = Number(process.env.BENCH_REQUIRE_RUNS ?? (QUICK ? 5 : 21));
-const PHASES = new Set((process.env.BENCH_PHASES ?? 'equivalence,timing,memory,require,cli,check,charts').split(',').map((p) => p.trim()));
+const PHASES = new Set((process.env.BENCH_PHASES ?? 'equivalence,timing,memory,require,cli,check,charts,rollout').split(',').map((p) => p.trim()));
 const CLI_ROUNDS = Number(process.env.BENCH_CLI_ROUNDS ?? (QUICK ? 1 : 5));
+const ROLLOUT_SERVICES = Number(process.env.BENCH_ROLLOUT_SERVICES ?? 100);
 
 const TARGETS = {
   aOverB: 1.25,
@@ -49,6 +55,8 @@ const TARGETS = {
   planOverSynth: 1.5,
   /** Per-object time at 10x the objects: ~1 when linear, ~10 when pairwise; 2 leaves room for GC and cache effects. */
   checkPerObject: 2,
+  /** Issue 20: the driver's own work per stage (not waiting on the cluster or the analysis), 100 services. */
+  rolloutOwnMsPerStage: 1000,
 };
 
 const log = (line = '') => console.log(line);
@@ -144,7 +152,7 @@ function timeN(n: number, warmup: number, rounds: number, docsFile: string): NRe
   return { n, stats: byName, yamlBytes: reference.bytes, yamlSha1: expected };
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const started = Date.now();
   log('cdk8s-mesh-release synth benchmark');
   machineInfo().forEach((l) => log(`  ${l}`));
@@ -165,6 +173,7 @@ function main(): void {
   let requireCost: RequireCost | undefined;
   let libNote = '';
   const cliPlans: CliPlanResult[] = [];
+  let rollout: RolloutOverhead | undefined;
   const charts: ChartsResult[] = [];
   let checkScaling: CheckScaling | undefined;
   try {
@@ -216,6 +225,10 @@ function main(): void {
       log(`\nmesh-release plan vs one cdk8s synth: ${CLI_ROUNDS} interleaved rounds per app (load ${loadAverage()})`);
       cliPlans.push(measureCliPlan(REPO, join(REPO, 'examples', 'helloworld'), 'examples/helloworld', CLI_ROUNDS, true, log));
       cliPlans.push(measureCliPlan(REPO, manyServicesApp(REPO, 100), '100 services', CLI_ROUNDS, false, log));
+    }
+    if (PHASES.has('rollout')) {
+      log(`\nmesh-release rollout of ${ROLLOUT_SERVICES} services against envtest: the driver's own work per stage (load ${loadAverage()})`);
+      rollout = await measureRolloutOverhead(REPO, ROLLOUT_SERVICES, log);
     }
   } finally {
     rmSync(scratch, { recursive: true, force: true });
@@ -292,6 +305,13 @@ function main(): void {
     lines.push(`${c.app}: plan/synth = ${(c.planMs / c.synthMs).toFixed(2)} (≤ ${TARGETS.planOverSynth}) ${verdict(c.planMs / c.synthMs, TARGETS.planOverSynth)}`
       + `   [${(c.planMs / 1000).toFixed(1)} s vs ${(c.synthMs / 1000).toFixed(1)} s, ${c.stages} stages]`);
   }
+  if (rollout) {
+    lines.push(`rollout of ${rollout.services} services: the driver's own work per stage, max ${rollout.maxOwnMs} ms `
+      + `(≤ ${TARGETS.rolloutOwnMsPerStage} ms) ${verdict(rollout.maxOwnMs, TARGETS.rolloutOwnMsPerStage)}, median ${rollout.medianOwnMs} ms; `
+      + `ratio max / target ${(rollout.maxOwnMs / TARGETS.rolloutOwnMsPerStage).toFixed(2)}   [${rollout.stages.length} stages, `
+      + `${rollout.stages.reduce((t, s) => t + s.seconds, 0).toFixed(0)} s in stages, ${rollout.totalSeconds.toFixed(0)} s in all; `
+      + `load ${rollout.loadBefore} before, ${rollout.loadAfter} after]`);
+  }
   lines.forEach((l) => log(`- ${l}`));
   const sourceAtEnd = sourceState(REPO);
   if (sourceAtEnd !== sourceAtStart) {
@@ -300,4 +320,7 @@ function main(): void {
   log(`\nload average at the end: ${loadAverage()}; total ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
-main();
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -23,7 +23,8 @@ mesh-release.io/stage must be the stage before, or this one), a server-side dry 
 (refused: nothing applied), the apply, then waits until live: rollouts complete, floors (readyReplicas >= floor),
 HTTPRoutes Accepted and ResolvedRefs by every parent, EndpointSlices of a switched Service, Istio proxies
 (istioctl proxy-status when on PATH, --istio-status, else the --propagation-wait dwell, printed), the deletes of what
-the stage drops and their waits; then the analysis. The runbook's environment variables set the waits' timeouts
+the stage drops and their waits; then, at the stages the plan's analysis names (the mesh-release.io/rollout
+annotation), count evaluations interval apart against --prometheus, each printed as it happens. The runbook's environment variables set the waits' timeouts
 (MESH_RELEASE_ROUTE_TIMEOUT, MESH_RELEASE_ENDPOINTS_TIMEOUT, MESH_RELEASE_PROPAGATION_TIMEOUT) and the dwell after
 routing changes (MESH_RELEASE_DWELL, default 5 s).
 
@@ -60,10 +61,11 @@ current generation (mr_wait_routes), the EndpointSlices of a switched Service li
 rolls back one stage (to X-1; --to goes further), --list. The route and endpoint waits need jq.`;
 
 /**
- * Runs the CLI on `argv` (as in `process.argv`) and returns the exit code. `hooks`: the analysis of a stage and the
- * pauses of `rollout` and `promote` (`rollout/analysis.ts`).
+ * Runs the CLI on `argv` (as in `process.argv`) and returns the exit code. `hooks`: in place of the plan's own
+ * (its analysis against `--prometheus`, its pauses), the analysis of a stage or the pauses of `rollout` and
+ * `promote` (`rollout/analysis.ts`; tests).
  */
-export async function main(argv: string[], hooks?: RolloutHooks): Promise<number> {
+export async function main(argv: string[], hooks?: Partial<RolloutHooks>): Promise<number> {
   let exitCode = 0;
   const program = new Command('mesh-release')
     .description('Plan, check and run zero-downtime releases made with cdk8s-mesh-release (Kubernetes + Istio or Gateway API).')
@@ -152,7 +154,8 @@ ${EXIT_CODES}`)
     .allowExcessArguments(false));
 
   const driveOptions = (command: Command) => clusterOptions(command)
-    .option('--prometheus <url>', 'Prometheus of the mesh\'s metrics, for the analysis of each stage')
+    .option('--prometheus <url>', 'Prometheus with the mesh\'s metrics (e.g. http://prometheus.istio-system:9090): required when a stage up to --to '
+      + 'is analyzed by the plan, and checked before anything is applied')
     .option('--force', 'apply even when the live stage is not the one the plan expects (each step is still checked by the safety check)')
     .option('--propagation-wait <seconds>', 'Istio without istioctl on PATH: seconds to wait for the proxies after a routing change (default: 30)', wholeNumber)
     .option('--istio-status', 'wait for istiod\'s Reconciled condition of the Istio objects (PILOT_ENABLE_STATUS=true) instead of istioctl proxy-status')

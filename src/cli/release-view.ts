@@ -111,7 +111,16 @@ export function stageOf(manifests: any[], release: ReleaseRef, defaultNamespace?
  * reads: no parser of its own).
  */
 export function releaseState(manifests: any[], release: ReleaseRef, options: { namespace?: string; clusterDomain?: string } = {}): ReleaseState {
-  const facts = readStage(manifests, readOptions(options.namespace, options.clusterDomain));
+  return releaseStateIn(stageFacts(manifests, options), release);
+}
+
+/** The facts of a stage's manifests, read once for the states of several releases (`releaseStateIn`). */
+export function stageFacts(manifests: any[], options: { namespace?: string; clusterDomain?: string } = {}): StageFacts {
+  return readStage(manifests, readOptions(options.namespace, options.clusterDomain));
+}
+
+/** `releaseState` from facts already read: a plan of many releases reads each stage once, not once per release. */
+export function releaseStateIn(facts: StageFacts, release: ReleaseRef): ReleaseState {
   const deployed = facts.workloads
     .filter((w) => w.object.startsWith('Deployment/') && w.namespace === release.namespace && w.podLabels[APP_LABEL] === release.name)
     .map((w) => w.podLabels[VERSION_LABEL] ?? w.name);

@@ -8,7 +8,7 @@
  */
 import { APP_LABEL, VERSION_LABEL } from '../_conventions';
 import { unique } from '../_util';
-import { namespaceOf, ReleaseRef, releaseObjectOf, releaseState, stageOf } from './release-view';
+import { namespaceOf, ReleaseRef, releaseObjectOf, ReleaseState, releaseStateIn, stageFacts, stageOf } from './release-view';
 import { changesBetween, groupOf, StageChanges } from './stage-diff';
 import { StageResult } from './stages';
 import { readStage, ROUTER_RUNBOOKS } from '../routing/_registry';
@@ -173,12 +173,14 @@ function liveActions(waits: ReturnType<typeof ROUTER_RUNBOOKS[number]['afterAppl
 function capacityActions(target: any[], from: any[], ctx: TransitionContext): CapacityAction[] {
   const before = floors(from, ctx);
   const seen = new Set<string>();
+  const options = { namespace: ctx.namespace };
+  // Each stage read once for all the releases (a plan of 100 releases would otherwise read it hundreds of times).
+  const [targetFacts, fromFacts] = [stageFacts(target, options), stageFacts(from, options)];
   return ctx.releases.flatMap((release) => {
-    const options = { namespace: ctx.namespace };
-    const share = (manifests: any[], version: string) => releaseState(manifests, release, options).weights
-      .filter((w) => w.version === version).reduce((sum, w) => sum + w.weight, 0);
-    const raised = unique(releaseState(target, release, options).weights.map((w) => w.version))
-      .filter((version) => share(target, version) > share(from, version));
+    const [targetState, fromState] = [releaseStateIn(targetFacts, release), releaseStateIn(fromFacts, release)];
+    const share = (state: ReleaseState, version: string) => state.weights.filter((w) => w.version === version).reduce((sum, w) => sum + w.weight, 0);
+    const raised = unique(targetState.weights.map((w) => w.version))
+      .filter((version) => share(targetState, version) > share(fromState, version));
     return raised.flatMap((version) => {
       const deployment = from.find((m) => isDeployment(m) && namespaceOf(m, ctx.namespace) === release.namespace
         && m.spec?.template?.metadata?.labels?.[APP_LABEL] === release.name && m.spec?.template?.metadata?.labels?.[VERSION_LABEL] === version);

@@ -1,7 +1,16 @@
 /**
  * A plan's rollout options (`analysis`, `pauseBefore`) checked against its stages and turned into the JSON a
- * release carries (`analysis/_spec.ts`): which stages analyze (the candidate receives traffic: weight > 0, a header
- * route or a mirror), where the stable receives traffic too (comparisons with it), which stages pause.
+ * release carries (`analysis/_spec.ts`): which stages analyze, where the stable receives traffic too (comparisons
+ * with it), which stages pause.
+ *
+ * A stage is analyzed when the candidate receives traffic in it (weight > 0, a header route or a mirror) AND the
+ * stable is still deployed there. An analysis decides whether to go on or to roll back to the stable; where the
+ * stable is deployed (up to `drop-routable` of a canary: `unroute` and `drop-routable` are more time at 100% with
+ * the stable's pods still running), a roll back routes to pods that are ready. Once a stage deleted the stable
+ * (`retire`), its analysis would gate nothing: no stage follows, and a roll back would deploy the stable again
+ * from nothing while the candidate keeps serving everything — what a new release does, with a person deciding. The
+ * analysis of the stage before (`drop-routable`) is the last gate before the stable is deleted. (Flagger and Argo
+ * Rollouts end their analysis at the promotion too.)
  */
 import { Duration } from 'cdk8s';
 import { unique } from '../_util';
@@ -60,9 +69,10 @@ export function planRollout(where: string, stages: ReleaseStage[], options: Roll
     metrics: metrics.map((m, i): MetricSpec => CanaryMetric._specOf(m, under(`analysis.metrics[${i}]`, fail))),
   };
   checkAnalysis(settings, under('analysis.', fail));
-  const analyzed = stages.filter((s) => receivesTraffic(s, candidate));
+  const analyzed = stages.filter((s) => receivesTraffic(s, candidate) && s.deployed.includes(stable));
   if (analyzed.length === 0) {
-    throw fail('analysis', metrics.map((m) => m.name), `needs a stage where the candidate '${candidate}' receives traffic; it receives none in ${names.join(', ')}`);
+    throw fail('analysis', metrics.map((m) => m.name), `needs a stage where the candidate '${candidate}' receives traffic while the stable '${stable}' `
+      + `is still deployed (a roll back goes back to it); there is none in ${names.join(', ')}`);
   }
   return {
     version: ROLLOUT_SPEC_VERSION,

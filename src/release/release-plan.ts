@@ -113,8 +113,11 @@ export class ReleasePlan {
   /** The stages, in the order they are applied. */
   public readonly stages: ReleaseStage[];
   /**
-   * Names of the stages a driver analyzes (the candidate receives traffic there: a weight above
-   * 0, a header route or a mirror), in order; empty without `analysis`.
+   * Names of the stages a driver analyzes, in order; empty without `analysis`: the stages where
+   * the candidate receives traffic (a weight above 0, a header route or a mirror) while the stable
+   * is still deployed, so a failed analysis rolls back to running pods. A stage that deleted the
+   * stable (a canary's `retire`) is not analyzed: nothing follows it, and the analysis of the
+   * stage before was the last gate before the stable was deleted.
    */
   public readonly analyzedStages: string[];
   /**

@@ -2,9 +2,10 @@
  * The seam between the driver and the analysis of a stage (issue 20): once a stage is live, the driver calls
  * `RolloutHooks.analyzeStage` and rolls back when it does not pass. The driver knows nothing of metrics or
  * Prometheus: it passes the stage, what the candidate receives in it, the `--prometheus` URL and a way to print each
- * evaluation as it happens, and keeps the results in the release's state record. The engine that queries Prometheus
- * (`src/analysis/`) plugs in here; `pausesBefore` does the same for the plan's `pauseBefore` stages.
+ * evaluation as it happens, and keeps the results in the release's state record. The commands plug in the plan's
+ * own hooks (`plan-analysis.ts`: its `pauseBefore`, and the engine of `src/analysis/` against Prometheus).
  */
+import { WaitingTime } from './waiting-time';
 import { ReleaseRef, ReleaseState } from '../cli/release-view';
 import { StageResult } from '../cli/stages';
 
@@ -19,6 +20,22 @@ export interface MetricResult {
   readonly passed: boolean;
   /** When it was measured (ISO 8601). */
   readonly at?: string;
+  /** The stable's value over the same window, where the metric is compared with it. */
+  readonly stableValue?: number;
+  /** `pass`, `fail`, `no-data` (counted as a failure) or `inconclusive` (noData INCONCLUSIVE). */
+  readonly verdict?: string;
+  /** Why, in a sentence (`0% is below the minimum 99%`, `query failed: ...`). */
+  readonly message?: string;
+  /** The stage analyzed. */
+  readonly stage?: string;
+  /** 1-based number of the evaluation in its stage, and how many the stage has. */
+  readonly evaluation?: number;
+  readonly count?: number;
+  /** The release whose candidate it judges (its name and namespace). */
+  readonly release?: string;
+  readonly namespace?: string;
+  /** `<namespace>/<release>` where a stage analyzes several releases (printed then). */
+  readonly of?: string;
 }
 
 /** What the driver tells the analysis about the stage it judges. */
@@ -33,6 +50,8 @@ export interface StageAnalysisContext {
   readonly report: (result: MetricResult) => void;
   /** Aborted when the driver must stop (SIGINT, SIGTERM, a lost Lease): the analysis should end soon. */
   readonly signal: AbortSignal;
+  /** Where the analysis counts the time it waits (its intervals, its queries): not the driver's own work. */
+  readonly waiting?: WaitingTime;
 }
 
 /** The verdict on a stage. */
@@ -52,8 +71,3 @@ export interface RolloutHooks {
   pausesBefore(stage: StageResult): boolean;
 }
 
-/** Until the analysis engine is wired in: no stage is analyzed (it passes, saying so) and none pauses. */
-export const NO_ANALYSIS: RolloutHooks = {
-  analyzeStage: async () => ({ passed: true, results: [], reason: 'no analysis configured' }),
-  pausesBefore: () => false,
-};

@@ -4,16 +4,17 @@
  * then the driver (`driver.ts`). SIGINT and SIGTERM stop it after the current step (a wait stops at once: it
  * changes nothing), with the Lease given up and the release where it was.
  */
-import { NO_ANALYSIS, RolloutHooks } from './analysis';
+import { RolloutHooks } from './analysis';
 import { RolloutDriver } from './driver';
 import { KubeClient } from './kube-client';
 import { loadKubeAccess } from './kube-config';
 import { driverIdentity } from './lease';
+import { analyzedAmong, connectPrometheus, planHooks, rolloutsOf } from './plan-analysis';
 import { Reporter } from './reporter';
 import { planDigest, readStateRecord } from './state-record';
 import { findOnPath, ProxyWaitMode, WaitSettings } from './waits';
 import { STAGE_ANNOTATION, rolloutObjectName } from '../_conventions';
-import { CliError, EXIT_UNSAFE } from '../cli/errors';
+import { CliError, EXIT_UNSAFE, EXIT_USAGE } from '../cli/errors';
 import { releaseObjectOf } from '../cli/release-view';
 import { ENDPOINTS_TIMEOUT, PROPAGATION_TIMEOUT, ROUTE_TIMEOUT, TIMEOUT_VARIABLES } from '../cli/runbook-steps';
 import { SynthesizeOptions, synthesizePlan } from '../cli/stages';
@@ -44,13 +45,47 @@ export const DEFAULT_PROPAGATION_WAIT = 30;
 /** How long a Lease lasts without renewal, by default. */
 export const DEFAULT_LEASE_SECONDS = 30;
 
-/** `rollout`, `promote` or `abort`; returns the exit code. */
-export async function rolloutCommand(command: 'rollout' | 'promote' | 'abort', options: RolloutCommandOptions, hooks: RolloutHooks = NO_ANALYSIS,
+/**
+ * `rollout`, `promote` or `abort`; returns the exit code. The plan's own hooks (its `pauseBefore`, its analysis
+ * against `--prometheus`, checked reachable first) unless `hooks` replaces some (tests).
+ */
+export async function rolloutCommand(command: 'rollout' | 'promote' | 'abort', options: RolloutCommandOptions, hooks: Partial<RolloutHooks> = {},
   env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const reporter = new Reporter(options.output ?? 'text');
+  try {
+    return await drive(command, options, hooks, env, reporter);
+  } catch (e) {
+    if (e instanceof CliError && options.output === 'json') {
+      reporter.emit({ event: 'error', message: e.message, exitCode: e.exitCode });
+    }
+    throw e;
+  }
+}
+
+async function drive(command: 'rollout' | 'promote' | 'abort', options: RolloutCommandOptions, hooks: Partial<RolloutHooks>,
+  env: NodeJS.ProcessEnv, reporter: Reporter): Promise<number> {
   const access = loadKubeAccess({ kubeconfig: options.kubeconfig, context: options.context, env });
   const plan = await synthesizePlan({ ...options, force: false, namespace: options.namespace ?? access.namespace },
     (message) => reporter.emit({ event: 'note', message }));
+  const rollouts = rolloutsOf(plan);
+  const names = plan.stages.map((s) => s.name);
+  if (options.to !== undefined && !names.includes(options.to)) {
+    throw new CliError(`--to ${options.to}: not a stage of the plan (${names.join(', ')})`, EXIT_USAGE);
+  }
+  // abort analyzes nothing; rollout and promote need Prometheus when a stage up to --to is analyzed.
+  const target = options.to !== undefined ? names.indexOf(options.to) : names.length - 1;
+  const analyzed = command === 'abort' || hooks.analyzeStage ? [] : analyzedAmong(rollouts, names.slice(0, target + 1));
+  const prometheus = command === 'abort' ? undefined : await connectPrometheus(options.prometheus, analyzed);
+  if (command === 'abort' && options.prometheus !== undefined) {
+    reporter.emit({ event: 'note', message: `--prometheus ${options.prometheus}: not used, abort analyzes nothing` });
+  }
+  if (prometheus && analyzed.length === 0 && !hooks.analyzeStage) {
+    reporter.emit({
+      event: 'note',
+      message: `--prometheus ${prometheus.url}: not used, ${rollouts.some((r) => r.spec.analysis)
+        ? `no stage up to ${names[target]} is analyzed` : 'the plan has no analysis'}`,
+    });
+  }
   const kube = new KubeClient(access);
   const controller = new AbortController();
   const stop = (signal: NodeJS.Signals) => {
@@ -60,7 +95,7 @@ export async function rolloutCommand(command: 'rollout' | 'promote' | 'abort', o
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   try {
-    const driver = new RolloutDriver(kube, plan, hooks, reporter, waitSettings(options, env), {
+    const driver = new RolloutDriver(kube, plan, { ...planHooks(rollouts, prometheus), ...hooks }, reporter, waitSettings(options, env), {
       to: options.to,
       force: options.force,
       retry: options.retry,
@@ -69,11 +104,6 @@ export async function rolloutCommand(command: 'rollout' | 'promote' | 'abort', o
       identity: driverIdentity(),
     }, controller);
     return await (command === 'abort' ? driver.abort() : driver.rollout(command === 'promote'));
-  } catch (e) {
-    if (e instanceof CliError && options.output === 'json') {
-      reporter.emit({ event: 'error', message: e.message, exitCode: e.exitCode });
-    }
-    throw e;
   } finally {
     process.removeListener('SIGINT', stop);
     process.removeListener('SIGTERM', stop);
@@ -101,7 +131,9 @@ export async function statusCommand(options: RolloutCommandOptions, env: NodeJS.
         namespace: release.namespace,
         stage: live ? live.metadata?.annotations?.[STAGE_ANNOTATION] ?? null : null,
         state: record?.state ?? 'not-started',
-        analysis: record?.analysis ?? [],
+        // The record is shared by the releases of one plan: each shows its own results.
+        analysis: (record?.analysis ?? [])
+          .filter((r) => r.release === undefined || (r.release === release.name && r.namespace === release.namespace)),
         applying: record?.applying ?? null,
         pausedBefore: record?.pausedBefore ?? null,
         reason: record?.reason ?? null,
@@ -119,7 +151,9 @@ export async function statusCommand(options: RolloutCommandOptions, env: NodeJS.
           ...(status.reason ? [`  reason: ${status.reason}`] : []),
           ...(status.digest && status.digest !== digest ? [`  the plan read now differs from the one recorded (${digest.slice(0, 12)} vs ${status.digest.slice(0, 12)})`] : []),
           ...(status.driver ? [`  driven by ${status.driver}`] : []),
-          ...status.analysis.map((r) => `  ${r.metric}: ${r.value ?? 'no data'} (threshold ${r.threshold}) ${r.passed ? 'pass' : 'FAIL'}`),
+          ...status.analysis.map((r) => `  ${r.stage ? `${r.stage} ` : ''}${r.evaluation ? `evaluation ${r.evaluation}/${r.count} ` : ''}`
+            + `${r.metric}: ${r.value ?? 'no data'} (threshold ${r.threshold}) ${r.passed ? 'pass' : (r.verdict ?? 'fail').toUpperCase()}`
+            + `${r.message ? `: ${r.message}` : ''}`),
         ].join('\n') + '\n');
       }
     }

@@ -20,7 +20,7 @@ import {
 } from './waits';
 import { STAGE_ANNOTATION } from '../_conventions';
 import { CliError, EXIT_UNSAFE, EXIT_USAGE } from '../cli/errors';
-import { releaseObjectOf, releaseState, ReleaseRef } from '../cli/release-view';
+import { releaseObjectOf, ReleaseRef, releaseStateIn, stageFacts } from '../cli/release-view';
 import { changesBetween } from '../cli/stage-diff';
 import { errorsIn, PlanResult, StageResult } from '../cli/stages';
 import { forwardActions, rollbackActions, TransitionAction } from '../cli/transition';
@@ -114,6 +114,7 @@ export class RolloutDriver {
       }
       for (; next <= target; next++) {
         const stage = this.stages[next];
+        const started = { wall: performance.now(), waiting: this.kube.waiting.milliseconds };
         const resuming = next === live.index;
         if (!resuming && this.hooks.pausesBefore(stage) && promoted !== stage.name) {
           await this.write({ state: 'paused', pausedBefore: stage.name, stage: this.stages[next - 1]?.name, applying: undefined });
@@ -140,8 +141,12 @@ export class RolloutDriver {
           state: next === this.stages.length - 1 ? 'completed' : 'progressing',
           pausedBefore: undefined,
           reason: undefined,
-          analysis: [...analysis.results],
+          // A stage not analyzed keeps the results of the last one that was.
+          analysis: analysis.results.length > 0 ? [...analysis.results] : [...this.record?.analysis ?? []],
         });
+        const wall = performance.now() - started.wall;
+        const waited = this.kube.waiting.milliseconds - started.waiting;
+        this.events.emit({ event: 'timing', stage: stage.name, seconds: round(wall / 1000), waitedSeconds: round(waited / 1000), ownMs: Math.round(wall - waited) });
       }
       this.events.emit({
         event: 'done',
@@ -311,7 +316,7 @@ export class RolloutDriver {
   /** Rolls back from the live stage to the first; returns exit 4. */
   private async rollBack(reason: string, results: readonly MetricResult[] = []): Promise<number> {
     this.events.emit({ event: 'rollback', message: `rolling back: ${reason}` });
-    await this.write({ state: 'failed', reason, analysis: [...results] });
+    await this.write({ state: 'failed', reason, analysis: results.length > 0 ? [...results] : [...this.record?.analysis ?? []] });
     const live = await this.liveStage();
     await this.rollBackFrom(live, reason);
     this.events.emit({ event: 'done', message: `${this.releaseNames()}: rolled back to stage ${this.stages[0].name} (${reason})` });
@@ -347,12 +352,13 @@ export class RolloutDriver {
     const reported: MetricResult[] = [];
     const verdict = await this.hooks.analyzeStage({
       stage,
-      releases: this.plan.releases.map((release) => ({
-        release,
-        state: releaseState(stage.manifests, release, { namespace: this.plan.read.namespace }),
-      })),
+      releases: (() => {
+        const facts = stageFacts(stage.manifests, { namespace: this.plan.read.namespace });
+        return this.plan.releases.map((release) => ({ release, state: releaseStateIn(facts, release) }));
+      })(),
       prometheus: this.options.prometheus,
       signal: this.signal,
+      waiting: this.kube.waiting,
       report: (r) => {
         reported.push(r);
         this.events.emit({ event: 'evaluation', stage: stage.name, ...r });
@@ -476,7 +482,7 @@ export class RolloutDriver {
         }
         if (s.proxyMode === ProxyWaitMode.ISTIOCTL && s.istioctl) {
           await waitUntil(ctx, `every proxy ${after === 'apply' ? 'has the new routing' : 'dropped the deleted Istio objects'} (istioctl proxy-status)`,
-            s.propagationTimeout, () => proxiesPending(s.istioctl!));
+            s.propagationTimeout, () => this.kube.waiting.during(proxiesPending(s.istioctl!)));
           return dwell(ctx, 'in-flight connections and endpoint updates');
         }
         return dwell(ctx, `Istio propagation: no istioctl on PATH${s.proxyMode === ProxyWaitMode.STATUS ? ' and no object to check' : ''}, `
@@ -506,6 +512,10 @@ export class RolloutDriver {
   private releaseNames(): string {
     return this.plan.releases.map((r) => `${r.namespace}/${r.name}`).join(', ');
   }
+}
+
+function round(seconds: number): number {
+  return Math.round(seconds * 10) / 10;
 }
 
 function short(digest: string): string {

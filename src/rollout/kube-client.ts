@@ -8,6 +8,7 @@
 import * as http from 'http';
 import * as https from 'https';
 import { KubeAccess } from './kube-config';
+import { WaitingTime } from './waiting-time';
 import { groupOf } from '../cli/stage-diff';
 
 /** The field manager of everything the driver applies (`kubectl get -o yaml --show-managed-fields` shows it). */
@@ -42,6 +43,8 @@ export class KubeApiError extends Error {
 }
 
 export class KubeClient {
+  /** Time spent waiting on the API server (and, added by the driver, on polls, dwells and the analysis). */
+  readonly waiting = new WaitingTime();
   private readonly agent: http.Agent;
   private readonly discovered = new Map<string, Promise<Map<string, Resource>>>();
 
@@ -55,6 +58,10 @@ export class KubeClient {
 
   /** One request; resolves to the parsed JSON answer. `what` names it in errors (`patch deployments.apps "web-v2"`). */
   async request(method: string, urlPath: string, body?: unknown, contentType = 'application/json', what?: string): Promise<any> {
+    return this.waiting.during(this.send(method, urlPath, body, contentType, what));
+  }
+
+  private async send(method: string, urlPath: string, body: unknown, contentType: string, what: string | undefined): Promise<any> {
     const credentials = await this.access.credentials();
     const payload = body === undefined ? undefined : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
     const described = what ?? `${method} ${urlPath}`;

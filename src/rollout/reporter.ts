@@ -59,11 +59,19 @@ function textOf(e: RolloutEvent): string {
     case 'dwell':
       return `${at}dwelling ${e.seconds} s: ${e.what}`;
     case 'evaluation':
-      return `${at}analysis ${e.metric}: ${e.value} (threshold ${e.threshold}) ${e.passed ? 'pass' : 'FAIL'}`;
+      return e.message === undefined
+        ? `${at}analysis ${e.metric}: ${e.value} (threshold ${e.threshold}) ${e.passed ? 'pass' : 'FAIL'}`
+        : `${at}evaluation ${e.evaluation}/${e.count}${e.of ? ` of ${e.of}` : ''}: ${e.metric} `
+          + `${e.passed ? 'pass' : String(e.verdict ?? 'fail').toUpperCase()} (${e.threshold}): ${e.message}`;
     case 'analysis':
-      return `${at}analysis ${e.passed ? 'passed' : `FAILED${e.reason ? `: ${e.reason}` : ''}`}`;
+      if (e.passed && Array.isArray(e.results) && e.results.length === 0) {
+        return `${at}${e.reason ?? 'not analyzed'}`;
+      }
+      return `${at}analysis ${e.passed ? 'passed' : 'FAILED'}${e.reason ? `: ${e.reason}` : ''}`;
     case 'live':
       return `${at}live`;
+    case 'timing':
+      return `${at}done in ${e.seconds} s, ${e.ownMs} ms of it the driver's own work (the rest: waiting on the cluster and the analysis)`;
     case 'paused':
       return `${at}paused before this stage: run \`mesh-release promote\` to go on`;
     case 'done':

@@ -90,7 +90,7 @@ export async function waitUntil(ctx: WaitContext, what: string, seconds: number,
       ctx.events.emit({ event: 'waiting', stage: ctx.stage, what, pending: now, timeout: limit });
       shown = now;
     }
-    await sleep(ctx.settings.pollMs, ctx.signal);
+    await ctx.kube.waiting.during(sleep(ctx.settings.pollMs, ctx.signal));
   }
 }
 
@@ -120,7 +120,7 @@ export function throwIfStopped(signal: AbortSignal): void {
 export async function dwell(ctx: WaitContext, why: string, seconds = ctx.settings.dwellSeconds): Promise<void> {
   if (seconds > 0) {
     ctx.events.emit({ event: 'dwell', stage: ctx.stage, what: why, seconds });
-    await sleep(seconds * 1000, ctx.signal);
+    await ctx.kube.waiting.during(sleep(seconds * 1000, ctx.signal));
   }
 }
 

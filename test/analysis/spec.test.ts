@@ -58,7 +58,10 @@ describe('ReleasePlan analysis and pauses', () => {
 
   test('the issue\'s canary: analyzes where the candidate gets traffic, compares with the stable where it gets some too, pauses before shift-100', () => {
     const plan = ReleasePlan.canary({ stable: 'v1', candidate: 'v2', weights: [10, 50], analysis, pauseBefore: ['shift-100'] });
-    expect(plan.analyzedStages).toEqual(['shift-10', 'shift-50', 'shift-100', 'unroute', 'drop-routable', 'retire']);
+    expect(plan.analyzedStages).toEqual(['shift-10', 'shift-50', 'shift-100', 'unroute', 'drop-routable']);
+    // retire deletes the stable: a roll back from there would deploy it again from nothing; drop-routable's analysis
+    // was the last gate before it.
+    expect(plan.analyzes('retire')).toBe(false);
     expect(plan.baselineStages).toEqual(['shift-10', 'shift-50']);
     expect(plan.pauseBefore).toEqual(['shift-100']);
     expect(plan.analyzes('deploy')).toBe(false);
@@ -75,9 +78,9 @@ describe('ReleasePlan analysis and pauses', () => {
     expect(plan.stages.map((s) => s._planRollout)).toEqual(plan.stages.map(() => undefined));
   });
 
-  test('blueGreen: the candidate gets traffic from shift-100 on, never beside the stable', () => {
+  test('blueGreen: the candidate gets traffic from shift-100 on, never beside the stable; retire is not analyzed', () => {
     const plan = ReleasePlan.blueGreen({ stable: 'blue', candidate: 'green', analysis: { metrics: [successRate] }, pauseBefore: ['shift-100'] });
-    expect(plan.analyzedStages).toEqual(['shift-100', 'unroute', 'drop-routable', 'retire']);
+    expect(plan.analyzedStages).toEqual(['shift-100', 'unroute', 'drop-routable']);
     expect(plan.baselineStages).toEqual([]);
     expect(plan.pauseBefore).toEqual(['shift-100']);
   });
@@ -94,7 +97,7 @@ describe('ReleasePlan analysis and pauses', () => {
     expect(ReleasePlan.custom(stages).analyzedStages).toEqual([]);
     const plan = ReleasePlan.custom(stages, { analysis: { metrics: [successRate] }, pauseBefore: ['switch'] });
     expect([plan.stable, plan.candidate]).toEqual(['v1', 'v2']);
-    expect(plan.analyzedStages).toEqual(['mirror', 'testers', 'switch', 'v2']);
+    expect(plan.analyzedStages).toEqual(['mirror', 'testers', 'switch']);
     expect(plan.baselineStages).toEqual(['mirror', 'testers']);
     expect(ReleasePlan.custom(stages, { pauseBefore: ['v2'] }).pauseBefore).toEqual(['v2']);
   });
@@ -146,7 +149,7 @@ describe('ReleasePlan analysis and pauses', () => {
     [() => ReleasePlan.custom(abStages, { analysis: { metrics: [successRate] }, stable: 'v1', candidate: 'v3' }),
       "ReleasePlan.custom: 'candidate' must be a version of the plan (v1, v2), got \"v3\""],
     [() => ReleasePlan.custom([abStages[1]], { analysis: { metrics: [successRate] }, stable: 'v1', candidate: 'v2' }),
-      "ReleasePlan.custom: 'analysis' needs a stage where the candidate 'v2' receives traffic; it receives none in b, got [\"success-rate\"]"],
+      "ReleasePlan.custom: 'analysis' needs a stage where the candidate 'v2' receives traffic while the stable 'v1' is still deployed (a roll back goes back to it); there is none in b, got [\"success-rate\"]"],
   ])('custom fails %#: %s', (make, message) => {
     expect(make).toThrow(message);
   });

@@ -55,7 +55,7 @@ describe('the rollout spec round-trips through the YAML of every router', () => 
     analysis: {
       stable: 'v1',
       candidate: 'v2',
-      stages: ['shift-10', 'shift-50', 'shift-100', 'unroute', 'drop-routable', 'retire'],
+      stages: ['shift-10', 'shift-50', 'shift-100', 'unroute', 'drop-routable'],
       baselineStages: ['shift-10', 'shift-50'],
       interval: 30,
       count: 4,
@@ -72,7 +72,7 @@ describe('the rollout spec round-trips through the YAML of every router', () => 
     ['Gateway API in ambient mode: the waypoint reports', TrafficRouter.gatewayApi({ ambientWaypoint: 'waypoint' }), 'HTTPRoute', canary, canarySpec('waypoint')],
     ['a Service selector switch (the Service)', TrafficRouter.serviceSelector(), 'Service',
       ReleasePlan.blueGreen({ stable: 'v1', candidate: 'v2', analysis, pauseBefore: ['shift-100'] }),
-      { ...canarySpec('destination'), pauseBefore: ['shift-100'], analysis: { ...canarySpec('destination').analysis, stages: ['shift-100', 'unroute', 'drop-routable', 'retire'], baselineStages: [] } }],
+      { ...canarySpec('destination'), pauseBefore: ['shift-100'], analysis: { ...canarySpec('destination').analysis, stages: ['shift-100', 'unroute', 'drop-routable'], baselineStages: [] } }],
   ])('%s', (_name, router, kind, plan, expected) => {
     const stages = stageDirs(plan, router);
     const [release] = releasesIn(stages[0]);

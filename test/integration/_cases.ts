@@ -5,14 +5,14 @@
  * can run at the same time on one control plane. `app/main.ts` synthesizes a case as a cdk8s app.
  */
 import { Chart, Duration } from 'cdk8s';
-import { HeaderMatchType, MeshRelease, MeshReleaseProps, ReleasePlan, TrafficRouter } from '../../src';
+import { HeaderMatchType, MeshRelease, MeshReleaseProps, ReleasePlan, RolloutOptions, TrafficRouter } from '../../src';
 
 export interface Case {
   /** Also the namespace and the chart's name. */
   readonly name: string;
   readonly plan: ReleasePlan;
-  /** Adds the release at `stage` to `chart` (a chart of the case's namespace). */
-  readonly build: (chart: Chart, stage: string) => void;
+  /** Adds the release at `stage` to `chart` (a chart of the case's namespace), its plan with `rollout` when given. */
+  readonly build: (chart: Chart, stage: string, rollout?: RolloutOptions) => void;
   /** Objects the cluster must have before the first stage (e.g. the ingress Gateway). */
   readonly prerequisites: any[];
 }
@@ -41,7 +41,7 @@ const THREE = [...TWO, { version: 'v3', image: 'example/web:3.0.0-rc.1' }];
 
 const split = [{ version: 'v1', weight: 50 }, { version: 'v2', weight: 50 }];
 /** Three live versions: v1/v2 split, v3 deployed, mirrored, then pinned by header (exact and regular expression). */
-function threeVersionPlan(): ReleasePlan {
+function threeVersionPlan(rollout: RolloutOptions = {}): ReleasePlan {
   return ReleasePlan.custom([
     { name: 'split', deployed: ['v1', 'v2'], weights: split },
     { name: 'make-routable-v3', deployed: ['v1', 'v2'], routable: ['v1', 'v2', 'v3'], weights: split },
@@ -57,14 +57,14 @@ function threeVersionPlan(): ReleasePlan {
         { header: 'user-agent', value: '.*Android.*', matchType: HeaderMatchType.REGEX, version: 'v2' },
       ],
     },
-  ]);
+  ], rollout);
 }
 
-const SHAPES: { [shape: string]: { plan: () => ReleasePlan; versions: typeof TWO } } = {
-  'canary-1': { plan: () => ReleasePlan.canary({ stable: 'v1', candidate: 'v2', weights: [50] }), versions: TWO },
-  'canary-3': { plan: () => ReleasePlan.canary({ stable: 'v1', candidate: 'v2', weights: [10, 25, 50] }), versions: TWO },
-  'canary-9': { plan: () => ReleasePlan.canary({ stable: 'v1', candidate: 'v2', weights: [10, 20, 30, 40, 50, 60, 70, 80, 90] }), versions: TWO },
-  'bluegreen': { plan: () => ReleasePlan.blueGreen({ stable: 'v1', candidate: 'v2' }), versions: TWO },
+const SHAPES: { [shape: string]: { plan: (rollout?: RolloutOptions) => ReleasePlan; versions: typeof TWO } } = {
+  'canary-1': { plan: (r) => ReleasePlan.canary({ stable: 'v1', candidate: 'v2', weights: [50], ...r }), versions: TWO },
+  'canary-3': { plan: (r) => ReleasePlan.canary({ stable: 'v1', candidate: 'v2', weights: [10, 25, 50], ...r }), versions: TWO },
+  'canary-9': { plan: (r) => ReleasePlan.canary({ stable: 'v1', candidate: 'v2', weights: [10, 20, 30, 40, 50, 60, 70, 80, 90], ...r }), versions: TWO },
+  'bluegreen': { plan: (r) => ReleasePlan.blueGreen({ stable: 'v1', candidate: 'v2', ...r }), versions: TWO },
   'three': { plan: threeVersionPlan, versions: THREE },
 };
 
@@ -75,8 +75,9 @@ function makeCase(router: RouterKind, shape: string): Case {
   return {
     name,
     plan,
-    build: (chart, stage) => {
-      new MeshRelease(chart, 'web', { app: 'web', port: 8080, versions, stage: plan.stage(stage), ...ROUTERS[router]() });
+    build: (chart, stage, rollout) => {
+      const planned = rollout ? makePlan(rollout) : plan;
+      new MeshRelease(chart, 'web', { app: 'web', port: 8080, versions, stage: planned.stage(stage), ...ROUTERS[router]() });
     },
     prerequisites: router === 'ingress' ? [{
       apiVersion: 'gateway.networking.k8s.io/v1',

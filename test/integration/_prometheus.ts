@@ -32,6 +32,8 @@ export interface Traffic {
 }
 
 interface WorkloadCounters {
+  readonly namespace: string;
+  readonly workload: string;
   traffic: Traffic;
   ok: number;
   failed: number;
@@ -39,7 +41,7 @@ interface WorkloadCounters {
   byLatency: Map<number, number>;
 }
 
-/** The exporter: workloads `<name>` in `namespace`, with the traffic set. */
+/** The exporter: workloads `<name>` in `namespace` (or another namespace given to `set`), with the traffic set. */
 export class TrafficExporter {
   private readonly workloads = new Map<string, WorkloadCounters>();
   private readonly gauges = new Map<string, number>();
@@ -49,14 +51,16 @@ export class TrafficExporter {
   constructor(private readonly namespace: string) {}
 
   /** Sets the traffic of a workload from now on. */
-  public set(workload: string, traffic: Traffic): void {
+  public set(workload: string, traffic: Traffic, namespace: string = this.namespace): void {
     this.advance();
-    const current = this.workloads.get(workload);
+    const key = `${namespace}/${workload}`;
+    const current = this.workloads.get(key);
     if (current) {
       current.traffic = traffic;
     } else {
       const before = traffic.servedBefore ?? 0;
-      this.workloads.set(workload, { traffic, ok: before, failed: 0, byLatency: new Map(before > 0 ? [[traffic.latencyMs, before]] : []) });
+      const byLatency = new Map(before > 0 ? [[traffic.latencyMs, before]] : []);
+      this.workloads.set(key, { namespace, workload, traffic, ok: before, failed: 0, byLatency });
     }
   }
 
@@ -96,8 +100,8 @@ export class TrafficExporter {
   private render(): string {
     this.advance();
     const lines = ['# TYPE istio_requests_total counter', '# TYPE istio_request_duration_milliseconds histogram'];
-    for (const [workload, w] of this.workloads) {
-      const labels = `reporter="${w.traffic.reporter ?? 'destination'}",destination_workload="${workload}",destination_workload_namespace="${this.namespace}"`;
+    for (const w of this.workloads.values()) {
+      const labels = `reporter="${w.traffic.reporter ?? 'destination'}",destination_workload="${w.workload}",destination_workload_namespace="${w.namespace}"`;
       // A proxy creates a series at its first observation: a code never answered has no series (all 5xx: no "200").
       if (w.ok > 0) {
         lines.push(`istio_requests_total{${labels},response_code="200"} ${w.ok}`);

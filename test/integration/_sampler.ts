@@ -3,6 +3,9 @@
  * version's share of the catch-all traffic, from the routing objects as the mesh would read them, and its ready
  * pods. `Sampler` records it every second while a runbook runs.
  */
+import * as fs from 'fs';
+import * as path from 'path';
+import * as YAML from 'yaml';
 import { Kube } from './_kube';
 
 /** One reading of a release. */
@@ -75,12 +78,18 @@ export class Sampler {
   private readonly started = Date.now();
   private pending?: Promise<void>;
 
-  constructor(private readonly kube: Kube, private readonly namespace: string, private readonly app: string, private readonly everyMs = 1000) {}
+  /** `onSample`: called with each sample as it is read (a traffic simulator follows the live routing with it). */
+  constructor(private readonly kube: Kube, private readonly namespace: string, private readonly app: string, private readonly everyMs = 1000,
+    private readonly onSample?: (sample: Sample) => void) {}
 
   start(): this {
     const tick = () => {
       this.pending = readRelease(this.kube, this.namespace, this.app)
-        .then((s) => { this.samples.push({ at: Date.now() - this.started, ...s }); })
+        .then((s) => {
+          const sample = { at: Date.now() - this.started, ...s };
+          this.samples.push(sample);
+          this.onSample?.(sample);
+        })
         .catch((e) => { this.errors.push(e); });
     };
     tick();
@@ -93,4 +102,46 @@ export class Sampler {
     await this.pending;
     return this.samples;
   }
+}
+
+/** The floor of a version's Deployment in a stage: its autoscaler's minReplicas, else its replicas, else 1. */
+export function floorOf(objects: any[], namespace: string, name: string): number | undefined {
+  const inNs = (o: any) => o.metadata?.namespace === namespace && o.metadata?.name === name;
+  const hpa = objects.find((o) => o.kind === 'HorizontalPodAutoscaler' && inNs(o));
+  const deployment = objects.find((o) => o.kind === 'Deployment' && inNs(o));
+  if (!deployment) {
+    return undefined;
+  }
+  return hpa ? hpa.spec.minReplicas ?? 1 : deployment.spec.replicas ?? 1;
+}
+
+/**
+ * Samples where a version carries more traffic than its ready pods can take at the reference floor (the stable's
+ * floor in the first stage): w% of the traffic needs ceil(floor × w / 100) ready pods. The first stage is left out
+ * (its pods are still starting when nothing routes to other versions yet).
+ */
+export function underCapacity(samples: Sample[], firstStage: string, floorRef: number): string[] {
+  return samples.filter((s) => s.stage !== undefined && s.stage !== firstStage).flatMap((s) => Object.entries(s.shares)
+    .filter(([version, share]) => (s.ready[version] ?? 0) < Math.ceil((floorRef * share) / 100 - 1e-9))
+    .map(([version, share]) => `at ${s.at} ms (stage ${s.stage}): ${version} carries ${share.toFixed(1)}% with ${s.ready[version] ?? 0} ready pods `
+      + `(needs ${Math.ceil((floorRef * share) / 100 - 1e-9)} of ${floorRef})`));
+}
+
+/** Objects of a stage directory written by `mesh-release plan`, `runbook` or `rollout`. */
+export function stageObjects(dir: string): any[] {
+  return fs.readdirSync(dir).filter((f) => f.endsWith('.yaml'))
+    .flatMap((f) => YAML.parseAllDocuments(fs.readFileSync(path.join(dir, f), 'utf8')).map((d) => d.toJSON())).filter((o) => o);
+}
+
+/**
+ * `underCapacity` of the samples of a release driven into `outDir` (the stage directories `rollout` wrote), with the
+ * floor of the `stable` version in the plan's first stage.
+ */
+export function underFloors(samples: Sample[], outDir: string, namespace: string, app: string, stable: string): string[] {
+  const first = fs.readdirSync(outDir).filter((d) => /^\d\d-/.test(d)).sort()[0];
+  const floorRef = floorOf(stageObjects(path.join(outDir, first)), namespace, `${app}-${stable}`);
+  if (!floorRef) {
+    return [`no Deployment ${app}-${stable} in ${first}`];
+  }
+  return underCapacity(samples, first.slice(3), floorRef);
 }

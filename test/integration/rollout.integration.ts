@@ -1,9 +1,12 @@
 /**
  * `mesh-release rollout`, `promote`, `abort` and `status` on a real control plane (kube-apiserver and
  * kube-controller-manager from KUBEBUILDER_ASSETS, the simulated kubelet and mesh): the driver applies each stage
- * through the API, waits until it is live and rolls back on its own. The analysis engine is not part of this
- * branch: the stages are judged by test hooks (`_driver.js`: pass, fail at a stage, pause before a stage), the
- * seam the engine plugs into. Each scenario uses a case of its own (its own namespace), so they run side by side.
+ * through the API, waits until it is live and rolls back on its own. Pauses are the plans' own (`INTEG_ROLLOUT`);
+ * where a scenario is about the driver and needs an analysis that fails or lasts, test hooks stand for it
+ * (`_driver.js`); the real analysis against a real Prometheus: rollout-analysis.integration.ts. Each scenario uses a
+ * case of its own (its own namespace), so they run side by side. A sampler reads every second each version's share
+ * of traffic and its ready pods: no sample past the first stage gives a version w% with fewer than
+ * ceil(floor × w / 100) ready pods (the stable's floor in the first stage).
  */
 import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
@@ -12,8 +15,9 @@ import { caseNamed } from './_cases';
 import { ControlPlane, describeWithControlPlane, until } from './_control-plane';
 import { SimulatedKubelet } from './_kubelet';
 import { SimulatedMeshController } from './_mesh-controller';
+import { RolloutJson } from './_rollout-options';
 import { Run, runAsync } from './_run';
-import { readRelease, Sampler } from './_sampler';
+import { readRelease, Sampler, underFloors } from './_sampler';
 import { cliBuild, tmpDir } from '../cli/_cli';
 
 const APP_DIR = path.join(__dirname, 'app');
@@ -52,6 +56,21 @@ describeWithControlPlane('mesh-release rollout on a real control plane', () => {
     return runAsync(process.execPath, [DRIVER, command, '--app', APP_DIR, '--out', path.join(work, name), ...args], envOf(name, hooks, extra));
   }
 
+  /** The environment of a plan with these pauses (and analysis). */
+  const planned = (rollout: RolloutJson): NodeJS.ProcessEnv => ({ INTEG_ROLLOUT: JSON.stringify(rollout) });
+
+  /** Samples the release of case `name` every second, until `checkCapacity`. */
+  function watch(name: string): Sampler {
+    return new Sampler(cp.kube, name, 'web').start();
+  }
+
+  /** No sample gave a version a share of traffic without the ready pods its floors promise. */
+  async function checkCapacity(name: string, sampler: Sampler): Promise<void> {
+    const samples = await sampler.stop();
+    expect(samples.length).toBeGreaterThan(3);
+    expect(underFloors(samples, path.join(work, name), name, 'web', 'v1')).toEqual([]);
+  }
+
   async function prepare(name: string): Promise<void> {
     await cp.createNamespaces(name);
     await Promise.all(caseNamed(name).prerequisites.map((o) => cp.kube.apply(o)));
@@ -75,11 +94,11 @@ describeWithControlPlane('mesh-release rollout on a real control plane', () => {
   test.concurrent('a healthy canary completes: v1 gone, v2 at its floor, status completed', async () => {
     const name = 'istio-canary-3';
     await prepare(name);
-    const sampler = new Sampler(cp.kube, name, 'web').start();
+    const sampler = watch(name);
     const run = await drive(name, 'rollout', ['--istio-status']);
-    await sampler.stop();
+    await checkCapacity(name, sampler);
     expect({ status: run.status, tail: run.status === 0 ? '' : run.output.slice(-3000) }).toEqual({ status: 0, tail: '' });
-    expect(run.output).toContain('shift-10: analysis success-rate: 100 (threshold >= 99) pass');
+    expect(run.output).toContain('shift-10: not analyzed: the plan has no analysis');
     expect(run.output).toContain('at stage retire (the last: completed)');
     expect(await deployments(name)).toEqual(['web-v2']);
     expect(await readyPods(name, 'v2')).toBeGreaterThanOrEqual(1);
@@ -95,7 +114,9 @@ describeWithControlPlane('mesh-release rollout on a real control plane', () => {
   test.concurrent('the analysis failing at shift-50 rolls back to the first stage and exits 4; status has the failing value', async () => {
     const name = 'istio-canary-1';
     await prepare(name);
+    const sampler = watch(name);
     const run = await drive(name, 'rollout', ['--istio-status', '--output', 'json'], 'fail-at:shift-50');
+    await checkCapacity(name, sampler);
     expect({ status: run.status, tail: run.status === 4 ? '' : run.output.slice(-3000) }).toEqual({ status: 4, tail: '' });
     const events = run.output.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
     expect(events.find((e) => e.event === 'evaluation' && !e.passed)).toMatchObject({ stage: 'shift-50', metric: 'success-rate', value: 80, passed: false });
@@ -114,20 +135,26 @@ describeWithControlPlane('mesh-release rollout on a real control plane', () => {
   test.concurrent('a pause exits 5; promote goes on to the end', async () => {
     const name = 'istio-bluegreen';
     await prepare(name);
-    const paused = await drive(name, 'rollout', ['--istio-status'], 'pause-before:shift-100');
+    const pauses = planned({ pauseBefore: ['shift-100'] });
+    const sampler = watch(name);
+    const paused = await drive(name, 'rollout', ['--istio-status'], '', pauses);
     expect({ status: paused.status, tail: paused.status === 5 ? '' : paused.output.slice(-3000) }).toEqual({ status: 5, tail: '' });
     expect(paused.output).toContain('shift-100: paused before this stage');
     expect(await status(name)).toMatchObject({ stage: 'deploy', state: 'paused', pausedBefore: 'shift-100' });
     // rollout again stays paused; promote passes the pause.
-    expect((await drive(name, 'rollout', ['--istio-status'], 'pause-before:shift-100')).status).toBe(5);
-    const promoted = await drive(name, 'promote', ['--istio-status'], 'pause-before:shift-100');
+    expect((await drive(name, 'rollout', ['--istio-status'], '', pauses)).status).toBe(5);
+    const promoted = await drive(name, 'promote', ['--istio-status'], '', pauses);
+    await checkCapacity(name, sampler);
     expect({ status: promoted.status, tail: promoted.status === 0 ? '' : promoted.output.slice(-3000) }).toEqual({ status: 0, tail: '' });
     expect(await status(name)).toMatchObject({ stage: 'retire', state: 'completed' });
+    // promote passed the plan's one pause; nothing else paused.
+    expect(promoted.output).not.toContain('paused before this stage');
   }, 600_000);
 
   test.concurrent('two drivers at once: the second exits 1 naming the holder; a driver killed with SIGKILL resumes where it was', async () => {
     const name = 'ambient-canary-1';
     await prepare(name);
+    const sampler = watch(name);
     const first = spawn(process.execPath, [DRIVER, 'rollout', '--app', APP_DIR, '--out', path.join(work, name), '--istio-status'],
       { env: envOf(name, 'slow:deploy:600000'), stdio: ['ignore', 'pipe', 'pipe'] });
     const output: string[] = [];
@@ -150,12 +177,15 @@ describeWithControlPlane('mesh-release rollout on a real control plane', () => {
     expect(resumed.output).not.toMatch(/^(stable|make-routable): applying/m);
     expect(resumed.output).toMatch(/^deploy: applying/m);
     expect(await deployments(name)).toEqual(['web-v2']);
+    await checkCapacity(name, sampler);
   }, 600_000);
 
   test.concurrent('the Gateway API router completes', async () => {
     const name = 'gamma-canary-1';
     await prepare(name);
+    const sampler = watch(name);
     const run = await drive(name, 'rollout');
+    await checkCapacity(name, sampler);
     expect({ status: run.status, tail: run.status === 0 ? '' : run.output.slice(-3000) }).toEqual({ status: 0, tail: '' });
     expect(run.output).toMatch(/httproute\/web: every parent accepted its generation/);
     expect(await deployments(name)).toEqual(['web-v2']);
@@ -164,7 +194,9 @@ describeWithControlPlane('mesh-release rollout on a real control plane', () => {
   test.concurrent('the selector switch completes', async () => {
     const name = 'selector-bluegreen';
     await prepare(name);
+    const sampler = watch(name);
     const run = await drive(name, 'rollout');
+    await checkCapacity(name, sampler);
     expect({ status: run.status, tail: run.status === 0 ? '' : run.output.slice(-3000) }).toEqual({ status: 0, tail: '' });
     expect(run.output).toMatch(/service\/web: its EndpointSlices list exactly the ready pods it selects/);
     expect(await deployments(name)).toEqual(['web-v2']);
@@ -173,6 +205,7 @@ describeWithControlPlane('mesh-release rollout on a real control plane', () => {
   test.concurrent('a wait that times out rolls back to the first stage and exits 4', async () => {
     const name = 'ambient-bluegreen';
     await prepare(name);
+    const sampler = watch(name);
     expect((await drive(name, 'rollout', ['--to', 'stable'])).status).toBe(0);
     await until('the pods of v1 ready', 60_000, async () => (await readyPods(name, 'v1')) > 0);
     // No room for one more pod: v2's Deployment never becomes ready.
@@ -185,6 +218,7 @@ describeWithControlPlane('mesh-release rollout on a real control plane', () => {
     expect((await readRelease(cp.kube, name, 'web')).stage).toBe('stable');
     expect(await deployments(name)).toEqual(['web-v1']);
     expect(await status(name)).toMatchObject({ stage: 'stable', state: 'rolled-back' });
+    await checkCapacity(name, sampler);
   }, 600_000);
 
   test.concurrent('RBAC forbidding an apply: the error names the verb and the resource, nothing applied', async () => {
@@ -204,11 +238,14 @@ describeWithControlPlane('mesh-release rollout on a real control plane', () => {
     const name = 'gamma-canary-3';
     await prepare(name);
     const out = path.join(work, name);
-    expect((await drive(name, 'rollout', [], 'pause-before:shift-25')).status).toBe(5);
+    const pauses = planned({ pauseBefore: ['shift-25'] });
+    const sampler = watch(name);
+    expect((await drive(name, 'rollout', [], '', pauses)).status).toBe(5);
     const dir = path.join(out, fs.readdirSync(out).find((d) => d.endsWith('-shift-50'))!);
     const file = path.join(dir, fs.readdirSync(dir).find((f) => f.endsWith('.yaml'))!);
     fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('image: example/web:2.0.0', 'image: example/web:2.0.1'));
-    const run = await runAsync(process.execPath, [DRIVER, 'promote', '--stages', out], envOf(name, 'pause-before:shift-25'));
+    const run = await runAsync(process.execPath, [DRIVER, 'promote', '--stages', out], envOf(name, '', pauses));
+    await checkCapacity(name, sampler);
     expect(run.status).toBe(1);
     expect(run.output).toContain('the plan changed while its release is paused at stage shift-10');
     expect(run.output).toContain('stage shift-50 changed');
@@ -218,6 +255,7 @@ describeWithControlPlane('mesh-release rollout on a real control plane', () => {
   test.concurrent('SIGTERM stops the driver after its current step and gives the Lease up; run again, it goes on', async () => {
     const name = 'istio-canary-9';
     await prepare(name);
+    const sampler = watch(name);
     const child = spawn(process.execPath, [DRIVER, 'rollout', '--app', APP_DIR, '--out', path.join(work, name), '--istio-status'],
       { env: envOf(name, 'slow:deploy:600000'), stdio: ['ignore', 'pipe', 'pipe'] });
     const output: string[] = [];
@@ -234,53 +272,75 @@ describeWithControlPlane('mesh-release rollout on a real control plane', () => {
     const again = await drive(name, 'rollout', ['--istio-status', '--to', 'shift-10']);
     expect({ status: again.status, tail: again.status === 0 ? '' : again.output.slice(-3000) }).toEqual({ status: 0, tail: '' });
     expect(again.output).toMatch(/^holding the Lease/m);
+    await checkCapacity(name, sampler);
   }, 600_000);
 
   /** A kubeconfig of a ServiceAccount that may read everything, hold Leases and write ConfigMaps, but patch nothing else. */
-  async function limitedKubeconfig(namespace: string): Promise<string> {
+  function limitedKubeconfig(namespace: string): Promise<string> {
+    return kubeconfigWith(namespace, 'limited', [
+      { apiGroups: ['*'], resources: ['*'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create', 'update'] },
+      { apiGroups: [''], resources: ['configmaps'], verbs: ['create', 'patch'] },
+    ]);
+  }
+
+  /** A kubeconfig of a ServiceAccount `name` of `namespace` with these rules there (and `get` on namespaces). */
+  async function kubeconfigWith(namespace: string, name: string, rules: object[]): Promise<string> {
     const rbac = [
-      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'limited', namespace } },
-      {
-        apiVersion: 'rbac.authorization.k8s.io/v1',
-        kind: 'Role',
-        metadata: { name: 'limited', namespace },
-        rules: [
-          { apiGroups: ['*'], resources: ['*'], verbs: ['get', 'list', 'watch'] },
-          { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create', 'update'] },
-          { apiGroups: [''], resources: ['configmaps'], verbs: ['create', 'patch'] },
-        ],
-      },
+      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace } },
+      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name, namespace }, rules },
       {
         apiVersion: 'rbac.authorization.k8s.io/v1',
         kind: 'RoleBinding',
-        metadata: { name: 'limited', namespace },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'limited' },
-        subjects: [{ kind: 'ServiceAccount', name: 'limited', namespace }],
+        metadata: { name, namespace },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+        subjects: [{ kind: 'ServiceAccount', name, namespace }],
       },
       {
         apiVersion: 'rbac.authorization.k8s.io/v1',
         kind: 'ClusterRole',
-        metadata: { name: `limited-${namespace}` },
+        metadata: { name: `${name}-${namespace}` },
         rules: [{ apiGroups: [''], resources: ['namespaces'], verbs: ['get'] }],
       },
       {
         apiVersion: 'rbac.authorization.k8s.io/v1',
         kind: 'ClusterRoleBinding',
-        metadata: { name: `limited-${namespace}` },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: `limited-${namespace}` },
-        subjects: [{ kind: 'ServiceAccount', name: 'limited', namespace }],
+        metadata: { name: `${name}-${namespace}` },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: `${name}-${namespace}` },
+        subjects: [{ kind: 'ServiceAccount', name, namespace }],
       },
     ];
     await cp.kubectl(['apply', '-f', '-'], rbac.map((o) => JSON.stringify(o)).join('\n'));
-    const token = (await cp.kubectl(['create', 'token', 'limited', '-n', namespace])).trim();
+    const token = (await cp.kubectl(['create', 'token', name, '-n', namespace])).trim();
     const config = (await cp.kubectl(['config', 'view', '--raw', '--minify', '-o', 'json']));
     const parsed = JSON.parse(config);
-    parsed.users = [{ name: 'limited', user: { token } }];
-    parsed.contexts[0].context.user = 'limited';
-    const file = path.join(work, `${namespace}.kubeconfig`);
+    parsed.users = [{ name, user: { token } }];
+    parsed.contexts[0].context.user = name;
+    const file = path.join(work, `${namespace}-${name}.kubeconfig`);
     fs.writeFileSync(file, JSON.stringify(parsed));
     return file;
   }
+
+  test.concurrent('RBAC of server-side apply (the README\'s): a new object needs create and patch, an existing one patch', async () => {
+    const namespace = 'rbac-verbs';
+    await cp.createNamespaces(namespace);
+    const apply = async (kubeconfig: string, object: string): Promise<string> => {
+      const configMap = JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: object, namespace }, data: { a: '1' } });
+      return cp.kubectl(['--kubeconfig', kubeconfig, 'apply', '--server-side', '--field-manager', 'mesh-release', '-f', '-'], configMap)
+        .then(() => 'applied', (e: Error) => (/cannot (\w+) resource "configmaps"/.exec(e.message)?.[1] ?? e.message));
+    };
+    const rules = (verbs: string[]) => [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', ...verbs] }];
+    const [patchOnly, createOnly, both] = await Promise.all([
+      kubeconfigWith(namespace, 'patch-only', rules(['patch'])),
+      kubeconfigWith(namespace, 'create-only', rules(['create'])),
+      kubeconfigWith(namespace, 'both', rules(['create', 'patch'])),
+    ]);
+    expect(await apply(patchOnly, 'new-1')).toBe('create');
+    expect(await apply(createOnly, 'new-2')).toBe('patch');
+    expect(await apply(both, 'new-3')).toBe('applied');
+    // Once it exists, patch alone applies it again.
+    expect(await apply(patchOnly, 'new-3')).toBe('applied');
+  }, 300_000);
 
   test.concurrent('a namespace that does not exist: a clear error, nothing applied', async () => {
     const name = 'gamma-bluegreen';

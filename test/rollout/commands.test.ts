@@ -3,6 +3,7 @@
  * any request (no kubeconfig, an unknown context). What they do on a cluster: test/integration/rollout.integration.ts.
  */
 import * as fs from 'fs';
+import * as net from 'net';
 import * as path from 'path';
 import { cliBuild, cliBuiltInProcess, cliInProcess, FakeStage, fakeApp, tmpDir } from '../cli/_cli';
 
@@ -56,4 +57,64 @@ describe('rollout, promote, abort, status', () => {
     expect(run.status).toBe(2);
     expect(run.stderr).toContain('cannot reach the API server https://127.0.0.1:1 (context c)');
   });
+
+  describe('a plan with an analysis (synthesized once, read with --stages)', () => {
+    const stages = tmpDir();
+    const unreachable = tmpDir();
+    const kubeconfig = path.join(unreachable, 'config');
+    beforeAll(async () => {
+      fs.writeFileSync(kubeconfig, 'clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\ncontexts: [{name: c, context: {cluster: c}}]\ncurrent-context: c\n');
+      const rollout = { interval: 2, count: 2, metrics: [{ successRate: { min: 99 } }], pauseBefore: ['shift-100'] };
+      const planned = await cliBuiltInProcess(['plan', '--app', path.join(__dirname, '..', 'integration', 'app'), '--out', stages],
+        { env: { INTEG_CASE: 'istio-canary-1', INTEG_ROLLOUT: JSON.stringify(rollout) } });
+      expect({ status: planned.status, stderr: planned.status === 0 ? '' : planned.stderr }).toEqual({ status: 0, stderr: '' });
+    }, 120_000);
+
+    test('rollout without --prometheus fails (exit 2) before anything is contacted, naming the analyzed stages', async () => {
+      const run = await cliInProcess(['rollout', '--stages', stages, '--kubeconfig', kubeconfig]);
+      expect(run.status).toBe(2);
+      expect(run.stderr).toBe('mesh-release: error: the plan analyzes stages shift-50, shift-100, unroute, drop-routable: pass --prometheus <url> '
+        + '(the Prometheus that scrapes the mesh\'s metrics, e.g. http://prometheus.istio-system:9090); nothing applied\n');
+    });
+
+    test('--output json: the refusal is an event too', async () => {
+      const run = await cliInProcess(['promote', '--stages', stages, '--kubeconfig', kubeconfig, '--output', 'json']);
+      expect(run.status).toBe(2);
+      expect(JSON.parse(run.stdout.trim())).toMatchObject({ event: 'error', exitCode: 2, message: expect.stringContaining('pass --prometheus <url>') });
+    });
+
+    test('--to a stage before the first analyzed one, and abort, need no Prometheus (they go on to the cluster)', async () => {
+      for (const args of [['rollout', '--to', 'deploy'], ['abort']]) {
+        const run = await cliInProcess([...args, '--stages', stages, '--kubeconfig', kubeconfig]);
+        expect({ args, status: run.status }).toEqual({ args, status: 2 });
+        expect(run.stderr).toContain('cannot reach the API server https://127.0.0.1:1 (context c)');
+      }
+    });
+
+    test('--to a stage the plan does not have fails (exit 2) before Prometheus is asked for', async () => {
+      const run = await cliInProcess(['rollout', '--stages', stages, '--kubeconfig', kubeconfig, '--to', 'shift-99']);
+      expect(run.status).toBe(2);
+      expect(run.stderr).toContain('mesh-release: error: --to shift-99: not a stage of the plan (stable, make-routable, deploy, shift-50, shift-100, '
+        + 'unroute, drop-routable, retire)');
+    });
+
+    test('an unreachable or malformed --prometheus fails (exit 2) before anything is applied', async () => {
+      const bad = await cliInProcess(['rollout', '--stages', stages, '--kubeconfig', kubeconfig, '--prometheus', 'localhost:9090']);
+      expect(bad.status).toBe(2);
+      expect(bad.stderr).toContain('--prometheus localhost:9090: the Prometheus URL must be an http(s) URL');
+      const port = await closedPort();
+      const gone = await cliInProcess(['rollout', '--stages', stages, '--kubeconfig', kubeconfig, '--prometheus', `http://127.0.0.1:${port}`]);
+      expect(gone.status).toBe(2);
+      expect(gone.stderr).toContain(`--prometheus http://127.0.0.1:${port}: Prometheus at http://127.0.0.1:${port} is unreachable: ECONNREFUSED`);
+      expect(gone.stderr).toContain('nothing applied');
+    });
+  });
 });
+
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
