@@ -10,7 +10,8 @@
  */
 import { Duration } from 'cdk8s';
 import {
-  appLabels, CLUSTER_DOMAIN_ANNOTATION, DEFAULT_CLUSTER_DOMAIN, DNS_1123_SUBDOMAIN, Labels, PLAN_ANNOTATION, ROLLOUT_ANNOTATION, STAGE_ANNOTATION, serviceFqdn,
+  appLabels, CLUSTER_DOMAIN_ANNOTATION, DEFAULT_CLUSTER_DOMAIN, DNS_1123_SUBDOMAIN, Labels, PLAN_ANNOTATION, ROLLOUT_ANNOTATION, STAGE_ANNOTATION,
+  serviceFqdn,
 } from '../_conventions';
 import {
   checkAppProtocol, checkDns1035Label, checkDns1123Label, checkImage, checkInteger, checkPort, checkPortName, invalidProp, istioDuration, PathScope,
