@@ -133,8 +133,12 @@ Promise<MetricEvaluation> {
       : { metric: metric.name, value, threshold: absolute, verdict: 'pass', message: `${show(value, unit)} meets ${absolute}` };
   }
 
-  const stable = await read(querier, metricQuery(metric, queryTarget(rollout.stable)), time);
   const relative = relativeText(metric);
+  if (missed) {
+    // The candidate's own threshold decides first: the stable's data (or its lack) cannot make a miss pass.
+    return { metric: metric.name, value, threshold: `${absolute} and ${relative}`, verdict: 'fail', message: `${show(value, unit)} ${missed}` };
+  }
+  const stable = await read(querier, metricQuery(metric, queryTarget(rollout.stable)), time);
   if ('error' in stable) {
     return { metric: metric.name, value, threshold: `${absolute} and ${relative}`, verdict: 'fail', message: `query of the stable ${rollout.stable} failed: ${stable.error}` };
   }
@@ -145,9 +149,6 @@ Promise<MetricEvaluation> {
   const bound = relativeBound(metric, stableValue);
   const threshold = `${absolute} and ${relative} (${show(bound, unit)})`;
   const result = { metric: metric.name, value, stableValue, threshold };
-  if (missed) {
-    return { ...result, verdict: 'fail', message: `${show(value, unit)} ${missed}` };
-  }
   const worse = metric.type === 'success-rate' ? value < bound : value > bound;
   if (!Number.isFinite(stableValue) || worse) {
     const below = metric.type === 'success-rate';

@@ -131,6 +131,11 @@ describe('one metric, one evaluation', () => {
     });
   });
 
+  test.each(['pass', 'inconclusive', 'fail'] as const)('a candidate below its own min fails whatever the stable has (no data, noData %s)', async (noData) => {
+    const answers = { 'shop-v2': [value(50)], 'shop-v1': [EMPTY] };
+    expect(await one(SUCCESS, answers, 'shift-10', noData)).toMatchObject({ verdict: 'fail', value: 50, threshold: '>= 99% and >= stable - 1%', message: '50% is below the minimum 99%' });
+  });
+
   test('a query error fails the metric, naming it', async () => {
     expect(await one(QUEUE, { 'shop-v2': [new PrometheusError('Prometheus at http://p:9090 is unreachable: ECONNREFUSED')] })).toEqual({
       metric: 'queue', threshold: '>= 1 and <= 10', verdict: 'fail', message: 'query failed: Prometheus at http://p:9090 is unreachable: ECONNREFUSED',
