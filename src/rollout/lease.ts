@@ -1,6 +1,6 @@
 /**
  * One driver per release at a time: a `coordination.k8s.io/v1` Lease in the release's namespace
- * (https://kubernetes.io/docs/concepts/architecture/leases/), held while the driver runs and renewed every third of
+ * (https://kubernetes.io/docs/concepts/architecture/leases/), held while the driver runs and renewed every quarter of
  * its duration. A Lease renewed less recently than its duration is taken over (the driver says from whom); so is one
  * whose holder was a process of this machine that no longer exists (a driver killed with SIGKILL, run again at once).
  * Every write carries the `resourceVersion` read: two drivers taking one Lease at once cannot both win.
@@ -96,21 +96,26 @@ export class ReleaseLease {
 
   private constructor(private readonly kube: KubeClient, private lease: any, readonly identity: string, private readonly durationSeconds: number) {}
 
-  /** Renews every third of the duration; calls `onLost` once if another holder took it or it could not be renewed in time. */
+  /**
+   * Renews every quarter of the duration; calls `onLost` once if another holder took it, or when a renewal failed and
+   * the next one would come at or after the Lease's expiry (another driver may take it over then): the driver stops
+   * before it could act alongside a new holder, not once the Lease has already expired.
+   */
   keepRenewed(onLost: (why: string) => void): void {
     let lastRenewed = Date.now();
+    const interval = Math.max(500, (this.durationSeconds * 1000) / 4);
     this.timer = setInterval(() => {
       void this.renew().then(() => {
         lastRenewed = Date.now();
       }).catch((e) => {
         const why = e instanceof LeaseLost ? e.message : `cannot renew the Lease ${this.lease.metadata.name}: ${(e as Error).message}`;
-        if (e instanceof LeaseLost || Date.now() - lastRenewed > this.durationSeconds * 1000 * 0.8) {
+        if (e instanceof LeaseLost || Date.now() - lastRenewed + interval >= this.durationSeconds * 1000) {
           this.lost = why;
           this.stop();
           onLost(why);
         }
       });
-    }, Math.max(500, (this.durationSeconds * 1000) / 3));
+    }, interval);
     this.timer.unref();
   }
 
