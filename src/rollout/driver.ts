@@ -106,7 +106,12 @@ export class RolloutDriver {
       }
       const current = record?.digest === this.digest;
       const complete = current && live.index >= 0 && record?.stage === live.name && !record.applying;
-      let next = complete ? live.index + 1 : Math.max(live.index, 0);
+      // The record says the live stage is complete and the next one was being applied, the cluster still at the live
+      // one: that transition is performed again, the live stage is not applied again.
+      const applying = current && live.index >= 0 && record?.stage === live.name && record.applying !== undefined
+        ? this.stages.findIndex((s) => s.name === record.applying) : -1;
+      const interrupted = applying === live.index + 1 && applying <= target;
+      let next = complete || interrupted ? live.index + 1 : Math.max(live.index, 0);
       // The stage the cluster is at before `next`: a stage resumed is applied again over the one before it.
       let from = next === live.index ? next - 1 : live.index;
       this.events.emit({
@@ -116,7 +121,7 @@ export class RolloutDriver {
         digest: short(this.digest),
         live: live.index < 0 ? '(none)' : live.name,
         target: this.stages[target].name,
-        resume: live.index >= 0 && !complete ? live.name : undefined,
+        resume: live.index >= 0 && !complete ? (interrupted ? this.stages[applying].name : live.name) : undefined,
       });
       let promoted = promote && current && record?.state === 'paused' ? record.pausedBefore : undefined;
       if (promote && !promoted) {
@@ -125,7 +130,7 @@ export class RolloutDriver {
       for (; next <= target; next++) {
         const stage = this.stages[next];
         const started = { wall: performance.now(), waiting: this.kube.waiting.milliseconds };
-        const resuming = next === live.index;
+        const resuming = next === live.index || (interrupted && next === applying);
         if (!resuming && this.hooks.pausesBefore(stage) && promoted !== stage.name) {
           await this.write({ state: 'paused', pausedBefore: stage.name, stage: this.stages[next - 1]?.name, applying: undefined });
           this.events.emit({ event: 'paused', stage: stage.name });

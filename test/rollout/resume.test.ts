@@ -197,6 +197,23 @@ describe('the next release, whose plan reuses the stage names of the one before'
   });
 });
 
+describe('a rollout stopped after the record says the next stage is being applied', () => {
+  test('resumes at that stage, never re-applying the one before', async () => {
+    const kube = new FakeKube();
+    const plan = planOf('v1', 'v2');
+    // Stopped once shift-50's transition is recorded, before any of its actions: the cluster is still at shift-10.
+    const stopped = await run(kube, plan, { stopWhen: (l) => /^shift-50: applying/.test(l) });
+    expect(stopped.error?.message).toMatch(/run the command again to resume/);
+    expect(kube.record()).toMatchObject({ stage: 'shift-10', applying: 'shift-50' });
+    kube.log.length = 0;
+    const again = await run(kube, plan);
+    expect(again.exit).toBe(0);
+    expect(again.analyzed).toEqual(plan.stages.slice(plan.stages.findIndex((s) => s.name === 'shift-50')).map((s) => s.name));
+    expect(again.lines.some((l) => /^shift-10: applying/.test(l))).toBe(false);
+    expect(kube.record().state).toBe('completed');
+  });
+});
+
 describe('a roll back stopped mid-way', () => {
   const stopInRollBack = (l: string, lines: string[]) => lines.some((x) => x.includes('rolling back')) && /^shift-10: live/.test(l);
 
