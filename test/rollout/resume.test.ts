@@ -241,6 +241,22 @@ describe('a roll back stopped mid-way', () => {
     expect(kube.record().state).toBe('completed');
   });
 
+  test('stopped inside a step back (its apply done, its deletes not), that step is performed again whole', async () => {
+    const kube = new FakeKube();
+    const plan = planOf('v1', 'v2');
+    const first = await run(kube, plan, {
+      fail: 'shift-50',
+      stopWhen: (l, lines) => lines.some((x) => x.includes('rolling back')) && /^make-routable: applied/.test(l),
+    });
+    expect(first.error?.message).toMatch(/mesh-release abort/);
+    expect(kube.record()).toMatchObject({ state: 'rolling-back', applying: 'make-routable' });
+    expect(kube.has('Deployment', 'web-v2')).toBe(true);
+    const second = await run(kube, plan);
+    expect(second.exit).toBe(EXIT_ROLLED_BACK);
+    expect(kube.has('Deployment', 'web-v2')).toBe(false);
+    expect(kube.record()).toMatchObject({ state: 'rolled-back', stage: 'stable' });
+  });
+
   test('abort finishes it too', async () => {
     const kube = new FakeKube();
     const plan = planOf('v1', 'v2');
