@@ -59,6 +59,8 @@ export class RolloutDriver {
   private readonly digest: string;
   private readonly namespace: string;
   private record?: StateRecord;
+  /** The live stage an earlier release left, over which this plan's first stage is applied (the guard accepts it). */
+  private adopted?: string;
   private leases: ReleaseLease[] = [];
 
   constructor(
@@ -85,8 +87,16 @@ export class RolloutDriver {
     const target = this.targetIndex();
     return this.locked(async () => {
       const record = this.record;
-      const live = await this.liveStage();
+      let live = await this.liveStage();
       this.refuseChangedPlan(record, live);
+      if (record?.digest === this.digest && (record.state === 'rolling-back' || record.state === 'failed') && live.index >= 0) {
+        return this.finishRollBack(record, live);
+      }
+      if (await this.earlierRelease(record, live)) {
+        // The live stage is where an earlier release (another plan) ended: this plan starts at its first stage.
+        this.adopted = live.name;
+        live = { index: -1, name: '-' };
+      }
       if (record?.rolledBack.includes(this.digest) && !this.options.retry && record.digest === this.digest && record.state === 'rolled-back') {
         throw new CliError(`this plan (digest ${short(this.digest)}) was rolled back before${record.reason ? ` (${record.reason})` : ''}: `
           + 'change it, or pass --retry to run it again', EXIT_UNSAFE);
@@ -96,7 +106,12 @@ export class RolloutDriver {
       }
       const current = record?.digest === this.digest;
       const complete = current && live.index >= 0 && record?.stage === live.name && !record.applying;
-      let next = complete ? live.index + 1 : Math.max(live.index, 0);
+      // The record says the live stage is complete and the next one was being applied, the cluster still at the live
+      // one: that transition is performed again, the live stage is not applied again.
+      const applying = current && live.index >= 0 && record?.stage === live.name && record.applying !== undefined
+        ? this.stages.findIndex((s) => s.name === record.applying) : -1;
+      const interrupted = applying === live.index + 1 && applying <= target;
+      let next = complete || interrupted ? live.index + 1 : Math.max(live.index, 0);
       // The stage the cluster is at before `next`: a stage resumed is applied again over the one before it.
       let from = next === live.index ? next - 1 : live.index;
       this.events.emit({
@@ -106,7 +121,7 @@ export class RolloutDriver {
         digest: short(this.digest),
         live: live.index < 0 ? '(none)' : live.name,
         target: this.stages[target].name,
-        resume: live.index >= 0 && !complete ? live.name : undefined,
+        resume: live.index >= 0 && !complete ? (interrupted ? this.stages[applying].name : live.name) : undefined,
       });
       let promoted = promote && current && record?.state === 'paused' ? record.pausedBefore : undefined;
       if (promote && !promoted) {
@@ -115,7 +130,7 @@ export class RolloutDriver {
       for (; next <= target; next++) {
         const stage = this.stages[next];
         const started = { wall: performance.now(), waiting: this.kube.waiting.milliseconds };
-        const resuming = next === live.index;
+        const resuming = next === live.index || (interrupted && next === applying);
         if (!resuming && this.hooks.pausesBefore(stage) && promoted !== stage.name) {
           await this.write({ state: 'paused', pausedBefore: stage.name, stage: this.stages[next - 1]?.name, applying: undefined });
           this.events.emit({ event: 'paused', stage: stage.name });
@@ -167,7 +182,7 @@ export class RolloutDriver {
         this.events.emit({ event: 'done', message: `${this.releaseNames()}: at ${live.index < 0 ? 'no stage (nothing applied)' : `the first stage, ${live.name}`}: nothing to roll back` });
         return 0;
       }
-      await this.rollBackFrom(live, 'aborted');
+      await this.rollBackFrom(this.rollBackStart(this.record, live), 'aborted');
       this.events.emit({ event: 'done', message: `${this.releaseNames()}: rolled back to stage ${this.stages[0].name}` });
       return 0;
     });
@@ -188,6 +203,10 @@ export class RolloutDriver {
       return await body();
     } catch (e) {
       if (e instanceof Stopped) {
+        if (this.record?.digest === this.digest && this.record.state === 'rolling-back') {
+          throw new CliError(`stopped (${e.why}) during a roll back; the release is between its stages, not rolled back yet: `
+            + 'run `mesh-release abort` to finish the roll back', EXIT_UNSAFE);
+        }
         throw new CliError(`stopped (${e.why}); the release stays where it is: run the command again to resume`, EXIT_UNSAFE);
       }
       if (e instanceof KubeApiError) {
@@ -316,25 +335,31 @@ export class RolloutDriver {
   /** Rolls back from the live stage to the first; returns exit 4. */
   private async rollBack(reason: string, results: readonly MetricResult[] = []): Promise<number> {
     this.events.emit({ event: 'rollback', message: `rolling back: ${reason}` });
-    await this.write({ state: 'failed', reason, analysis: results.length > 0 ? [...results] : [...this.record?.analysis ?? []] });
+    await this.write({ state: 'rolling-back', reason, analysis: results.length > 0 ? [...results] : [...this.record?.analysis ?? []] });
     const live = await this.liveStage();
     await this.rollBackFrom(live, reason);
     this.events.emit({ event: 'done', message: `${this.releaseNames()}: rolled back to stage ${this.stages[0].name} (${reason})` });
     return EXIT_ROLLED_BACK;
   }
 
+  /**
+   * Rolls back from the live stage to the first. Recorded as `rolling-back`, with the plan's digest among the
+   * digests rolled back, before the first step: a driver stopped or killed meanwhile leaves a record that
+   * `rollout` and `promote` finish rolling back (never a forward rollout) and `abort` goes on with.
+   */
   private async rollBackFrom(live: Live, reason: string): Promise<void> {
+    await this.write({ state: 'rolling-back', reason, rolledBack: [...new Set([...(this.record?.rolledBack ?? []), this.digest])] });
     try {
       for (let j = live.index; j >= 1; j--) {
         const stage = this.stages[j];
         const previous = this.stages[j - 1];
         this.events.emit({ event: 'stage', stage: previous.name, direction: 'back', index: j, of: this.stages.length });
-        await this.perform(rollbackActions(stage, previous, this.plan), previous.name, () => this.write({ applying: previous.name, state: 'failed', reason }));
+        await this.perform(rollbackActions(stage, previous, this.plan), previous.name, () => this.write({ applying: previous.name, state: 'rolling-back', reason }));
         await this.write({ stage: previous.name, applying: undefined });
       }
     } catch (e) {
       if (e instanceof WaitTimeout || e instanceof WaitFailed) {
-        await this.write({ state: 'failed', reason: `${reason}; the roll back stopped: ${e.message}` });
+        await this.write({ state: 'rolling-back', reason: `${reason}; the roll back stopped: ${e.message}` });
         throw new CliError(`the roll back stopped: ${e.message}. The release is between two stages: run \`mesh-release abort\` again once fixed`, EXIT_UNSAFE);
       }
       throw e;
@@ -346,6 +371,78 @@ export class RolloutDriver {
       reason,
       rolledBack: [...new Set([...(this.record?.rolledBack ?? []), this.digest])],
     });
+  }
+
+  /**
+   * `rollout` or `promote` of a plan whose roll back did not finish (stopped, killed, a wait timed out): the roll
+   * back is finished, never turned into a forward rollout; exit 4 (a new attempt once rolled back: `--retry`).
+   */
+  private async finishRollBack(record: StateRecord, live: Live): Promise<number> {
+    const reason = record.reason ?? 'a roll back that did not finish';
+    this.events.emit({
+      event: 'note',
+      message: `this plan (digest ${short(this.digest)}) was being rolled back (${reason}): finishing the roll back, not rolling out; `
+        + 'once rolled back, pass --retry to run it again',
+    });
+    await this.rollBackFrom(this.rollBackStart(record, live), reason);
+    this.events.emit({ event: 'done', message: `${this.releaseNames()}: rolled back to stage ${this.stages[0].name} (${reason})` });
+    return EXIT_ROLLED_BACK;
+  }
+
+  /**
+   * Where a roll back goes on from: the live stage, or, when the record says the step back to the live stage was
+   * under way (`applying` it, e.g. its deletes not done), the stage after it, so that step is performed again whole.
+   */
+  private rollBackStart(record: StateRecord | undefined, live: Live): Live {
+    const applying = record?.digest === this.digest && (record.state === 'rolling-back' || record.state === 'failed') && record.applying !== undefined
+      ? this.stages.findIndex((s) => s.name === record.applying) : -1;
+    if (applying >= 0 && applying === live.index && applying + 1 < this.stages.length) {
+      return { index: applying + 1, name: this.stages[applying + 1].name };
+    }
+    return live;
+  }
+
+  /**
+   * Whether the live stage is where an earlier release left it rather than a stage of this plan under way: plans
+   * reuse their stage names every release (a canary's last stage is `retire` each time). With a record of another
+   * plan that completed or was rolled back, yes: this plan starts at its first stage. Its first stage is then
+   * applied as its first apply (its transition from nothing, which the safety check passed when the plan was read;
+   * the earlier plan's stages are not available to check a transition from them), with the guard accepting the
+   * live stage. Without a record, a live stage past the first whose Deployments are not this plan's (other
+   * versions) is refused: with `--force`, this plan starts at its first stage the same way.
+   */
+  private async earlierRelease(record: StateRecord | undefined, live: Live): Promise<boolean> {
+    if (live.index < 0) {
+      return false;
+    }
+    if (record && record.digest !== this.digest && (record.state === 'completed' || record.state === 'rolled-back')) {
+      this.events.emit({
+        event: 'note',
+        message: `the live stage '${live.name}' is where an earlier release ended (plan digest ${short(record.digest)}, ${record.state}): `
+          + `this plan (digest ${short(this.digest)}) starts at its first stage, ${this.stages[0].name}`,
+      });
+      return true;
+    }
+    if (record || live.index === 0) {
+      return false;
+    }
+    const missing: string[] = [];
+    for (const o of this.stages[live.index].manifests.filter((m: any) => m?.kind === 'Deployment')) {
+      if (!await this.kube.find(o.apiVersion, o.kind, this.nsOf(o), o.metadata?.name)) {
+        missing.push(`${o.kind}/${o.metadata?.name}`);
+      }
+    }
+    if (missing.length === 0) {
+      return false;
+    }
+    const message = `the release is live at stage '${live.name}', a stage of this plan by name, but ${missing.join(', ')} of that stage `
+      + 'are not there (other versions) and no driver recorded this plan: an earlier release probably ended at a stage of the same name';
+    if (!this.options.force) {
+      throw new CliError(`${message}. Nothing applied: pass --force to start this plan at its first stage, ${this.stages[0].name}, `
+        + 'over it (each step still checked by the safety check)', EXIT_UNSAFE);
+    }
+    this.events.emit({ event: 'note', message: `--force: ${message}: starting this plan at its first stage, ${this.stages[0].name}` });
+    return true;
   }
 
   private async analyze(stage: StageResult): Promise<{ passed: boolean; results: readonly MetricResult[]; reason?: string }> {
@@ -443,7 +540,7 @@ export class RolloutDriver {
     const live = await this.kube.find(object.apiVersion, object.kind, release.namespace, release.name);
     const stage = live ? live.metadata?.annotations?.[STAGE_ANNOTATION] ?? '(no annotation)' : '-';
     const shown = (s: string) => (s === '-' ? 'none (not created yet)' : `'${s}'`);
-    if (expected.includes(stage)) {
+    if (expected.includes(stage) || (this.adopted !== undefined && stage === this.adopted)) {
       this.events.emit({ event: 'guard', stage: ctx.stage, message: `${object.kind}/${release.name} (namespace ${release.namespace}) is at stage ${shown(stage)}: applying stage '${target}'` });
       return;
     }

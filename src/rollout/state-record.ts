@@ -16,8 +16,11 @@ import { ReleaseRef } from '../cli/release-view';
 import { sortedJson } from '../cli/stage-diff';
 import { StageResult } from '../cli/stages';
 
-/** The states of a release (`status`). */
-export type ReleaseStateName = 'progressing' | 'paused' | 'completed' | 'rolled-back' | 'failed';
+/**
+ * The states of a release (`status`): `rolling-back` from the first step of a roll back until it is done (a driver
+ * stopped meanwhile leaves it, and `rollout` finishes the roll back); `failed` is what drivers before it recorded then.
+ */
+export type ReleaseStateName = 'progressing' | 'paused' | 'completed' | 'rolling-back' | 'rolled-back' | 'failed';
 
 /** What the driver records. */
 export interface StateRecord {
