@@ -6,6 +6,7 @@
 import * as path from 'path';
 import { planOf, routerPlan, RouterName, ROUTERS } from './_runbook';
 import { ReleasePlan, Scaling } from '../../src';
+import { readManifests } from '../../src/cli/manifests';
 import { releasesIn } from '../../src/cli/release-view';
 import { forwardSteps, rollbackSteps, Step, StepContext } from '../../src/cli/runbook-steps';
 import { changesBetween } from '../../src/cli/stage-diff';
@@ -363,5 +364,45 @@ describe('a version whose floor rises as it gets more traffic is scaled first', 
       + 'pods as it gets more traffic, so Deployment/web-v1 must be applied before the rest of the stage): the labels app=web,version=v1 must select '
       + 'exactly these objects of the stage, besides PodDisruptionBudgets and objects the step does not change; give them those labels '
       + '(MeshRelease and VersionedApp do), and no routing object');
+  });
+});
+
+describe('scaled first, on the Gateway API\'s Bookinfo (istio/istio samples/bookinfo), hand-annotated as a release', () => {
+  const UPSTREAM = path.join(__dirname, '..', 'fixtures', 'upstream', 'istio');
+  const files = ['platform-kube-bookinfo.yaml', 'platform-kube-bookinfo-versions.yaml'];
+  /** The stage `name` of a plan all-v1, 90-10: the upstream objects, reviews-v1 with `replicas`, the route annotated. */
+  function stage(index: number, name: string, route: string, replicas: number, previous?: StageResult): StageResult {
+    const manifests = [...files, route].flatMap((f) => readManifests(path.join(UPSTREAM, f)).objects).map((o: any) => {
+      if (o.kind === 'Deployment' && o.metadata.name === 'reviews-v1') {
+        return { ...o, spec: { ...o.spec, replicas } };
+      }
+      if (o.kind === 'HTTPRoute') {
+        return { ...o, metadata: { ...o.metadata, annotations: { 'mesh-release.io/plan-stages': 'all-v1,90-10', 'mesh-release.io/stage': name } } };
+      }
+      return o;
+    });
+    return {
+      index,
+      name,
+      dir: `${DIR}/0${index + 1}-${name}`,
+      manifests,
+      changes: changesBetween(manifests, previous?.manifests, 'default'),
+      rollback: previous ? changesBetween(previous.manifests, manifests, 'default') : { created: [], changed: [], deleted: [] },
+      violations: [],
+      rollbackViolations: [],
+    };
+  }
+
+  test('rolled back from 90-10 (reviews-v1 scaled from 3 pods to 1) to all-v1: kubectl apply -l app=reviews,version=v1 selects its Deployment alone', () => {
+    const allV1 = stage(0, 'all-v1', 'gateway-api-route-reviews-v1.yaml', 3);
+    const ninetyTen = stage(1, '90-10', 'gateway-api-route-reviews-90-10.yaml', 1, allV1);
+    const releases = releasesIn(allV1.manifests, 'default');
+    const ctx: StepContext = { dirOf: (s) => `${path.basename(s.dir)}/`, namespace: 'default', releases };
+    expect(rollbackSteps(ninetyTen, allV1, ctx).map((s) => s.command).slice(0, 4)).toEqual([
+      'mr_expect_stage default httproute.gateway.networking.k8s.io/reviews all-v1 90-10 all-v1',
+      'kubectl apply -f 01-all-v1/ -l app=reviews,version=v1 -n default',
+      'mr_wait_replicas reviews-v1 default 3 660',
+      'kubectl apply -f 01-all-v1/ -n default',
+    ]);
   });
 });
