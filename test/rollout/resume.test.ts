@@ -43,6 +43,8 @@ class FakeKube {
   readonly log: string[] = [];
   readonly waiting = new WaitingTime();
   readonly access = { server: 'fake', context: 'fake' };
+  /** The objects dry-run applied, in order. */
+  readonly dryRuns: string[] = [];
 
   constructor() {
     this.store.set(key('Namespace', undefined, 'shop'), { metadata: { name: 'shop' } });
@@ -54,9 +56,6 @@ class FakeKube {
   async list(_a: string, kind: string, ns: string) {
     return [...this.store.values()].filter((o) => o.kind === kind && o.metadata.namespace === ns);
   }
-  /** The objects dry-run applied, in order. */
-  readonly dryRuns: string[] = [];
-
   async apply(o: any, ns: string, dry = false) {
     if (dry) {
       this.dryRuns.push(`${o.kind}/${o.metadata.name}`);
