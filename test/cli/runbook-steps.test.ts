@@ -302,6 +302,25 @@ describe('a version whose floor rises as it gets more traffic is scaled first', 
     ]);
   });
 
+  test('forward too: a candidate deployed on 1 pod and given 50% with 6 is scaled first', () => {
+    const plan = planOf(DIR, ReleasePlan.custom([
+      { name: 'stable', deployed: ['v1'], weights: [{ version: 'v1', weight: 100 }] },
+      { name: 'make-routable', deployed: ['v1'], routable: ['v1', 'v2'], weights: [{ version: 'v1', weight: 100 }] },
+      { name: 'deploy', deployed: ['v1', 'v2'], weights: [{ version: 'v1', weight: 100 }] },
+      { name: 'shift-50', deployed: ['v1', 'v2'], weights: [{ version: 'v1', weight: 50 }, { version: 'v2', weight: 50 }] },
+    ]), [{ app: 'web', router: 'gamma' }], (stage) => [
+      { version: 'v1', image: 'example/web:1', scaling: Scaling.fixed(10) },
+      { version: 'v2', image: 'example/web:2', scaling: Scaling.fixed(stage === 'shift-50' ? 6 : 1) },
+    ]);
+    expect(commandsOf(plan).get('shift-50')!.forward).toEqual([
+      'mr_expect_stage shop httproute.gateway.networking.k8s.io/web shift-50 deploy shift-50',
+      'kubectl apply -f 04-shift-50/ -l app=web,version=v2',
+      'mr_wait_replicas web-v2 shop 6 180',
+      'kubectl apply -f 04-shift-50/',
+      'mr_wait_routes 120 shop web',
+    ]);
+  });
+
   test('autoscaled with scaleWithTraffic: the library keeps v1\'s floor for the roll back, nothing to scale, the capacity check', () => {
     const autoscaled = (stage: string) => [
       { version: 'v1', image: 'example/web:1', scaling: Scaling.autoscale({ minReplicas: stage === 'shift-90' ? 2 : 10, maxReplicas: 20 }) },
