@@ -6,11 +6,12 @@
  * Every wait blocks until its condition holds or fails after its timeout; objects a stage drops are
  * deleted explicitly, by name (see the README for why this is not `kubectl apply --prune`).
  */
+import { versionLabels } from '../_conventions';
 import { compareText, push } from '../_util';
 import { CliError } from './errors';
 import { groupOf } from './stage-diff';
 import { StageResult } from './stages';
-import { forwardActions, LiveAction, rollbackActions, TransitionAction, TransitionContext } from './transition';
+import { forwardActions, LiveAction, rollbackActions, ScaleAction, TransitionAction, TransitionContext } from './transition';
 import { LiveWaitKind } from '../routing/_runbook';
 
 export { DEFAULT_GRACE, DEFAULT_PROGRESS_DEADLINE, SLACK } from './transition';
@@ -334,16 +335,16 @@ export interface StepContext extends TransitionContext {
 
 /** The steps that apply `stage` after the stage before it. */
 export function forwardSteps(stage: StageResult, previous: StageResult | undefined, ctx: StepContext): Step[] {
-  return forwardActions(stage, previous, ctx).flatMap((a) => stepsOf(a, ctx.dirOf(stage), ctx, 'stage'));
+  return forwardActions(stage, previous, ctx).flatMap((a) => stepsOf(a, ctx.dirOf(stage), stage.manifests, ctx, 'stage'));
 }
 
 /** The steps that roll `stage` back to `previous`: the same changes in reverse, with the same waits. */
 export function rollbackSteps(stage: StageResult, previous: StageResult, ctx: StepContext): Step[] {
-  return rollbackActions(stage, previous, ctx).flatMap((a) => stepsOf(a, ctx.dirOf(previous), ctx, 'roll back'));
+  return rollbackActions(stage, previous, ctx).flatMap((a) => stepsOf(a, ctx.dirOf(previous), previous.manifests, ctx, 'roll back'));
 }
 
-/** One action of a transition (`transition.ts`: the order) as the runbook's commands. */
-function stepsOf(action: TransitionAction, dir: string, ctx: StepContext, what: string): Step[] {
+/** One action of a transition (`transition.ts`: the order) as the runbook's commands; `target`: the objects in `dir`. */
+function stepsOf(action: TransitionAction, dir: string, target: any[], ctx: StepContext, what: string): Step[] {
   switch (action.kind) {
     case 'capacity': {
       const d = action.deployment;
@@ -361,6 +362,8 @@ function stepsOf(action: TransitionAction, dir: string, ctx: StepContext, what: 
         why: `the live stage of ${action.object.kind}/${action.release.name}: ${described} (else refuse; --force skips this check)`,
       }];
     }
+    case 'scale':
+      return [scaleStep(action, dir, target, ctx)];
     case 'apply':
       return [{ kind: 'apply', command: `kubectl apply -f ${dir}${applyNamespace(action.objects, ctx, dir)}`, why: `create and change the objects of the ${what}` }];
     case 'rollout': {
@@ -397,6 +400,32 @@ function stepsOf(action: TransitionAction, dir: string, ctx: StepContext, what: 
         why: `the pods of ${action.deployment.metadata?.name} are gone`,
       }];
   }
+}
+
+/**
+ * The scale-up of a version before it gets more traffic: `kubectl apply -f <dir> -l app=<app>,version=<version>`,
+ * which applies, of the stage's objects, only those carrying both labels (`--selector`: "filter on" labels, see
+ * https://kubernetes.io/docs/reference/kubectl/generated/kubectl_apply/): the library gives them to a version's
+ * Deployment, autoscaler and PodDisruptionBudget, never to a routing object (`versionObjectLabels`, the per-version
+ * Services have no `version` label). Hand-written YAML whose labels select more (a routing object, an object the
+ * transition changes) or less is refused: there is no other exact command (`kubectl scale` to the floor would scale
+ * an autoscaled Deployment above it down).
+ */
+function scaleStep(action: ScaleAction, dir: string, target: any[], ctx: StepContext): Step {
+  const names = (ms: any[]) => ms.map((m) => `${m.kind}/${m.metadata?.name}`).join(', ');
+  if (!action.labels) {
+    throw new CliError(`cannot write the scale-up of ${action.release} ${action.version} in ${dir} (its floor rises from ${action.from} to `
+      + `${action.floor} pods as it gets more traffic, so ${names(action.objects)} must be applied before the rest of the stage): `
+      + `the labels ${labelsText(versionLabels(action.release, action.version))} must select exactly these objects of the stage, `
+      + 'besides PodDisruptionBudgets and objects the step does not change; give them those labels (MeshRelease and VersionedApp do), and no routing object');
+  }
+  const labels = labelsText(action.labels);
+  return {
+    kind: 'apply',
+    command: `kubectl apply -f ${dir} -l ${labels}${applyNamespace(target, ctx, dir)}`,
+    why: `before ${action.release} ${action.version} gets more traffic: scale it first, from a floor of ${action.from} to ${action.floor} pods `
+      + `(${names([...action.objects, ...action.alsoSelected])}: the objects labelled ${labels}, nothing that routes)`,
+  };
 }
 
 /** Kinds without a namespace: `kubectl apply -n` leaves them alone. */

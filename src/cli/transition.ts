@@ -2,14 +2,23 @@
  * What applying a stage after another does, in order, as data: the one order both the runbook (`runbook-steps.ts`,
  * which prints each action as a shell command) and the `rollout` driver (`rollout/`, which performs it through the
  * API) follow. Per transition: the capacity checks of the versions that get more traffic, the guard on the live
- * stage of every release's routing object, the apply, the waits (rollouts, floors, what the routers say "routing
- * is live" means: `routing/_runbook.ts`), the deletes of what the stage drops (routes first, by the routers'
- * roles) and the waits after them.
+ * stage of every release's routing object, the scale-ups of the versions that get more traffic than their live
+ * floor carries, the apply, the waits (rollouts, floors, what the routers say "routing is live" means:
+ * `routing/_runbook.ts`), the deletes of what the stage drops (routes first, by the routers' roles) and the waits
+ * after them.
+ *
+ * Why scale first: a step moves weights at once, while pods start later. A version whose share the step raises
+ * (forward or back) and whose floor in the target stage is above its floor in the live stage (e.g. a stable with
+ * fixed replicas scaled down mid-plan, rolled back to the stage before: 2 pods at 10% live, 10 pods at 100% in the
+ * target) would be given its share by the apply of the whole stage before its new pods run. So its workload objects
+ * of the target stage (its Deployment and the autoscalers on it: nothing that routes) are applied first, and its
+ * target floor of ready pods waited for; only then the whole stage. The `rollback-capacity` rule stays a warning:
+ * it matters to whoever applies a stage whole (GitOps), not to the runbook and the `rollout` driver.
  */
-import { APP_LABEL, VERSION_LABEL } from '../_conventions';
+import { APP_LABEL, selects, VERSION_LABEL, versionLabels } from '../_conventions';
 import { unique } from '../_util';
 import { namespaceOf, ReleaseRef, releaseObjectOf, ReleaseState, releaseStateIn, stageFacts, stageOf } from './release-view';
-import { changesBetween, groupOf, StageChanges } from './stage-diff';
+import { changesBetween, groupOf, isRouting, keyOf, StageChanges } from './stage-diff';
 import { StageResult } from './stages';
 import { readStage, ROUTER_RUNBOOKS } from '../routing/_registry';
 import { LiveWaitKind } from '../routing/_runbook';
@@ -38,6 +47,32 @@ export interface CapacityAction {
   readonly timeoutSeconds: number;
   readonly release: string;
   readonly version: string;
+}
+
+/**
+ * Before a version gets more traffic than its live floor carries: its workload objects of the target stage (its
+ * Deployment and the autoscalers on it) applied alone, after the guard and before the apply; a `floor` wait for its
+ * target floor follows.
+ */
+export interface ScaleAction {
+  readonly kind: 'scale';
+  /** The version's Deployment in the target stage. */
+  readonly deployment: any;
+  /** The Deployment and the HorizontalPodAutoscalers on it, of the target stage. */
+  readonly objects: any[];
+  /** Its floor in the live stage and in the target stage. */
+  readonly from: number;
+  readonly floor: number;
+  readonly release: string;
+  readonly version: string;
+  /**
+   * `app=<release>,version=<version>` when, among the target stage's objects, these labels select the objects (and
+   * else only PodDisruptionBudgets, or objects the transition leaves unchanged, none that routes): what the runbook's
+   * `kubectl apply -l` applies; undefined when they do not.
+   */
+  readonly labels?: { [key: string]: string };
+  /** What else those labels select (PodDisruptionBudgets, unchanged objects). */
+  readonly alsoSelected: any[];
 }
 
 /** The live stage of a release's routing object must be one of `expected` (`-`: the object does not exist). */
@@ -101,23 +136,30 @@ export interface PodsGoneAction {
   readonly timeoutSeconds: number;
 }
 
-export type TransitionAction = CapacityAction | GuardAction | ApplyAction | RolloutAction | FloorAction | LiveAction | DeleteAction | PodsGoneAction;
+export type TransitionAction = CapacityAction | GuardAction | ScaleAction | ApplyAction | RolloutAction | FloorAction | LiveAction | DeleteAction
+  | PodsGoneAction;
 
 /** The actions that apply `stage` after the stage before it (none: a fresh install). */
 export function forwardActions(stage: StageResult, previous: StageResult | undefined, ctx: TransitionContext): TransitionAction[] {
-  return [
-    ...capacityActions(stage.manifests, previous?.manifests ?? [], ctx),
-    ...guardActions(stage, previous, ctx),
-    ...transitionActions(stage.manifests, previous?.manifests ?? [], stage.changes, ctx),
-  ];
+  return ordered(stage.manifests, previous?.manifests ?? [], guardActions(stage, previous, ctx), stage.changes, ctx);
 }
 
 /** The actions that roll `stage` back to `previous`: the same changes in reverse, with the same waits. */
 export function rollbackActions(stage: StageResult, previous: StageResult, ctx: TransitionContext): TransitionAction[] {
+  return ordered(previous.manifests, stage.manifests, guardActions(previous, stage, ctx), stage.rollback, ctx);
+}
+
+/** Capacity checks, guards, scale-ups (each followed by its floor wait), then the transition itself. */
+function ordered(target: any[], from: any[], guards: GuardAction[], changes: StageChanges, ctx: TransitionContext): TransitionAction[] {
+  const raised = raisedVersions(target, from, ctx);
+  const scales = raised.filter((r) => r.floor > r.from).map((r) => scaleAction(r, target, from, ctx));
+  const scaled = new Set(scales.map((a) => keyOf(a.deployment, ctx.namespace)));
   return [
-    ...capacityActions(previous.manifests, stage.manifests, ctx),
-    ...guardActions(previous, stage, ctx),
-    ...transitionActions(previous.manifests, stage.manifests, stage.rollback, ctx),
+    ...raised.filter((r) => r.floor <= r.from && r.from > 0)
+      .map((r): CapacityAction => ({ kind: 'capacity', deployment: r.live, floor: r.from, timeoutSeconds: deadline(r.live), release: r.release, version: r.version })),
+    ...guards,
+    ...scales.flatMap((a): TransitionAction[] => [a, { kind: 'floor', deployment: a.deployment, floor: a.floor, timeoutSeconds: deadline(a.deployment) }]),
+    ...transitionActions(target, from, changes, ctx).filter((a) => !(a.kind === 'floor' && scaled.has(keyOf(a.deployment, ctx.namespace)))),
   ];
 }
 
@@ -162,16 +204,29 @@ function liveActions(waits: ReturnType<typeof ROUTER_RUNBOOKS[number]['afterAppl
     .map((kind) => ({ kind: 'live', wait: kind, objects: waits.filter((w) => w.kind === kind).flatMap((w) => w.objects), after }));
 }
 
+/** A version whose share of the catch-all route a transition raises, its live Deployment and its floors. */
+interface RaisedVersion {
+  readonly release: string;
+  readonly version: string;
+  /** Its Deployment in the live stage, and in the target stage (undefined when the target has none). */
+  readonly live: any;
+  readonly target?: any;
+  /** Its floor in the live stage and in the target stage. */
+  readonly from: number;
+  readonly floor: number;
+}
+
 /**
- * First of all, a capacity check of each version whose share of the catch-all route the transition raises (forward
- * or back), at its floor in the live stage: traffic moves only to pods that are there. Its Deployment is already live
- * (a version created in the same transition gets no traffic: the plan's checks refuse that); without this check, a
- * version whose pods went away since the stage before (a crash loop, an eviction, a scale down by hand) would be given
- * its traffic first and found short only by the waits after the apply. It applies nothing, so it comes before the
- * guard (which the apply follows at once); a Deployment that is not there fails it at once.
+ * Each version whose share of the catch-all route the transition raises (forward or back), with its Deployment
+ * live (a version created in the same transition gets no traffic: the plan's checks refuse that), once per
+ * Deployment. Its floor does not rise: first of all a capacity check, at its floor in the live stage: traffic moves
+ * only to pods that are there (a version whose pods went away since the stage before, by a crash loop, an eviction
+ * or a scale down by hand, would otherwise be given its traffic first and found short only by the waits after the
+ * apply). It applies nothing, so it comes before the guard (which the apply follows at once); a Deployment that is
+ * not there fails it at once. Its floor rises: a scale-up after the guard (`ScaleAction`).
  */
-function capacityActions(target: any[], from: any[], ctx: TransitionContext): CapacityAction[] {
-  const before = floors(from, ctx);
+function raisedVersions(target: any[], from: any[], ctx: TransitionContext): RaisedVersion[] {
+  const [before, after] = [floors(from, ctx), floors(target, ctx)];
   const seen = new Set<string>();
   const options = { namespace: ctx.namespace };
   // Each stage read once for all the releases (a plan of 100 releases would otherwise read it hundreds of times).
@@ -185,14 +240,44 @@ function capacityActions(target: any[], from: any[], ctx: TransitionContext): Ca
       const deployment = from.find((m) => isDeployment(m) && namespaceOf(m, ctx.namespace) === release.namespace
         && m.spec?.template?.metadata?.labels?.[APP_LABEL] === release.name && m.spec?.template?.metadata?.labels?.[VERSION_LABEL] === version);
       const key = deployment && `${namespaceOf(deployment, readOptions(ctx.namespace).namespace)}/${deployment.metadata?.name}`;
-      const floor = key ? before.get(key)?.floor ?? 0 : 0;
-      if (!key || floor <= 0 || seen.has(key)) {
+      if (!key || seen.has(key)) {
         return [];
       }
       seen.add(key);
-      return [{ kind: 'capacity' as const, deployment, floor, timeoutSeconds: deadline(deployment), release: release.name, version }];
+      const { deployment: targetDeployment, floor } = after.get(key) ?? { deployment: undefined, floor: 0 };
+      return [{ release: release.name, version, live: deployment, target: targetDeployment, from: before.get(key)?.floor ?? 0, floor }];
     });
   });
+}
+
+/** The scale-up of a version whose floor rises with its share: its Deployment and autoscalers of the target stage. */
+function scaleAction(raised: RaisedVersion, target: any[], from: any[], ctx: TransitionContext): ScaleAction {
+  const deployment = raised.target;
+  const ns = namespaceOf(deployment, readOptions(ctx.namespace).namespace);
+  const autoscalers = target.filter((m) => m?.kind === 'HorizontalPodAutoscaler' && groupOf(m.apiVersion) === 'autoscaling'
+    && namespaceOf(m, readOptions(ctx.namespace).namespace) === ns && m.spec?.scaleTargetRef?.kind === 'Deployment'
+    && m.spec?.scaleTargetRef?.name === deployment.metadata?.name);
+  const objects = [deployment, ...autoscalers];
+  const labels = versionLabels(raised.release, raised.version);
+  const keys = new Set(objects.map((o) => keyOf(o, ctx.namespace)));
+  const diff = changesBetween(target, from, ctx.namespace);
+  const changed = new Set([...diff.created, ...diff.changed].map((m) => keyOf(m, ctx.namespace)));
+  const selected = target.filter((m) => selects(labels, m?.metadata?.labels ?? {}));
+  const alsoSelected = selected.filter((m) => !keys.has(keyOf(m, ctx.namespace)));
+  const harmless = (m: any) => (m.kind === 'PodDisruptionBudget' && groupOf(m.apiVersion) === 'policy')
+    || (!changed.has(keyOf(m, ctx.namespace)) && !isRouting(m) && !ROUTER_RUNBOOKS.some((r) => r.roleOf(m) !== undefined));
+  const exact = objects.every((o) => selected.includes(o)) && alsoSelected.every(harmless);
+  return {
+    kind: 'scale',
+    deployment,
+    objects,
+    from: raised.from,
+    floor: raised.floor,
+    release: raised.release,
+    version: raised.version,
+    labels: exact ? labels : undefined,
+    alsoSelected: exact ? alsoSelected : [],
+  };
 }
 
 /** Each Deployment the transition creates or whose pod template it changes. */

@@ -485,7 +485,7 @@ export class RolloutDriver {
 
   private async dryRun(actions: TransitionAction[]): Promise<void> {
     for (const action of actions) {
-      if (action.kind === 'apply') {
+      if (action.kind === 'apply' || action.kind === 'scale') {
         for (const object of action.objects) {
           await this.kube.apply(object, this.namespace, true);
         }
@@ -508,6 +508,19 @@ export class RolloutDriver {
           action.timeoutSeconds, () => replicasPending(this.kube, action.deployment, this.nsOf(action.deployment), action.floor));
       case 'guard':
         return this.guard(action.release, action.object, action.target, action.expected, ctx);
+      case 'scale': {
+        // Its workload objects of the target stage alone, before the stage routes more traffic to it (the floor wait follows).
+        for (const object of action.objects) {
+          await this.kube.apply(object, this.namespace);
+        }
+        this.events.emit({
+          event: 'scale',
+          stage: ctx.stage,
+          message: `scaling ${action.release} ${action.version} first, from a floor of ${action.from} to ${action.floor} pods, before it gets more traffic `
+            + `(applied ${action.objects.map((o) => name(o)).join(', ')})`,
+        });
+        return;
+      }
       case 'apply': {
         for (const object of action.objects) {
           await this.kube.apply(object, this.namespace);

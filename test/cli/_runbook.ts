@@ -8,14 +8,14 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
 import { Run, runAsync } from './_cli';
-import { MeshRelease, ReleasePlan, TrafficRouter } from '../../src';
+import { MeshRelease, ReleasePlan, TrafficRouter, VersionSpec } from '../../src';
 import { stageDirName } from '../../src/cli/out-dir';
 import { releasesIn } from '../../src/cli/release-view';
 import { HELPERS } from '../../src/cli/runbook-steps';
 import { changesBetween } from '../../src/cli/stage-diff';
 import { PlanResult, StageResult } from '../../src/cli/stages';
 
-const VERSIONS = [{ version: 'v1', image: 'example/web:1' }, { version: 'v2', image: 'example/web:2' }];
+const VERSIONS: VersionSpec[] = [{ version: 'v1', image: 'example/web:1' }, { version: 'v2', image: 'example/web:2' }];
 const CANARY = () => ReleasePlan.canary({ stable: 'v1', candidate: 'v2', weights: [10, 50] });
 const BLUE_GREEN = () => ReleasePlan.blueGreen({ stable: 'v1', candidate: 'v2' });
 
@@ -33,12 +33,16 @@ export function routerPlan(router: RouterName, dir: string): PlanResult {
   return planOf(dir, ROUTERS[router].plan(), [{ app: 'web', router }]);
 }
 
-/** The plan of several releases (all in namespace `shop`) following the same plan, each with its router. */
-export function planOf(dir: string, plan: ReleasePlan, releases: { app: string; router: RouterName }[]): PlanResult {
+/**
+ * The plan of several releases (all in namespace `shop`) following the same plan, each with its router; `versionsOf`:
+ * the versions of each stage (default: v1 and v2 with their default scaling in every stage).
+ */
+export function planOf(dir: string, plan: ReleasePlan, releases: { app: string; router: RouterName }[],
+  versionsOf: (stage: string) => VersionSpec[] = () => VERSIONS): PlanResult {
   const manifests = plan.stages.map((stage) => {
     const chart = new Chart(Testing.app(), 'test', { namespace: 'shop' });
     for (const { app, router } of releases) {
-      new MeshRelease(chart, app, { app, port: 8080, versions: VERSIONS, stage, router: ROUTERS[router].router() });
+      new MeshRelease(chart, app, { app, port: 8080, versions: versionsOf(stage.name), stage, router: ROUTERS[router].router() });
     }
     return Testing.synth(chart);
   });

@@ -5,11 +5,13 @@
  */
 import * as path from 'path';
 import { planOf, routerPlan, RouterName, ROUTERS } from './_runbook';
-import { ReleasePlan } from '../../src';
+import { ReleasePlan, Scaling } from '../../src';
+import { readManifests } from '../../src/cli/manifests';
 import { releasesIn } from '../../src/cli/release-view';
 import { forwardSteps, rollbackSteps, Step, StepContext } from '../../src/cli/runbook-steps';
 import { changesBetween } from '../../src/cli/stage-diff';
 import { PlanResult, StageResult } from '../../src/cli/stages';
+import { rollbackActions } from '../../src/cli/transition';
 
 const DIR = '/tmp/runbook-steps-test';
 
@@ -264,5 +266,162 @@ describe('floors are the safety check\'s', () => {
     const target: StageResult = { ...second, manifests: [...withReplicas(second.manifests, 3), hpa('web-v1-a', 5), hpa('web-v1-b', 6)] };
     const waits = forwardSteps(target, from, contextOf(plan)).map((s) => s.command).filter((c) => c.startsWith('mr_wait_replicas web-v1 '));
     expect(waits).toEqual(['mr_wait_replicas web-v1 shop 3 180']);
+  });
+});
+
+describe('a version whose floor rises as it gets more traffic is scaled first', () => {
+  // Issue 20: a custom plan whose stable has fixed replicas and is scaled down mid-plan (v1: 10 pods at 100%, then 2 at
+  // 10%) rolled back by applying the stage before whole: the route sent 100% to v1 while it still had 2 pods.
+  const stages = ReleasePlan.custom([
+    { name: 'stable', deployed: ['v1'], weights: [{ version: 'v1', weight: 100 }] },
+    { name: 'make-routable', deployed: ['v1'], routable: ['v1', 'v2'], weights: [{ version: 'v1', weight: 100 }] },
+    { name: 'deploy', deployed: ['v1', 'v2'], weights: [{ version: 'v1', weight: 100 }] },
+    { name: 'shift-90', deployed: ['v1', 'v2'], weights: [{ version: 'v1', weight: 10 }, { version: 'v2', weight: 90 }] },
+  ]);
+  const versionsOf = (stage: string) => [
+    { version: 'v1', image: 'example/web:1', scaling: Scaling.fixed(stage === 'shift-90' ? 2 : 10) },
+    { version: 'v2', image: 'example/web:2', scaling: Scaling.fixed(10) },
+  ];
+
+  test.each(Object.keys(ROUTERS).filter((r) => r !== 'service-selector') as RouterName[])('%s: the roll back applies v1\'s Deployment, waits for its 10 pods, then routes', (router) => {
+    const plan = planOf(DIR, stages, [{ app: 'web', router }], versionsOf);
+    const rollback = commandsOf(plan).get('shift-90')!.rollback;
+    expect(rollback.slice(0, 4)).toEqual([
+      `mr_expect_stage shop ${ROUTING_OBJECT[router]} deploy shift-90 deploy`,
+      'kubectl apply -f 03-deploy/ -l app=web,version=v1',
+      'mr_wait_replicas web-v1 shop 10 180',
+      'kubectl apply -f 03-deploy/',
+    ]);
+    // Once: no second floor wait after the apply.
+    expect(rollback.filter((c) => c.startsWith('mr_wait_replicas web-v1 '))).toEqual(['mr_wait_replicas web-v1 shop 10 180']);
+    // Forward, v2's floor does not rise: the capacity check before the guard, as before; v1 loses traffic: nothing first.
+    expect(commandsOf(plan).get('shift-90')!.forward.slice(0, 3)).toEqual([
+      'mr_wait_replicas web-v2 shop 10 180',
+      `mr_expect_stage shop ${ROUTING_OBJECT[router]} shift-90 deploy shift-90`,
+      'kubectl apply -f 04-shift-90/',
+    ]);
+  });
+
+  test('forward too: a candidate deployed on 1 pod and given 50% with 6 is scaled first', () => {
+    const plan = planOf(DIR, ReleasePlan.custom([
+      { name: 'stable', deployed: ['v1'], weights: [{ version: 'v1', weight: 100 }] },
+      { name: 'make-routable', deployed: ['v1'], routable: ['v1', 'v2'], weights: [{ version: 'v1', weight: 100 }] },
+      { name: 'deploy', deployed: ['v1', 'v2'], weights: [{ version: 'v1', weight: 100 }] },
+      { name: 'shift-50', deployed: ['v1', 'v2'], weights: [{ version: 'v1', weight: 50 }, { version: 'v2', weight: 50 }] },
+    ]), [{ app: 'web', router: 'gamma' }], (stage) => [
+      { version: 'v1', image: 'example/web:1', scaling: Scaling.fixed(10) },
+      { version: 'v2', image: 'example/web:2', scaling: Scaling.fixed(stage === 'shift-50' ? 6 : 1) },
+    ]);
+    expect(commandsOf(plan).get('shift-50')!.forward).toEqual([
+      'mr_expect_stage shop httproute.gateway.networking.k8s.io/web shift-50 deploy shift-50',
+      'kubectl apply -f 04-shift-50/ -l app=web,version=v2',
+      'mr_wait_replicas web-v2 shop 6 180',
+      'kubectl apply -f 04-shift-50/',
+      'mr_wait_routes 120 shop web',
+    ]);
+  });
+
+  test('autoscaled with scaleWithTraffic: the library keeps v1\'s floor for the roll back, nothing to scale, the capacity check', () => {
+    const autoscaled = (stage: string) => [
+      { version: 'v1', image: 'example/web:1', scaling: Scaling.autoscale({ minReplicas: stage === 'shift-90' ? 2 : 10, maxReplicas: 20 }) },
+      { version: 'v2', image: 'example/web:2', scaling: Scaling.fixed(10) },
+    ];
+    const plan = planOf(DIR, stages, [{ app: 'web', router: 'istio' }], autoscaled);
+    expect(commandsOf(plan).get('shift-90')!.rollback.slice(0, 3)).toEqual([
+      'mr_wait_replicas web-v1 shop 10 180',
+      'mr_expect_stage shop virtualservice.networking.istio.io/web deploy shift-90 deploy',
+      'kubectl apply -f 03-deploy/',
+    ]);
+  });
+
+  test('the actions: scale (the Deployment, and the autoscaler on it) after the guard, its floor, then the apply', () => {
+    const plan = planOf(DIR, stages, [{ app: 'web', router: 'istio' }], versionsOf);
+    const hpa = (minReplicas: number) => ({
+      apiVersion: 'autoscaling/v2',
+      kind: 'HorizontalPodAutoscaler',
+      metadata: { name: 'web-v1', namespace: 'shop', labels: { app: 'web', version: 'v1' } },
+      spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web-v1' }, minReplicas, maxReplicas: 20 },
+    });
+    const [deploy, shift] = plan.stages.slice(2).map((s, i) => ({ ...s, manifests: [...s.manifests, hpa(i === 0 ? 10 : 2)] }));
+    const actions = rollbackActions(shift, deploy, { namespace: plan.read.namespace, releases: plan.releases });
+    expect(actions.slice(0, 4).map((a) => a.kind)).toEqual(['guard', 'scale', 'floor', 'apply']);
+    expect(actions[1]).toMatchObject({
+      kind: 'scale',
+      release: 'web',
+      version: 'v1',
+      from: 2,
+      floor: 10,
+      labels: { app: 'web', version: 'v1' },
+      objects: [{ kind: 'Deployment', metadata: { name: 'web-v1' } }, { kind: 'HorizontalPodAutoscaler', spec: { minReplicas: 10 } }],
+      alsoSelected: [{ kind: 'PodDisruptionBudget', metadata: { name: 'web-v1' } }],
+    });
+    expect(actions[2]).toMatchObject({ kind: 'floor', deployment: { metadata: { name: 'web-v1' } }, floor: 10 });
+  });
+
+  test('the step says why, and names what the labels select', () => {
+    const plan = planOf(DIR, stages, [{ app: 'web', router: 'istio' }], versionsOf);
+    const [deploy, shift] = plan.stages.slice(2);
+    const step = rollbackSteps(shift, deploy, contextOf(plan))[1];
+    expect(step).toEqual({
+      kind: 'apply',
+      command: 'kubectl apply -f 03-deploy/ -l app=web,version=v1',
+      why: 'before web v1 gets more traffic: scale it first, from a floor of 2 to 10 pods (Deployment/web-v1, PodDisruptionBudget/web-v1: '
+        + 'the objects labelled app=web,version=v1, nothing that routes)',
+    });
+  });
+
+  test('objects without a namespace and --namespace: the scale-up is applied with -n too', () => {
+    const plan = withoutNamespaces(planOf(DIR, stages, [{ app: 'web', router: 'gamma' }], versionsOf), 'shop');
+    expect(commandsOf(plan).get('shift-90')!.rollback[1]).toBe('kubectl apply -f 03-deploy/ -l app=web,version=v1 -n shop');
+  });
+
+  test('fails when the labels of the version also select a routing object (hand-written YAML): no exact command', () => {
+    const plan = planOf(DIR, stages, [{ app: 'web', router: 'istio' }], versionsOf);
+    const labelled = (m: any) => (m.kind === 'VirtualService' ? { ...m, metadata: { ...m.metadata, labels: { ...m.metadata.labels, version: 'v1' } } } : m);
+    const [deploy, shift] = plan.stages.slice(2).map((s) => ({ ...s, manifests: s.manifests.map(labelled) }));
+    expect(() => rollbackSteps(shift, deploy, contextOf(plan))).toThrow('cannot write the scale-up of web v1 in 03-deploy/ (its floor rises from 2 to 10 '
+      + 'pods as it gets more traffic, so Deployment/web-v1 must be applied before the rest of the stage): the labels app=web,version=v1 must select '
+      + 'exactly these objects of the stage, besides PodDisruptionBudgets and objects the step does not change; give them those labels '
+      + '(MeshRelease and VersionedApp do), and no routing object');
+  });
+});
+
+describe('scaled first, on the Gateway API\'s Bookinfo (istio/istio samples/bookinfo), hand-annotated as a release', () => {
+  const UPSTREAM = path.join(__dirname, '..', 'fixtures', 'upstream', 'istio');
+  const files = ['platform-kube-bookinfo.yaml', 'platform-kube-bookinfo-versions.yaml'];
+  /** The stage `name` of a plan all-v1, 90-10: the upstream objects, reviews-v1 with `replicas`, the route annotated. */
+  function stage(index: number, name: string, route: string, replicas: number, previous?: StageResult): StageResult {
+    const manifests = [...files, route].flatMap((f) => readManifests(path.join(UPSTREAM, f)).objects).map((o: any) => {
+      if (o.kind === 'Deployment' && o.metadata.name === 'reviews-v1') {
+        return { ...o, spec: { ...o.spec, replicas } };
+      }
+      if (o.kind === 'HTTPRoute') {
+        return { ...o, metadata: { ...o.metadata, annotations: { 'mesh-release.io/plan-stages': 'all-v1,90-10', 'mesh-release.io/stage': name } } };
+      }
+      return o;
+    });
+    return {
+      index,
+      name,
+      dir: `${DIR}/0${index + 1}-${name}`,
+      manifests,
+      changes: changesBetween(manifests, previous?.manifests, 'default'),
+      rollback: previous ? changesBetween(previous.manifests, manifests, 'default') : { created: [], changed: [], deleted: [] },
+      violations: [],
+      rollbackViolations: [],
+    };
+  }
+
+  test('rolled back from 90-10 (reviews-v1 scaled from 3 pods to 1) to all-v1: kubectl apply -l app=reviews,version=v1 selects its Deployment alone', () => {
+    const allV1 = stage(0, 'all-v1', 'gateway-api-route-reviews-v1.yaml', 3);
+    const ninetyTen = stage(1, '90-10', 'gateway-api-route-reviews-90-10.yaml', 1, allV1);
+    const releases = releasesIn(allV1.manifests, 'default');
+    const ctx: StepContext = { dirOf: (s) => `${path.basename(s.dir)}/`, namespace: 'default', releases };
+    expect(rollbackSteps(ninetyTen, allV1, ctx).map((s) => s.command).slice(0, 4)).toEqual([
+      'mr_expect_stage default httproute.gateway.networking.k8s.io/reviews all-v1 90-10 all-v1',
+      'kubectl apply -f 01-all-v1/ -l app=reviews,version=v1 -n default',
+      'mr_wait_replicas reviews-v1 default 3 660',
+      'kubectl apply -f 01-all-v1/ -n default',
+    ]);
   });
 });

@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { run, runAsync, tmpDir } from './_cli';
 import { calls, parentStatus, planOf, route, routerPlan, RouterName, ROUTERS, runHelper, withFakes, writeJson } from './_runbook';
-import { ReleasePlan } from '../../src';
+import { ReleasePlan, Scaling } from '../../src';
 import { renderRunbook, renderScript } from '../../src/cli/runbook';
 
 /*
@@ -515,5 +515,35 @@ group('the script: checks before anything is applied, and where it stopped', (te
     expect((await runScript(dir, 'stable', ['--from', '1', '--to', '1'], { MESH_RELEASE_ISTIO_STATUS: '1' })).applies).toEqual(['kubectl apply -f stages/02-1/']);
     expect((await runScript(dir, '1', ['--from', '3'], { MESH_RELEASE_ISTIO_STATUS: '1' })).applies).toEqual(['kubectl apply -f stages/03-2/']);
     expect((await runScript(dir, '2', ['--rollback', '--from', '2'], { MESH_RELEASE_ISTIO_STATUS: '1' })).applies).toEqual(['kubectl apply -f stages/02-1/']);
+  });
+});
+
+describe('a version whose floor rises as it gets more traffic (issue 20)', () => {
+  test('rolled back, the script applies its workload objects alone (kubectl apply -l), waits for its floor, then the stage', async () => {
+    const dir = tmpDir();
+    const all = [{ version: 'v1', weight: 100 }];
+    const plan = ReleasePlan.custom([
+      { name: 'stable', deployed: ['v1'], weights: all },
+      { name: 'make-routable', deployed: ['v1'], routable: ['v1', 'v2'], weights: all },
+      { name: 'deploy', deployed: ['v1', 'v2'], weights: all },
+      { name: 'shift-90', deployed: ['v1', 'v2'], weights: [{ version: 'v1', weight: 10 }, { version: 'v2', weight: 90 }] },
+    ]);
+    // v1: 10 pods at 100%, 2 at 10% (fixed replicas, scaled down mid-plan).
+    const versionsOf = (stage: string) => [
+      { version: 'v1', image: 'example/web:1', scaling: Scaling.fixed(stage === 'shift-90' ? 2 : 10) },
+      { version: 'v2', image: 'example/web:2', scaling: Scaling.fixed(10) },
+    ];
+    fs.writeFileSync(path.join(dir, 'runbook.sh'), renderScript(planOf(dir, plan, [{ app: 'web', router: 'istio' }], versionsOf), dir), { mode: 0o755 });
+    const back = await runScript(dir, 'shift-90', ['--rollback', '--from', 'shift-90'], { MESH_RELEASE_ISTIO_STATUS: '1' });
+    expect(back.status).toBe(0);
+    expect(back.calls.filter((c) => !c.startsWith('kubectl wait '))).toEqual([
+      'kubectl get virtualservice.networking.istio.io/web -n shop --ignore-not-found -o jsonpath={.metadata.name}/{.metadata.annotations.mesh-release\\.io/stage}',
+      'kubectl apply -f stages/03-deploy/ -l app=web,version=v1',
+      'kubectl get deployment web-v1 -n shop -o jsonpath={.status.readyReplicas}',
+      'kubectl apply -f stages/03-deploy/',
+    ]);
+    expect(fs.readFileSync(path.join(dir, 'runbook.sh'), 'utf8')).toContain('  # before web v1 gets more traffic: scale it first, from a floor of 2 to 10 pods '
+      + '(Deployment/web-v1, PodDisruptionBudget/web-v1: the objects labelled app=web,version=v1, nothing that routes)\n'
+      + '  mr_run kubectl apply -f stages/03-deploy/ -l app=web,version=v1\n');
   });
 });

@@ -5,7 +5,7 @@
  * can run at the same time on one control plane. `app/main.ts` synthesizes a case as a cdk8s app.
  */
 import { Chart, Duration } from 'cdk8s';
-import { HeaderMatchType, MeshRelease, MeshReleaseProps, ReleasePlan, RolloutOptions, TrafficRouter } from '../../src';
+import { HeaderMatchType, MeshRelease, MeshReleaseProps, ReleasePlan, RolloutOptions, Scaling, TrafficRouter, VersionSpec } from '../../src';
 
 export interface Case {
   /** Also the namespace and the chart's name. */
@@ -60,12 +60,31 @@ function threeVersionPlan(rollout: RolloutOptions = {}): ReleasePlan {
   ], rollout);
 }
 
-const SHAPES: { [shape: string]: { plan: (rollout?: RolloutOptions) => ReleasePlan; versions: typeof TWO } } = {
+/**
+ * A stable with fixed replicas scaled down mid-plan (issue 20): v1 6 pods at 100%, then 1 pod at 10% at `shift-90`;
+ * rolling `shift-90` back gives v1 100% again, which its one pod cannot carry until the 5 others run.
+ */
+function scaleDownPlan(rollout: RolloutOptions = {}): ReleasePlan {
+  const all = [{ version: 'v1', weight: 100 }];
+  return ReleasePlan.custom([
+    { name: 'stable', deployed: ['v1'], weights: all },
+    { name: 'make-routable', deployed: ['v1'], routable: ['v1', 'v2'], weights: all },
+    { name: 'deploy', deployed: ['v1', 'v2'], weights: all },
+    { name: 'shift-90', deployed: ['v1', 'v2'], weights: [{ version: 'v1', weight: 10 }, { version: 'v2', weight: 90 }] },
+  ], rollout);
+}
+const scaledDown = (stage: string): VersionSpec[] => [
+  { ...TWO[0], scaling: Scaling.fixed(stage === 'shift-90' ? 1 : 6) },
+  { ...TWO[1], scaling: Scaling.fixed(6) },
+];
+
+const SHAPES: { [shape: string]: { plan: (rollout?: RolloutOptions) => ReleasePlan; versions: typeof TWO | ((stage: string) => VersionSpec[]) } } = {
   'canary-1': { plan: (r) => ReleasePlan.canary({ stable: 'v1', candidate: 'v2', weights: [50], ...r }), versions: TWO },
   'canary-3': { plan: (r) => ReleasePlan.canary({ stable: 'v1', candidate: 'v2', weights: [10, 25, 50], ...r }), versions: TWO },
   'canary-9': { plan: (r) => ReleasePlan.canary({ stable: 'v1', candidate: 'v2', weights: [10, 20, 30, 40, 50, 60, 70, 80, 90], ...r }), versions: TWO },
   'bluegreen': { plan: (r) => ReleasePlan.blueGreen({ stable: 'v1', candidate: 'v2', ...r }), versions: TWO },
   'three': { plan: threeVersionPlan, versions: THREE },
+  'scaledown': { plan: scaleDownPlan, versions: scaledDown },
 };
 
 function makeCase(router: RouterKind, shape: string): Case {
@@ -77,7 +96,9 @@ function makeCase(router: RouterKind, shape: string): Case {
     plan,
     build: (chart, stage, rollout) => {
       const planned = rollout ? makePlan(rollout) : plan;
-      new MeshRelease(chart, 'web', { app: 'web', port: 8080, versions, stage: planned.stage(stage), ...ROUTERS[router]() });
+      new MeshRelease(chart, 'web', {
+        app: 'web', port: 8080, versions: typeof versions === 'function' ? versions(stage) : versions, stage: planned.stage(stage), ...ROUTERS[router](),
+      });
     },
     prerequisites: router === 'ingress' ? [{
       apiVersion: 'gateway.networking.k8s.io/v1',
@@ -88,10 +109,16 @@ function makeCase(router: RouterKind, shape: string): Case {
   };
 }
 
-/** Every case: each router with each plan shape it can express (the selector switch: blue/green only). */
+/**
+ * Every case: each router with each plan shape it can express (the selector switch: blue/green only); the stable
+ * scaled down mid-plan with Istio and the Gateway API (GAMMA).
+ */
 export const CASES: Case[] = [
-  ...(['istio', 'gamma', 'ingress', 'ambient'] as RouterKind[]).flatMap((router) => Object.keys(SHAPES).map((shape) => makeCase(router, shape))),
+  ...(['istio', 'gamma', 'ingress', 'ambient'] as RouterKind[]).flatMap((router) => Object.keys(SHAPES).filter((shape) => shape !== 'scaledown')
+    .map((shape) => makeCase(router, shape))),
   makeCase('selector', 'bluegreen'),
+  makeCase('istio', 'scaledown'),
+  makeCase('gamma', 'scaledown'),
 ];
 
 export function caseNamed(name: string): Case {

@@ -132,6 +132,26 @@ describeWithControlPlane('mesh-release rollout on a real control plane', () => {
     expect(retried.output).toContain('--retry');
   }, 600_000);
 
+  test.concurrent('a fixed-replica stable scaled down mid-plan, aborted: v1 is scaled to its 6 pods before it gets 100% back', async () => {
+    // Issue 20: v1 has 1 pod at 10% (shift-90), 6 at 100% in the stage before. The roll back applied the stage before
+    // whole: the route sent 100% to v1's one pod while the 5 others started.
+    const name = 'istio-scaledown';
+    await prepare(name);
+    const forward = await drive(name, 'rollout', ['--istio-status']);
+    expect({ status: forward.status, tail: forward.status === 0 ? '' : forward.output.slice(-3000) }).toEqual({ status: 0, tail: '' });
+    await until('v1 scaled down to its one pod', 60_000, async () => (await readyPods(name, 'v1')) === 1);
+    const sampler = watch(name);
+    const run = await drive(name, 'abort', ['--istio-status']);
+    await checkCapacity(name, sampler);
+    expect({ status: run.status, tail: run.status === 0 ? '' : run.output.slice(-3000) }).toEqual({ status: 0, tail: '' });
+    const scaled = run.output.indexOf('deploy: scaling web v1 first, from a floor of 1 to 6 pods, before it gets more traffic (applied deployment/web-v1)');
+    expect(scaled).toBeGreaterThan(0);
+    expect(run.output.indexOf('deploy: deployment/web-v1 has its floor of 6 ready pods')).toBeGreaterThan(scaled);
+    expect(run.output.indexOf('deploy: applied')).toBeGreaterThan(run.output.indexOf('deploy: deployment/web-v1 has its floor of 6 ready pods'));
+    expect((await readRelease(cp.kube, name, 'web')).stage).toBe('stable');
+    expect(sampler.samples.some((s) => s.shares.v1 === 100 && s.ready.v1 === 6)).toBe(true);
+  }, 600_000);
+
   test.concurrent('a pause exits 5; promote goes on to the end', async () => {
     const name = 'istio-bluegreen';
     await prepare(name);

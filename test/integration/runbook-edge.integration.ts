@@ -8,6 +8,8 @@
  *   the previous one; with the mesh back, the stage runs again.
  * - A selector switch to a version without ready pods (it had them when it was deployed): the Service keeps selecting
  *   the stable version until they are back; only then is the switch applied.
+ * - A stable with fixed replicas scaled down mid-plan, rolled back: `kubectl apply -l` scales it first (its Deployment
+ *   alone), its floor is waited for, and only then does the route give it its traffic back.
  */
 import * as path from 'path';
 import { caseNamed } from './_cases';
@@ -15,7 +17,7 @@ import { ControlPlane, describeWithControlPlane, until } from './_control-plane'
 import { SimulatedKubelet } from './_kubelet';
 import { SimulatedMeshController } from './_mesh-controller';
 import { runAsync, succeeded } from './_run';
-import { readRelease } from './_sampler';
+import { readRelease, Sampler, underFloors } from './_sampler';
 import { cliBuild, tmpDir } from '../cli/_cli';
 
 const APP_DIR = path.join(__dirname, 'app');
@@ -27,7 +29,7 @@ describeWithControlPlane('the runbook on a control plane that misbehaves', () =>
   let mesh: SimulatedMeshController | undefined;
   const work = tmpDir();
   const scripts = new Map<string, string>();
-  const CASES = ['ingress-canary-1', 'gamma-canary-1', 'selector-bluegreen'];
+  const CASES = ['ingress-canary-1', 'gamma-canary-1', 'selector-bluegreen', 'gamma-scaledown'];
 
   beforeAll(async () => {
     const written = Promise.all(CASES.map(async (name) => {
@@ -109,6 +111,27 @@ describeWithControlPlane('the runbook on a control plane that misbehaves', () =>
     expect(await selector()).toBe('v2');
     noErrors();
   }, 90_000);
+
+  test.concurrent('a fixed-replica stable scaled down mid-plan, rolled back: kubectl apply -l scales v1 first, then the route gives it 100%', async () => {
+    // Issue 20: v1 has 1 pod at 10% (shift-90), 6 at 100% in the stage before.
+    const name = 'gamma-scaledown';
+    const script = scripts.get(name)!;
+    const forward = await runAsync('bash', [script], env());
+    expect(succeeded(forward)).toEqual({ status: 0, tail: '' });
+    const sampler = new Sampler(cp.kube, name, 'web').start();
+    const back = await runAsync('bash', [script, '--rollback', '--from', 'shift-90'], env());
+    const samples = await sampler.stop();
+    expect(succeeded(back)).toEqual({ status: 0, tail: '' });
+    expect(underFloors(samples, path.join(work, name, 'stages'), name, 'web', 'v1')).toEqual([]);
+    const order = ['+ kubectl apply -f stages/03-deploy/ -l app=web,version=v1', 'deployment/web-v1: 6 ready pods (floor 6)',
+      '+ kubectl apply -f stages/03-deploy/\n'].map((text) => back.output.indexOf(text));
+    expect(order.every((at, i) => at >= 0 && (i === 0 || at > order[i - 1]))).toEqual(true);
+    // The selector applied v1's Deployment and PodDisruptionBudget of the stage, nothing else (no Service, no route).
+    const selected = back.output.slice(order[0], order[1]).split('\n').filter((l) => / (configured|unchanged|created)$/.test(l));
+    expect(selected).toEqual([expect.stringMatching(/^deployment\.apps\/web-v1 /), expect.stringMatching(/^poddisruptionbudget\.policy\/web-v1 /)]);
+    expect((await readRelease(cp.kube, name, 'web')).shares).toEqual({ v1: 100 });
+    noErrors();
+  }, 180_000);
 
   test('stale route status (the mesh is down): the new generation waits, it does not pass on the previous one\'s conditions; '
     + 'with the mesh back, the stage runs again', async () => {

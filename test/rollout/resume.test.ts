@@ -3,7 +3,7 @@
  * roll back do when `rollout` is run again.
  */
 import { Chart, Testing } from 'cdk8s';
-import { MeshRelease, ReleasePlan, TrafficRouter } from '../../src';
+import { MeshRelease, ReleasePlan, Scaling, TrafficRouter, VersionSpec } from '../../src';
 import { CliError } from '../../src/cli/errors';
 import { releasesIn } from '../../src/cli/release-view';
 import { changesBetween } from '../../src/cli/stage-diff';
@@ -13,12 +13,12 @@ import { Reporter } from '../../src/rollout/reporter';
 import { WaitingTime } from '../../src/rollout/waiting-time';
 import { ProxyWaitMode } from '../../src/rollout/waits';
 
-function planOf(stable: string, candidate: string): PlanResult {
-  const plan = ReleasePlan.canary({ stable, candidate, weights: [10, 50] });
+function planOf(stable: string, candidate: string, custom?: { plan: ReleasePlan; versionsOf: (stage: string) => VersionSpec[] }): PlanResult {
+  const plan = custom?.plan ?? ReleasePlan.canary({ stable, candidate, weights: [10, 50] });
   const versions = [{ version: stable, image: `example/web:${stable}` }, { version: candidate, image: `example/web:${candidate}` }];
   const manifests = plan.stages.map((stage) => {
     const chart = new Chart(Testing.app(), 'test', { namespace: 'shop' });
-    new MeshRelease(chart, 'web', { app: 'web', port: 8080, versions, stage, router: TrafficRouter.istio() });
+    new MeshRelease(chart, 'web', { app: 'web', port: 8080, versions: custom?.versionsOf(stage.name) ?? versions, stage, router: TrafficRouter.istio() });
     return Testing.synth(chart);
   });
   const none = { created: [], changed: [], deleted: [] };
@@ -43,6 +43,8 @@ class FakeKube {
   readonly log: string[] = [];
   readonly waiting = new WaitingTime();
   readonly access = { server: 'fake', context: 'fake' };
+  /** The objects dry-run applied, in order. */
+  readonly dryRuns: string[] = [];
 
   constructor() {
     this.store.set(key('Namespace', undefined, 'shop'), { metadata: { name: 'shop' } });
@@ -55,7 +57,10 @@ class FakeKube {
     return [...this.store.values()].filter((o) => o.kind === kind && o.metadata.namespace === ns);
   }
   async apply(o: any, ns: string, dry = false) {
-    if (dry) return o;
+    if (dry) {
+      this.dryRuns.push(`${o.kind}/${o.metadata.name}`);
+      return o;
+    }
     const obj = JSON.parse(JSON.stringify({ ...o, metadata: { ...o.metadata, namespace: o.metadata.namespace ?? ns } }));
     if (obj.kind === 'Deployment') {
       const r = obj.spec.replicas ?? 1;
@@ -63,6 +68,7 @@ class FakeKube {
       obj.metadata.generation = 1;
       obj.status = existed?.status ?? { observedGeneration: 1, replicas: r, updatedReplicas: r, readyReplicas: 100, availableReplicas: r };
       if (!existed) this.log.push(`CREATE Deployment/${obj.metadata.name}`);
+      if (existed && existed.spec.replicas !== obj.spec.replicas) this.log.push(`SCALE Deployment/${obj.metadata.name} ${obj.spec.replicas}`);
     }
     if (obj.kind === 'VirtualService') {
       this.log.push(`VS ${obj.spec.http.map((h: any) => h.route.map((r: any) => `${r.destination.subset}=${r.weight ?? 100}`).join(',')).join(';')}`);
@@ -265,5 +271,42 @@ describe('a roll back stopped mid-way', () => {
     expect(aborted.exit).toBe(0);
     expect(kube.record().state).toBe('rolled-back');
     expect(kube.has('Deployment', 'web-v2')).toBe(false);
+  });
+});
+
+describe('a version whose floor rises as it gets more traffic is scaled first (issue 20)', () => {
+  test('the roll back of a fixed-replica stable scaled down mid-plan applies its Deployment (dry run first), then routes', async () => {
+    const all = [{ version: 'v1', weight: 100 }];
+    const plan = planOf('v1', 'v2', {
+      plan: ReleasePlan.custom([
+        { name: 'stable', deployed: ['v1'], weights: all },
+        { name: 'make-routable', deployed: ['v1'], routable: ['v1', 'v2'], weights: all },
+        { name: 'deploy', deployed: ['v1', 'v2'], weights: all },
+        { name: 'shift-90', deployed: ['v1', 'v2'], weights: [{ version: 'v1', weight: 10 }, { version: 'v2', weight: 90 }] },
+      ]),
+      versionsOf: (stage) => [
+        { version: 'v1', image: 'example/web:v1', scaling: Scaling.fixed(stage === 'shift-90' ? 2 : 10) },
+        { version: 'v2', image: 'example/web:v2', scaling: Scaling.fixed(10) },
+      ],
+    });
+    const kube = new FakeKube();
+    expect((await run(kube, plan)).exit).toBe(0);
+    kube.log.length = 0;
+    kube.dryRuns.length = 0;
+    const aborted = await run(kube, plan, { command: 'abort' });
+    expect(aborted.exit).toBe(0);
+    expect(kube.log.slice(0, 2)).toEqual(['SCALE Deployment/web-v1 10', 'VS v1=100']);
+    // Scaled, its floor waited for, and only then the stage applied (the VirtualService giving v1 100%).
+    const step = aborted.lines.slice(aborted.lines.indexOf('deploy: rolling back to this stage (3/4)'), aborted.lines.indexOf('deploy: live'));
+    expect(step).toEqual([
+      'deploy: rolling back to this stage (3/4)',
+      "deploy: VirtualService/web (namespace shop) is at stage 'shift-90': applying stage 'deploy'",
+      'deploy: scaling web v1 first, from a floor of 2 to 10 pods, before it gets more traffic (applied deployment/web-v1)',
+      'deploy: deployment/web-v1 has its floor of 10 ready pods (0 s)',
+      'deploy: applied 7 objects (0 created, 2 changed)',
+    ]);
+    // The dry run of the transition covers the scale-up's objects before anything is applied.
+    expect(kube.dryRuns.slice(0, 1)).toEqual(['Deployment/web-v1']);
+    expect(kube.dryRuns.filter((d) => d === 'Deployment/web-v1').length).toBeGreaterThanOrEqual(2);
   });
 });

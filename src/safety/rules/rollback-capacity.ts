@@ -1,6 +1,8 @@
 /**
- * (warning) Applying the previous stage again (the documented roll back) must land on pods that already run: a
- * version that had a share of traffic in the previous stage keeps the floor for it.
+ * (warning) Applying the previous stage again whole (a roll back by `kubectl apply` or a GitOps tool) must land on
+ * pods that already run: a version that had a share of traffic in the previous stage keeps the floor for it. A
+ * warning, not an error: `mesh-release runbook` and `rollout` scale such a version first (its Deployment and
+ * autoscalers of the stage before, then its floor of ready pods) and route only then (`cli/transition.ts`).
  */
 import { defineRule } from '../_rule';
 import { Transition } from '../_stage';
@@ -11,7 +13,8 @@ export const ROLLBACK_CAPACITY = defineRule({
   findings: {
     floorDropped: {
       severity: Severity.WARNING,
-      fix: (d: { label: string; needed: number }) => `keep the floor of ${d.label} at ${d.needed} or more until the stage after next`,
+      fix: (d: { label: string; needed: number }) => `keep the floor of ${d.label} at ${d.needed} or more until the stage after next, if the stage `
+        + 'before may be applied whole (kubectl apply, a GitOps tool); `mesh-release runbook` and `rollout` scale it first, then route',
     },
   },
   check({ current, previous }: Transition, report) {
@@ -33,7 +36,7 @@ export const ROLLBACK_CAPACITY = defineRule({
       if (f && f.workloads.length > 0 && f.floor < needed) {
         const { label } = current.backends.get(id)!;
         report('floorDropped', f.workloads.map((w) => w.object).join(', '),
-          `${label} had ${share}% of the requests in the previous stage on a floor of ${reference} pod(s) for all traffic, but keeps only ${f.floor}: rolling back sends ${share}% to pods that do not run yet`,
+          `${label} had ${share}% of the requests in the previous stage on a floor of ${reference} pod(s) for all traffic, but keeps only ${f.floor}: rolling back by applying that stage whole sends ${share}% to pods that do not run yet`,
           { label, needed });
       }
     }

@@ -10,8 +10,9 @@ describe(SafetyRule.ROLLBACK_CAPACITY, () => {
 
     // WHEN / THEN
     expect(SafetyCheck.check(current, previous)).toEqual([warning(SafetyRule.ROLLBACK_CAPACITY, 'Deployment/helloworld-v1',
-      [`subset 'v1' of ${HOST} had 50% of the requests in the previous stage on a floor of 10 pod(s) for all traffic, but keeps only 2`, 'rolling back sends 50% to pods that do not run yet'],
-      [`keep the floor of subset 'v1' of ${HOST} at 5 or more until the stage after next`])]);
+      [`subset 'v1' of ${HOST} had 50% of the requests in the previous stage on a floor of 10 pod(s) for all traffic, but keeps only 2`, 'rolling back by applying that stage whole sends 50% to pods that do not run yet'],
+      [`keep the floor of subset 'v1' of ${HOST} at 5 or more until the stage after next, if the stage before may be applied whole (kubectl apply, `
+        + 'a GitOps tool); `mesh-release runbook` and `rollout` scale it first, then route'])]);
   });
 
   test('keeping the floor (5 of 10 for 50%) is fine', () => {
