@@ -63,8 +63,11 @@ export class RolloutDriver {
   private record?: StateRecord;
   /** The live stage an earlier release left, over which this plan's first stage is applied (the guard accepts it). */
   private adopted?: string;
-  /** The live stage is one this plan does not know (adopted, or forced over): its first stage's transition is from the live objects. */
-  private overUnknown = false;
+  /**
+   * The live stage when it is one this plan does not know (adopted, or forced over; several names when the releases
+   * are at different stages): its first stage's transition is from the live objects.
+   */
+  private unknownLive?: string;
   private leases: ReleaseLease[] = [];
 
   constructor(
@@ -99,7 +102,7 @@ export class RolloutDriver {
       if (await this.earlierRelease(record, live)) {
         // The live stage is where an earlier release (another plan) ended: this plan starts at its first stage.
         this.adopted = live.name;
-        this.overUnknown = true;
+        this.unknownLive = live.name;
         live = { index: -1, name: '-' };
       }
       if (record?.rolledBack.includes(this.digest) && !this.options.retry && record.digest === this.digest && record.state === 'rolled-back') {
@@ -291,11 +294,15 @@ export class RolloutDriver {
     const described = found.map((f) => `${f.release.kind}/${f.release.name} (namespace ${f.release.namespace}) is at ${f.stage === undefined ? 'no stage (absent)' : `'${f.stage}'`}`).join(', ');
     const index = names.length === 1 ? (names[0] === '-' ? -1 : this.stages.findIndex((s) => s.name === names[0])) : -2;
     if (index >= -1) {
+      // A stage this plan does not have (the guard refuses it without --force).
+      if (index === -1 && names[0] !== '-') {
+        this.unknownLive = names[0];
+      }
       return { index, name: names[0] };
     }
     if (this.options.force) {
       this.events.emit({ event: 'note', message: `--force: ${described}, which this plan does not have: applying its first stage over it` });
-      this.overUnknown = true;
+      this.unknownLive = names.join("', '");
       return { index: -1, name: '-' };
     }
     throw new CliError(`${described}: ${names.length > 1 ? 'the releases are at different stages' : 'a stage this plan does not have'} `
@@ -317,14 +324,14 @@ export class RolloutDriver {
 
   /**
    * Applies stage `index` over the live stage `from` (-1: nothing) and waits until it is live. Over a live stage the
-   * plan does not know (`overUnknown`: an earlier release's, adopted or forced), the first stage's transition is
+   * plan does not know (`unknownLive`: an earlier release's, adopted or forced), the first stage's transition is
    * from the live objects: it also deletes what the releases have live and the stage does not (an earlier
    * version's Deployment, autoscaler, budget, Service), in the runbook's delete order and with its waits.
    */
   private async forward(index: number, from: number): Promise<void> {
     const stage = this.stages[index];
     const previous = from >= 0 ? this.stages[from] : undefined;
-    const over = previous === undefined && this.overUnknown;
+    const over = previous === undefined && this.unknownLive !== undefined;
     const live = await this.checkLive(stage, previous, over, stage.violations);
     let transition: StageResult = stage;
     let before = previous;
@@ -336,13 +343,16 @@ export class RolloutDriver {
         this.events.emit({
           event: 'note',
           stage: stage.name,
-          message: `over the live stage this plan does not know: deleting what the release has live and this stage does not have, `
+          message: 'over the live stage this plan does not know: deleting what the release has live and this stage does not have, '
             + `after its apply, routes first: ${leftovers.map((o) => `${o.kind}/${o.metadata?.name}`).join(', ')} (objects of other apps are not touched)`,
         });
       }
     }
+    // The guard stays the plan's: over a live stage it does not know, only --force or an adopted stage passes it.
+    const guards = forwardActions(stage, previous, this.plan).filter((a) => a.kind === 'guard');
+    const actions = forwardActions(transition, before, this.plan).map((a) => (a.kind === 'guard' ? guards.find((g) => g.kind === 'guard' && g.release === a.release) ?? a : a));
     this.events.emit({ event: 'stage', stage: stage.name, direction: 'forward', index: index + 1, of: this.stages.length });
-    await this.perform(forwardActions(transition, before, this.plan), stage.name, () => this.write({ applying: stage.name, state: 'progressing' }));
+    await this.perform(actions, stage.name, () => this.write({ applying: stage.name, state: 'progressing' }));
   }
 
   /**
@@ -364,9 +374,9 @@ export class RolloutDriver {
     const errors = errorsIn(violations);
     const back = believed !== undefined && believed.index > target.index;
     if (errors.length > 0) {
-      const at = believed?.name ?? this.adopted;
-      throw new CliError(`${back ? 'rolling back to' : 'applying'} stage ${target.name} over the objects live in the cluster `
-        + `(${at === undefined ? 'no stage of this plan' : `stage '${at}'`}) is unsafe; nothing of it was applied:\n  `
+      const at = believed ? `stage '${believed.name}'` : this.unknownLive !== undefined ? `stage '${this.unknownLive}', which this plan does not have` : 'no stage';
+      throw new CliError(`${back ? 'rolling back to' : 'applying'} stage ${target.name} over the objects live in the cluster (${at}) `
+        + 'is unsafe; nothing of it was applied:\n  '
         + `${errors.slice(0, 10).map((v) => `${v.object} [${v.rule}] ${v.message}: ${v.fix}`).join('\n  ')}\n`
         + (back ? 'The release stays where it is, being rolled back: fix what is live, then run `mesh-release abort`'
           : 'Fix what is live (or the plan), then run the command again'), EXIT_UNSAFE);

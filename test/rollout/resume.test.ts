@@ -2,8 +2,8 @@
  * The driver against an in-memory fake of the Kubernetes API: what a next release, a resumed rollout and a stopped
  * roll back do when `rollout` is run again.
  */
-import { EXIT_ROLLED_BACK } from '../../src/rollout/driver';
 import { FakeKube, key, planOf, run } from './_fake-api';
+import { EXIT_ROLLED_BACK } from '../../src/rollout/driver';
 
 describe('the next release, whose plan reuses the stage names of the one before', () => {
   test('after v1->v2 completed, v2->v3 starts at its first stage and analyzes every stage', async () => {
