@@ -142,9 +142,9 @@ describe('readLiveObjects', () => {
     expect(live.objects.map((o) => `${o.kind}/${o.metadata.name}`).sort())
       .toEqual(plan.stages[2].manifests.map((o: any) => `${o.kind}/${o.metadata.name}`).sort());
     expect(live.objects.every((o) => o.status === undefined && o.metadata.generation === undefined)).toBe(true);
-    expect(leftoversOf(live, plan.stages[1].manifests, 'shop').map((o) => `${o.kind}/${o.metadata.name}`))
-      .toEqual(plan.stages[2].manifests.filter((m: any) => !plan.stages[1].manifests.some((n: any) => n.kind === m.kind && n.metadata.name === m.metadata.name))
-        .map((o: any) => `${o.kind}/${o.metadata.name}`));
+    const names = (objects: any[]) => objects.map((o) => `${o.kind}/${o.metadata.name}`);
+    const earlier = new Set(names(plan.stages[1].manifests));
+    expect(names(leftoversOf(live, plan.stages[1].manifests, 'shop'))).toEqual(names(plan.stages[2].manifests).filter((n) => !earlier.has(n)));
   });
 
   test('stripServerFields keeps what a stage writes', () => {
