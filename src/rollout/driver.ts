@@ -5,9 +5,14 @@
  * wait times out. Holds the release's Lease while it runs (`lease.ts`) and records where the release stands
  * (`state-record.ts`), so a driver killed mid-way resumes where it was.
  *
- * Every transition, forward and back, was checked by the safety check when the plan was read (`cli/stages.ts`);
- * before applying one, the driver checks the stage against the stage the cluster is at (the routing objects'
- * `mesh-release.io/stage`), and a transition the plan does not have is checked by `SafetyCheck` then.
+ * Every transition, forward and back, was checked by the safety check when the plan was read (`cli/stages.ts`).
+ * Before each step it performs (forward, back, resumed, a first stage over an earlier release's live stage, forced),
+ * the driver checks it again, against what is live: it lists the live counterparts of the target stage's objects and
+ * of the stage the cluster is believed to be at, and the releases' other live objects (`live-objects.ts`), and runs
+ * `SafetyCheck`'s rules on the target over them (`checkLive`): an error refuses the step before anything of it is
+ * applied. The guard then checks the stage of the routing objects (`mesh-release.io/stage`); over a live stage the
+ * plan does not know, the first stage also deletes what the releases have live and it does not have, so no command
+ * leaves the cluster in a state the plan does not know.
  */
 import { RolloutHooks, MetricResult } from './analysis';
 import { KubeApiError, KubeClient } from './kube-client';
@@ -38,7 +43,7 @@ export const EXIT_PAUSED = 5;
 export interface DriverOptions {
   /** `--to`: the stage to reach (default: the last). */
   readonly to?: string;
-  /** `--force`: apply even when the live stage is not the one before (the safety check still runs). */
+  /** `--force`: apply even when the live stage is not the one before (the safety check against the live objects still runs). */
   readonly force?: boolean;
   /** `--retry`: run a plan whose digest was rolled back before. */
   readonly retry?: boolean;
@@ -333,12 +338,14 @@ export class RolloutDriver {
     const previous = from >= 0 ? this.stages[from] : undefined;
     const over = previous === undefined && this.unknownLive !== undefined;
     const live = await this.checkLive(stage, previous, over, stage.violations);
-    let transition: StageResult = stage;
-    let before = previous;
+    let actions = forwardActions(stage, previous, this.plan);
     if (over) {
       const leftovers = leftoversOf(live, stage.manifests, this.namespace);
-      before = { ...stage, index: -1, name: this.adopted ?? '(live)', manifests: live.objects, violations: [], rollbackViolations: [] };
-      transition = { ...stage, changes: changesBetween(stage.manifests, live.objects, this.namespace) };
+      const before: StageResult = { ...stage, index: -1, name: this.unknownLive ?? '(live)', manifests: live.objects, violations: [], rollbackViolations: [] };
+      const transition: StageResult = { ...stage, changes: changesBetween(stage.manifests, live.objects, this.namespace) };
+      // The guard stays the plan's: over a live stage it does not know, only --force or an adopted stage passes it.
+      const guards = actions.filter((a) => a.kind === 'guard');
+      actions = forwardActions(transition, before, this.plan).map((a) => (a.kind === 'guard' ? guards.find((g) => g.kind === 'guard' && g.release === a.release) ?? a : a));
       if (leftovers.length > 0) {
         this.events.emit({
           event: 'note',
@@ -348,9 +355,6 @@ export class RolloutDriver {
         });
       }
     }
-    // The guard stays the plan's: over a live stage it does not know, only --force or an adopted stage passes it.
-    const guards = forwardActions(stage, previous, this.plan).filter((a) => a.kind === 'guard');
-    const actions = forwardActions(transition, before, this.plan).map((a) => (a.kind === 'guard' ? guards.find((g) => g.kind === 'guard' && g.release === a.release) ?? a : a));
     this.events.emit({ event: 'stage', stage: stage.name, direction: 'forward', index: index + 1, of: this.stages.length });
     await this.perform(actions, stage.name, () => this.write({ applying: stage.name, state: 'progressing' }));
   }
@@ -463,10 +467,10 @@ export class RolloutDriver {
    * Whether the live stage is where an earlier release left it rather than a stage of this plan under way: plans
    * reuse their stage names every release (a canary's last stage is `retire` each time). With a record of another
    * plan that completed or was rolled back, yes: this plan starts at its first stage. Its first stage is then
-   * applied as its first apply (its transition from nothing, which the safety check passed when the plan was read;
-   * the earlier plan's stages are not available to check a transition from them), with the guard accepting the
-   * live stage. Without a record, a live stage past the first whose Deployments are not this plan's (other
-   * versions) is refused: with `--force`, this plan starts at its first stage the same way.
+   * applied over the objects the earlier release left (the earlier plan's stages are not available, its live
+   * objects are): checked against them (`checkLive`), deleting those of the releases it does not have (`forward`),
+   * with the guard accepting the live stage. Without a record, a live stage past the first whose Deployments are not
+   * this plan's (other versions) is refused: with `--force`, this plan starts at its first stage the same way.
    */
   private async earlierRelease(record: StateRecord | undefined, live: Live): Promise<boolean> {
     if (live.index < 0) {
