@@ -83,6 +83,56 @@ describe('--force over a live stage the plan does not know', () => {
   });
 });
 
+describe('--force over hand-written Istio objects (the istio.io traffic-shifting example, for host web)', () => {
+  /** The Istio docs' VirtualService and DestinationRule, written by hand (no mesh-release annotations), and the versions' Deployments. */
+  function handWritten(kube: FakeKube, weights: { [version: string]: number }, deployed: string[] = Object.keys(weights)): void {
+    const deployment = (version: string) => ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: `web-${version}`, namespace: 'shop', labels: { app: 'web', version } },
+      spec: { replicas: 2, selector: { matchLabels: { app: 'web', version } }, template: { metadata: { labels: { app: 'web', version } }, spec: { containers: [{ name: 'web', image: `web:${version}` }] } } },
+    });
+    for (const version of deployed) {
+      void kube.apply(deployment(version), 'shop');
+    }
+    void kube.apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'shop', labels: { app: 'web' } }, spec: { ports: [{ name: 'http', port: 8080 }], selector: { app: 'web' } } }, 'shop');
+    void kube.apply({
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'DestinationRule',
+      metadata: { name: 'web', namespace: 'shop' },
+      spec: { host: 'web', subsets: deployed.map((v) => ({ name: v, labels: { version: v } })) },
+    }, 'shop');
+    void kube.apply({
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'VirtualService',
+      metadata: { name: 'web', namespace: 'shop' },
+      spec: { hosts: ['web'], http: [{ route: Object.entries(weights).map(([v, weight]) => ({ destination: { host: 'web', subset: v }, weight })) }] },
+    }, 'shop');
+  }
+
+  test('fails when the hand-written route still sends to a version the first stage drops', async () => {
+    const kube = new FakeKube();
+    handWritten(kube, { v1: 50, v3: 50 });
+    kube.log.length = 0;
+    const forced = await run(kube, planOf('v1', 'v2'), { options: { force: true } });
+    expect(forced.error?.message).toMatch(/^applying stage stable over the objects live in the cluster \(stage '\(no mesh-release.io\/stage annotation\)', which this plan does not have\)/);
+    expect(forced.error?.message).toMatch(/DestinationRule\/web \[subset-removed-while-routed\] subset 'v3' is removed while the previous stage's route still sends to it/);
+    expect(kube.log).toEqual([]);
+    expect(kube.has('Deployment', 'web-v3')).toBe(true);
+  });
+
+  test('takes over a hand-written route on v1 alone: applied, the unrouted web-v3 deleted', async () => {
+    const kube = new FakeKube();
+    handWritten(kube, { v1: 100 }, ['v1', 'v3']);
+    kube.log.length = 0;
+    const forced = await run(kube, planOf('v1', 'v2'), { options: { force: true, to: 'stable' } });
+    expect(forced.error).toBeUndefined();
+    expect(forced.exit).toBe(0);
+    expect(kube.has('Deployment', 'web-v3')).toBe(false);
+    expect(kube.has('Deployment', 'web-v1')).toBe(true);
+  });
+});
+
 describe('a planned step whose live objects were changed by hand', () => {
   test('fails when the stable subset was removed from the live DestinationRule by hand: refused with the rule, nothing applied', async () => {
     // GIVEN the release at shift-10, then subset v1 (the stable's, 90% of the traffic) removed from the DestinationRule by hand
