@@ -378,7 +378,7 @@ export class RolloutDriver {
     const errors = errorsIn(violations);
     const back = believed !== undefined && believed.index > target.index;
     if (errors.length > 0) {
-      const at = believed ? `stage '${believed.name}'` : this.unknownLive !== undefined ? `stage '${this.unknownLive}', which this plan does not have` : 'no stage';
+      const at = believed ? `stage '${believed.name}'` : this.unknownLive !== undefined ? `stage '${this.unknownLive}', which an earlier release left` : 'no stage';
       throw new CliError(`${back ? 'rolling back to' : 'applying'} stage ${target.name} over the objects live in the cluster (${at}) `
         + 'is unsafe; nothing of it was applied:\n  '
         + `${errors.slice(0, 10).map((v) => `${v.object} [${v.rule}] ${v.message}: ${v.fix}`).join('\n  ')}\n`

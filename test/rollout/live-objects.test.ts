@@ -39,7 +39,7 @@ describe('--force over a live stage the plan does not know', () => {
     const forced = await run(kube, planOf('v1', 'v2'), { options: { force: true } });
 
     // THEN its first stage is refused against the live objects, before anything of it is applied
-    expect(forced.error?.message).toBe('applying stage stable over the objects live in the cluster (stage \'released\', which this plan does not have) '
+    expect(forced.error?.message).toBe('applying stage stable over the objects live in the cluster (stage \'released\', which an earlier release left) '
       + 'is unsafe; nothing of it was applied:\n'
       + '  VirtualService/web http[0] [subset-before-route] routes to subset \'v1\' of web.shop.svc.cluster.local, which the previous stage did not define; '
       + 'the proxies may receive this route before the subset: add subset \'v1\' to the DestinationRule in a stage of its own, before the one that routes to it\n'
@@ -83,6 +83,25 @@ describe('--force over a live stage the plan does not know', () => {
   });
 });
 
+describe('a new plan adopting where an earlier plan ended (its record: completed)', () => {
+  test('fails when its first stage does not follow the earlier release\'s last stage safely: refused, nothing applied', async () => {
+    // GIVEN v0 -> v1 completed (all traffic on v1, web-v0 deleted)
+    const kube = new FakeKube();
+    expect((await run(kube, planOf('v0', 'v1'))).exit).toBe(0);
+    kube.log.length = 0;
+
+    // WHEN a plan whose stable is v2 (not the live v1) starts over it
+    const next = await run(kube, planOf('v2', 'v3'));
+
+    // THEN its first stage (v2 routed as it is created, v1 dropped while routed) is refused against the live objects
+    expect(next.error?.message).toMatch(/^applying stage stable over the objects live in the cluster \(stage 'retire', which an earlier release left\) is unsafe; nothing of it was applied:\n/);
+    expect(next.error?.message).toContain('[destination-ready] sends traffic to subset \'v2\'');
+    expect(next.error?.message).toContain('DestinationRule/web [subset-removed-while-routed] subset \'v1\' is removed while the previous stage\'s route still sends to it');
+    expect(kube.log).toEqual([]);
+    expect(kube.has('Deployment', 'web-v1')).toBe(true);
+  });
+});
+
 describe('--force over hand-written Istio objects (the istio.io traffic-shifting example, for host web)', () => {
   /** The Istio docs' VirtualService and DestinationRule, written by hand (no mesh-release annotations), and the versions' Deployments. */
   function handWritten(kube: FakeKube, weights: { [version: string]: number }, deployed: string[] = Object.keys(weights)): void {
@@ -115,7 +134,7 @@ describe('--force over hand-written Istio objects (the istio.io traffic-shifting
     handWritten(kube, { v1: 50, v3: 50 });
     kube.log.length = 0;
     const forced = await run(kube, planOf('v1', 'v2'), { options: { force: true } });
-    expect(forced.error?.message).toMatch(/^applying stage stable over the objects live in the cluster \(stage '\(no mesh-release.io\/stage annotation\)', which this plan does not have\)/);
+    expect(forced.error?.message).toMatch(/^applying stage stable over the objects live in the cluster \(stage '\(no mesh-release.io\/stage annotation\)', which an earlier release left\)/);
     expect(forced.error?.message).toMatch(/DestinationRule\/web \[subset-removed-while-routed\] subset 'v3' is removed while the previous stage's route still sends to it/);
     expect(kube.log).toEqual([]);
     expect(kube.has('Deployment', 'web-v3')).toBe(true);
