@@ -5,13 +5,19 @@
  * wait times out. Holds the release's Lease while it runs (`lease.ts`) and records where the release stands
  * (`state-record.ts`), so a driver killed mid-way resumes where it was.
  *
- * Every transition, forward and back, was checked by the safety check when the plan was read (`cli/stages.ts`);
- * before applying one, the driver checks the stage against the stage the cluster is at (the routing objects'
- * `mesh-release.io/stage`), and a transition the plan does not have is checked by `SafetyCheck` then.
+ * Every transition, forward and back, was checked by the safety check when the plan was read (`cli/stages.ts`).
+ * Before each step it performs (forward, back, resumed, a first stage over an earlier release's live stage, forced),
+ * the driver checks it again, against what is live: it lists the live counterparts of the target stage's objects and
+ * of the stage the cluster is believed to be at, and the releases' other live objects (`live-objects.ts`), and runs
+ * `SafetyCheck`'s rules on the target over them (`checkLive`): an error refuses the step before anything of it is
+ * applied. The guard then checks the stage of the routing objects (`mesh-release.io/stage`); over a live stage the
+ * plan does not know, the first stage also deletes what the releases have live and it does not have, so no command
+ * leaves the cluster in a state the plan does not know.
  */
 import { RolloutHooks, MetricResult } from './analysis';
 import { KubeApiError, KubeClient } from './kube-client';
 import { ReleaseLease } from './lease';
+import { leftoversOf, LiveObjects, readLiveObjects } from './live-objects';
 import { RolloutEvents } from './reporter';
 import { planChanges, planDigest, readStateRecord, StateRecord, stageDigest, writeStateRecord } from './state-record';
 import {
@@ -21,12 +27,13 @@ import {
 import { STAGE_ANNOTATION } from '../_conventions';
 import { CliError, EXIT_UNSAFE, EXIT_USAGE } from '../cli/errors';
 import { releaseObjectOf, ReleaseRef, releaseStateIn, stageFacts } from '../cli/release-view';
-import { changesBetween } from '../cli/stage-diff';
+import { changesBetween, keyOf } from '../cli/stage-diff';
 import { errorsIn, PlanResult, StageResult } from '../cli/stages';
 import { forwardActions, rollbackActions, TransitionAction } from '../cli/transition';
 import { checkManifests } from '../routing/_registry';
 import { LiveWaitKind } from '../routing/_runbook';
 import { readOptions } from '../safety/_engine';
+import { SafetyViolation } from '../safety/safety-rule';
 
 /** A stage's analysis failed, or a wait timed out, and the release was rolled back to its first stage. */
 export const EXIT_ROLLED_BACK = 4;
@@ -36,7 +43,7 @@ export const EXIT_PAUSED = 5;
 export interface DriverOptions {
   /** `--to`: the stage to reach (default: the last). */
   readonly to?: string;
-  /** `--force`: apply even when the live stage is not the one before (the safety check still runs). */
+  /** `--force`: apply even when the live stage is not the one before (the safety check against the live objects still runs). */
   readonly force?: boolean;
   /** `--retry`: run a plan whose digest was rolled back before. */
   readonly retry?: boolean;
@@ -61,6 +68,11 @@ export class RolloutDriver {
   private record?: StateRecord;
   /** The live stage an earlier release left, over which this plan's first stage is applied (the guard accepts it). */
   private adopted?: string;
+  /**
+   * The live stage when it is one this plan does not know (adopted, or forced over; several names when the releases
+   * are at different stages): its first stage's transition is from the live objects.
+   */
+  private unknownLive?: string;
   private leases: ReleaseLease[] = [];
 
   constructor(
@@ -95,6 +107,7 @@ export class RolloutDriver {
       if (await this.earlierRelease(record, live)) {
         // The live stage is where an earlier release (another plan) ended: this plan starts at its first stage.
         this.adopted = live.name;
+        this.unknownLive = live.name;
         live = { index: -1, name: '-' };
       }
       if (record?.rolledBack.includes(this.digest) && !this.options.retry && record.digest === this.digest && record.state === 'rolled-back') {
@@ -286,10 +299,15 @@ export class RolloutDriver {
     const described = found.map((f) => `${f.release.kind}/${f.release.name} (namespace ${f.release.namespace}) is at ${f.stage === undefined ? 'no stage (absent)' : `'${f.stage}'`}`).join(', ');
     const index = names.length === 1 ? (names[0] === '-' ? -1 : this.stages.findIndex((s) => s.name === names[0])) : -2;
     if (index >= -1) {
+      // A stage this plan does not have (the guard refuses it without --force).
+      if (index === -1 && names[0] !== '-') {
+        this.unknownLive = names[0];
+      }
       return { index, name: names[0] };
     }
     if (this.options.force) {
       this.events.emit({ event: 'note', message: `--force: ${described}, which this plan does not have: applying its first stage over it` });
+      this.unknownLive = names.join("', '");
       return { index: -1, name: '-' };
     }
     throw new CliError(`${described}: ${names.length > 1 ? 'the releases are at different stages' : 'a stage this plan does not have'} `
@@ -309,27 +327,69 @@ export class RolloutDriver {
     return live.metadata?.annotations?.[STAGE_ANNOTATION] ?? '(no mesh-release.io/stage annotation)';
   }
 
-  /** Applies stage `index` over the live stage `from` (-1: nothing) and waits until it is live. */
+  /**
+   * Applies stage `index` over the live stage `from` (-1: nothing) and waits until it is live. Over a live stage the
+   * plan does not know (`unknownLive`: an earlier release's, adopted or forced), the first stage's transition is
+   * from the live objects: it also deletes what the releases have live and the stage does not (an earlier
+   * version's Deployment, autoscaler, budget, Service), in the runbook's delete order and with its waits.
+   */
   private async forward(index: number, from: number): Promise<void> {
     const stage = this.stages[index];
     const previous = from >= 0 ? this.stages[from] : undefined;
-    const planned = from === index - 1;
-    const transition = planned ? stage : { ...stage, changes: changesBetween(stage.manifests, previous?.manifests ?? [], this.namespace) };
-    if (!planned) {
-      this.checkUnplanned(stage, previous);
+    const over = previous === undefined && this.unknownLive !== undefined;
+    const live = await this.checkLive(stage, previous, over, stage.violations);
+    let actions = forwardActions(stage, previous, this.plan);
+    if (over) {
+      const leftovers = leftoversOf(live, stage.manifests, this.namespace);
+      const before: StageResult = { ...stage, index: -1, name: this.unknownLive ?? '(live)', manifests: live.objects, violations: [], rollbackViolations: [] };
+      const transition: StageResult = { ...stage, changes: changesBetween(stage.manifests, live.objects, this.namespace) };
+      // The guard stays the plan's: over a live stage it does not know, only --force or an adopted stage passes it.
+      const guards = actions.filter((a) => a.kind === 'guard');
+      actions = forwardActions(transition, before, this.plan).map((a) => (a.kind === 'guard' ? guards.find((g) => g.kind === 'guard' && g.release === a.release) ?? a : a));
+      if (leftovers.length > 0) {
+        this.events.emit({
+          event: 'note',
+          stage: stage.name,
+          message: 'over the live stage this plan does not know: deleting what the release has live and this stage does not have, '
+            + `after its apply, routes first: ${leftovers.map((o) => `${o.kind}/${o.metadata?.name}`).join(', ')} (objects of other apps are not touched)`,
+        });
+      }
     }
     this.events.emit({ event: 'stage', stage: stage.name, direction: 'forward', index: index + 1, of: this.stages.length });
-    await this.perform(forwardActions(transition, previous, this.plan), stage.name, () => this.write({ applying: stage.name, state: 'progressing' }));
+    await this.perform(actions, stage.name, () => this.write({ applying: stage.name, state: 'progressing' }));
   }
 
-  /** A transition the plan does not have (a forced one): `SafetyCheck`'s rules on the two stages, errors refuse. */
-  private checkUnplanned(stage: StageResult, previous: StageResult | undefined): void {
+  /**
+   * `SafetyCheck`'s rules on `target` applied over what is live, before anything of the step is applied: the live
+   * counterparts of the objects of `target` and of `believed` (the plan's stage the cluster is believed to be at),
+   * and the releases' other live objects (`live-objects.ts`). What the step leaves live is checked with the target:
+   * the releases' live objects the target lacks stay, unless the step deletes them (the believed stage's, or all of
+   * them when `deletesLeftovers`). With nothing live, it is a first apply, checked like the plan's first stage. Errors
+   * refuse the step; warnings the plan's own check did not give are printed.
+   */
+  private async checkLive(target: StageResult, believed: StageResult | undefined, deletesLeftovers: boolean, planned: SafetyViolation[]):
+  Promise<LiveObjects> {
+    const live = await readLiveObjects(this.kube, target.manifests, believed?.manifests ?? [], this.plan.releases, this.namespace);
+    const dropped = new Set((believed?.manifests ?? []).map((m) => keyOf(m, this.namespace)));
+    const staying = deletesLeftovers ? [] : leftoversOf(live, target.manifests, this.namespace).filter((o) => !dropped.has(keyOf(o, this.namespace)));
     const options = readOptions(this.plan.read.namespace, this.plan.read.clusterDomain);
-    const errors = errorsIn(checkManifests(stage.manifests, previous?.manifests, options));
+    // Nothing live (a first install): checked as a first apply, as the plan checks its first stage.
+    const violations = checkManifests([...target.manifests, ...staying], live.objects.length > 0 ? live.objects : undefined, options);
+    const errors = errorsIn(violations);
+    const back = believed !== undefined && believed.index > target.index;
     if (errors.length > 0) {
-      throw new CliError(`applying stage ${stage.name} over ${previous?.name ?? 'nothing'} is unsafe:\n  `
-        + `${errors.slice(0, 10).map((v) => `${v.object} [${v.rule}] ${v.message}`).join('\n  ')}`, EXIT_UNSAFE);
+      const at = believed ? `stage '${believed.name}'` : this.unknownLive !== undefined ? `stage '${this.unknownLive}', which an earlier release left` : 'no stage';
+      throw new CliError(`${back ? 'rolling back to' : 'applying'} stage ${target.name} over the objects live in the cluster (${at}) `
+        + 'is unsafe; nothing of it was applied:\n  '
+        + `${errors.slice(0, 10).map((v) => `${v.object} [${v.rule}] ${v.message}: ${v.fix}`).join('\n  ')}\n`
+        + (back ? 'The release stays where it is, being rolled back: fix what is live, then run `mesh-release abort`'
+          : 'Fix what is live (or the plan), then run the command again'), EXIT_UNSAFE);
     }
+    const known = new Set(planned.map(violationKey));
+    for (const v of violations.filter((w) => !known.has(violationKey(w)))) {
+      this.events.emit({ event: 'check', stage: target.name, message: `warning from the live objects: ${v.object} [${v.rule}] ${v.message}: ${v.fix}` });
+    }
+    return live;
   }
 
   /** Rolls back from the live stage to the first; returns exit 4. */
@@ -353,6 +413,7 @@ export class RolloutDriver {
       for (let j = live.index; j >= 1; j--) {
         const stage = this.stages[j];
         const previous = this.stages[j - 1];
+        await this.checkLive(previous, stage, false, stage.rollbackViolations);
         this.events.emit({ event: 'stage', stage: previous.name, direction: 'back', index: j, of: this.stages.length });
         await this.perform(rollbackActions(stage, previous, this.plan), previous.name, () => this.write({ applying: previous.name, state: 'rolling-back', reason }));
         await this.write({ stage: previous.name, applying: undefined });
@@ -406,10 +467,10 @@ export class RolloutDriver {
    * Whether the live stage is where an earlier release left it rather than a stage of this plan under way: plans
    * reuse their stage names every release (a canary's last stage is `retire` each time). With a record of another
    * plan that completed or was rolled back, yes: this plan starts at its first stage. Its first stage is then
-   * applied as its first apply (its transition from nothing, which the safety check passed when the plan was read;
-   * the earlier plan's stages are not available to check a transition from them), with the guard accepting the
-   * live stage. Without a record, a live stage past the first whose Deployments are not this plan's (other
-   * versions) is refused: with `--force`, this plan starts at its first stage the same way.
+   * applied over the objects the earlier release left (the earlier plan's stages are not available, its live
+   * objects are): checked against them (`checkLive`), deleting those of the releases it does not have (`forward`),
+   * with the guard accepting the live stage. Without a record, a live stage past the first whose Deployments are not
+   * this plan's (other versions) is refused: with `--force`, this plan starts at its first stage the same way.
    */
   private async earlierRelease(record: StateRecord | undefined, live: Live): Promise<boolean> {
     if (live.index < 0) {
@@ -622,6 +683,10 @@ export class RolloutDriver {
   private releaseNames(): string {
     return this.plan.releases.map((r) => `${r.namespace}/${r.name}`).join(', ');
   }
+}
+
+function violationKey(v: SafetyViolation): string {
+  return `${v.rule}|${v.object}|${v.message}`;
 }
 
 function round(seconds: number): number {

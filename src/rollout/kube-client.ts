@@ -184,11 +184,17 @@ export class KubeClient {
       `${dryRun ? 'dry run: ' : ''}${describe('patch', resource, object.metadata?.name, resource.namespaced ? ns : undefined)}`);
   }
 
-  /** Deletes an object by name, its dependents in the background; false when it was not there. */
+  /**
+   * Deletes an object by name, its dependents in the background; false when it was not there. A dry run says so in
+   * the body's DeleteOptions: the API server reads the query's options only when the request has no body, so a
+   * `?dryRun=All` next to a body would delete for real (kubernetes/kubernetes
+   * staging/src/k8s.io/apiserver/pkg/endpoints/handlers/delete.go, `DeleteResource`).
+   */
   async delete(apiVersion: string, kind: string, namespace: string | undefined, name: string, dryRun = false): Promise<boolean> {
     const { path, resource } = await this.pathOf(apiVersion, kind, namespace, name);
+    const options = { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Background', ...(dryRun ? { dryRun: ['All'] } : {}) };
     try {
-      await this.request('DELETE', `${path}${dryRun ? '?dryRun=All' : ''}`, { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Background' }, undefined,
+      await this.request('DELETE', path, options, undefined,
         `${dryRun ? 'dry run: ' : ''}${describe('delete', resource, name, resource.namespaced ? namespace : undefined)}`);
       return true;
     } catch (e) {

@@ -295,6 +295,68 @@ describeWithControlPlane('mesh-release rollout on a real control plane', () => {
     await checkCapacity(name, sampler);
   }, 600_000);
 
+  test.concurrent('--force over a live stage an earlier release left: refused while it would drop a routed backend, else applied and its leftovers deleted', async () => {
+    const name = 'gamma-canary-9';
+    await prepare(name);
+    expect((await drive(name, 'rollout', ['--to', 'stable'])).status).toBe(0);
+    // An earlier release (another plan, no record) left the HTTPRoute sending everything to web-v0, at a stage this plan does not have.
+    const v1 = await cp.kube.find('apps/v1', 'Deployment', name, 'web-v1');
+    const v1Service = await cp.kube.find('v1', 'Service', name, 'web-v1');
+    const relabel = (labels: any, version: string) => ({ ...labels, 'version': version, 'app.kubernetes.io/version': version });
+    const withV0 = (labels: any) => (labels?.version === 'v1' ? relabel(labels, 'v0') : labels);
+    await cp.kube.create({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web-v0', namespace: name, labels: withV0(v1.metadata.labels) },
+      spec: {
+        ...v1.spec,
+        selector: { matchLabels: withV0(v1.spec.selector.matchLabels) },
+        template: { ...v1.spec.template, metadata: { ...v1.spec.template.metadata, labels: withV0(v1.spec.template.metadata.labels) } },
+      },
+    });
+    await cp.kube.create({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web-v0', namespace: name, labels: relabel(v1Service.metadata.labels, 'v0') },
+      spec: { ports: v1Service.spec.ports, selector: withV0(v1Service.spec.selector) },
+    });
+    await cp.kube.create({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'api-v0', namespace: name, labels: { app: 'api', version: 'v0' } },
+      spec: { replicas: 1, selector: { matchLabels: { app: 'api', version: 'v0' } }, template: { metadata: { labels: { app: 'api', version: 'v0' } }, spec: { containers: [{ name: 'api', image: 'example/api:0' }] } } },
+    });
+    const routeTo = async (backend: string) => {
+      const route = await cp.kube.find('gateway.networking.k8s.io/v1', 'HTTPRoute', name, 'web');
+      const rules = route.spec.rules.map((r: any) => ({ ...r, backendRefs: r.backendRefs?.map((b: any) => (/^web-v\d$/.test(b.name) ? { ...b, name: backend } : b)) }));
+      await cp.kube.mergePatch('gateway.networking.k8s.io/v1', 'HTTPRoute', name, 'web', { metadata: { annotations: { 'mesh-release.io/stage': 'released' } }, spec: { rules } });
+    };
+    await routeTo('web-v0');
+    await cp.kubectl(['delete', 'configmap', 'mesh-release.web', '-n', name]);
+
+    // Refused: this plan's first stage would move the route off web-v0 and delete web-v0's Service in one step.
+    const refused = await drive(name, 'rollout', ['--force', '--to', 'stable']);
+    expect({ status: refused.status, output: refused.output }).toMatchObject({ status: 1 });
+    expect(refused.output).toContain('applying stage stable over the objects live in the cluster (stage \'released\', which an earlier release left) is unsafe; nothing of it was applied');
+    expect(refused.output).toMatch(/Service\/web-v0.*\[[a-z-]+\]/);
+    const left = await cp.kube.find('gateway.networking.k8s.io/v1', 'HTTPRoute', name, 'web');
+    expect(left.metadata.annotations['mesh-release.io/stage']).toBe('released');
+    expect(JSON.stringify(left.spec.rules)).toContain('"web-v0"');
+    expect(await deployments(name)).toEqual(['api-v0', 'web-v0', 'web-v1']);
+
+    // Once the live route is back on web-v1 (still at the earlier release's stage), the first stage follows it safely.
+    await routeTo('web-v1');
+    const forced = await drive(name, 'rollout', ['--force', '--to', 'stable']);
+    expect({ status: forced.status, tail: forced.status === 0 ? '' : forced.output.slice(-3000) }).toEqual({ status: 0, tail: '' });
+    expect(forced.output).toMatch(/stable: over the live stage this plan does not know: deleting .*Deployment\/web-v0/);
+    // Deleted after the apply, in the runbook's order, by the step itself (not by its dry run).
+    expect(forced.output).toMatch(/^stable: applied .*\n(.*\n)*stable: deleted Service\/web-v0\n(.*\n)*stable: deleted Deployment\/web-v0\n/m);
+    expect(await deployments(name)).toEqual(['api-v0', 'web-v1']);
+    expect(await cp.kube.find('v1', 'Service', name, 'web-v0')).toBeUndefined();
+    expect((await cp.kube.find('gateway.networking.k8s.io/v1', 'HTTPRoute', name, 'web')).metadata.annotations['mesh-release.io/stage']).toBe('stable');
+    expect(await status(name)).toMatchObject({ stage: 'stable', state: 'progressing' });
+  }, 600_000);
+
   /** A kubeconfig of a ServiceAccount that may read everything, hold Leases and write ConfigMaps, but patch nothing else. */
   function limitedKubeconfig(namespace: string): Promise<string> {
     return kubeconfigWith(namespace, 'limited', [
