@@ -76,7 +76,8 @@ export class KubeClient {
     }
   }
 
-  private async sendOnce(method: string, urlPath: string, body: unknown, contentType: string, what: string | undefined, refresh: boolean): Promise<any> {
+  private async sendOnce(method: string, urlPath: string, body: unknown, contentType: string, what: string | undefined,
+    refresh: boolean): Promise<any> {
     const credentials = await this.access.credentials(refresh);
     const payload = body === undefined ? undefined : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
     const described = what ?? `${method} ${urlPath}`;

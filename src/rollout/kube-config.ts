@@ -53,6 +53,8 @@ export interface KubeAccess {
   readonly tlsServerName?: string;
   /** The kubeconfig file(s) read, for messages and for `istioctl`. */
   readonly files: string[];
+  /** Whether `credentials(true)` can give other credentials than the last ones (an exec plugin, a token file). */
+  readonly refreshable: boolean;
   /**
    * Credentials for the next request: an exec plugin is run when none is cached, or the cached one expires within
    * 10 s (its `status.expirationTimestamp`). `refresh`: the API server answered 401 to the last ones; an exec plugin
@@ -62,8 +64,6 @@ export interface KubeAccess {
    * the same every time (a token file is read again anyway).
    */
   credentials(refresh?: boolean): Promise<Credentials>;
-  /** Whether `credentials(true)` can give other credentials than the last ones (an exec plugin, a token file). */
-  readonly refreshable: boolean;
 }
 
 const IN_CLUSTER = '/var/run/secrets/kubernetes.io/serviceaccount';
