@@ -112,6 +112,30 @@ describe('the plan\'s hooks', () => {
     expect(verdict.results.map((r) => [r.release, r.of, r.value])).toEqual([['web', 'shop/web', 100], ['api', 'shop/api', 12]]);
   });
 
+  test('two releases, one failing past failureLimit: the other stops at once, the stage fails after the failing evaluation, not after count', async () => {
+    const rollouts = [{ release: release('web'), spec: spec({ count: 5 }) }, { release: release('api'), spec: spec({ count: 5 }) }];
+    const clock = fakeClock();
+    const ctx = context('shift-100');
+    const verdict = await planHooks(rollouts, querier({ 'web-v2': [100], 'api-v2': [12] }), clock).analyzeStage(ctx);
+    expect(verdict.passed).toBe(false);
+    expect(verdict.reason).toBe('shop/api: 1 failed evaluation, more than failureLimit 0 (evaluation 1/5: success-rate)');
+    // One evaluation each, not web's five; web's next interval (started before api's answer came) ends at once.
+    expect(clock.slept.length).toBeLessThanOrEqual(3);
+    expect(ctx.reported.map((r) => [r.release, r.evaluation, r.value])).toEqual([['web', 1, 100], ['api', 1, 12]]);
+    expect(verdict.results.map((r) => [r.release, r.value])).toEqual([['web', 100], ['api', 12]]);
+  });
+
+  test('two releases on the real clock: the one failing ends the other\'s interval at once', async () => {
+    const rollouts = [
+      { release: release('web'), spec: spec({ interval: 3600, count: 3 }) },
+      { release: release('api'), spec: spec({ interval: 0.05, count: 3 }) },
+    ];
+    const started = Date.now();
+    const verdict = await planHooks(rollouts, querier({ 'web-v2': [100], 'api-v2': [12] }), SYSTEM_CLOCK).analyzeStage(context('shift-100'));
+    expect(verdict).toMatchObject({ passed: false, reason: 'shop/api: 1 failed evaluation, more than failureLimit 0 (evaluation 1/3: success-rate)' });
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
   test('a stop request ends the wait for the next evaluation at once (Ctrl-C during an interval)', async () => {
     const controller = new AbortController();
     const hooks = planHooks([{ release: release('web'), spec: spec({ interval: 3600 }) }], querier({ 'web-v2': [100] }), SYSTEM_CLOCK);
