@@ -116,7 +116,13 @@ describe('the plan\'s hooks', () => {
     const rollouts = [{ release: release('web'), spec: spec({ count: 5 }) }, { release: release('api'), spec: spec({ count: 5 }) }];
     // A clock a thousand times faster than real: each release's intervals come in time order.
     const fake = fakeClock();
-    const clock: Clock & { slept: number[] } = { ...fake, sleep: async (ms) => { fake.slept.push(ms); await new Promise((r) => setTimeout(r, ms / 1000)); } };
+    const clock: Clock & { slept: number[] } = {
+      ...fake,
+      sleep: async (ms) => {
+        fake.slept.push(ms);
+        await new Promise((r) => setTimeout(r, ms / 1000));
+      },
+    };
     const ctx = context('shift-100');
     const verdict = await planHooks(rollouts, querier({ 'web-v2': [100], 'api-v2': [12] }), clock).analyzeStage(ctx);
     expect(verdict.passed).toBe(false);
