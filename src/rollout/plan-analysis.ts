@@ -65,6 +65,41 @@ Promise<PrometheusClient | undefined> {
   }
 }
 
+/**
+ * `--prometheus`, connected only once the stages a run applies are known (`RolloutHooks.beforeApplying`): a release
+ * already at its target needs no Prometheus, missing or unreachable. A URL that is not one is refused at once (exit
+ * 2, before the cluster is contacted). `querier` asks the client `connect` made.
+ */
+export function lazyPrometheus(url: string | undefined, clock: Clock = SYSTEM_CLOCK): {
+  readonly querier: Querier;
+  connect(analyzed: readonly string[]): Promise<void>;
+} {
+  if (url !== undefined) {
+    try {
+      new PrometheusClient(url);
+    } catch (e) {
+      if (e instanceof PrometheusError) {
+        throw new CliError(`--prometheus ${url}: ${e.message}; nothing applied`, EXIT_USAGE);
+      }
+      throw e;
+    }
+  }
+  let client: PrometheusClient | undefined;
+  return {
+    querier: {
+      query: (query, time) => {
+        if (!client) {
+          throw new Error('Prometheus is queried before beforeApplying connected it');
+        }
+        return client.query(query, time);
+      },
+    },
+    connect: async (analyzed) => {
+      client = await connectPrometheus(url, analyzed, clock);
+    },
+  };
+}
+
 /** A clock whose sleeps end with `Stopped` as soon as the driver is asked to stop. */
 export function stoppableClock(clock: Clock, signal: AbortSignal): Clock {
   return {

@@ -12,7 +12,7 @@ import { Clock, SYSTEM_CLOCK } from '../../src/analysis/_stage-analysis';
 import { CliError } from '../../src/cli/errors';
 import { ReleaseRef } from '../../src/cli/release-view';
 import { MetricResult, StageAnalysisContext } from '../../src/rollout/analysis';
-import { analyzedAmong, connectPrometheus, planHooks, ReleaseRollout } from '../../src/rollout/plan-analysis';
+import { analyzedAmong, connectPrometheus, lazyPrometheus, planHooks, ReleaseRollout } from '../../src/rollout/plan-analysis';
 import { Stopped } from '../../src/rollout/waits';
 
 const STAGES = ['stable', 'make-routable', 'deploy', 'shift-50', 'shift-100', 'unroute', 'drop-routable', 'retire'];
@@ -179,6 +179,22 @@ describe('Prometheus before anything is applied', () => {
     expect(error.exitCode).toBe(2);
     expect(error.message).toBe(`--prometheus http://127.0.0.1:${port}: Prometheus at http://127.0.0.1:${port} is unreachable: `
       + `ECONNREFUSED (connect ECONNREFUSED 127.0.0.1:${port}); nothing applied`);
+  });
+});
+
+describe('--prometheus connected once the stages to apply are known (lazyPrometheus)', () => {
+  test('a URL that is not one is refused at once, before the cluster is read', () => {
+    expect(() => lazyPrometheus('prometheus:9090')).toThrow(new CliError(
+      '--prometheus prometheus:9090: the Prometheus URL must be an http(s) URL such as http://prometheus.istio-system:9090, got "prometheus:9090"; nothing applied', 2));
+  });
+
+  test('missing or unreachable: refused only when connect is called with analyzed stages (nothing to apply: never called)', async () => {
+    const port = await closedPort();
+    const missing = lazyPrometheus(undefined);
+    await expect(missing.connect([])).resolves.toBeUndefined();
+    await expect(missing.connect(['shift-50'])).rejects.toThrow('the plan analyzes stage shift-50: pass --prometheus <url>');
+    const unreachable = lazyPrometheus(`http://127.0.0.1:${port}`);
+    await expect(unreachable.connect(['shift-50'])).rejects.toThrow(`--prometheus http://127.0.0.1:${port}: Prometheus at http://127.0.0.1:${port} is unreachable`);
   });
 });
 

@@ -99,6 +99,8 @@ const settings: any = {
 
 interface Run {
   readonly analyzed: string[];
+  /** The stages each `beforeApplying` was called with. */
+  readonly before: string[][];
   readonly lines: string[];
   readonly exit?: number;
   readonly error?: CliError;
@@ -109,6 +111,7 @@ async function run(kube: FakeKube, plan: PlanResult, opts: {
   fail?: string; stopWhen?: (line: string, lines: string[]) => boolean; options?: Partial<DriverOptions>; command?: 'rollout' | 'abort';
 } = {}): Promise<Run> {
   const analyzed: string[] = [];
+  const before: string[][] = [];
   const lines: string[] = [];
   const controller = new AbortController();
   const reporter = new Reporter('text', (l) => {
@@ -121,13 +124,16 @@ async function run(kube: FakeKube, plan: PlanResult, opts: {
       return { passed: c.stage.name !== opts.fail, results: [], reason: 'success-rate 80% < 99%' };
     },
     pausesBefore: () => false,
+    beforeApplying: async (stages: readonly StageResult[]) => {
+      before.push(stages.map((st) => st.name));
+    },
   };
   const driver = new RolloutDriver(kube as any, plan, hooks, reporter, settings, { leaseSeconds: 30, identity: 'test/1/a', ...opts.options }, controller);
   try {
     const exit = await (opts.command === 'abort' ? driver.abort() : driver.rollout(false));
-    return { analyzed, lines, exit };
+    return { analyzed, before, lines, exit };
   } catch (e) {
-    if (e instanceof CliError) return { analyzed, lines, error: e };
+    if (e instanceof CliError) return { analyzed, before, lines, error: e };
     throw e;
   }
 }
@@ -194,6 +200,34 @@ describe('the next release, whose plan reuses the stage names of the one before'
     const again = await run(kube, plan);
     expect(again.exit).toBe(0);
     expect(again.analyzed).toEqual(plan.stages.slice(plan.stages.findIndex((s) => s.name === 'shift-50')).map((s) => s.name));
+  });
+});
+
+describe('run again on a release already at its target', () => {
+  test('nothing applied or analyzed, beforeApplying (Prometheus\'s check) not called: "already at stage", exit 0', async () => {
+    const kube = new FakeKube();
+    const plan = planOf('v1', 'v2');
+    const first = await run(kube, plan);
+    expect(first.exit).toBe(0);
+    expect(first.before).toEqual([plan.stages.map((s) => s.name)]);
+    kube.log.length = 0;
+    const again = await run(kube, plan);
+    expect({ exit: again.exit, error: again.error?.message }).toEqual({ exit: 0, error: undefined });
+    expect(again.before).toEqual([]);
+    expect(again.analyzed).toEqual([]);
+    expect(kube.log).toEqual([]);
+    expect(again.lines[again.lines.length - 1]).toBe('shop/web: already at stage retire (the last: completed)');
+  });
+
+  test('--to a stage reached: the same; a later --to: beforeApplying gets the stages still to apply', async () => {
+    const kube = new FakeKube();
+    const plan = planOf('v1', 'v2');
+    expect((await run(kube, plan, { options: { to: 'shift-50' } })).exit).toBe(0);
+    const same = await run(kube, plan, { options: { to: 'shift-50' } });
+    expect({ exit: same.exit, before: same.before, last: same.lines[same.lines.length - 1] })
+      .toEqual({ exit: 0, before: [], last: 'shop/web: already at stage shift-50' });
+    const further = await run(kube, plan, { options: { to: 'unroute' } });
+    expect(further.before).toEqual([['shift-100', 'unroute']]);
   });
 });
 
