@@ -10,6 +10,7 @@ import { KubeClient } from './kube-client';
 import { loadKubeAccess } from './kube-config';
 import { driverIdentity } from './lease';
 import { analyzedAmong, lazyPrometheus, planHooks, rolloutsOf } from './plan-analysis';
+import { prometheusAccess, PrometheusAccessOptions } from './prometheus-access';
 import { Reporter } from './reporter';
 import { planDigest, readStateRecord } from './state-record';
 import { findOnPath, ProxyWaitMode, WaitSettings } from './waits';
@@ -20,7 +21,7 @@ import { ENDPOINTS_TIMEOUT, PROPAGATION_TIMEOUT, ROUTE_TIMEOUT, TIMEOUT_VARIABLE
 import { StageResult, SynthesizeOptions, synthesizePlan } from '../cli/stages';
 
 /** The options of the four commands (as parsed by `cli/program.ts`). */
-export interface RolloutCommandOptions extends Omit<SynthesizeOptions, 'force'> {
+export interface RolloutCommandOptions extends Omit<SynthesizeOptions, 'force'>, PrometheusAccessOptions {
   readonly kubeconfig?: string;
   readonly context?: string;
   readonly prometheus?: string;
@@ -78,7 +79,16 @@ async function drive(command: 'rollout' | 'promote' | 'abort', options: RolloutC
   if (command === 'abort' && options.prometheus !== undefined) {
     reporter.emit({ event: 'note', message: `--prometheus ${options.prometheus}: not used, abort analyzes nothing` });
   }
-  const prometheus = command === 'abort' ? undefined : lazyPrometheus(options.prometheus);
+  const accessFlags = [
+    ...(options.prometheusHeader?.length ? ['--prometheus-header'] : []),
+    ...(options.prometheusBearerTokenFile !== undefined ? ['--prometheus-bearer-token-file'] : []),
+    ...(options.prometheusCaFile !== undefined ? ['--prometheus-ca-file'] : []),
+    ...(options.prometheusInsecureSkipTlsVerify ? ['--prometheus-insecure-skip-tls-verify'] : []),
+  ];
+  if (accessFlags.length > 0 && options.prometheus === undefined && command !== 'abort') {
+    throw new CliError(`${accessFlags.join(', ')}: how to reach --prometheus <url>, which is not given`, EXIT_USAGE);
+  }
+  const prometheus = command === 'abort' ? undefined : lazyPrometheus(options.prometheus, undefined, prometheusAccess(options));
   const checkPrometheus = async (stages: readonly StageResult[]) => {
     const analyzed = hooks.analyzeStage ? [] : analyzedAmong(rollouts, stages.map((s) => s.name));
     await prometheus?.connect(analyzed);

@@ -11,7 +11,7 @@
 import { MetricResult, RolloutHooks, StageAnalysis, StageAnalysisContext } from './analysis';
 import { sleep, Stopped, throwIfStopped } from './waits';
 import { Evaluation, Querier } from '../analysis/_evaluate';
-import { PrometheusClient, PrometheusError } from '../analysis/_prometheus';
+import { PrometheusClient, PrometheusClientOptions, PrometheusError } from '../analysis/_prometheus';
 import { RolloutSpec } from '../analysis/_spec';
 import { analyzeStage, Clock, SYSTEM_CLOCK } from '../analysis/_stage-analysis';
 import { CliError, EXIT_USAGE } from '../cli/errors';
@@ -44,8 +44,8 @@ export function analyzedAmong(rollouts: readonly ReleaseRollout[], stageNames: r
  * stages to apply are analyzed and no URL was given, when the URL is not one, or when Prometheus does not answer.
  * Undefined when no stage to apply is analyzed (then `--prometheus` is not needed; given, it is still checked).
  */
-export async function connectPrometheus(url: string | undefined, analyzed: readonly string[], clock: Clock = SYSTEM_CLOCK):
-Promise<PrometheusClient | undefined> {
+export async function connectPrometheus(url: string | undefined, analyzed: readonly string[], clock: Clock = SYSTEM_CLOCK,
+  access: PrometheusClientOptions = {}): Promise<PrometheusClient | undefined> {
   if (url === undefined) {
     if (analyzed.length > 0) {
       throw new CliError(`the plan analyzes stage${analyzed.length === 1 ? '' : 's'} ${analyzed.join(', ')}: pass --prometheus <url> `
@@ -54,7 +54,7 @@ Promise<PrometheusClient | undefined> {
     return undefined;
   }
   try {
-    const client = new PrometheusClient(url);
+    const client = new PrometheusClient(url, access);
     await client.checkReachable(clock.now());
     return client;
   } catch (e) {
@@ -70,7 +70,7 @@ Promise<PrometheusClient | undefined> {
  * already at its target needs no Prometheus, missing or unreachable. A URL that is not one is refused at once (exit
  * 2, before the cluster is contacted). `querier` asks the client `connect` made.
  */
-export function lazyPrometheus(url: string | undefined, clock: Clock = SYSTEM_CLOCK): {
+export function lazyPrometheus(url: string | undefined, clock: Clock = SYSTEM_CLOCK, access: PrometheusClientOptions = {}): {
   readonly querier: Querier;
   connect(analyzed: readonly string[]): Promise<void>;
 } {
@@ -95,7 +95,7 @@ export function lazyPrometheus(url: string | undefined, clock: Clock = SYSTEM_CL
       },
     },
     connect: async (analyzed) => {
-      client = await connectPrometheus(url, analyzed, clock);
+      client = await connectPrometheus(url, analyzed, clock, access);
     },
   };
 }
