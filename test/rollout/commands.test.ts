@@ -26,7 +26,8 @@ describe('rollout, promote, abort, status', () => {
 
   test('rollout --help lists its options and exit codes 4 and 5', async () => {
     const run = await cliInProcess(['rollout', '--help']);
-    for (const option of ['--prometheus <url>', '--to <stage>', '--force', '--retry', '--propagation-wait <seconds>', '--istio-status', '--wait-timeout <seconds>']) {
+    for (const option of ['--prometheus <url>', '--prometheus-header <header>', '--prometheus-bearer-token-file <file>', '--prometheus-ca-file <file>',
+      '--prometheus-insecure-skip-tls-verify', '--to <stage>', '--force', '--retry', '--propagation-wait <seconds>', '--istio-status', '--wait-timeout <seconds>']) {
       expect(run.stdout).toContain(option);
     }
     expect(run.stdout).toContain('4 a stage\'s analysis failed or a wait timed out');
@@ -96,6 +97,24 @@ describe('rollout, promote, abort, status', () => {
       expect(run.status).toBe(2);
       expect(run.stderr).toContain('mesh-release: error: --to shift-99: not a stage of the plan (stable, make-routable, deploy, shift-50, shift-100, '
         + 'unroute, drop-routable, retire)');
+    });
+
+    test('--prometheus-header, --prometheus-bearer-token-file: malformed or missing fails (exit 2) before the cluster is contacted, no value printed', async () => {
+      const secret = 'Bearer eyJhbGciOiJSUzI1NiJ9.s3cr3t';
+      const header = await cliInProcess(['rollout', '--stages', stages, '--kubeconfig', kubeconfig, '--prometheus', 'https://prometheus.example',
+        '--prometheus-header', 'X-Scope-OrgID: tenant-1', '--prometheus-header', secret]);
+      expect({ status: header.status, stderr: header.stderr }).toEqual({
+        status: 2,
+        stderr: `mesh-release: error: --prometheus-header #2 (${secret.length} characters, hidden): not a header 'Name: value' with a name and a value, `
+          + 'e.g. --prometheus-header \'Authorization: Bearer <token>\' or --prometheus-header \'X-Scope-OrgID: <tenant>\'\n',
+      });
+      const missing = path.join(tmpDir(), 'token');
+      const file = await cliInProcess(['rollout', '--stages', stages, '--kubeconfig', kubeconfig, '--prometheus', 'https://prometheus.example',
+        '--prometheus-bearer-token-file', missing]);
+      expect({ status: file.status, stderr: file.stderr }).toEqual({ status: 2, stderr: `mesh-release: error: --prometheus-bearer-token-file ${missing}: ENOENT\n` });
+      const alone = await cliInProcess(['rollout', '--stages', stages, '--kubeconfig', kubeconfig, '--prometheus-header', 'X-Scope-OrgID: tenant-1']);
+      expect({ status: alone.status, stderr: alone.stderr })
+        .toEqual({ status: 2, stderr: 'mesh-release: error: --prometheus-header: how to reach --prometheus <url>, which is not given\n' });
     });
 
     test('a malformed --prometheus fails (exit 2) before the cluster is contacted; an unreachable one is asked only where a stage to apply is analyzed', async () => {
