@@ -29,7 +29,7 @@ annotation), count evaluations interval apart against --prometheus, each printed
 routing changes (MESH_RELEASE_DWELL, default 5 s).
 
 One driver per release: it holds the Lease mesh-release.<release> in the release's namespace (renewed; taken over
-when not renewed for its duration) and records the live stage, the plan's digest, the state and the analysis in
+when seen unchanged for its duration by this machine's clock) and records the live stage, the plan's digest, the state and the analysis in
 the ConfigMap mesh-release.<release>. Run again after a kill, it resumes at the live stage. SIGINT/SIGTERM stop it
 after the current step.`;
 
