@@ -11,6 +11,11 @@
 import * as http from 'http';
 import * as https from 'https';
 
+/** `url` with the password of its `user:password@` replaced by `<hidden>` (to be printed). */
+export function maskedUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*):[^/@]*@/i, '$1:<hidden>@');
+}
+
 /** The answer of a query meant to return one number. */
 export type QueryAnswer =
   /** One sample (a vector of one series, or a scalar): its value, which may be NaN or ±Inf. */
@@ -54,7 +59,12 @@ export class PrometheusClient {
       throw new PrometheusError(`the Prometheus URL must be an http(s) URL such as http://prometheus.istio-system:9090, got ${JSON.stringify(url)}`);
     }
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-      throw new PrometheusError(`the Prometheus URL must be an http(s) URL such as http://prometheus.istio-system:9090, got ${JSON.stringify(url)}`);
+      throw new PrometheusError(`the Prometheus URL must be an http(s) URL such as http://prometheus.istio-system:9090, got ${JSON.stringify(maskedUrl(url))}`);
+    }
+    if (parsed.username !== '' || parsed.password !== '') {
+      // Node's fetch refuses a URL with credentials, and the URL is printed in messages.
+      throw new PrometheusError('the Prometheus URL must not carry credentials (user:password@): pass them as a header, '
+        + '--prometheus-header \'Authorization: Basic <base64 of user:password>\'');
     }
     this.url = url.replace(/\/+$/, '');
     this.timeoutMs = options.timeoutMs ?? 10_000;

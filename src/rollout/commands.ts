@@ -15,6 +15,7 @@ import { Reporter } from './reporter';
 import { planDigest, readStateRecord } from './state-record';
 import { findOnPath, ProxyWaitMode, WaitSettings } from './waits';
 import { STAGE_ANNOTATION, rolloutObjectName } from '../_conventions';
+import { maskedUrl } from '../analysis/_prometheus';
 import { CliError, EXIT_UNSAFE, EXIT_USAGE } from '../cli/errors';
 import { releaseObjectOf } from '../cli/release-view';
 import { ENDPOINTS_TIMEOUT, PROPAGATION_TIMEOUT, ROUTE_TIMEOUT, TIMEOUT_VARIABLES } from '../cli/runbook-steps';
@@ -77,7 +78,7 @@ async function drive(command: 'rollout' | 'promote' | 'abort', options: RolloutC
   // live stage is read (a release already at its target applies nothing, and needs none), checked before the first apply.
   const target = options.to !== undefined ? names.indexOf(options.to) : names.length - 1;
   if (command === 'abort' && options.prometheus !== undefined) {
-    reporter.emit({ event: 'note', message: `--prometheus ${options.prometheus}: not used, abort analyzes nothing` });
+    reporter.emit({ event: 'note', message: `--prometheus ${maskedUrl(options.prometheus)}: not used, abort analyzes nothing` });
   }
   const accessFlags = [
     ...(options.prometheusHeader?.length ? ['--prometheus-header'] : []),
@@ -95,7 +96,7 @@ async function drive(command: 'rollout' | 'promote' | 'abort', options: RolloutC
     if (options.prometheus !== undefined && analyzed.length === 0 && !hooks.analyzeStage) {
       reporter.emit({
         event: 'note',
-        message: `--prometheus ${options.prometheus}: not used, ${rollouts.some((r) => r.spec.analysis)
+        message: `--prometheus ${maskedUrl(options.prometheus)}: not used, ${rollouts.some((r) => r.spec.analysis)
           ? `no stage up to ${names[target]} is analyzed` : 'the plan has no analysis'}`,
       });
     }

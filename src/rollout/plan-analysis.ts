@@ -11,7 +11,7 @@
 import { MetricResult, RolloutHooks, StageAnalysis, StageAnalysisContext } from './analysis';
 import { sleep, Stopped, throwIfStopped } from './waits';
 import { Evaluation, Querier } from '../analysis/_evaluate';
-import { PrometheusClient, PrometheusClientOptions, PrometheusError } from '../analysis/_prometheus';
+import { maskedUrl, PrometheusClient, PrometheusClientOptions, PrometheusError } from '../analysis/_prometheus';
 import { RolloutSpec } from '../analysis/_spec';
 import { analyzeStage, Clock, SYSTEM_CLOCK } from '../analysis/_stage-analysis';
 import { CliError, EXIT_USAGE } from '../cli/errors';
@@ -59,7 +59,7 @@ export async function connectPrometheus(url: string | undefined, analyzed: reado
     return client;
   } catch (e) {
     if (e instanceof PrometheusError) {
-      throw new CliError(`--prometheus ${url}: ${e.message}; nothing applied`, EXIT_USAGE);
+      throw new CliError(`--prometheus ${maskedUrl(url)}: ${e.message}; nothing applied`, EXIT_USAGE);
     }
     throw e;
   }
@@ -79,7 +79,7 @@ export function lazyPrometheus(url: string | undefined, clock: Clock = SYSTEM_CL
       new PrometheusClient(url);
     } catch (e) {
       if (e instanceof PrometheusError) {
-        throw new CliError(`--prometheus ${url}: ${e.message}; nothing applied`, EXIT_USAGE);
+        throw new CliError(`--prometheus ${maskedUrl(url)}: ${e.message}; nothing applied`, EXIT_USAGE);
       }
       throw e;
     }

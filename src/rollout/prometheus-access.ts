@@ -21,6 +21,9 @@ export interface PrometheusAccessOptions {
 
 /** An HTTP header name: an RFC 9110 token (https://www.rfc-editor.org/rfc/rfc9110#name-field-names). */
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** What a header value may not hold (https://www.rfc-editor.org/rfc/rfc9110#name-field-values): controls but tab. */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
 
 /** The client options of the flags; a `CliError` (exit 2) naming the flag for a malformed header, an unreadable file, two that conflict. */
 export function prometheusAccess(options: PrometheusAccessOptions): Pick<PrometheusClientOptions, 'headers' | 'ca' | 'insecureSkipTlsVerify'> {
@@ -29,10 +32,12 @@ export function prometheusAccess(options: PrometheusAccessOptions): Pick<Prometh
     const colon = header.indexOf(':');
     const name = colon < 0 ? '' : header.slice(0, colon).trim();
     const value = colon < 0 ? '' : header.slice(colon + 1).trim();
-    if (!HEADER_NAME.test(name) || value === '') {
+    // A line break or control character would be refused by fetch with the value in its message.
+    if (!HEADER_NAME.test(name) || value === '' || CONTROL.test(value)) {
       // The value may be a secret (a token typed without its name): never echoed.
       throw new CliError(`--prometheus-header #${i + 1} (${HEADER_NAME.test(name) ? `'${name}: <hidden>'` : `${header.length} characters, hidden`}): `
-        + 'not a header \'Name: value\' with a name and a value, e.g. --prometheus-header \'Authorization: Bearer <token>\' '
+        + 'not a header \'Name: value\' with a name and a value (no line break or control character), '
+        + 'e.g. --prometheus-header \'Authorization: Bearer <token>\' '
         + 'or --prometheus-header \'X-Scope-OrgID: <tenant>\'', EXIT_USAGE);
     }
     const same = Object.keys(headers).find((n) => n.toLowerCase() === name.toLowerCase());
@@ -72,6 +77,9 @@ function readToken(file: string, error: (why: string) => Error): string {
   }
   if (token === '') {
     throw error('empty');
+  }
+  if (CONTROL.test(token)) {
+    throw error('more than one line, or a control character: not a token');
   }
   return token;
 }

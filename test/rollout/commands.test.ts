@@ -105,7 +105,7 @@ describe('rollout, promote, abort, status', () => {
         '--prometheus-header', 'X-Scope-OrgID: tenant-1', '--prometheus-header', secret]);
       expect({ status: header.status, stderr: header.stderr }).toEqual({
         status: 2,
-        stderr: `mesh-release: error: --prometheus-header #2 (${secret.length} characters, hidden): not a header 'Name: value' with a name and a value, `
+        stderr: `mesh-release: error: --prometheus-header #2 (${secret.length} characters, hidden): not a header 'Name: value' with a name and a value (no line break or control character), `
           + 'e.g. --prometheus-header \'Authorization: Bearer <token>\' or --prometheus-header \'X-Scope-OrgID: <tenant>\'\n',
       });
       const missing = path.join(tmpDir(), 'token');

@@ -9,10 +9,19 @@ import { AddressInfo } from 'net';
 import * as path from 'path';
 import { PrometheusClient, PrometheusError } from '../../src/analysis/_prometheus';
 import { CliError } from '../../src/cli/errors';
+import { connectPrometheus } from '../../src/rollout/plan-analysis';
 import { prometheusAccess } from '../../src/rollout/prometheus-access';
 import { tmpDir } from '../cli/_cli';
 
 const SECRET = 'eyJhbGciOiJSUzI1NiJ9.secret';
+
+describe('a --prometheus URL with credentials', () => {
+  test('is refused (Node\'s fetch would refuse it), its password never printed, pointing at --prometheus-header', async () => {
+    await expect(connectPrometheus('https://mesh:hunter2@prometheus.example', [])).rejects.toThrow(new CliError(
+      '--prometheus https://mesh:<hidden>@prometheus.example: the Prometheus URL must not carry credentials (user:password@): pass them as a header, '
+      + '--prometheus-header \'Authorization: Basic <base64 of user:password>\'; nothing applied', 2));
+  });
+});
 
 describe('prometheusAccess', () => {
   test('headers as given, sent with every request', () => {
@@ -22,12 +31,14 @@ describe('prometheusAccess', () => {
   });
 
   test.each([
-    [`Bearer ${SECRET}`, `--prometheus-header #1 (${`Bearer ${SECRET}`.length} characters, hidden): not a header 'Name: value' with a name and a value, `
+    [`Bearer ${SECRET}`, `--prometheus-header #1 (${`Bearer ${SECRET}`.length} characters, hidden): not a header 'Name: value' with a name and a value (no line break or control character), `
       + 'e.g. --prometheus-header \'Authorization: Bearer <token>\' or --prometheus-header \'X-Scope-OrgID: <tenant>\''],
-    ['Authorization:', '--prometheus-header #1 (\'Authorization: <hidden>\'): not a header \'Name: value\' with a name and a value, '
+    ['Authorization:', '--prometheus-header #1 (\'Authorization: <hidden>\'): not a header \'Name: value\' with a name and a value '
+      + '(no line break or control character), e.g. --prometheus-header \'Authorization: Bearer <token>\' or --prometheus-header \'X-Scope-OrgID: <tenant>\''],
+    [`Bad Name: ${SECRET}`, `--prometheus-header #1 (${`Bad Name: ${SECRET}`.length} characters, hidden): not a header 'Name: value' with a name and a value (no line break or control character), `
       + 'e.g. --prometheus-header \'Authorization: Bearer <token>\' or --prometheus-header \'X-Scope-OrgID: <tenant>\''],
-    [`Bad Name: ${SECRET}`, `--prometheus-header #1 (${`Bad Name: ${SECRET}`.length} characters, hidden): not a header 'Name: value' with a name and a value, `
-      + 'e.g. --prometheus-header \'Authorization: Bearer <token>\' or --prometheus-header \'X-Scope-OrgID: <tenant>\''],
+    [`Authorization: Bearer ${SECRET}\r\nX-Injected: 1`, '--prometheus-header #1 (\'Authorization: <hidden>\'): not a header \'Name: value\' with a name and a value '
+      + '(no line break or control character), e.g. --prometheus-header \'Authorization: Bearer <token>\' or --prometheus-header \'X-Scope-OrgID: <tenant>\''],
   ])('fails (exit 2) on the header %j, its value hidden', (header, message) => {
     expect(() => prometheusAccess({ prometheusHeader: [header] })).toThrow(new CliError(message, 2));
   });
