@@ -29,7 +29,7 @@ annotation), count evaluations interval apart against --prometheus, each printed
 routing changes (MESH_RELEASE_DWELL, default 5 s).
 
 One driver per release: it holds the Lease mesh-release.<release> in the release's namespace (renewed; taken over
-when not renewed for its duration) and records the live stage, the plan's digest, the state and the analysis in
+when seen unchanged for its duration by this machine's clock) and records the live stage, the plan's digest, the state and the analysis in
 the ConfigMap mesh-release.<release>. Run again after a kill, it resumes at the live stage. SIGINT/SIGTERM stop it
 after the current step.`;
 
@@ -156,6 +156,12 @@ ${EXIT_CODES}`)
   const driveOptions = (command: Command) => clusterOptions(command)
     .option('--prometheus <url>', 'Prometheus with the mesh\'s metrics (e.g. http://prometheus.istio-system:9090): required when a stage up to --to '
       + 'is analyzed by the plan, and checked before anything is applied')
+    .option('--prometheus-header <header>', 'a header of every request to --prometheus, \'Name: value\' (repeatable): e.g. \'Authorization: Bearer <token>\', '
+      + '\'Authorization: Basic <base64>\', \'X-Scope-OrgID: <tenant>\' (values are never printed)', collect, [])
+    .option('--prometheus-bearer-token-file <file>', 'send Authorization: Bearer <the file\'s content> to --prometheus, the file read again for every request '
+      + '(a rotated token works)')
+    .option('--prometheus-ca-file <file>', 'PEM certificate(s) of the CA that signed an https --prometheus\'s certificate (a private CA)')
+    .option('--prometheus-insecure-skip-tls-verify', 'do not verify the certificate of an https --prometheus (tests only)')
     .option('--force', 'apply even when the live stage is not the one the plan expects (each step is still checked by the safety check)')
     .option('--propagation-wait <seconds>', 'Istio without istioctl on PATH: seconds to wait for the proxies after a routing change (default: 30)', wholeNumber)
     .option('--istio-status', 'wait for istiod\'s Reconciled condition of the Istio objects (PILOT_ENABLE_STATUS=true) instead of istioctl proxy-status')
@@ -234,6 +240,10 @@ function reportError(e: unknown): number {
   }
   console.error(`mesh-release: internal error (a bug, please report it): ${e instanceof Error ? e.stack : String(e)}`);
   return EXIT_INTERNAL;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 function positiveInteger(value: string): number {

@@ -69,5 +69,11 @@ export interface RolloutHooks {
   analyzeStage(context: StageAnalysisContext): Promise<StageAnalysis>;
   /** Whether the plan pauses before `stage` (its `pauseBefore`), so that `mesh-release promote` goes on. */
   pausesBefore(stage: StageResult): boolean;
+  /**
+   * Called once the driver knows which stages this run applies (from the one to apply or resume, to the target),
+   * before the first is applied, and not at all when none is (a release already at its target): checks what they
+   * need (Prometheus where one is analyzed). A `CliError` refuses the run, nothing applied.
+   */
+  beforeApplying?(stages: readonly StageResult[]): Promise<void>;
 }
 

@@ -9,18 +9,20 @@ import { RolloutDriver } from './driver';
 import { KubeClient } from './kube-client';
 import { loadKubeAccess } from './kube-config';
 import { driverIdentity } from './lease';
-import { analyzedAmong, connectPrometheus, planHooks, rolloutsOf } from './plan-analysis';
+import { analyzedAmong, lazyPrometheus, planHooks, rolloutsOf } from './plan-analysis';
+import { prometheusAccess, PrometheusAccessOptions } from './prometheus-access';
 import { Reporter } from './reporter';
 import { planDigest, readStateRecord } from './state-record';
 import { findOnPath, ProxyWaitMode, WaitSettings } from './waits';
 import { STAGE_ANNOTATION, rolloutObjectName } from '../_conventions';
+import { maskedUrl } from '../analysis/_prometheus';
 import { CliError, EXIT_UNSAFE, EXIT_USAGE } from '../cli/errors';
 import { releaseObjectOf } from '../cli/release-view';
 import { ENDPOINTS_TIMEOUT, PROPAGATION_TIMEOUT, ROUTE_TIMEOUT, TIMEOUT_VARIABLES } from '../cli/runbook-steps';
-import { SynthesizeOptions, synthesizePlan } from '../cli/stages';
+import { StageResult, SynthesizeOptions, synthesizePlan } from '../cli/stages';
 
 /** The options of the four commands (as parsed by `cli/program.ts`). */
-export interface RolloutCommandOptions extends Omit<SynthesizeOptions, 'force'> {
+export interface RolloutCommandOptions extends Omit<SynthesizeOptions, 'force'>, PrometheusAccessOptions {
   readonly kubeconfig?: string;
   readonly context?: string;
   readonly prometheus?: string;
@@ -72,20 +74,33 @@ async function drive(command: 'rollout' | 'promote' | 'abort', options: RolloutC
   if (options.to !== undefined && !names.includes(options.to)) {
     throw new CliError(`--to ${options.to}: not a stage of the plan (${names.join(', ')})`, EXIT_USAGE);
   }
-  // abort analyzes nothing; rollout and promote need Prometheus when a stage up to --to is analyzed.
+  // abort analyzes nothing. rollout and promote need Prometheus when a stage they apply is analyzed: known once the
+  // live stage is read (a release already at its target applies nothing, and needs none), checked before the first apply.
   const target = options.to !== undefined ? names.indexOf(options.to) : names.length - 1;
-  const analyzed = command === 'abort' || hooks.analyzeStage ? [] : analyzedAmong(rollouts, names.slice(0, target + 1));
-  const prometheus = command === 'abort' ? undefined : await connectPrometheus(options.prometheus, analyzed);
   if (command === 'abort' && options.prometheus !== undefined) {
-    reporter.emit({ event: 'note', message: `--prometheus ${options.prometheus}: not used, abort analyzes nothing` });
+    reporter.emit({ event: 'note', message: `--prometheus ${maskedUrl(options.prometheus)}: not used, abort analyzes nothing` });
   }
-  if (prometheus && analyzed.length === 0 && !hooks.analyzeStage) {
-    reporter.emit({
-      event: 'note',
-      message: `--prometheus ${prometheus.url}: not used, ${rollouts.some((r) => r.spec.analysis)
-        ? `no stage up to ${names[target]} is analyzed` : 'the plan has no analysis'}`,
-    });
+  const accessFlags = [
+    ...(options.prometheusHeader?.length ? ['--prometheus-header'] : []),
+    ...(options.prometheusBearerTokenFile !== undefined ? ['--prometheus-bearer-token-file'] : []),
+    ...(options.prometheusCaFile !== undefined ? ['--prometheus-ca-file'] : []),
+    ...(options.prometheusInsecureSkipTlsVerify ? ['--prometheus-insecure-skip-tls-verify'] : []),
+  ];
+  if (accessFlags.length > 0 && options.prometheus === undefined && command !== 'abort') {
+    throw new CliError(`${accessFlags.join(', ')}: how to reach --prometheus <url>, which is not given`, EXIT_USAGE);
   }
+  const prometheus = command === 'abort' ? undefined : lazyPrometheus(options.prometheus, undefined, prometheusAccess(options));
+  const checkPrometheus = async (stages: readonly StageResult[]) => {
+    const analyzed = hooks.analyzeStage ? [] : analyzedAmong(rollouts, stages.map((s) => s.name));
+    await prometheus?.connect(analyzed);
+    if (options.prometheus !== undefined && analyzed.length === 0 && !hooks.analyzeStage) {
+      reporter.emit({
+        event: 'note',
+        message: `--prometheus ${maskedUrl(options.prometheus)}: not used, ${rollouts.some((r) => r.spec.analysis)
+          ? `no stage up to ${names[target]} is analyzed` : 'the plan has no analysis'}`,
+      });
+    }
+  };
   const kube = new KubeClient(access);
   const controller = new AbortController();
   const stop = (signal: NodeJS.Signals) => {
@@ -95,7 +110,8 @@ async function drive(command: 'rollout' | 'promote' | 'abort', options: RolloutC
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   try {
-    const driver = new RolloutDriver(kube, plan, { ...planHooks(rollouts, prometheus), ...hooks }, reporter, waitSettings(options, env), {
+    const planned: RolloutHooks = { ...planHooks(rollouts, prometheus?.querier), beforeApplying: checkPrometheus };
+    const driver = new RolloutDriver(kube, plan, { ...planned, ...hooks }, reporter, waitSettings(options, env), {
       to: options.to,
       force: options.force,
       retry: options.retry,

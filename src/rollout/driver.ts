@@ -136,6 +136,10 @@ export class RolloutDriver {
         target: this.stages[target].name,
         resume: live.index >= 0 && !complete ? (interrupted ? this.stages[applying].name : live.name) : undefined,
       });
+      if (next <= target) {
+        await this.hooks.beforeApplying?.(this.stages.slice(next, target + 1));
+      }
+      const already = next > target;
       let promoted = promote && current && record?.state === 'paused' ? record.pausedBefore : undefined;
       if (promote && !promoted) {
         this.events.emit({ event: 'note', message: 'no pause is pending: going on like rollout' });
@@ -178,7 +182,7 @@ export class RolloutDriver {
       }
       this.events.emit({
         event: 'done',
-        message: `${this.releaseNames()}: at stage ${this.stages[target].name}`
+        message: `${this.releaseNames()}: ${already ? 'already ' : ''}at stage ${this.stages[target].name}`
         + `${target === this.stages.length - 1 ? ' (the last: completed)' : ''}`,
       });
       return 0;

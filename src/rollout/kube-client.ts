@@ -61,8 +61,24 @@ export class KubeClient {
     return this.waiting.during(this.send(method, urlPath, body, contentType, what));
   }
 
+  /**
+   * A 401 with credentials that can change (an exec plugin's token revoked or rotated before its expiry, a token file
+   * rotated) is retried once with fresh ones: the API server refused to authenticate it, so it did nothing.
+   */
   private async send(method: string, urlPath: string, body: unknown, contentType: string, what: string | undefined): Promise<any> {
-    const credentials = await this.access.credentials();
+    try {
+      return await this.sendOnce(method, urlPath, body, contentType, what, false);
+    } catch (e) {
+      if (e instanceof KubeApiError && e.status === 401 && this.access.refreshable) {
+        return this.sendOnce(method, urlPath, body, contentType, what, true);
+      }
+      throw e;
+    }
+  }
+
+  private async sendOnce(method: string, urlPath: string, body: unknown, contentType: string, what: string | undefined,
+    refresh: boolean): Promise<any> {
+    const credentials = await this.access.credentials(refresh);
     const payload = body === undefined ? undefined : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
     const described = what ?? `${method} ${urlPath}`;
     return new Promise((resolve, reject) => {

@@ -53,8 +53,17 @@ export interface KubeAccess {
   readonly tlsServerName?: string;
   /** The kubeconfig file(s) read, for messages and for `istioctl`. */
   readonly files: string[];
-  /** Credentials for the next request (an exec plugin is run when its credential expired). */
-  credentials(): Promise<Credentials>;
+  /** Whether `credentials(true)` can give other credentials than the last ones (an exec plugin, a token file). */
+  readonly refreshable: boolean;
+  /**
+   * Credentials for the next request: an exec plugin is run when none is cached, or the cached one expires within
+   * 10 s (its `status.expirationTimestamp`). `refresh`: the API server answered 401 to the last ones; an exec plugin
+   * is run again even if its credential has not expired (a token revoked or rotated early), as client-go's exec
+   * authenticator does (k8s.io/client-go/plugin/pkg/client/auth/exec/exec.go, `maybeRefreshCreds` on a 401:
+   * https://github.com/kubernetes/client-go/blob/master/plugin/pkg/client/auth/exec/exec.go). Other credentials are
+   * the same every time (a token file is read again anyway).
+   */
+  credentials(refresh?: boolean): Promise<Credentials>;
 }
 
 const IN_CLUSTER = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -97,6 +106,7 @@ export function loadKubeAccess(options: KubeConfigOptions = {}): KubeAccess {
     tlsServerName: c['tls-server-name'],
     files,
     credentials: credentialsOf(user?.value ?? {}, user?.dir ?? '.', context.value.user ?? '(none)', c, env),
+    refreshable: Boolean(user?.value?.exec || user?.value?.tokenFile),
   };
 }
 
@@ -172,7 +182,7 @@ function dataOrFile(data: unknown, file: unknown, dir: string): Buffer | undefin
   return undefined;
 }
 
-function credentialsOf(user: any, dir: string, userName: string, cluster: any, env: NodeJS.ProcessEnv): () => Promise<Credentials> {
+function credentialsOf(user: any, dir: string, userName: string, cluster: any, env: NodeJS.ProcessEnv): (refresh?: boolean) => Promise<Credentials> {
   const cert = dataOrFile(user['client-certificate-data'], user['client-certificate'], dir);
   const key = dataOrFile(user['client-key-data'], user['client-key'], dir);
   if (user.exec) {
@@ -207,9 +217,12 @@ function readToken(file: string): string {
   }
 }
 
-/** A client-go credential plugin: run when no credential is cached or the cached one expired. */
+/**
+ * A client-go credential plugin: run when no credential is cached, the cached one expires within 10 s, or `refresh`
+ * (a 401). Requests that need it at once share one run.
+ */
 function execPlugin(spec: any, dir: string, userName: string, cluster: any, env: NodeJS.ProcessEnv,
-  cert?: Buffer, key?: Buffer): () => Promise<Credentials> {
+  cert?: Buffer, key?: Buffer): (refresh?: boolean) => Promise<Credentials> {
   if (typeof spec.command !== 'string' || spec.command === '') {
     throw new CliError(`user '${userName}': its exec plugin has no command`);
   }
@@ -217,10 +230,8 @@ function execPlugin(spec: any, dir: string, userName: string, cluster: any, env:
   // A command with a path separator is relative to the kubeconfig's directory; a bare name is looked up on PATH.
   const command = spec.command.includes('/') ? path.resolve(dir, spec.command) : spec.command;
   let cached: { credentials: Credentials; expires?: number } | undefined;
-  return async () => {
-    if (cached && (cached.expires === undefined || cached.expires > Date.now() + 10_000)) {
-      return cached.credentials;
-    }
+  let running: Promise<Credentials> | undefined;
+  const run = async (): Promise<Credentials> => {
     const info = {
       apiVersion,
       kind: 'ExecCredential',
@@ -252,6 +263,18 @@ function execPlugin(spec: any, dir: string, userName: string, cluster: any, env:
     cached = { credentials, expires: Number.isNaN(expires) ? undefined : expires };
     return credentials;
   };
+  return async (refresh) => {
+    if (refresh) {
+      cached = undefined;
+    }
+    if (cached && (cached.expires === undefined || cached.expires > Date.now() + 10_000)) {
+      return cached.credentials;
+    }
+    running ??= run().finally(() => {
+      running = undefined;
+    });
+    return running;
+  };
 }
 
 /** The pod's service account (https://kubernetes.io/docs/tasks/run-application/access-api-from-pod/). */
@@ -266,6 +289,7 @@ function inCluster(env: NodeJS.ProcessEnv): KubeAccess {
     ca: fs.readFileSync(path.join(IN_CLUSTER, 'ca.crt')),
     insecureSkipTlsVerify: false,
     files: [],
+    refreshable: true,
     credentials: async () => ({ headers: { Authorization: `Bearer ${readToken(path.join(IN_CLUSTER, 'token'))}` } }),
   };
 }

@@ -1,9 +1,16 @@
 /**
  * One driver per release at a time: a `coordination.k8s.io/v1` Lease in the release's namespace
  * (https://kubernetes.io/docs/concepts/architecture/leases/), held while the driver runs and renewed every quarter of
- * its duration. A Lease renewed less recently than its duration is taken over (the driver says from whom); so is one
- * whose holder was a process of this machine that no longer exists (a driver killed with SIGKILL, run again at once).
- * Every write carries the `resourceVersion` read: two drivers taking one Lease at once cannot both win.
+ * its duration. A held Lease whose `renewTime` is recent by this machine's clock is refused at once, naming its holder.
+ * One that LOOKS expired by this machine's clock is not trusted on that alone: the holder's `renewTime` was written
+ * by the holder's clock, and a driver whose clock runs 5 minutes ahead would take over a live Lease. As client-go's
+ * leader election does (k8s.io/client-go/tools/leaderelection/leaderelection.go, `isLeaseValid`:
+ * `observedTime + leaseDuration` after now, `observedTime` stamped by its own clock when the record was seen to
+ * change; https://github.com/kubernetes/client-go/blob/master/tools/leaderelection/leaderelection.go), the driver
+ * watches it (re-reads it) for its `leaseDurationSeconds` on its own clock: changed meanwhile, it is refused naming
+ * the holder; unchanged, it is taken over (the driver says from whom). One whose holder was a process of this machine
+ * that no longer exists (a driver killed with SIGKILL, run again at once) is taken over at once. Every write carries
+ * the `resourceVersion` read: two drivers taking one Lease at once cannot both win.
  */
 import * as os from 'os';
 import { KubeApiError, KubeClient } from './kube-client';
@@ -12,13 +19,25 @@ import { RELEASE_LABEL, rolloutObjectName } from '../_conventions';
 import { CliError, EXIT_UNSAFE } from '../cli/errors';
 import { ReleaseRef } from '../cli/release-view';
 
+/** Time as `acquire` sees it (tests skew and speed it up). */
+export interface LeaseClock {
+  /** This machine's wall clock, in milliseconds. */
+  now(): number;
+  sleep(milliseconds: number): Promise<void>;
+}
+
+const SYSTEM_LEASE_CLOCK: LeaseClock = {
+  now: () => Date.now(),
+  sleep: (milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds)),
+};
+
 /** `<host>/<pid>/<random>`: who holds a Lease. */
 export function driverIdentity(): string {
   return `${os.hostname()}/${process.pid}/${Math.random().toString(36).slice(2, 8)}`;
 }
 
 /** Lease times are MicroTime: RFC 3339 with microseconds. */
-function microTime(date = new Date()): string {
+function microTime(date: Date): string {
   return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
@@ -37,14 +56,45 @@ function holderIsDeadHere(holder: string): boolean {
 }
 
 export class ReleaseLease {
-  /** Takes the Lease of `release`, or throws a `CliError` (exit 1) naming its holder. */
+  /**
+   * Takes the Lease of `release`, or throws a `CliError` (exit 1) naming its holder. A Lease that looks expired by
+   * this machine's clock is watched for its duration first (see above): `acquire` may take that long.
+   */
   static async acquire(kube: KubeClient, release: ReleaseRef, identity: string, durationSeconds: number,
-    events: RolloutEvents): Promise<ReleaseLease> {
+    events: RolloutEvents, clock: LeaseClock = SYSTEM_LEASE_CLOCK): Promise<ReleaseLease> {
     const name = rolloutObjectName(release.name);
     const where = `Lease ${name} (namespace ${release.namespace})`;
+    const read = () => kube.find('coordination.k8s.io/v1', 'Lease', release.namespace, name);
     for (let attempt = 0; ; attempt++) {
-      const now = new Date();
-      const current = await kube.find('coordination.k8s.io/v1', 'Lease', release.namespace, name);
+      const current = await read();
+      const holder: string | undefined = current?.spec?.holderIdentity || undefined;
+      const duration = current?.spec?.leaseDurationSeconds ?? durationSeconds;
+      const dead = holder !== undefined && holderIsDeadHere(holder);
+      if (holder !== undefined && !dead) {
+        const renewed = Date.parse(current.spec?.renewTime ?? current.spec?.acquireTime ?? '');
+        const expiresIn = Number.isNaN(renewed) ? 0 : (renewed + duration * 1000 - clock.now()) / 1000;
+        if (expiresIn > 0) {
+          throw new CliError(`release ${release.name} (namespace ${release.namespace}) is being driven by ${holder}: it holds the ${where}, `
+            + `renewed at ${current.spec.renewTime} (expires in ${Math.ceil(expiresIn)} s unless renewed). Wait for it to end, or stop it `
+            + '(SIGINT/SIGTERM: it stops after its current step and releases the Lease).', EXIT_UNSAFE);
+        }
+        events.emit({
+          event: 'lease',
+          message: `the ${where} held by ${holder} looks expired by this machine's clock (renewed at ${current.spec?.renewTime ?? 'never'}, `
+            + `duration ${duration} s): watching it for ${duration} s before taking it over, in case the two clocks differ`,
+        });
+        const changed = await watchUnchanged(read, current, duration * 1000, clock);
+        if (changed !== undefined) {
+          if (changed.lease?.spec?.holderIdentity) {
+            throw new CliError(`release ${release.name} (namespace ${release.namespace}) is being driven by ${changed.lease.spec.holderIdentity}: `
+              + `it holds the ${where}, renewed while this driver watched it for ${duration} s (renewTime ${changed.lease.spec.renewTime} by `
+              + 'its clock: the two clocks differ). Wait for it to end, or stop it (SIGINT/SIGTERM: it stops after its current step and releases the Lease).',
+            EXIT_UNSAFE);
+          }
+          continue; // given up or deleted meanwhile: read it again
+        }
+      }
+      const now = new Date(clock.now());
       const spec = {
         holderIdentity: identity,
         leaseDurationSeconds: durationSeconds,
@@ -63,19 +113,10 @@ export class ReleaseLease {
           events.emit({ event: 'lease', message: `holding the ${where} as ${identity}` });
           return new ReleaseLease(kube, created, identity, durationSeconds);
         }
-        const holder: string | undefined = current.spec?.holderIdentity || undefined;
-        const renewed = Date.parse(current.spec?.renewTime ?? current.spec?.acquireTime ?? '');
-        const duration = current.spec?.leaseDurationSeconds ?? durationSeconds;
-        const expiresIn = Number.isNaN(renewed) ? 0 : (renewed + duration * 1000 - now.getTime()) / 1000;
-        const dead = holder !== undefined && holderIsDeadHere(holder);
-        if (holder !== undefined && expiresIn > 0 && !dead) {
-          throw new CliError(`release ${release.name} (namespace ${release.namespace}) is being driven by ${holder}: it holds the ${where}, `
-            + `renewed at ${current.spec.renewTime} (expires in ${Math.ceil(expiresIn)} s unless renewed). Wait for it to end, or stop it `
-            + '(SIGINT/SIGTERM: it stops after its current step and releases the Lease).', EXIT_UNSAFE);
-        }
         const taken = await kube.replace({ ...current, spec });
         if (holder !== undefined) {
-          const why = dead ? `its process is gone from this machine (${os.hostname()})` : `not renewed since ${current.spec.renewTime} (duration ${duration} s)`;
+          const why = dead ? `its process is gone from this machine (${os.hostname()})`
+            : `not renewed since ${current.spec.renewTime} (unchanged while watched for ${duration} s)`;
           events.emit({ event: 'lease', message: `taking over the ${where} from ${holder}: ${why}` });
         } else {
           events.emit({ event: 'lease', message: `holding the ${where} as ${identity}` });
@@ -120,7 +161,7 @@ export class ReleaseLease {
   }
 
   private async renew(): Promise<void> {
-    const spec = { ...this.lease.spec, renewTime: microTime() };
+    const spec = { ...this.lease.spec, renewTime: microTime(new Date()) };
     try {
       this.lease = await this.kube.replace({ ...this.lease, spec });
     } catch (e) {
@@ -157,3 +198,23 @@ export class ReleaseLease {
 }
 
 class LeaseLost extends Error {}
+
+/**
+ * Re-reads the Lease every quarter of `milliseconds` (at most every 2 s) until `milliseconds` have passed on this
+ * machine's clock: `{ lease }` as read when it changed (another write: its `resourceVersion` or its `spec`; undefined
+ * when deleted), or undefined when it stayed as `seen`.
+ */
+async function watchUnchanged(read: () => Promise<any>, seen: any, milliseconds: number, clock: LeaseClock): Promise<{ lease: any } | undefined> {
+  const fingerprint = (lease: any) => JSON.stringify([lease?.metadata?.resourceVersion, lease?.spec]);
+  const before = fingerprint(seen);
+  const until = clock.now() + milliseconds;
+  const step = Math.min(2000, Math.max(100, milliseconds / 4));
+  for (let left = milliseconds; left > 0; left = until - clock.now()) {
+    await clock.sleep(Math.min(step, left));
+    const now = await read();
+    if (fingerprint(now) !== before) {
+      return { lease: now };
+    }
+  }
+  return undefined;
+}

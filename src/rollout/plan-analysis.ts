@@ -5,12 +5,13 @@
  * `release/_plan-rollout.ts` for why `retire` is not one), the engine's stage loop (`analysis/_stage-analysis.ts`)
  * runs against `--prometheus`: `count` evaluations `interval` apart, each metric reported as soon as it is judged.
  * Several releases of one plan are analyzed side by side, each with its own analysis; the stage passes when all
- * pass. A stop request (SIGINT, SIGTERM, a lost Lease) ends the wait for the next evaluation at once.
+ * pass, and fails as soon as one fails: the others stop before their next evaluation (their intervals end at once),
+ * so the roll back starts after the failing evaluation, not after the others' `count` evaluations. A stop request (SIGINT, SIGTERM, a lost Lease) ends the wait for the next evaluation at once.
  */
 import { MetricResult, RolloutHooks, StageAnalysis, StageAnalysisContext } from './analysis';
-import { sleep, throwIfStopped } from './waits';
+import { sleep, Stopped, throwIfStopped } from './waits';
 import { Evaluation, Querier } from '../analysis/_evaluate';
-import { PrometheusClient, PrometheusError } from '../analysis/_prometheus';
+import { maskedUrl, PrometheusClient, PrometheusClientOptions, PrometheusError } from '../analysis/_prometheus';
 import { RolloutSpec } from '../analysis/_spec';
 import { analyzeStage, Clock, SYSTEM_CLOCK } from '../analysis/_stage-analysis';
 import { CliError, EXIT_USAGE } from '../cli/errors';
@@ -43,8 +44,8 @@ export function analyzedAmong(rollouts: readonly ReleaseRollout[], stageNames: r
  * stages to apply are analyzed and no URL was given, when the URL is not one, or when Prometheus does not answer.
  * Undefined when no stage to apply is analyzed (then `--prometheus` is not needed; given, it is still checked).
  */
-export async function connectPrometheus(url: string | undefined, analyzed: readonly string[], clock: Clock = SYSTEM_CLOCK):
-Promise<PrometheusClient | undefined> {
+export async function connectPrometheus(url: string | undefined, analyzed: readonly string[], clock: Clock = SYSTEM_CLOCK,
+  access: PrometheusClientOptions = {}): Promise<PrometheusClient | undefined> {
   if (url === undefined) {
     if (analyzed.length > 0) {
       throw new CliError(`the plan analyzes stage${analyzed.length === 1 ? '' : 's'} ${analyzed.join(', ')}: pass --prometheus <url> `
@@ -53,15 +54,50 @@ Promise<PrometheusClient | undefined> {
     return undefined;
   }
   try {
-    const client = new PrometheusClient(url);
+    const client = new PrometheusClient(url, access);
     await client.checkReachable(clock.now());
     return client;
   } catch (e) {
     if (e instanceof PrometheusError) {
-      throw new CliError(`--prometheus ${url}: ${e.message}; nothing applied`, EXIT_USAGE);
+      throw new CliError(`--prometheus ${maskedUrl(url)}: ${e.message}; nothing applied`, EXIT_USAGE);
     }
     throw e;
   }
+}
+
+/**
+ * `--prometheus`, connected only once the stages a run applies are known (`RolloutHooks.beforeApplying`): a release
+ * already at its target needs no Prometheus, missing or unreachable. A URL that is not one is refused at once (exit
+ * 2, before the cluster is contacted). `querier` asks the client `connect` made.
+ */
+export function lazyPrometheus(url: string | undefined, clock: Clock = SYSTEM_CLOCK, access: PrometheusClientOptions = {}): {
+  readonly querier: Querier;
+  connect(analyzed: readonly string[]): Promise<void>;
+} {
+  if (url !== undefined) {
+    try {
+      new PrometheusClient(url);
+    } catch (e) {
+      if (e instanceof PrometheusError) {
+        throw new CliError(`--prometheus ${maskedUrl(url)}: ${e.message}; nothing applied`, EXIT_USAGE);
+      }
+      throw e;
+    }
+  }
+  let client: PrometheusClient | undefined;
+  return {
+    querier: {
+      query: (query, time) => {
+        if (!client) {
+          throw new Error('Prometheus is queried before beforeApplying connected it');
+        }
+        return client.query(query, time);
+      },
+    },
+    connect: async (analyzed) => {
+      client = await connectPrometheus(url, analyzed, clock, access);
+    },
+  };
 }
 
 /** A clock whose sleeps end with `Stopped` as soon as the driver is asked to stop. */
@@ -117,7 +153,15 @@ export function planHooks(rollouts: readonly ReleaseRollout[], prometheus: Queri
         throw new Error(`stage ${stage} is analyzed but no Prometheus was given`);
       }
       const waiting = context.waiting;
-      const stoppable = stoppableClock(clock, context.signal);
+      // Aborted on a stop request, or when one release's analysis failed the stage: the others' verdicts no longer matter.
+      const stageOver = new AbortController();
+      const stop = () => stageOver.abort(context.signal.reason);
+      context.signal.addEventListener('abort', stop, { once: true });
+      if (context.signal.aborted) {
+        stop();
+      }
+      const stoppable = stoppableClock(clock, stageOver.signal);
+      let failedFirst: ReleaseRef | undefined;
       const ticking: Clock = waiting ? { now: () => stoppable.now(), sleep: (ms) => waiting.during(stoppable.sleep(ms)) } : stoppable;
       const querier: Querier = waiting ? { query: (query, time) => waiting.during(prometheus.query(query, time)) } : prometheus;
       const outcomes = await Promise.all(analyzed.map(async ({ release, spec }) => {
@@ -134,15 +178,25 @@ export function planHooks(rollouts: readonly ReleaseRollout[], prometheus: Queri
             last.push(results);
             results.forEach(context.report);
           },
+        }).catch((e) => {
+          if (e instanceof Stopped && failedFirst !== undefined && !context.signal.aborted) {
+            return undefined; // another release failed the stage
+          }
+          throw e;
         });
+        if (outcome?.verdict === 'fail' && failedFirst === undefined) {
+          failedFirst = release;
+          stageOver.abort(`the analysis of ${release.namespace}/${release.name} failed stage ${stage}`);
+        }
         return { release, outcome, results: last[last.length - 1] ?? [] };
-      }));
-      const failed = outcomes.filter((o) => o.outcome.verdict === 'fail');
-      const named = (o: typeof outcomes[number]) => (rollouts.length > 1 ? `${o.release.namespace}/${o.release.name}: ` : '');
+      })).finally(() => context.signal.removeEventListener('abort', stop));
+      const judged = outcomes.flatMap((o) => (o.outcome ? [{ ...o, outcome: o.outcome }] : []));
+      const failed = judged.filter((o) => o.outcome.verdict === 'fail');
+      const named = (o: { release: ReleaseRef }) => (rollouts.length > 1 ? `${o.release.namespace}/${o.release.name}: ` : '');
       return {
         passed: failed.length === 0,
         results: outcomes.flatMap((o) => o.results),
-        reason: (failed.length > 0 ? failed : outcomes).map((o) => `${named(o)}${o.outcome.message}`).join('; '),
+        reason: (failed.length > 0 ? failed : judged).map((o) => `${named(o)}${o.outcome.message}`).join('; '),
       };
     },
   };

@@ -170,9 +170,23 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** Prometheus's web config: TLS, basic auth. */
+export interface WebConfig {
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
+  /** User name to bcrypt hash. */
+  readonly basicAuthUsers?: { readonly [user: string]: string };
+  /** Whether `/-/ready` answers OK, with what it takes (CA, credentials). */
+  readonly probe?: (url: string) => Promise<boolean>;
+}
+
 /** A Prometheus scraping `targets` every second. */
 export class PrometheusServer {
-  public static async start(targets: string[]): Promise<PrometheusServer> {
+  /**
+   * `web`: Prometheus's web config (`--web.config.file`,
+   * https://prometheus.io/docs/prometheus/latest/configuration/https/): TLS with this certificate and key (the URL is
+   * then https), and basic auth users with their bcrypt hashes. `ready` then probes with `probe` (CA, credentials).
+   */
+  public static async start(targets: string[], web?: WebConfig): Promise<PrometheusServer> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mesh-release-prometheus-'));
     const config = path.join(dir, 'prometheus.yml');
     fs.writeFileSync(config, [
@@ -185,12 +199,21 @@ export class PrometheusServer {
       `      - targets: [${targets.map((t) => `'${t}'`).join(', ')}]`,
       '',
     ].join('\n'));
+    const webFile = path.join(dir, 'web.yml');
+    if (web) {
+      fs.writeFileSync(webFile, [
+        ...(web.tls ? ['tls_server_config:', `  cert_file: ${web.tls.certFile}`, `  key_file: ${web.tls.keyFile}`] : []),
+        ...(web.basicAuthUsers ? ['basic_auth_users:', ...Object.entries(web.basicAuthUsers).map(([user, hash]) => `  ${user}: '${hash}'`)] : []),
+        '',
+      ].join('\n'));
+    }
     const port = await freePort();
     const child = spawn(prometheusBinary()!, [
       `--config.file=${config}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn',
+      ...(web ? [`--web.config.file=${webFile}`] : []),
     ], { stdio: ['ignore', 'ignore', 'pipe'] });
-    const server = new PrometheusServer(`http://127.0.0.1:${port}`, child, dir);
-    await server.ready();
+    const server = new PrometheusServer(`${web?.tls ? 'https' : 'http'}://127.0.0.1:${port}`, child, dir);
+    await server.ready(web?.probe);
     return server;
   }
 
@@ -204,14 +227,14 @@ export class PrometheusServer {
   }
 
   /** Waits until Prometheus answers /-/ready (30 s at most). */
-  private async ready(): Promise<void> {
+  private async ready(probe: (url: string) => Promise<boolean> = async (url) => (await fetch(url)).ok): Promise<void> {
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
       if (this.child.exitCode !== null) {
         throw new Error(`prometheus exited (${this.child.exitCode}): ${this.stderr}`);
       }
       try {
-        if ((await fetch(`${this.url}/-/ready`)).ok) {
+        if (await probe(`${this.url}/-/ready`)) {
           return;
         }
       } catch {

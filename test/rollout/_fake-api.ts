@@ -113,6 +113,8 @@ export const settings: any = {
 
 export interface Run {
   readonly analyzed: string[];
+  /** The stages each `beforeApplying` was called with. */
+  readonly before: string[][];
   readonly lines: string[];
   readonly exit?: number;
   readonly error?: CliError;
@@ -123,6 +125,7 @@ export async function run(kube: FakeKube, plan: PlanResult, opts: {
   fail?: string; stopWhen?: (line: string, lines: string[]) => boolean; options?: Partial<DriverOptions>; command?: 'rollout' | 'abort';
 } = {}): Promise<Run> {
   const analyzed: string[] = [];
+  const before: string[][] = [];
   const lines: string[] = [];
   const controller = new AbortController();
   const reporter = new Reporter('text', (l) => {
@@ -135,13 +138,16 @@ export async function run(kube: FakeKube, plan: PlanResult, opts: {
       return { passed: c.stage.name !== opts.fail, results: [], reason: 'success-rate 80% < 99%' };
     },
     pausesBefore: () => false,
+    beforeApplying: async (stages: readonly StageResult[]) => {
+      before.push(stages.map((st) => st.name));
+    },
   };
   const driver = new RolloutDriver(kube as any, plan, hooks, reporter, settings, { leaseSeconds: 30, identity: 'test/1/a', ...opts.options }, controller);
   try {
     const exit = await (opts.command === 'abort' ? driver.abort() : driver.rollout(false));
-    return { analyzed, lines, exit };
+    return { analyzed, before, lines, exit };
   } catch (e) {
-    if (e instanceof CliError) return { analyzed, lines, error: e };
+    if (e instanceof CliError) return { analyzed, before, lines, error: e };
     throw e;
   }
 }

@@ -26,7 +26,8 @@ describe('rollout, promote, abort, status', () => {
 
   test('rollout --help lists its options and exit codes 4 and 5', async () => {
     const run = await cliInProcess(['rollout', '--help']);
-    for (const option of ['--prometheus <url>', '--to <stage>', '--force', '--retry', '--propagation-wait <seconds>', '--istio-status', '--wait-timeout <seconds>']) {
+    for (const option of ['--prometheus <url>', '--prometheus-header <header>', '--prometheus-bearer-token-file <file>', '--prometheus-ca-file <file>',
+      '--prometheus-insecure-skip-tls-verify', '--to <stage>', '--force', '--retry', '--propagation-wait <seconds>', '--istio-status', '--wait-timeout <seconds>']) {
       expect(run.stdout).toContain(option);
     }
     expect(run.stdout).toContain('4 a stage\'s analysis failed or a wait timed out');
@@ -70,17 +71,17 @@ describe('rollout, promote, abort, status', () => {
       expect({ status: planned.status, stderr: planned.status === 0 ? '' : planned.stderr }).toEqual({ status: 0, stderr: '' });
     }, 120_000);
 
-    test('rollout without --prometheus fails (exit 2) before anything is contacted, naming the analyzed stages', async () => {
+    test('rollout without --prometheus goes on to the cluster first: a release already at its target needs none', async () => {
+      // The refusal itself, once the live stage is read: test/rollout/plan-analysis.test.ts and rollout-analysis.integration.ts.
       const run = await cliInProcess(['rollout', '--stages', stages, '--kubeconfig', kubeconfig]);
       expect(run.status).toBe(2);
-      expect(run.stderr).toBe('mesh-release: error: the plan analyzes stages shift-50, shift-100, unroute, drop-routable: pass --prometheus <url> '
-        + '(the Prometheus that scrapes the mesh\'s metrics, e.g. http://prometheus.istio-system:9090); nothing applied\n');
+      expect(run.stderr).toContain('cannot reach the API server https://127.0.0.1:1 (context c)');
     });
 
-    test('--output json: the refusal is an event too', async () => {
+    test('--output json: a refusal is an event too', async () => {
       const run = await cliInProcess(['promote', '--stages', stages, '--kubeconfig', kubeconfig, '--output', 'json']);
       expect(run.status).toBe(2);
-      expect(JSON.parse(run.stdout.trim())).toMatchObject({ event: 'error', exitCode: 2, message: expect.stringContaining('pass --prometheus <url>') });
+      expect(JSON.parse(run.stdout.trim().split('\n').pop()!)).toMatchObject({ event: 'error', exitCode: 2, message: expect.stringContaining('cannot reach the API server') });
     });
 
     test('--to a stage before the first analyzed one, and abort, need no Prometheus (they go on to the cluster)', async () => {
@@ -98,15 +99,32 @@ describe('rollout, promote, abort, status', () => {
         + 'unroute, drop-routable, retire)');
     });
 
-    test('an unreachable or malformed --prometheus fails (exit 2) before anything is applied', async () => {
+    test('--prometheus-header, --prometheus-bearer-token-file: malformed or missing fails (exit 2) before the cluster is contacted, no value printed', async () => {
+      const secret = 'Bearer eyJhbGciOiJSUzI1NiJ9.s3cr3t';
+      const header = await cliInProcess(['rollout', '--stages', stages, '--kubeconfig', kubeconfig, '--prometheus', 'https://prometheus.example',
+        '--prometheus-header', 'X-Scope-OrgID: tenant-1', '--prometheus-header', secret]);
+      expect({ status: header.status, stderr: header.stderr }).toEqual({
+        status: 2,
+        stderr: `mesh-release: error: --prometheus-header #2 (${secret.length} characters, hidden): not a header 'Name: value' with a name and a value (no line break or control character), `
+          + 'e.g. --prometheus-header \'Authorization: Bearer <token>\' or --prometheus-header \'X-Scope-OrgID: <tenant>\'\n',
+      });
+      const missing = path.join(tmpDir(), 'token');
+      const file = await cliInProcess(['rollout', '--stages', stages, '--kubeconfig', kubeconfig, '--prometheus', 'https://prometheus.example',
+        '--prometheus-bearer-token-file', missing]);
+      expect({ status: file.status, stderr: file.stderr }).toEqual({ status: 2, stderr: `mesh-release: error: --prometheus-bearer-token-file ${missing}: ENOENT\n` });
+      const alone = await cliInProcess(['rollout', '--stages', stages, '--kubeconfig', kubeconfig, '--prometheus-header', 'X-Scope-OrgID: tenant-1']);
+      expect({ status: alone.status, stderr: alone.stderr })
+        .toEqual({ status: 2, stderr: 'mesh-release: error: --prometheus-header: how to reach --prometheus <url>, which is not given\n' });
+    });
+
+    test('a malformed --prometheus fails (exit 2) before the cluster is contacted; an unreachable one is asked only where a stage to apply is analyzed', async () => {
       const bad = await cliInProcess(['rollout', '--stages', stages, '--kubeconfig', kubeconfig, '--prometheus', 'localhost:9090']);
       expect(bad.status).toBe(2);
       expect(bad.stderr).toContain('--prometheus localhost:9090: the Prometheus URL must be an http(s) URL');
       const port = await closedPort();
       const gone = await cliInProcess(['rollout', '--stages', stages, '--kubeconfig', kubeconfig, '--prometheus', `http://127.0.0.1:${port}`]);
       expect(gone.status).toBe(2);
-      expect(gone.stderr).toContain(`--prometheus http://127.0.0.1:${port}: Prometheus at http://127.0.0.1:${port} is unreachable: ECONNREFUSED`);
-      expect(gone.stderr).toContain('nothing applied');
+      expect(gone.stderr).toContain('cannot reach the API server https://127.0.0.1:1 (context c)');
     });
   });
 });

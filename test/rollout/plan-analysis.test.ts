@@ -12,7 +12,7 @@ import { Clock, SYSTEM_CLOCK } from '../../src/analysis/_stage-analysis';
 import { CliError } from '../../src/cli/errors';
 import { ReleaseRef } from '../../src/cli/release-view';
 import { MetricResult, StageAnalysisContext } from '../../src/rollout/analysis';
-import { analyzedAmong, connectPrometheus, planHooks, ReleaseRollout } from '../../src/rollout/plan-analysis';
+import { analyzedAmong, connectPrometheus, lazyPrometheus, planHooks, ReleaseRollout } from '../../src/rollout/plan-analysis';
 import { Stopped } from '../../src/rollout/waits';
 
 const STAGES = ['stable', 'make-routable', 'deploy', 'shift-50', 'shift-100', 'unroute', 'drop-routable', 'retire'];
@@ -112,6 +112,38 @@ describe('the plan\'s hooks', () => {
     expect(verdict.results.map((r) => [r.release, r.of, r.value])).toEqual([['web', 'shop/web', 100], ['api', 'shop/api', 12]]);
   });
 
+  test('two releases, one failing past failureLimit: the other stops at once, the stage fails after the failing evaluation, not after count', async () => {
+    const rollouts = [{ release: release('web'), spec: spec({ count: 5 }) }, { release: release('api'), spec: spec({ count: 5 }) }];
+    // A clock a thousand times faster than real: each release's intervals come in time order.
+    const fake = fakeClock();
+    const clock: Clock & { slept: number[] } = {
+      ...fake,
+      sleep: async (ms) => {
+        fake.slept.push(ms);
+        await new Promise((r) => setTimeout(r, ms / 1000));
+      },
+    };
+    const ctx = context('shift-100');
+    const verdict = await planHooks(rollouts, querier({ 'web-v2': [100], 'api-v2': [12] }), clock).analyzeStage(ctx);
+    expect(verdict.passed).toBe(false);
+    expect(verdict.reason).toBe('shop/api: 1 failed evaluation, more than failureLimit 0 (evaluation 1/5: success-rate)');
+    // One evaluation each, not web's five (its next interval, started before api's answer came, ends without one).
+    expect(clock.slept.length).toBeLessThanOrEqual(3);
+    expect(ctx.reported.map((r) => [r.release, r.evaluation, r.value]).sort()).toEqual([['api', 1, 12], ['web', 1, 100]]);
+    expect(verdict.results.map((r) => [r.release, r.value])).toEqual([['web', 100], ['api', 12]]);
+  });
+
+  test('two releases on the real clock: the one failing ends the other\'s interval at once', async () => {
+    const rollouts = [
+      { release: release('web'), spec: spec({ interval: 3600, count: 3 }) },
+      { release: release('api'), spec: spec({ interval: 0.05, count: 3 }) },
+    ];
+    const started = Date.now();
+    const verdict = await planHooks(rollouts, querier({ 'web-v2': [100], 'api-v2': [12] }), SYSTEM_CLOCK).analyzeStage(context('shift-100'));
+    expect(verdict).toMatchObject({ passed: false, reason: 'shop/api: 1 failed evaluation, more than failureLimit 0 (evaluation 1/3: success-rate)' });
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
   test('a stop request ends the wait for the next evaluation at once (Ctrl-C during an interval)', async () => {
     const controller = new AbortController();
     const hooks = planHooks([{ release: release('web'), spec: spec({ interval: 3600 }) }], querier({ 'web-v2': [100] }), SYSTEM_CLOCK);
@@ -147,6 +179,22 @@ describe('Prometheus before anything is applied', () => {
     expect(error.exitCode).toBe(2);
     expect(error.message).toBe(`--prometheus http://127.0.0.1:${port}: Prometheus at http://127.0.0.1:${port} is unreachable: `
       + `ECONNREFUSED (connect ECONNREFUSED 127.0.0.1:${port}); nothing applied`);
+  });
+});
+
+describe('--prometheus connected once the stages to apply are known (lazyPrometheus)', () => {
+  test('a URL that is not one is refused at once, before the cluster is read', () => {
+    expect(() => lazyPrometheus('prometheus:9090')).toThrow(new CliError(
+      '--prometheus prometheus:9090: the Prometheus URL must be an http(s) URL such as http://prometheus.istio-system:9090, got "prometheus:9090"; nothing applied', 2));
+  });
+
+  test('missing or unreachable: refused only when connect is called with analyzed stages (nothing to apply: never called)', async () => {
+    const port = await closedPort();
+    const missing = lazyPrometheus(undefined);
+    await expect(missing.connect([])).resolves.toBeUndefined();
+    await expect(missing.connect(['shift-50'])).rejects.toThrow('the plan analyzes stage shift-50: pass --prometheus <url>');
+    const unreachable = lazyPrometheus(`http://127.0.0.1:${port}`);
+    await expect(unreachable.connect(['shift-50'])).rejects.toThrow(`--prometheus http://127.0.0.1:${port}: Prometheus at http://127.0.0.1:${port} is unreachable`);
   });
 });
 

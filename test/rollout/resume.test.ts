@@ -71,6 +71,34 @@ describe('the next release, whose plan reuses the stage names of the one before'
   });
 });
 
+describe('run again on a release already at its target', () => {
+  test('nothing applied or analyzed, beforeApplying (Prometheus\'s check) not called: "already at stage", exit 0', async () => {
+    const kube = new FakeKube();
+    const plan = planOf('v1', 'v2');
+    const first = await run(kube, plan);
+    expect(first.exit).toBe(0);
+    expect(first.before).toEqual([plan.stages.map((s) => s.name)]);
+    kube.log.length = 0;
+    const again = await run(kube, plan);
+    expect({ exit: again.exit, error: again.error?.message }).toEqual({ exit: 0, error: undefined });
+    expect(again.before).toEqual([]);
+    expect(again.analyzed).toEqual([]);
+    expect(kube.log).toEqual([]);
+    expect(again.lines[again.lines.length - 1]).toBe('shop/web: already at stage retire (the last: completed)');
+  });
+
+  test('--to a stage reached: the same; a later --to: beforeApplying gets the stages still to apply', async () => {
+    const kube = new FakeKube();
+    const plan = planOf('v1', 'v2');
+    expect((await run(kube, plan, { options: { to: 'shift-50' } })).exit).toBe(0);
+    const same = await run(kube, plan, { options: { to: 'shift-50' } });
+    expect({ exit: same.exit, before: same.before, last: same.lines[same.lines.length - 1] })
+      .toEqual({ exit: 0, before: [], last: 'shop/web: already at stage shift-50' });
+    const further = await run(kube, plan, { options: { to: 'unroute' } });
+    expect(further.before).toEqual([['shift-100', 'unroute']]);
+  });
+});
+
 describe('a rollout stopped after the record says the next stage is being applied', () => {
   test('resumes at that stage, never re-applying the one before', async () => {
     const kube = new FakeKube();
