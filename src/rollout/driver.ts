@@ -211,7 +211,9 @@ export class RolloutDriver {
     try {
       await this.checkNamespaces();
       for (const release of releases) {
-        this.leases.push(await ReleaseLease.acquire(this.kube, release, this.options.identity, this.options.leaseSeconds, this.events));
+        const { identity, leaseSeconds } = this.options;
+        const lease = await ReleaseLease.acquire(this.kube, release, identity, leaseSeconds, this.events, undefined, this.signal);
+        this.leases.push(lease);
       }
       for (const lease of this.leases) {
         lease.keepRenewed((why) => this.controller.abort(why));
@@ -537,11 +539,16 @@ export class RolloutDriver {
    */
   private async perform(actions: TransitionAction[], stage: string, started: () => Promise<void>): Promise<void> {
     const ctx: WaitContext = { kube: this.kube, settings: this.settings, events: this.events, signal: this.signal, stage };
+    // The guards first (they only read): a live stage other than the expected one refuses the transition before it
+    // is recorded as under way, so the record never names a transition that was refused (a later run would resume it).
+    for (const action of actions.filter((a) => a.kind === 'guard')) {
+      await this.act(action, ctx);
+    }
     // A server-side dry run of every apply and delete first: a refusal (RBAC, schema, admission, a missing CRD)
     // leaves the cluster at the stage it was at.
     await this.dryRun(actions);
     await started();
-    for (const action of actions) {
+    for (const action of actions.filter((a) => a.kind !== 'guard')) {
       throwIfStopped(this.signal);
       await this.act(action, ctx);
     }

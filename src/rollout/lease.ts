@@ -15,6 +15,7 @@
 import * as os from 'os';
 import { KubeApiError, KubeClient } from './kube-client';
 import { RolloutEvents } from './reporter';
+import { throwIfStopped } from './waits';
 import { RELEASE_LABEL, rolloutObjectName } from '../_conventions';
 import { CliError, EXIT_UNSAFE } from '../cli/errors';
 import { ReleaseRef } from '../cli/release-view';
@@ -61,7 +62,7 @@ export class ReleaseLease {
    * this machine's clock is watched for its duration first (see above): `acquire` may take that long.
    */
   static async acquire(kube: KubeClient, release: ReleaseRef, identity: string, durationSeconds: number,
-    events: RolloutEvents, clock: LeaseClock = SYSTEM_LEASE_CLOCK): Promise<ReleaseLease> {
+    events: RolloutEvents, clock: LeaseClock = SYSTEM_LEASE_CLOCK, signal?: AbortSignal): Promise<ReleaseLease> {
     const name = rolloutObjectName(release.name);
     const where = `Lease ${name} (namespace ${release.namespace})`;
     const read = () => kube.find('coordination.k8s.io/v1', 'Lease', release.namespace, name);
@@ -83,7 +84,7 @@ export class ReleaseLease {
           message: `the ${where} held by ${holder} looks expired by this machine's clock (renewed at ${current.spec?.renewTime ?? 'never'}, `
             + `duration ${duration} s): watching it for ${duration} s before taking it over, in case the two clocks differ`,
         });
-        const changed = await watchUnchanged(read, current, duration * 1000, clock);
+        const changed = await watchUnchanged(read, current, duration * 1000, clock, signal);
         if (changed !== undefined) {
           if (changed.lease?.spec?.holderIdentity) {
             throw new CliError(`release ${release.name} (namespace ${release.namespace}) is being driven by ${changed.lease.spec.holderIdentity}: `
@@ -204,13 +205,18 @@ class LeaseLost extends Error {}
  * machine's clock: `{ lease }` as read when it changed (another write: its `resourceVersion` or its `spec`; undefined
  * when deleted), or undefined when it stayed as `seen`.
  */
-async function watchUnchanged(read: () => Promise<any>, seen: any, milliseconds: number, clock: LeaseClock): Promise<{ lease: any } | undefined> {
+async function watchUnchanged(read: () => Promise<any>, seen: any, milliseconds: number, clock: LeaseClock,
+  signal?: AbortSignal): Promise<{ lease: any } | undefined> {
   const fingerprint = (lease: any) => JSON.stringify([lease?.metadata?.resourceVersion, lease?.spec]);
   const before = fingerprint(seen);
   const until = clock.now() + milliseconds;
   const step = Math.min(2000, Math.max(100, milliseconds / 4));
   for (let left = milliseconds; left > 0; left = until - clock.now()) {
     await clock.sleep(Math.min(step, left));
+    // SIGINT/SIGTERM during the watch: stop at once (nothing taken, nothing applied), not after the whole duration.
+    if (signal) {
+      throwIfStopped(signal);
+    }
     const now = await read();
     if (fingerprint(now) !== before) {
       return { lease: now };

@@ -102,6 +102,20 @@ describe('a Lease held by a driver whose clock differs (client-go leader electio
       + '(renewed at 2026-01-01T11:55:00.000Z, duration 30 s): watching it for 30 s before taking it over, in case the two clocks differ']);
   });
 
+  test('SIGINT/SIGTERM while watching a Lease that looks expired: stops at the next read, nothing taken over', async () => {
+    const held = heldLease({ skewMs: 5 * 60_000, renewing: false });
+    const controller = new AbortController();
+    const sleep = held.clock.sleep;
+    held.clock.sleep = async (ms: number) => {
+      await sleep(ms);
+      controller.abort('SIGINT received');
+    };
+    await expect(ReleaseLease.acquire(held.kube, RELEASE, 'driver-2', 30, held.events, held.clock, controller.signal))
+      .rejects.toMatchObject({ name: 'Stopped', why: 'SIGINT received' });
+    expect(held.replaced).toEqual([]);
+    expect(held.elapsed()).toBeLessThan(30_000);
+  });
+
   test('this clock 5 minutes ahead, the holder gone: taken over once unchanged for its duration by this clock, and says so', async () => {
     const held = heldLease({ skewMs: 5 * 60_000, renewing: false });
     const lease = await ReleaseLease.acquire(held.kube, RELEASE, 'driver-2', 30, held.events, held.clock);

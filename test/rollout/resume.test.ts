@@ -206,3 +206,27 @@ describe('a version whose floor rises as it gets more traffic is scaled first (i
     expect(kube.dryRuns.filter((d) => d === 'Deployment/web-v1').length).toBeGreaterThanOrEqual(2);
   });
 });
+
+describe('a guard that refuses a transition', () => {
+  test('refuses before the transition is recorded as under way: the record still says the live stage, nothing applied', async () => {
+    const plan = planOf('v1', 'v2');
+    const kube = new FakeKube();
+    expect((await run(kube, plan, { options: { to: 'shift-10' } })).exit).toBe(0);
+    const before = kube.record();
+    // Someone moves the routing object to another stage between the driver's first read of it and the guard.
+    const find = kube.find.bind(kube);
+    let reads = 0;
+    kube.find = async (a: string, kind: string, ns: string | undefined, name: string) => {
+      const found = await find(a, kind, ns, name);
+      if (kind === 'VirtualService' && ++reads > 1) {
+        return { ...found, metadata: { ...found.metadata, annotations: { ...found.metadata.annotations, 'mesh-release.io/stage': 'by-hand' } } };
+      }
+      return found;
+    };
+    kube.log.length = 0;
+    const refused = await run(kube, plan);
+    expect(refused.error?.message).toMatch(/^refusing to apply stage 'shift-50': VirtualService\/web \(namespace shop\) is at stage 'by-hand', expected 'shift-10' or 'shift-50'/);
+    expect(kube.log).toEqual([]);
+    expect(kube.record()).toEqual(before);
+  });
+});
