@@ -550,7 +550,7 @@ export class RolloutDriver {
 
   private async dryRun(actions: TransitionAction[]): Promise<void> {
     for (const action of actions) {
-      if (action.kind === 'apply' || action.kind === 'scale') {
+      if (action.kind === 'apply' || action.kind === 'scale' || action.kind === 'scale-down') {
         for (const object of action.objects) {
           await this.kube.apply(object, this.namespace, true);
         }
@@ -583,6 +583,19 @@ export class RolloutDriver {
           stage: ctx.stage,
           message: `scaling ${action.release} ${action.version} first, from a floor of ${action.from} to ${action.floor} pods, before it gets more traffic `
             + `(applied ${action.objects.map((o) => name(o)).join(', ')})`,
+        });
+        return;
+      }
+      case 'scale-down': {
+        // Left out of the apply (at their live values) until routing was live: its pods carried its old share meanwhile.
+        for (const object of action.objects) {
+          await this.kube.apply(object, this.namespace);
+        }
+        this.events.emit({
+          event: 'scale',
+          stage: ctx.stage,
+          message: `scaling ${action.release} ${action.version} down last, from a floor of ${action.from} to ${action.floor} pods, now that routing `
+            + `gives it less traffic (applied ${action.objects.map((o) => name(o)).join(', ')})`,
         });
         return;
       }
