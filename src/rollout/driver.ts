@@ -603,7 +603,10 @@ export class RolloutDriver {
         for (const object of action.objects) {
           await this.kube.apply(object, this.namespace);
         }
-        this.events.emit({ event: 'apply', stage: ctx.stage, objects: action.objects.length, created: action.created.length, changed: action.changed.length });
+        // The objects of the versions scaled down later are not applied now: not counted as changed.
+        const held = new Set(action.held.flatMap((a) => a.objects).map((o) => `${o.kind}/${this.nsOf(o)}/${o.metadata?.name}`));
+        const changed = action.changed.filter((o) => !held.has(`${o.kind}/${this.nsOf(o)}/${o.metadata?.name}`));
+        this.events.emit({ event: 'apply', stage: ctx.stage, objects: action.objects.length, created: action.created.length, changed: changed.length });
         return;
       }
       case 'rollout':
