@@ -459,13 +459,13 @@ function applySteps(action: ApplyAction, dir: string, target: any[], ctx: StepCo
     const routing = rest.filter((m) => routes(m) && changed.has(keyOf(m, ctx.namespace)));
     if (routing.length > 0) {
       throw new CliError(`cannot write the apply of ${dir} while ${apps.join(', ')} ${version} is scaled down after its routing: `
-        + `${names(routing)} (labelled ${VERSION_LABEL}=${version}, of another app) routes and changes in this step, so it would be applied after `
+        + `${objectNames(routing)} (labelled ${VERSION_LABEL}=${version}, of another app) routes and changes in this step, so it would be applied after `
         + `the rest of the stage (kubectl apply -l '${VERSION_LABEL} notin (${version})' leaves it out); remove its ${VERSION_LABEL} label`);
     }
     return [{
       kind: 'apply',
       command: `kubectl apply -f ${dir} -l '${VERSION_LABEL}=${version},${APP_LABEL} notin (${apps.join(',')})'${ns}`,
-      why: `and the objects labelled ${VERSION_LABEL}=${version} of other apps (${names(rest)}): not scaled down`,
+      why: `and the objects labelled ${VERSION_LABEL}=${version} of other apps (${objectNames(rest)}): not scaled down`,
     }];
   });
   const left = held.map((h) => `${h.action.release} ${h.action.version}`).join(', ');
@@ -486,7 +486,7 @@ function scaleDownStep(action: ScaleDownAction, dir: string, target: any[], ctx:
     kind: 'apply',
     command: `kubectl apply -f ${dir} -l ${labels}${applyNamespace(target, ctx, dir)}`,
     why: `now that the routing gives ${action.release} ${action.version} less traffic: scale it down, from a floor of ${action.from} to ${action.floor} pods `
-      + `(${names([...action.objects, ...action.alsoSelected])}: the objects labelled ${labels}, left out of the apply)`,
+      + `(${objectNames([...action.objects, ...action.alsoSelected])}: the objects labelled ${labels}, left out of the apply)`,
   };
 }
 
@@ -494,14 +494,14 @@ function scaleDownStep(action: ScaleDownAction, dir: string, target: any[], ctx:
 function heldLabels(action: ScaleDownAction, dir: string): { [key: string]: string } {
   if (!action.labels) {
     throw new CliError(`cannot write the scale-down of ${action.release} ${action.version} in ${dir} (its floor falls from ${action.from} to `
-      + `${action.floor} pods as it gets less traffic, so ${names(action.objects)} must be left out of the apply of the stage and applied once `
+      + `${action.floor} pods as it gets less traffic, so ${objectNames(action.objects)} must be left out of the apply of the stage and applied once `
       + `the routing is live): the labels ${labelsText(versionLabels(action.release, action.version))} must select exactly these objects of the stage, `
       + 'besides PodDisruptionBudgets and objects the step does not change; give them those labels (MeshRelease and VersionedApp do), and no routing object');
   }
   return action.labels;
 }
 
-function names(ms: any[]): string {
+function objectNames(ms: any[]): string {
   return ms.map((m) => `${m.kind}/${m.metadata?.name}`).join(', ');
 }
 

@@ -292,7 +292,8 @@ function loweredVersions(target: any[], from: any[], ctx: TransitionContext): Ra
 }
 
 /** The versions, once per Deployment live in `from`, whose shares in `target` and `from` pass `changed`. */
-function versionsWhoseShare(target: any[], from: any[], ctx: TransitionContext, changed: (targetShare: number, fromShare: number) => boolean): RaisedVersion[] {
+function versionsWhoseShare(target: any[], from: any[], ctx: TransitionContext,
+  changed: (targetShare: number, fromShare: number) => boolean): RaisedVersion[] {
   const [before, after] = [floors(from, ctx), floors(target, ctx)];
   const seen = new Set<string>();
   const options = { namespace: ctx.namespace };
