@@ -6,12 +6,13 @@
  * Every wait blocks until its condition holds or fails after its timeout; objects a stage drops are
  * deleted explicitly, by name (see the README for why this is not `kubectl apply --prune`).
  */
-import { versionLabels } from '../_conventions';
-import { compareText, push } from '../_util';
+import { APP_LABEL, VERSION_LABEL, versionLabels } from '../_conventions';
+import { compareText, push, unique } from '../_util';
 import { CliError } from './errors';
-import { groupOf } from './stage-diff';
+import { groupOf, isRouting, keyOf } from './stage-diff';
 import { StageResult } from './stages';
-import { forwardActions, LiveAction, rollbackActions, ScaleAction, TransitionAction, TransitionContext } from './transition';
+import { ApplyAction, forwardActions, LiveAction, rollbackActions, ScaleAction, ScaleDownAction, TransitionAction, TransitionContext } from './transition';
+import { ROUTER_RUNBOOKS } from '../routing/_registry';
 import { LiveWaitKind } from '../routing/_runbook';
 
 export { DEFAULT_GRACE, DEFAULT_PROGRESS_DEADLINE, SLACK } from './transition';
@@ -365,7 +366,9 @@ function stepsOf(action: TransitionAction, dir: string, target: any[], ctx: Step
     case 'scale':
       return [scaleStep(action, dir, target, ctx)];
     case 'apply':
-      return [{ kind: 'apply', command: `kubectl apply -f ${dir}${applyNamespace(action.objects, ctx, dir)}`, why: `create and change the objects of the ${what}` }];
+      return applySteps(action, dir, target, ctx, what);
+    case 'scale-down':
+      return [scaleDownStep(action, dir, target, ctx)];
     case 'rollout': {
       const d = action.deployment;
       return [{
@@ -426,6 +429,80 @@ function scaleStep(action: ScaleAction, dir: string, target: any[], ctx: StepCon
     why: `before ${action.release} ${action.version} gets more traffic: scale it first, from a floor of ${action.from} to ${action.floor} pods `
       + `(${names([...action.objects, ...action.alsoSelected])}: the objects labelled ${labels}, nothing that routes)`,
   };
+}
+
+/**
+ * The apply of a stage: `kubectl apply -f <dir>`; with versions scaled down after routing is live, the objects
+ * labelled with their version left out: `-l 'version notin (v1)'`, which also selects the objects without a `version`
+ * label ("notin ... selects all resources with key not equal to ... and all resources with no labels with key", and
+ * each object passes the filter or not, in the order of the files:
+ * https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#set-based-requirement), then the objects of
+ * that version of the other apps: `-l 'version=v1,app notin (web)'`, when there are any (kubectl refuses an apply that
+ * selects nothing: "no objects passed to apply"). These come after the rest: refused when one of them routes and
+ * the step changes it.
+ */
+function applySteps(action: ApplyAction, dir: string, target: any[], ctx: StepContext, what: string): Step[] {
+  const ns = applyNamespace(target, ctx, dir);
+  if (action.held.length === 0) {
+    return [{ kind: 'apply', command: `kubectl apply -f ${dir}${ns}`, why: `create and change the objects of the ${what}` }];
+  }
+  const held = action.held.map((a) => ({ action: a, labels: heldLabels(a, dir) }));
+  const versions = unique(held.map((h) => h.labels[VERSION_LABEL])).sort(compareText);
+  const changed = new Set([...action.created, ...action.changed].map((m) => keyOf(m, ctx.namespace)));
+  const routes = (m: any) => isRouting(m) || ROUTER_RUNBOOKS.some((r) => r.roleOf(m) !== undefined);
+  const others = versions.flatMap((version): Step[] => {
+    const apps = unique(held.filter((h) => h.labels[VERSION_LABEL] === version).map((h) => h.labels[APP_LABEL])).sort(compareText);
+    const rest = target.filter((m) => m?.metadata?.labels?.[VERSION_LABEL] === version && !apps.includes(m.metadata.labels[APP_LABEL]));
+    if (rest.length === 0) {
+      return [];
+    }
+    const routing = rest.filter((m) => routes(m) && changed.has(keyOf(m, ctx.namespace)));
+    if (routing.length > 0) {
+      throw new CliError(`cannot write the apply of ${dir} while ${apps.join(', ')} ${version} is scaled down after its routing: `
+        + `${objectNames(routing)} (labelled ${VERSION_LABEL}=${version}, of another app) routes and changes in this step, so it would be applied after `
+        + `the rest of the stage (kubectl apply -l '${VERSION_LABEL} notin (${version})' leaves it out); remove its ${VERSION_LABEL} label`);
+    }
+    return [{
+      kind: 'apply',
+      command: `kubectl apply -f ${dir} -l '${VERSION_LABEL}=${version},${APP_LABEL} notin (${apps.join(',')})'${ns}`,
+      why: `and the objects labelled ${VERSION_LABEL}=${version} of other apps (${objectNames(rest)}): not scaled down`,
+    }];
+  });
+  const left = held.map((h) => `${h.action.release} ${h.action.version}`).join(', ');
+  return [{
+    kind: 'apply',
+    command: `kubectl apply -f ${dir} -l '${VERSION_LABEL} notin (${versions.join(',')})'${ns}`,
+    why: `create and change the objects of the ${what}, but those of ${left}: scaled down after the routing is live (their pods carry their share until then)`,
+  }, ...others];
+}
+
+/**
+ * The scale-down of a version after routing is live: `kubectl apply -f <dir> -l app=<app>,version=<version>`, the
+ * objects the apply left out (`applySteps`).
+ */
+function scaleDownStep(action: ScaleDownAction, dir: string, target: any[], ctx: StepContext): Step {
+  const labels = labelsText(heldLabels(action, dir));
+  return {
+    kind: 'apply',
+    command: `kubectl apply -f ${dir} -l ${labels}${applyNamespace(target, ctx, dir)}`,
+    why: `now that the routing gives ${action.release} ${action.version} less traffic: scale it down, from a floor of ${action.from} to ${action.floor} pods `
+      + `(${objectNames([...action.objects, ...action.alsoSelected])}: the objects labelled ${labels}, left out of the apply)`,
+  };
+}
+
+/** The labels that select exactly the objects of a version scaled down after routing is live, else refused. */
+function heldLabels(action: ScaleDownAction, dir: string): { [key: string]: string } {
+  if (!action.labels) {
+    throw new CliError(`cannot write the scale-down of ${action.release} ${action.version} in ${dir} (its floor falls from ${action.from} to `
+      + `${action.floor} pods as it gets less traffic, so ${objectNames(action.objects)} must be left out of the apply of the stage and applied once `
+      + `the routing is live): the labels ${labelsText(versionLabels(action.release, action.version))} must select exactly these objects of the stage, `
+      + 'besides PodDisruptionBudgets and objects the step does not change; give them those labels (MeshRelease and VersionedApp do), and no routing object');
+  }
+  return action.labels;
+}
+
+function objectNames(ms: any[]): string {
+  return ms.map((m) => `${m.kind}/${m.metadata?.name}`).join(', ');
 }
 
 /** Kinds without a namespace: `kubectl apply -n` leaves them alone. */

@@ -14,6 +14,18 @@
  * of the target stage (its Deployment and the autoscalers on it: nothing that routes) are applied first, and its
  * target floor of ready pods waited for; only then the whole stage. The `rollback-capacity` rule stays a warning:
  * it matters to whoever applies a stage whole (GitOps), not to the runbook and the `rollout` driver.
+ *
+ * Why scale down last (the mirror): a version whose share the step lowers and whose fixed replicas the target stage
+ * lowers too (v1: 6 pods at 100%, then 1 at 10%) would lose its pods at the apply, while the proxies, gateways or
+ * kube-proxy still send it its old share until the new routing is live: one pod for all of it. So the apply leaves
+ * its workload objects out (they stay at their live values), and applies them after the router's waits for routing
+ * to be live, before the deletes (`ScaleDownAction`). An autoscaled version without `replicas` in its Deployment (what
+ * `Scaling.autoscale` emits) is not held back: a lower `minReplicas` stops no pod the measured load needs, since the
+ * HPA controller scales to its metrics' recommendation (at least the new minimum), and lowers it only to the highest
+ * recommendation of the scale-down stabilization window, 300 s by default
+ * (https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/#stabilization-window;
+ * kubernetes/kubernetes pkg/controller/podautoscaler/horizontal.go `stabilizeRecommendation`, then
+ * `convertDesiredReplicasWithRules` clamps to minReplicas), while the load it measures is still that of the old share.
  */
 import { APP_LABEL, selects, VERSION_LABEL, versionLabels } from '../_conventions';
 import { unique } from '../_util';
@@ -75,6 +87,32 @@ export interface ScaleAction {
   readonly alsoSelected: any[];
 }
 
+/**
+ * After routing is live (the router's waits after the apply), a version whose share the transition lowers and whose
+ * `replicas` (fixed, or beside an autoscaler) it lowers too: its workload objects of the target stage (its Deployment
+ * and the autoscalers on it), left out of the apply, applied now, before the deletes.
+ */
+export interface ScaleDownAction {
+  readonly kind: 'scale-down';
+  /** The version's Deployment in the target stage. */
+  readonly deployment: any;
+  /** The Deployment and the HorizontalPodAutoscalers on it, of the target stage (the apply leaves them out). */
+  readonly objects: any[];
+  /** Its floor in the live stage and in the target stage. */
+  readonly from: number;
+  readonly floor: number;
+  readonly release: string;
+  readonly version: string;
+  /**
+   * `app=<release>,version=<version>` when, among the target stage's objects, these labels select the objects (and
+   * else only PodDisruptionBudgets, or objects the transition leaves unchanged, none that routes): what the runbook's
+   * apply leaves out, and applies after the waits (`kubectl apply -l`); undefined when they do not.
+   */
+  readonly labels?: { [key: string]: string };
+  /** What else those labels select (PodDisruptionBudgets, unchanged objects). */
+  readonly alsoSelected: any[];
+}
+
 /** The live stage of a release's routing object must be one of `expected` (`-`: the object does not exist). */
 export interface GuardAction {
   readonly kind: 'guard';
@@ -86,10 +124,16 @@ export interface GuardAction {
   readonly expected: string[];
 }
 
-/** Apply every object of the target stage (created, changed, and unchanged ones: their stage annotation moves). */
+/**
+ * Apply every object of the target stage (created, changed, and unchanged ones: their stage annotation moves), but the
+ * workload objects of the versions scaled down after routing is live (`held`).
+ */
 export interface ApplyAction {
   readonly kind: 'apply';
+  /** The objects to apply: the target stage's, without those of `held`. */
   readonly objects: any[];
+  /** The scale-downs that follow the waits: their objects stay at their live values meanwhile. */
+  readonly held: ScaleDownAction[];
   /** The objects the transition creates. */
   readonly created: any[];
   /** The objects the transition changes. */
@@ -136,8 +180,8 @@ export interface PodsGoneAction {
   readonly timeoutSeconds: number;
 }
 
-export type TransitionAction = CapacityAction | GuardAction | ScaleAction | ApplyAction | RolloutAction | FloorAction | LiveAction | DeleteAction
-  | PodsGoneAction;
+export type TransitionAction = CapacityAction | GuardAction | ScaleAction | ApplyAction | RolloutAction | FloorAction | LiveAction
+  | ScaleDownAction | DeleteAction | PodsGoneAction;
 
 /** The actions that apply `stage` after the stage before it (none: a fresh install). */
 export function forwardActions(stage: StageResult, previous: StageResult | undefined, ctx: TransitionContext): TransitionAction[] {
@@ -149,17 +193,17 @@ export function rollbackActions(stage: StageResult, previous: StageResult, ctx: 
   return ordered(previous.manifests, stage.manifests, guardActions(previous, stage, ctx), stage.rollback, ctx);
 }
 
-/** Capacity checks, guards, scale-ups (each followed by its floor wait), then the transition itself. */
+/** Capacity checks, guards, scale-ups (each followed by its floor wait), then the transition itself, with its scale-downs. */
 function ordered(target: any[], from: any[], guards: GuardAction[], changes: StageChanges, ctx: TransitionContext): TransitionAction[] {
   const raised = raisedVersions(target, from, ctx);
-  const scales = raised.filter((r) => r.floor > r.from).map((r) => scaleAction(r, target, from, ctx));
+  const scales = raised.filter((r) => r.floor > r.from).map((r): ScaleAction => ({ kind: 'scale', ...versionAction(r, target, from, ctx) }));
   const scaled = new Set(scales.map((a) => keyOf(a.deployment, ctx.namespace)));
   return [
     ...raised.filter((r) => r.floor <= r.from && r.from > 0)
       .map((r): CapacityAction => ({ kind: 'capacity', deployment: r.live, floor: r.from, timeoutSeconds: deadline(r.live), release: r.release, version: r.version })),
     ...guards,
     ...scales.flatMap((a): TransitionAction[] => [a, { kind: 'floor', deployment: a.deployment, floor: a.floor, timeoutSeconds: deadline(a.deployment) }]),
-    ...transitionActions(target, from, changes, ctx).filter((a) => !(a.kind === 'floor' && scaled.has(keyOf(a.deployment, ctx.namespace)))),
+    ...transitionActions(target, from, changes, loweredVersions(target, from, ctx), ctx).filter((a) => !(a.kind === 'floor' && scaled.has(keyOf(a.deployment, ctx.namespace)))),
   ];
 }
 
@@ -182,14 +226,20 @@ function guardActions(target: StageResult, live: StageResult | undefined, ctx: T
 /** The order of the waits after an apply: routes accepted, then endpoints switched, then proxies in sync. */
 const WAIT_ORDER = [LiveWaitKind.ROUTES_ACCEPTED, LiveWaitKind.ENDPOINTS_SWITCHED, LiveWaitKind.PROXIES_SYNCED];
 
-function transitionActions(target: any[], from: any[], changes: StageChanges, ctx: TransitionContext): TransitionAction[] {
+function transitionActions(target: any[], from: any[], changes: StageChanges, lowered: RaisedVersion[], ctx: TransitionContext): TransitionAction[] {
   const applied = [...changes.created, ...changes.changed];
   const deleted = [...changes.deleted].sort((a, b) => deleteRank(a) - deleteRank(b));
+  const held = lowered.map((r): ScaleDownAction => ({ kind: 'scale-down', ...versionAction(r, target, from, ctx) }));
+  const heldKeys = new Set(held.flatMap((a) => a.objects).map((o) => keyOf(o, ctx.namespace)));
+  const isHeld = (o: any) => heldKeys.has(keyOf(o, ctx.namespace));
+  const rollouts = rolloutActions(target, from, ctx);
   return [
-    { kind: 'apply', objects: target, created: changes.created, changed: changes.changed },
-    ...rolloutActions(target, from, ctx),
+    { kind: 'apply', objects: target.filter((o) => !isHeld(o)), held, created: changes.created, changed: changes.changed },
+    ...rollouts.filter((a) => !isHeld(a.deployment)),
     ...floorActions(target, from, ctx),
     ...liveActions(ROUTER_RUNBOOKS.flatMap((r) => r.afterApply(applied, from, ctx.namespace)), 'apply'),
+    ...held,
+    ...rollouts.filter((a) => isHeld(a.deployment)),
     ...deleted.flatMap((m): TransitionAction[] => [
       { kind: 'delete', object: m, timeoutSeconds: DEFAULT_GRACE + SLACK },
       ...(isDeployment(m) ? [{ kind: 'pods-gone' as const, deployment: m, selector: selectorOf(m), timeoutSeconds: grace(m) + SLACK }] : []),
@@ -204,7 +254,7 @@ function liveActions(waits: ReturnType<typeof ROUTER_RUNBOOKS[number]['afterAppl
     .map((kind) => ({ kind: 'live', wait: kind, objects: waits.filter((w) => w.kind === kind).flatMap((w) => w.objects), after }));
 }
 
-/** A version whose share of the catch-all route a transition raises, its live Deployment and its floors. */
+/** A version whose share of the catch-all route a transition raises (or lowers), its Deployments and its floors. */
 interface RaisedVersion {
   readonly release: string;
   readonly version: string;
@@ -226,6 +276,24 @@ interface RaisedVersion {
  * not there fails it at once. Its floor rises: a scale-up after the guard (`ScaleAction`).
  */
 function raisedVersions(target: any[], from: any[], ctx: TransitionContext): RaisedVersion[] {
+  return versionsWhoseShare(target, from, ctx, (targetShare, fromShare) => targetShare > fromShare);
+}
+
+/**
+ * Each version whose share of the catch-all route the transition lowers (forward or back), whose Deployment the
+ * target stage keeps with a lower floor, and whose pods the apply would stop at once: its Deployment sets `replicas`
+ * (fixed replicas; or beside an autoscaler: applying it sets the scale). Autoscaled only (no `replicas`): not held
+ * back (see the top of this file).
+ */
+function loweredVersions(target: any[], from: any[], ctx: TransitionContext): RaisedVersion[] {
+  return versionsWhoseShare(target, from, ctx, (targetShare, fromShare) => targetShare < fromShare)
+    .filter((r) => r.target !== undefined && r.floor < r.from
+      && (r.target.spec?.replicas !== undefined || autoscalersOf(r.target, target, ctx).length === 0));
+}
+
+/** The versions, once per Deployment live in `from`, whose shares in `target` and `from` pass `changed`. */
+function versionsWhoseShare(target: any[], from: any[], ctx: TransitionContext,
+  changed: (targetShare: number, fromShare: number) => boolean): RaisedVersion[] {
   const [before, after] = [floors(from, ctx), floors(target, ctx)];
   const seen = new Set<string>();
   const options = { namespace: ctx.namespace };
@@ -234,9 +302,9 @@ function raisedVersions(target: any[], from: any[], ctx: TransitionContext): Rai
   return ctx.releases.flatMap((release) => {
     const [targetState, fromState] = [releaseStateIn(targetFacts, release), releaseStateIn(fromFacts, release)];
     const share = (state: ReleaseState, version: string) => state.weights.filter((w) => w.version === version).reduce((sum, w) => sum + w.weight, 0);
-    const raised = unique(targetState.weights.map((w) => w.version))
-      .filter((version) => share(targetState, version) > share(fromState, version));
-    return raised.flatMap((version) => {
+    const versions = unique([...targetState.weights, ...fromState.weights].map((w) => w.version))
+      .filter((version) => changed(share(targetState, version), share(fromState, version)));
+    return versions.flatMap((version) => {
       const deployment = from.find((m) => isDeployment(m) && namespaceOf(m, ctx.namespace) === release.namespace
         && m.spec?.template?.metadata?.labels?.[APP_LABEL] === release.name && m.spec?.template?.metadata?.labels?.[VERSION_LABEL] === version);
       const key = deployment && `${namespaceOf(deployment, readOptions(ctx.namespace).namespace)}/${deployment.metadata?.name}`;
@@ -250,14 +318,21 @@ function raisedVersions(target: any[], from: any[], ctx: TransitionContext): Rai
   });
 }
 
-/** The scale-up of a version whose floor rises with its share: its Deployment and autoscalers of the target stage. */
-function scaleAction(raised: RaisedVersion, target: any[], from: any[], ctx: TransitionContext): ScaleAction {
-  const deployment = raised.target;
+/** The HorizontalPodAutoscalers of `manifests` on `deployment`. */
+function autoscalersOf(deployment: any, manifests: any[], ctx: TransitionContext): any[] {
   const ns = namespaceOf(deployment, readOptions(ctx.namespace).namespace);
-  const autoscalers = target.filter((m) => m?.kind === 'HorizontalPodAutoscaler' && groupOf(m.apiVersion) === 'autoscaling'
+  return manifests.filter((m) => m?.kind === 'HorizontalPodAutoscaler' && groupOf(m.apiVersion) === 'autoscaling'
     && namespaceOf(m, readOptions(ctx.namespace).namespace) === ns && m.spec?.scaleTargetRef?.kind === 'Deployment'
     && m.spec?.scaleTargetRef?.name === deployment.metadata?.name);
-  const objects = [deployment, ...autoscalers];
+}
+
+/**
+ * The workload objects of a version whose floor changes with its share (scaled up first, or down last): its
+ * Deployment and autoscalers of the target stage, and whether its labels select them exactly.
+ */
+function versionAction(raised: RaisedVersion, target: any[], from: any[], ctx: TransitionContext): Omit<ScaleAction, 'kind'> {
+  const deployment = raised.target;
+  const objects = [deployment, ...autoscalersOf(deployment, target, ctx)];
   const labels = versionLabels(raised.release, raised.version);
   const keys = new Set(objects.map((o) => keyOf(o, ctx.namespace)));
   const diff = changesBetween(target, from, ctx.namespace);
@@ -268,7 +343,6 @@ function scaleAction(raised: RaisedVersion, target: any[], from: any[], ctx: Tra
     || (!changed.has(keyOf(m, ctx.namespace)) && !isRouting(m) && !ROUTER_RUNBOOKS.some((r) => r.roleOf(m) !== undefined));
   const exact = objects.every((o) => selected.includes(o)) && alsoSelected.every(harmless);
   return {
-    kind: 'scale',
     deployment,
     objects,
     from: raised.from,

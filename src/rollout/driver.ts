@@ -557,7 +557,7 @@ export class RolloutDriver {
 
   private async dryRun(actions: TransitionAction[]): Promise<void> {
     for (const action of actions) {
-      if (action.kind === 'apply' || action.kind === 'scale') {
+      if (action.kind === 'apply' || action.kind === 'scale' || action.kind === 'scale-down') {
         for (const object of action.objects) {
           await this.kube.apply(object, this.namespace, true);
         }
@@ -593,11 +593,27 @@ export class RolloutDriver {
         });
         return;
       }
+      case 'scale-down': {
+        // Left out of the apply (at their live values) until routing was live: its pods carried its old share meanwhile.
+        for (const object of action.objects) {
+          await this.kube.apply(object, this.namespace);
+        }
+        this.events.emit({
+          event: 'scale',
+          stage: ctx.stage,
+          message: `scaling ${action.release} ${action.version} down last, from a floor of ${action.from} to ${action.floor} pods, now that routing `
+            + `gives it less traffic (applied ${action.objects.map((o) => name(o)).join(', ')})`,
+        });
+        return;
+      }
       case 'apply': {
         for (const object of action.objects) {
           await this.kube.apply(object, this.namespace);
         }
-        this.events.emit({ event: 'apply', stage: ctx.stage, objects: action.objects.length, created: action.created.length, changed: action.changed.length });
+        // The objects of the versions scaled down later are not applied now: not counted as changed.
+        const held = new Set(action.held.flatMap((a) => a.objects).map((o) => `${o.kind}/${this.nsOf(o)}/${o.metadata?.name}`));
+        const changed = action.changed.filter((o) => !held.has(`${o.kind}/${this.nsOf(o)}/${o.metadata?.name}`));
+        this.events.emit({ event: 'apply', stage: ctx.stage, objects: action.objects.length, created: action.created.length, changed: changed.length });
         return;
       }
       case 'rollout':

@@ -11,7 +11,7 @@ import { releasesIn } from '../../src/cli/release-view';
 import { forwardSteps, rollbackSteps, Step, StepContext } from '../../src/cli/runbook-steps';
 import { changesBetween } from '../../src/cli/stage-diff';
 import { PlanResult, StageResult } from '../../src/cli/stages';
-import { rollbackActions } from '../../src/cli/transition';
+import { ApplyAction, forwardActions, rollbackActions } from '../../src/cli/transition';
 
 const DIR = '/tmp/runbook-steps-test';
 
@@ -294,11 +294,12 @@ describe('a version whose floor rises as it gets more traffic is scaled first', 
     ]);
     // Once: no second floor wait after the apply.
     expect(rollback.filter((c) => c.startsWith('mr_wait_replicas web-v1 '))).toEqual(['mr_wait_replicas web-v1 shop 10 180']);
-    // Forward, v2's floor does not rise: the capacity check before the guard, as before; v1 loses traffic: nothing first.
+    // Forward, v2's floor does not rise: the capacity check before the guard, as before; v1 loses traffic: nothing first
+    // (it is scaled down last: below).
     expect(commandsOf(plan).get('shift-90')!.forward.slice(0, 3)).toEqual([
       'mr_wait_replicas web-v2 shop 10 180',
       `mr_expect_stage shop ${ROUTING_OBJECT[router]} shift-90 deploy shift-90`,
-      'kubectl apply -f 04-shift-90/',
+      'kubectl apply -f 04-shift-90/ -l \'version notin (v1)\'',
     ]);
   });
 
@@ -383,6 +384,146 @@ describe('a version whose floor rises as it gets more traffic is scaled first', 
       + 'pods as it gets more traffic, so Deployment/web-v1 must be applied before the rest of the stage): the labels app=web,version=v1 must select '
       + 'exactly these objects of the stage, besides PodDisruptionBudgets and objects the step does not change; give them those labels '
       + '(MeshRelease and VersionedApp do), and no routing object');
+  });
+});
+
+describe('a version whose share and fixed replicas fall in the same step is scaled down after the routing is live', () => {
+  // Issue 20, the mirror: v1 from 10 pods at 100% to 2 at 10% in one step. Applied whole, the stage stopped 8 of v1's
+  // pods while the proxies (gateways, kube-proxy) still sent it 100% until the new routing was live.
+  const stages = ReleasePlan.custom([
+    { name: 'stable', deployed: ['v1'], weights: [{ version: 'v1', weight: 100 }] },
+    { name: 'make-routable', deployed: ['v1'], routable: ['v1', 'v2'], weights: [{ version: 'v1', weight: 100 }] },
+    { name: 'deploy', deployed: ['v1', 'v2'], weights: [{ version: 'v1', weight: 100 }] },
+    { name: 'shift-90', deployed: ['v1', 'v2'], weights: [{ version: 'v1', weight: 10 }, { version: 'v2', weight: 90 }] },
+  ]);
+  const versionsOf = (stage: string) => [
+    { version: 'v1', image: 'example/web:1', scaling: Scaling.fixed(stage === 'shift-90' ? 2 : 10) },
+    { version: 'v2', image: 'example/web:2', scaling: Scaling.fixed(10) },
+  ];
+  const LIVE: { [router in RouterName]?: string } = {
+    'istio': 'mr_wait_proxies 120 shop virtualservice.networking.istio.io/web',
+    'gateway-api': 'mr_wait_routes 120 shop web',
+    'gamma': 'mr_wait_routes 120 shop web',
+  };
+
+  test.each(Object.keys(LIVE) as RouterName[])('%s: the apply leaves v1\'s objects out, routing is waited for, then v1 is scaled down', (router) => {
+    const plan = planOf(DIR, stages, [{ app: 'web', router }], versionsOf);
+    expect(commandsOf(plan).get('shift-90')!.forward).toEqual([
+      'mr_wait_replicas web-v2 shop 10 180',
+      `mr_expect_stage shop ${ROUTING_OBJECT[router]} shift-90 deploy shift-90`,
+      'kubectl apply -f 04-shift-90/ -l \'version notin (v1)\'',
+      LIVE[router],
+      'kubectl apply -f 04-shift-90/ -l app=web,version=v1',
+    ]);
+  });
+
+  test('the actions: the apply without v1\'s Deployment, the routing waits, then the scale-down (before any delete)', () => {
+    const plan = planOf(DIR, stages, [{ app: 'web', router: 'istio' }], versionsOf);
+    const [deploy, shift] = plan.stages.slice(2);
+    const actions = forwardActions(shift, deploy, { namespace: plan.read.namespace, releases: plan.releases });
+    expect(actions.map((a) => a.kind)).toEqual(['capacity', 'guard', 'apply', 'live', 'scale-down']);
+    const apply = actions[2] as ApplyAction;
+    expect(apply.objects.map((o) => `${o.kind}/${o.metadata.name}`)).not.toContain('Deployment/web-v1');
+    expect(apply.objects).toHaveLength(shift.manifests.length - 1);
+    expect(apply.held).toEqual([actions[4]]);
+    expect(actions[4]).toMatchObject({
+      kind: 'scale-down',
+      release: 'web',
+      version: 'v1',
+      from: 10,
+      floor: 2,
+      labels: { app: 'web', version: 'v1' },
+      objects: [{ kind: 'Deployment', metadata: { name: 'web-v1' }, spec: { replicas: 2 } }],
+      alsoSelected: [{ kind: 'PodDisruptionBudget', metadata: { name: 'web-v1' } }],
+    });
+  });
+
+  test('the step says why', () => {
+    const plan = planOf(DIR, stages, [{ app: 'web', router: 'istio' }], versionsOf);
+    const steps = forwardSteps(plan.stages[3], plan.stages[2], contextOf(plan));
+    expect(steps[2].why).toBe('create and change the objects of the stage, but those of web v1: scaled down after the routing is live (their pods '
+      + 'carry their share until then)');
+    expect(steps[4]).toEqual({
+      kind: 'apply',
+      command: 'kubectl apply -f 04-shift-90/ -l app=web,version=v1',
+      why: 'now that the routing gives web v1 less traffic: scale it down, from a floor of 10 to 2 pods (Deployment/web-v1, PodDisruptionBudget/web-v1: '
+        + 'the objects labelled app=web,version=v1, left out of the apply)',
+    });
+  });
+
+  test('rolled back: the candidate losing its share and pods is scaled down after the routing too', () => {
+    const plan = planOf(DIR, ReleasePlan.custom([
+      { name: 'stable', deployed: ['v1'], weights: [{ version: 'v1', weight: 100 }] },
+      { name: 'make-routable', deployed: ['v1'], routable: ['v1', 'v2'], weights: [{ version: 'v1', weight: 100 }] },
+      { name: 'deploy', deployed: ['v1', 'v2'], weights: [{ version: 'v1', weight: 100 }] },
+      { name: 'shift-50', deployed: ['v1', 'v2'], weights: [{ version: 'v1', weight: 50 }, { version: 'v2', weight: 50 }] },
+    ]), [{ app: 'web', router: 'gamma' }], (stage) => [
+      { version: 'v1', image: 'example/web:1', scaling: Scaling.fixed(10) },
+      { version: 'v2', image: 'example/web:2', scaling: Scaling.fixed(stage === 'shift-50' ? 6 : 1) },
+    ]);
+    expect(commandsOf(plan).get('shift-50')!.rollback).toEqual([
+      'mr_wait_replicas web-v1 shop 10 180',
+      'mr_expect_stage shop httproute.gateway.networking.k8s.io/web deploy shift-50 deploy',
+      'kubectl apply -f 03-deploy/ -l \'version notin (v2)\'',
+      'mr_wait_routes 120 shop web',
+      'kubectl apply -f 03-deploy/ -l app=web,version=v2',
+    ]);
+  });
+
+  test('two releases, only web v1 scaled down: api\'s v1 objects are applied after the rest, then web v1 after the routing', () => {
+    const plan = planOf(DIR, stages, [{ app: 'web', router: 'istio' }, { app: 'api', router: 'gamma' }], versionsOf);
+    // api's v1 keeps its 10 pods.
+    const shift = plan.stages[3];
+    const kept = { ...shift, manifests: shift.manifests.map((m) => (m.kind === 'Deployment' && m.metadata.name === 'api-v1' ? { ...m, spec: { ...m.spec, replicas: 10 } } : m)) };
+    const steps = forwardSteps(kept, plan.stages[2], contextOf(plan)).map((s) => s.command).filter((c) => c.startsWith('kubectl apply'));
+    expect(steps).toEqual([
+      'kubectl apply -f 04-shift-90/ -l \'version notin (v1)\'',
+      'kubectl apply -f 04-shift-90/ -l \'version=v1,app notin (web)\'',
+      'kubectl apply -f 04-shift-90/ -l app=web,version=v1',
+    ]);
+    // Both scaled down: no other app's v1 objects to apply.
+    expect(commandsOf(plan).get('shift-90')!.forward.filter((c) => c.startsWith('kubectl apply'))).toEqual([
+      'kubectl apply -f 04-shift-90/ -l \'version notin (v1)\'',
+      'kubectl apply -f 04-shift-90/ -l app=web,version=v1',
+      'kubectl apply -f 04-shift-90/ -l app=api,version=v1',
+    ]);
+  });
+
+  test('autoscaled (no replicas in the Deployment): a lower minReplicas is not held back, the HPA scales down only what the load leaves idle', () => {
+    const plan = planOf(DIR, stages, [{ app: 'web', router: 'istio' }], (stage) => [
+      { version: 'v1', image: 'example/web:1', scaling: Scaling.autoscale({ minReplicas: stage === 'shift-90' ? 2 : 10, maxReplicas: 20 }) },
+      { version: 'v2', image: 'example/web:2', scaling: Scaling.fixed(10) },
+    ]);
+    expect(commandsOf(plan).get('shift-90')!.forward.filter((c) => c.startsWith('kubectl apply'))).toEqual(['kubectl apply -f 04-shift-90/']);
+  });
+
+  test('objects without a namespace and --namespace: every apply with -n', () => {
+    const plan = withoutNamespaces(planOf(DIR, stages, [{ app: 'web', router: 'gamma' }], versionsOf), 'shop');
+    expect(commandsOf(plan).get('shift-90')!.forward.filter((c) => c.startsWith('kubectl apply'))).toEqual([
+      'kubectl apply -f 04-shift-90/ -l \'version notin (v1)\' -n shop',
+      'kubectl apply -f 04-shift-90/ -l app=web,version=v1 -n shop',
+    ]);
+  });
+
+  test('fails when the labels of the version also select a routing object (hand-written YAML): no exact command', () => {
+    const plan = planOf(DIR, stages, [{ app: 'web', router: 'istio' }], versionsOf);
+    const labelled = (m: any) => (m.kind === 'VirtualService' ? { ...m, metadata: { ...m.metadata, labels: { ...m.metadata.labels, version: 'v1' } } } : m);
+    const [deploy, shift] = plan.stages.slice(2).map((s) => ({ ...s, manifests: s.manifests.map(labelled) }));
+    expect(() => forwardSteps(shift, deploy, contextOf(plan))).toThrow('cannot write the scale-down of web v1 in 04-shift-90/ (its floor falls from 10 '
+      + 'to 2 pods as it gets less traffic, so Deployment/web-v1 must be left out of the apply of the stage and applied once the routing is live): '
+      + 'the labels app=web,version=v1 must select exactly these objects of the stage, besides PodDisruptionBudgets and objects the step does not '
+      + 'change; give them those labels (MeshRelease and VersionedApp do), and no routing object');
+  });
+
+  test('fails when another app\'s routing object carries the version label and changes: it would be applied after the rest', () => {
+    const plan = planOf(DIR, stages, [{ app: 'web', router: 'istio' }, { app: 'api', router: 'istio' }], versionsOf);
+    const labelled = (m: any) => (m.kind === 'VirtualService' && m.metadata.name === 'api'
+      ? { ...m, metadata: { ...m.metadata, labels: { ...m.metadata.labels, version: 'v1' } } } : m);
+    const [deploy, shift] = plan.stages.slice(2).map((s) => ({ ...s, manifests: s.manifests.map(labelled) }));
+    const kept = { ...shift, manifests: shift.manifests.map((m) => (m.kind === 'Deployment' && m.metadata.name === 'api-v1' ? { ...m, spec: { ...m.spec, replicas: 10 } } : m)) };
+    expect(() => forwardSteps(kept, deploy, contextOf(plan))).toThrow('cannot write the apply of 04-shift-90/ while web v1 is scaled down after its '
+      + 'routing: VirtualService/api (labelled version=v1, of another app) routes and changes in this step, so it would be applied after the rest of '
+      + 'the stage (kubectl apply -l \'version notin (v1)\' leaves it out); remove its version label');
   });
 });
 

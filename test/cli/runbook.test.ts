@@ -546,4 +546,29 @@ describe('a version whose floor rises as it gets more traffic (issue 20)', () =>
       + '(Deployment/web-v1, PodDisruptionBudget/web-v1: the objects labelled app=web,version=v1, nothing that routes)\n'
       + '  mr_run kubectl apply -f stages/03-deploy/ -l app=web,version=v1\n');
   });
+
+  test('forward, v1 losing its share and 8 of its 10 pods: the script applies the stage without v1\'s objects, waits for the proxies, then scales v1 down', async () => {
+    const dir = tmpDir();
+    const all = [{ version: 'v1', weight: 100 }];
+    const plan = ReleasePlan.custom([
+      { name: 'stable', deployed: ['v1'], weights: all },
+      { name: 'make-routable', deployed: ['v1'], routable: ['v1', 'v2'], weights: all },
+      { name: 'deploy', deployed: ['v1', 'v2'], weights: all },
+      { name: 'shift-90', deployed: ['v1', 'v2'], weights: [{ version: 'v1', weight: 10 }, { version: 'v2', weight: 90 }] },
+    ]);
+    const versionsOf = (stage: string) => [
+      { version: 'v1', image: 'example/web:1', scaling: Scaling.fixed(stage === 'shift-90' ? 2 : 10) },
+      { version: 'v2', image: 'example/web:2', scaling: Scaling.fixed(10) },
+    ];
+    fs.writeFileSync(path.join(dir, 'runbook.sh'), renderScript(planOf(dir, plan, [{ app: 'web', router: 'istio' }], versionsOf), dir), { mode: 0o755 });
+    const forward = await runScript(dir, 'deploy', ['--from', 'shift-90'], { MESH_RELEASE_ISTIO_STATUS: '1' });
+    expect(forward.status).toBe(0);
+    expect(forward.calls).toEqual([
+      'kubectl get deployment web-v2 -n shop -o jsonpath={.status.readyReplicas}',
+      'kubectl get virtualservice.networking.istio.io/web -n shop --ignore-not-found -o jsonpath={.metadata.name}/{.metadata.annotations.mesh-release\\.io/stage}',
+      'kubectl apply -f stages/04-shift-90/ -l version notin (v1)',
+      'kubectl wait --for=condition=Reconciled -n shop virtualservice.networking.istio.io/web --timeout=120s',
+      'kubectl apply -f stages/04-shift-90/ -l app=web,version=v1',
+    ]);
+  });
 });

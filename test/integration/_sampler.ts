@@ -18,12 +18,29 @@ export interface Sample {
   readonly ready: { [version: string]: number };
   /** The live `mesh-release.io/stage` of the routing object. */
   readonly stage?: string;
+  /**
+   * While the mesh has not acknowledged the routing object's current generation (Istio: `Reconciled`; Gateway API:
+   * every parent `Accepted` at it), the shares of the last generation it acknowledged: what proxies and gateways still
+   * send. Absent when the current one is acknowledged (or none ever was).
+   */
+  readonly inFlight?: { [version: string]: number };
 }
 
 const STAGE = 'mesh-release.io/stage';
 
+/** Whether the mesh acknowledged the routing object's current generation. */
+function acknowledged(o: any): boolean {
+  const generation = o.metadata?.generation;
+  if (o.kind === 'HTTPRoute') {
+    const parents = o.status?.parents ?? [];
+    return parents.length > 0 && parents.every((p: any) => (p.conditions ?? [])
+      .some((c: any) => c.type === 'Accepted' && c.status === 'True' && c.observedGeneration === generation));
+  }
+  return (o.status?.conditions ?? []).some((c: any) => c.type === 'Reconciled' && c.status === 'True' && c.observedGeneration === generation);
+}
+
 /** Reads the shares and ready pods of the release of `app` in `namespace` (app/version labels). */
-export async function readRelease(kube: Kube, namespace: string, app: string): Promise<Omit<Sample, 'at'>> {
+export async function readRelease(kube: Kube, namespace: string, app: string): Promise<Omit<Sample, 'at'> & { acknowledged?: boolean }> {
   const [vs, dr, route, services, pods] = await Promise.all([
     kube.find('networking.istio.io/v1', 'VirtualService', namespace, app),
     kube.find('networking.istio.io/v1', 'DestinationRule', namespace, app),
@@ -34,6 +51,7 @@ export async function readRelease(kube: Kube, namespace: string, app: string): P
   const service = services.items.find((s) => s.metadata.name === app);
   let shares: { [version: string]: number } = {};
   let stage: string | undefined;
+  const routing = vs ?? route;
   if (vs) {
     stage = vs.metadata.annotations?.[STAGE];
     const subsets = new Map<string, string>((dr?.spec?.subsets ?? []).map((s: any) => [s.name, s.labels?.version]));
@@ -56,7 +74,7 @@ export async function readRelease(kube: Kube, namespace: string, app: string): P
       ready[version] = (ready[version] ?? 0) + 1;
     }
   }
-  return { shares, ready, stage };
+  return { shares, ready, stage, acknowledged: routing ? acknowledged(routing) : undefined };
 }
 
 /** Weights to percentages of their sum; zero weights left out. */
@@ -77,6 +95,8 @@ export class Sampler {
   private timer?: NodeJS.Timeout;
   private readonly started = Date.now();
   private pending?: Promise<void>;
+  /** The shares of the last routing generation the mesh acknowledged. */
+  private live?: { [version: string]: number };
 
   /** `onSample`: called with each sample as it is read (a traffic simulator follows the live routing with it). */
   constructor(private readonly kube: Kube, private readonly namespace: string, private readonly app: string, private readonly everyMs = 1000,
@@ -85,8 +105,12 @@ export class Sampler {
   start(): this {
     const tick = () => {
       this.pending = readRelease(this.kube, this.namespace, this.app)
-        .then((s) => {
-          const sample = { at: Date.now() - this.started, ...s };
+        .then(({ acknowledged: done, ...s }) => {
+          if (done) {
+            this.live = s.shares;
+          }
+          const inFlight = done === false && this.live ? { inFlight: this.live } : {};
+          const sample: Sample = { at: Date.now() - this.started, ...s, ...inFlight };
           this.samples.push(sample);
           this.onSample?.(sample);
         })
@@ -117,13 +141,22 @@ export function floorOf(objects: any[], namespace: string, name: string): number
 
 /**
  * Samples where a version carries more traffic than its ready pods can take at the reference floor (the stable's
- * floor in the first stage): w% of the traffic needs ceil(floor × w / 100) ready pods. The first stage is left out
- * (its pods are still starting when nothing routes to other versions yet).
+ * floor in the first stage): w% of the traffic needs ceil(floor × w / 100) ready pods. Its share is the larger of the
+ * routing object's and, while the mesh has not acknowledged it yet, the last acknowledged one's (`inFlight`: what the
+ * proxies still send). The first stage is left out (its pods are still starting when nothing routes to other versions yet).
  */
 export function underCapacity(samples: Sample[], firstStage: string, floorRef: number): string[] {
-  return samples.filter((s) => s.stage !== undefined && s.stage !== firstStage).flatMap((s) => Object.entries(s.shares)
+  const shares = (s: Sample) => {
+    const out = { ...s.shares };
+    for (const [version, share] of Object.entries(s.inFlight ?? {})) {
+      out[version] = Math.max(out[version] ?? 0, share);
+    }
+    return out;
+  };
+  return samples.filter((s) => s.stage !== undefined && s.stage !== firstStage).flatMap((s) => Object.entries(shares(s))
     .filter(([version, share]) => (s.ready[version] ?? 0) < Math.ceil((floorRef * share) / 100 - 1e-9))
-    .map(([version, share]) => `at ${s.at} ms (stage ${s.stage}): ${version} carries ${share.toFixed(1)}% with ${s.ready[version] ?? 0} ready pods `
+    .map(([version, share]) => `at ${s.at} ms (stage ${s.stage}): ${version} carries ${share.toFixed(1)}%`
+      + `${(s.inFlight?.[version] ?? 0) > (s.shares[version] ?? 0) ? ' (the routing still propagating)' : ''} with ${s.ready[version] ?? 0} ready pods `
       + `(needs ${Math.ceil((floorRef * share) / 100 - 1e-9)} of ${floorRef})`));
 }
 

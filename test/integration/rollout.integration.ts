@@ -132,13 +132,21 @@ describeWithControlPlane('mesh-release rollout on a real control plane', () => {
     expect(retried.output).toContain('--retry');
   }, 600_000);
 
-  test.concurrent('a fixed-replica stable scaled down mid-plan, aborted: v1 is scaled to its 6 pods before it gets 100% back', async () => {
+  test.concurrent('a fixed-replica stable scaled down mid-plan: scaled down after the routing moved, and when aborted scaled to its 6 pods before it gets 100% back', async () => {
     // Issue 20: v1 has 1 pod at 10% (shift-90), 6 at 100% in the stage before. The roll back applied the stage before
     // whole: the route sent 100% to v1's one pod while the 5 others started.
+    // Forward, the mirror: v1 loses 90% of its share and 5 of its 6 pods at shift-90; applied whole, the stage stopped
+    // them while the proxies still sent v1 100% (until Reconciled). Sampled every 100 ms: the mesh acknowledges after 300.
     const name = 'istio-scaledown';
     await prepare(name);
+    const sampled = new Sampler(cp.kube, name, 'web', 100).start();
     const forward = await drive(name, 'rollout', ['--istio-status']);
+    await checkCapacity(name, sampled);
     expect({ status: forward.status, tail: forward.status === 0 ? '' : forward.output.slice(-3000) }).toEqual({ status: 0, tail: '' });
+    expect(sampled.samples.some((s) => s.inFlight?.v1 === 100 && s.ready.v1 === 6 && s.stage === 'shift-90')).toBe(true);
+    const down = forward.output.indexOf('shift-90: scaling web v1 down last, from a floor of 6 to 1 pods, now that routing gives it less traffic '
+      + '(applied deployment/web-v1)');
+    expect(down).toBeGreaterThan(forward.output.indexOf('shift-90: istiod reconciled'));
     await until('v1 scaled down to its one pod', 60_000, async () => (await readyPods(name, 'v1')) === 1);
     const sampler = watch(name);
     const run = await drive(name, 'abort', ['--istio-status']);

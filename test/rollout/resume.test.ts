@@ -230,3 +230,34 @@ describe('a guard that refuses a transition', () => {
     expect(kube.record()).toEqual(before);
   });
 });
+
+describe('a version whose share and fixed replicas fall in the same step is scaled down after the routing is live (issue 20)', () => {
+  test('forward: v1 (10 pods at 100%, then 2 at 10%) keeps its pods until the new routing is live (dry run of its Deployment first)', async () => {
+    const all = [{ version: 'v1', weight: 100 }];
+    const plan = planOf('v1', 'v2', {
+      plan: ReleasePlan.custom([
+        { name: 'stable', deployed: ['v1'], weights: all },
+        { name: 'make-routable', deployed: ['v1'], routable: ['v1', 'v2'], weights: all },
+        { name: 'deploy', deployed: ['v1', 'v2'], weights: all },
+        { name: 'shift-90', deployed: ['v1', 'v2'], weights: [{ version: 'v1', weight: 10 }, { version: 'v2', weight: 90 }] },
+      ]),
+      versionsOf: (stage) => [
+        { version: 'v1', image: 'example/web:v1', scaling: Scaling.fixed(stage === 'shift-90' ? 2 : 10) },
+        { version: 'v2', image: 'example/web:v2', scaling: Scaling.fixed(10) },
+      ],
+    });
+    const kube = new FakeKube();
+    const forward = await run(kube, plan);
+    expect(forward.exit).toBe(0);
+    // The route first, then v1 scaled down.
+    expect(kube.log.slice(kube.log.indexOf('VS v1=10,v2=90'))).toEqual(['VS v1=10,v2=90', 'SCALE Deployment/web-v1 2']);
+    const step = forward.lines.slice(forward.lines.indexOf('shift-90: applying (4/4)'), forward.lines.indexOf('shift-90: live'));
+    // The apply leaves web-v1 out (the VirtualService and the stage annotations change), the scale-down follows the
+    // routing waits (the action list: test/cli/runbook-steps.test.ts).
+    expect(step.filter((l) => /applied|scaling/.test(l))).toEqual([
+      'shift-90: applied 6 objects (0 created, 1 changed)',
+      'shift-90: scaling web v1 down last, from a floor of 10 to 2 pods, now that routing gives it less traffic (applied deployment/web-v1)',
+    ]);
+    expect(kube.dryRuns).toContain('Deployment/web-v1');
+  });
+});
