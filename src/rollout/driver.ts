@@ -228,6 +228,13 @@ export class RolloutDriver {
         }
         throw new CliError(`stopped (${e.why}); the release stays where it is: run the command again to resume`, EXIT_UNSAFE);
       }
+      const r = this.record;
+      if (e instanceof KubeApiError && r?.digest === this.digest && r.applying !== undefined) {
+        // A transition under way (recorded before its first apply): the cluster is not where it was, whatever failed.
+        throw new CliError(`${e.message}. The release is between stage ${r.stage ?? '(none)'} and stage ${r.applying} (part of ${r.applying} may be applied): `
+          + (r.state === 'rolling-back' ? 'run `mesh-release abort` to finish the roll back'
+            : 'run the command again to go on from there, or `mesh-release abort` to roll it back'), EXIT_UNSAFE);
+      }
       if (e instanceof KubeApiError) {
         // Not reachable (a wrong kubeconfig or context): bad input; refused by the API server (RBAC, admission, schema): refused.
         throw new CliError(`${e.message} (the release is where it was before this step: \`mesh-release status\`)`, e.status === 0 ? EXIT_USAGE : EXIT_UNSAFE);

@@ -17,6 +17,20 @@ export const FIELD_MANAGER = 'mesh-release';
 /** How long one request may take. */
 export const REQUEST_TIMEOUT_MS = 30_000;
 
+/**
+ * The pauses before each new try of a request that failed in a way that passes (then it fails): a rollout polls for
+ * minutes, and one 429 (API Priority and Fairness), one 5xx (a control plane's rolling update, an etcd leader
+ * election) or one connection dropped by a load balancer must not end it mid-stage, as client-go's `rest` client
+ * retries them too (k8s.io/client-go/rest/request.go, `checkWait` and `IsRetryableError`).
+ */
+export const RETRY_DELAYS_MS = [1000, 2000, 4000];
+
+/** Answers that may pass: throttled, the server or a proxy in front of it unavailable, or no answer (0). */
+const TRANSIENT_STATUSES = new Set([0, 429, 500, 502, 503, 504]);
+
+/** Requests done as often as sent with the same effect (a server-side apply, a get, a delete by name): tried again. */
+const IDEMPOTENT_METHODS = new Set(['GET', 'PATCH', 'DELETE']);
+
 /** A resource of the API. */
 export interface Resource {
   /** `/api/v1` or `/apis/<group>/<version>`. */
@@ -47,8 +61,10 @@ export class KubeClient {
   readonly waiting = new WaitingTime();
   private readonly agent: http.Agent;
   private readonly discovered = new Map<string, Promise<Map<string, Resource>>>();
+  /** Whether the server answered once: no answer before that is a wrong server (not tried again), after it a blip. */
+  private reached = false;
 
-  constructor(readonly access: KubeAccess, private readonly timeoutMs = REQUEST_TIMEOUT_MS) {
+  constructor(readonly access: KubeAccess, private readonly timeoutMs = REQUEST_TIMEOUT_MS, private readonly retryDelaysMs = RETRY_DELAYS_MS) {
     this.agent = access.server.startsWith('http:')
       ? new http.Agent({ keepAlive: true, maxSockets: 8 })
       : new https.Agent({
@@ -62,10 +78,33 @@ export class KubeClient {
   }
 
   /**
+   * An idempotent request that failed in a way that passes (`TRANSIENT_STATUSES`; no answer only once the server
+   * answered before) is tried again after each of `retryDelaysMs`.
+   */
+  private async send(method: string, urlPath: string, body: unknown, contentType: string, what: string | undefined): Promise<any> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const answer = await this.sendAuthenticated(method, urlPath, body, contentType, what);
+        this.reached = true;
+        return answer;
+      } catch (e) {
+        const transient = e instanceof KubeApiError && TRANSIENT_STATUSES.has(e.status) && (e.status !== 0 || this.reached);
+        if (e instanceof KubeApiError && e.status !== 0) {
+          this.reached = true;
+        }
+        if (!transient || !IDEMPOTENT_METHODS.has(method) || attempt >= this.retryDelaysMs.length) {
+          throw e;
+        }
+        await new Promise((resolve) => setTimeout(resolve, this.retryDelaysMs[attempt]));
+      }
+    }
+  }
+
+  /**
    * A 401 with credentials that can change (an exec plugin's token revoked or rotated before its expiry, a token file
    * rotated) is retried once with fresh ones: the API server refused to authenticate it, so it did nothing.
    */
-  private async send(method: string, urlPath: string, body: unknown, contentType: string, what: string | undefined): Promise<any> {
+  private async sendAuthenticated(method: string, urlPath: string, body: unknown, contentType: string, what: string | undefined): Promise<any> {
     try {
       return await this.sendOnce(method, urlPath, body, contentType, what, false);
     } catch (e) {

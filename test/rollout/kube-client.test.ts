@@ -155,3 +155,62 @@ describe('KubeClient.delete', () => {
     expect(await client.delete('apps/v1', 'Deployment', 'shop', 'web-v0')).toBe(false);
   });
 });
+
+describe('transient failures of the API server (a rolling update of the control plane, API Priority and Fairness, a load balancer)', () => {
+  /** An API server answering each request with the next status of `script` (then 200), or closing the connection for 'drop'. */
+  async function flaky(script: Array<number | 'drop'>) {
+    const methods: string[] = [];
+    const server = http.createServer((req, res) => {
+      methods.push(String(req.method));
+      req.resume();
+      const next = script.shift() ?? 200;
+      if (next === 'drop') {
+        req.socket.destroy();
+        return;
+      }
+      res.writeHead(next, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify(next === 200 ? { kind: 'Namespace', metadata: { name: 'shop' } }
+        : { kind: 'Status', status: 'Failure', reason: next === 429 ? 'TooManyRequests' : 'ServiceUnavailable', message: 'try again', code: next }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const dir = tmpDir();
+    const kubeconfig = path.join(dir, 'config');
+    fs.writeFileSync(kubeconfig, `clusters: [{name: c, cluster: {server: "http://127.0.0.1:${(server.address() as AddressInfo).port}"}}]\n`
+      + 'contexts: [{name: c, context: {cluster: c}}]\ncurrent-context: c\n');
+    const kube = new KubeClient(loadKubeAccess({ kubeconfig }), 5_000, [1, 1, 1]);
+    return { kube, methods, close: () => { kube.close(); return new Promise((r) => server.close(r)); } };
+  }
+
+  test('a GET answered 503, then 429, is tried again: one blip does not end a rollout mid-stage', async () => {
+    const api = await flaky([503, 429]);
+    try {
+      await expect(api.kube.request('GET', '/api/v1/namespaces/shop')).resolves.toMatchObject({ metadata: { name: 'shop' } });
+      expect(api.methods).toEqual(['GET', 'GET', 'GET']);
+    } finally {
+      await api.close();
+    }
+  });
+
+  test('a connection dropped once the server was reached is tried again; a server never reached is not (a wrong kubeconfig)', async () => {
+    const api = await flaky([200, 'drop']);
+    try {
+      await api.kube.request('GET', '/api/v1/namespaces/shop');
+      await expect(api.kube.request('PATCH', '/api/v1/namespaces/shop', {}, 'application/apply-patch+yaml')).resolves.toMatchObject({ kind: 'Namespace' });
+      expect(api.methods).toEqual(['GET', 'PATCH', 'PATCH']);
+    } finally {
+      await api.close();
+    }
+  });
+
+  test('a POST or PUT is not tried again (it may have been done), and a lasting failure is an error after the retries', async () => {
+    const api = await flaky([503, 503, 503, 503, 503, 503]);
+    try {
+      await expect(api.kube.request('POST', '/api/v1/namespaces', {})).rejects.toThrow(/503 ServiceUnavailable: try again/);
+      expect(api.methods).toEqual(['POST']);
+      await expect(api.kube.request('GET', '/api/v1/namespaces/shop')).rejects.toThrow(/503 ServiceUnavailable: try again/);
+      expect(api.methods).toEqual(['POST', 'GET', 'GET', 'GET', 'GET']);
+    } finally {
+      await api.close();
+    }
+  });
+});
