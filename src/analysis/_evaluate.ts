@@ -89,7 +89,7 @@ async function read(querier: Querier, query: string, time: Date): Promise<Readin
     throw e;
   }
   if (answer.kind === 'empty') {
-    return { noData: 'no samples in the window (no series matched)' };
+    return { noData: 'no samples in the window (no series matched: no request in it, its metrics not scraped, or an interval under two scrape intervals)' };
   }
   if (Number.isNaN(answer.value)) {
     return { noData: 'NaN (0/0: no request in the window)' };

@@ -9,6 +9,9 @@ export const EXIT_INTERNAL = 3;
 
 /** An error the CLI reports as one line (plus optional details, e.g. an app's stderr) and an exit code. */
 export class CliError extends Error {
+  /** Already written as a JSON `error` event on stdout (`--output json`): not written again. */
+  reportedAsJson = false;
+
   constructor(message: string, readonly exitCode: number = EXIT_USAGE, readonly details?: string) {
     super(message);
     this.name = 'CliError';

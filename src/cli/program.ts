@@ -181,6 +181,7 @@ ${EXIT_CODES}`)
   driveOptions(program.command('promote'))
     .description('Pass the pending pause (a pauseBefore stage) and go on like rollout.')
     .option('--to <stage>', 'the stage to reach (default: the last)')
+    .option('--retry', 'run a plan that was rolled back before (same digest)')
     .action(async (options) => {
       exitCode = await loadRollout().rolloutCommand('promote', options, hooks);
     });
@@ -201,8 +202,21 @@ ${EXIT_CODES}`)
     await program.parseAsync(argv);
     return exitCode;
   } catch (e) {
-    return reportError(e);
+    const code = reportError(e);
+    if (code !== 0 && jsonRequested(argv) && !(e instanceof CliError && e.reportedAsJson)) {
+      // `--output json` of rollout, promote, abort, status: CI reads stdout as JSON events, so a refusal or a usage
+      // error is one too (the text stays on stderr).
+      process.stdout.write(`${JSON.stringify({ event: 'error', message: e instanceof Error ? e.message : String(e), exitCode: code })}\n`);
+    }
+    return code;
   }
+}
+
+/** Whether `argv` runs one of the driver's commands with `--output json`. */
+function jsonRequested(argv: string[]): boolean {
+  const args = argv.slice(2);
+  const json = args.some((a, i) => a === '--output=json' || (a === '--output' && args[i + 1] === 'json'));
+  return json && ['rollout', 'promote', 'abort', 'status'].includes(args.find((a) => !a.startsWith('-')) ?? '');
 }
 
 // plan and runbook need more modules than check and --help: they are required when their command runs.

@@ -12,7 +12,7 @@ import { driverIdentity } from './lease';
 import { analyzedAmong, lazyPrometheus, planHooks, rolloutsOf } from './plan-analysis';
 import { prometheusAccess, PrometheusAccessOptions } from './prometheus-access';
 import { Reporter } from './reporter';
-import { planDigest, readStateRecord } from './state-record';
+import { planDigest, readStateRecord, StateRecord } from './state-record';
 import { findOnPath, ProxyWaitMode, WaitSettings } from './waits';
 import { STAGE_ANNOTATION, rolloutObjectName } from '../_conventions';
 import { maskedUrl } from '../analysis/_prometheus';
@@ -59,6 +59,7 @@ export async function rolloutCommand(command: 'rollout' | 'promote' | 'abort', o
   } catch (e) {
     if (e instanceof CliError && options.output === 'json') {
       reporter.emit({ event: 'error', message: e.message, exitCode: e.exitCode });
+      e.reportedAsJson = true;
     }
     throw e;
   }
@@ -142,11 +143,14 @@ export async function statusCommand(options: RolloutCommandOptions, env: NodeJS.
         readStateRecord(kube, release),
         kube.find('coordination.k8s.io/v1', 'Lease', release.namespace, rolloutObjectName(release.name)),
       ]);
+      const driver = liveHolder(lease);
       const status = {
         release: release.name,
         namespace: release.namespace,
         stage: live ? live.metadata?.annotations?.[STAGE_ANNOTATION] ?? null : null,
-        state: record?.state ?? 'not-started',
+        state: reportedState(record, driver),
+        // What the last driver recorded (`state` says `failed` for a record under way that no driver carries on).
+        recordedState: record?.state ?? null,
         // The record is shared by the releases of one plan: each shows its own results.
         analysis: (record?.analysis ?? [])
           .filter((r) => r.release === undefined || (r.release === release.name && r.namespace === release.namespace)),
@@ -155,7 +159,7 @@ export async function statusCommand(options: RolloutCommandOptions, env: NodeJS.
         reason: record?.reason ?? null,
         digest: record?.digest ?? null,
         planDigest: digest,
-        driver: lease?.spec?.holderIdentity ?? null,
+        driver: driver ?? null,
         updated: record?.updated ?? null,
       };
       if (options.output === 'json') {
@@ -176,12 +180,34 @@ export async function statusCommand(options: RolloutCommandOptions, env: NodeJS.
     return 0;
   } catch (e) {
     if (e instanceof Error && e.name === 'KubeApiError') {
-      throw new CliError(e.message, EXIT_UNSAFE);
+      // Not reachable (a wrong kubeconfig or context): bad input, as for `rollout`; refused by the API server: 1.
+      throw new CliError(e.message, (e as any).status === 0 ? EXIT_USAGE : EXIT_UNSAFE);
     }
     throw e;
   } finally {
     kube.close();
   }
+}
+
+/**
+ * The state `status` reports: the record's, except that a release left between two stages (a transition or a roll
+ * back under way) by a driver that no longer runs — refused mid-step, stopped, killed, its roll back timed out — is
+ * `failed`: nothing carries it on until a person runs `rollout` (to go on) or `abort` (to roll back) again.
+ */
+export function reportedState(record: StateRecord | undefined, driver: string | undefined): string {
+  if (!record) {
+    return 'not-started';
+  }
+  const midway = record.state === 'rolling-back' || (record.state === 'progressing' && record.applying !== undefined);
+  return midway && driver === undefined ? 'failed' : record.state;
+}
+
+/** The holder of a release's Lease if it was renewed within its duration (by this machine's clock: for display only). */
+function liveHolder(lease: any): string | undefined {
+  const holder: string | undefined = lease?.spec?.holderIdentity || undefined;
+  const renewed = Date.parse(lease?.spec?.renewTime ?? lease?.spec?.acquireTime ?? '');
+  const duration = lease?.spec?.leaseDurationSeconds ?? DEFAULT_LEASE_SECONDS;
+  return holder !== undefined && !Number.isNaN(renewed) && renewed + duration * 1000 > Date.now() ? holder : undefined;
 }
 
 /** The waits' timeouts (the runbook's environment variables override them too) and how Istio's propagation is waited for. */

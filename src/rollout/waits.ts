@@ -204,8 +204,14 @@ export async function routePending(kube: KubeClient, route: any, namespace: stri
     }
     const conditions = entries.flatMap((e: any) => (e.conditions ?? []).map((c: any) => `${c.type}=${c.status} (${c.reason ?? 'no reason'}`
       + `${c.message ? `: ${c.message}` : ''}, observedGeneration ${c.observedGeneration ?? 'unset'})`));
+    // A condition without observedGeneration cannot be told from one about an older spec. The Gateway API conformance
+    // suite requires it on every route parent condition (conformance/utils/kubernetes/helpers.go,
+    // ConditionsHaveLatestObservedGeneration), so an implementation that leaves it out is named as the cause.
+    const unset = entries.some((e: any) => (e.conditions ?? []).some((c: any) => c.observedGeneration === undefined))
+      ? ' (the implementation leaves observedGeneration unset, which the Gateway API conformance tests require: its status cannot be '
+        + 'matched to this generation)' : '';
     return [`httproute/${name} (generation ${generation}), parent ${parent.kind ?? 'Gateway'} ${parent.namespace ?? namespace}/${parent.name}: `
-      + `${entries.length === 0 ? 'no status from this parent yet' : conditions.join('; ') || 'no conditions'}`];
+      + `${entries.length === 0 ? 'no status from this parent yet' : conditions.join('; ') || 'no conditions'}${unset}`];
   });
   return pending.length === 0 ? undefined : pending.join(' | ');
 }

@@ -114,10 +114,10 @@ describe('one metric, one evaluation', () => {
   });
 
   test.each([
-    ['fail', 'no-data', 'the candidate v2 has no samples in the window (no series matched): counted as a failure (noData FAIL)'],
+    ['fail', 'no-data', 'the candidate v2 has no samples in the window (no series matched: no request in it, its metrics not scraped, or an interval under two scrape intervals): counted as a failure (noData FAIL)'],
     ['inconclusive', 'inconclusive',
-      'the candidate v2 has no samples in the window (no series matched): inconclusive (noData INCONCLUSIVE: the stage fails if it still has no data at its last evaluation)'],
-    ['pass', 'pass', 'the candidate v2 has no samples in the window (no series matched): passed (noData PASS)'],
+      'the candidate v2 has no samples in the window (no series matched: no request in it, its metrics not scraped, or an interval under two scrape intervals): inconclusive (noData INCONCLUSIVE: the stage fails if it still has no data at its last evaluation)'],
+    ['pass', 'pass', 'the candidate v2 has no samples in the window (no series matched: no request in it, its metrics not scraped, or an interval under two scrape intervals): passed (noData PASS)'],
   ] as const)('no samples under noData %s: %s', async (noData, verdict, message) => {
     expect(await one(LATENCY, { 'shop-v2': [EMPTY] }, 'shift-10', noData)).toEqual({ metric: 'latency-p99', threshold: '<= 500ms', verdict, message });
   });
@@ -127,7 +127,7 @@ describe('one metric, one evaluation', () => {
     expect(await one(SUCCESS, { 'shop-v2': [value(100)], 'shop-v1': [EMPTY] })).toMatchObject({
       verdict: 'no-data',
       value: 100,
-      message: 'the stable v1 has no samples in the window (no series matched), so the comparison cannot be judged: counted as a failure (noData FAIL)',
+      message: 'the stable v1 has no samples in the window (no series matched: no request in it, its metrics not scraped, or an interval under two scrape intervals), so the comparison cannot be judged: counted as a failure (noData FAIL)',
     });
   });
 

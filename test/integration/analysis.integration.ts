@@ -107,7 +107,7 @@ describeWithPrometheus('analysis against a real Prometheus', () => {
   test('no request in the window (0/0 = NaN) and no series at all are no data, judged by noData', async () => {
     expect(await judge('idle', SUCCESS)).toMatchObject({ verdict: 'no-data', message: expect.stringContaining('NaN (0/0: no request in the window)') });
     expect(await judge('ghost', SUCCESS, { noData: 'inconclusive' })).toMatchObject({
-      verdict: 'inconclusive', message: expect.stringContaining('the candidate v2 has no samples in the window (no series matched)'),
+      verdict: 'inconclusive', message: expect.stringContaining('the candidate v2 has no samples in the window (no series matched: no request in it, its metrics not scraped, or an interval under two scrape intervals)'),
     });
     expect(await judge('ghost', LATENCY, { noData: 'pass' })).toMatchObject({ verdict: 'pass' });
   });

@@ -174,7 +174,7 @@ describeWithControlPlane('mesh-release rollout with its analysis against a real 
     const run = await cli(name, 'rollout', rollout, ['--prometheus', prometheus.url]);
     await checkCapacity(name, traffic);
     expect(succeeded(run).status).toBe(4);
-    expect(run.output).toMatch(/^shift-100: evaluation 1\/2: success-rate NO-DATA \(>= 99%\): the candidate v2 has no samples in the window \(no series matched\): counted as a failure \(noData FAIL\)$/m);
+    expect(run.output).toMatch(/^shift-100: evaluation 1\/2: success-rate NO-DATA \(>= 99%\): the candidate v2 has no samples in the window \(no series matched: no request in it, its metrics not scraped, or an interval under two scrape intervals\): counted as a failure \(noData FAIL\)$/m);
     expect(await deployments(name)).toEqual(['web-v1']);
   }, 600_000);
 

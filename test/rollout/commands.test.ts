@@ -30,6 +30,8 @@ describe('rollout, promote, abort, status', () => {
       '--prometheus-insecure-skip-tls-verify', '--to <stage>', '--force', '--retry', '--propagation-wait <seconds>', '--istio-status', '--wait-timeout <seconds>']) {
       expect(run.stdout).toContain(option);
     }
+    // promote refuses a plan rolled back before like rollout does, and takes the same way out.
+    expect((await cliInProcess(['promote', '--help'])).stdout).toContain('--retry');
     expect(run.stdout).toContain('4 a stage\'s analysis failed or a wait timed out');
     expect(run.stdout).toContain('5 paused before a pauseBefore stage');
   });
@@ -82,6 +84,24 @@ describe('rollout, promote, abort, status', () => {
       const run = await cliInProcess(['promote', '--stages', stages, '--kubeconfig', kubeconfig, '--output', 'json']);
       expect(run.status).toBe(2);
       expect(JSON.parse(run.stdout.trim().split('\n').pop()!)).toMatchObject({ event: 'error', exitCode: 2, message: expect.stringContaining('cannot reach the API server') });
+    });
+
+    test('--output json: a usage error, and status refused, are one JSON error event on stdout each (the text on stderr)', async () => {
+      const usage = await cliInProcess(['rollout', '--stages', stages, '--kubeconfig', kubeconfig, '--wait-timeout', '0', '--output', 'json']);
+      expect(usage.status).toBe(2);
+      expect(usage.stdout.trim().split('\n').map((l) => JSON.parse(l))).toEqual([
+        { event: 'error', exitCode: 2, message: expect.stringContaining("option '--wait-timeout <seconds>' argument '0' is invalid") },
+      ]);
+      const status = await cliInProcess(['status', '--stages', stages, '--kubeconfig', kubeconfig, '--output=json']);
+      // Not reachable: bad input (2), as for rollout.
+      expect(status.status).toBe(2);
+      expect(status.stdout.trim().split('\n').map((l) => JSON.parse(l))).toEqual([
+        { event: 'error', exitCode: 2, message: expect.stringContaining('cannot reach the API server') },
+      ]);
+      expect(status.stderr).toContain('cannot reach the API server');
+      // A refusal rollout already wrote as an event is not written twice.
+      const refused = await cliInProcess(['promote', '--stages', stages, '--kubeconfig', kubeconfig, '--output', 'json']);
+      expect(refused.stdout.trim().split('\n').filter((l) => JSON.parse(l).event === 'error')).toHaveLength(1);
     });
 
     test('--to a stage before the first analyzed one, and abort, need no Prometheus (they go on to the cluster)', async () => {

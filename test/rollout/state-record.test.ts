@@ -1,4 +1,5 @@
 /** The plan's identity: digests that change with any object of any stage, and what changed, by stage. */
+import { reportedState } from '../../src/rollout/commands';
 import { planChanges, planDigest, stageDigest, StateRecord } from '../../src/rollout/state-record';
 
 const stage = (name: string, image: string) => ({
@@ -37,5 +38,22 @@ describe('plan digests', () => {
     expect(planChanges(recordOf(before), [...before, stage('retire', 'b')])).toEqual(['stage retire added']);
     expect(planChanges(recordOf(before), before.slice(0, 2))).toEqual(['stage shift-50 removed']);
     expect(planChanges(recordOf(before), before)).toEqual([]);
+  });
+});
+
+describe('the state status reports', () => {
+  const record = (state: any, applying?: string) => ({ release: 'web', namespace: 'shop', plan: [], digest: 'd', stageDigests: [], state, applying, analysis: [], rolledBack: [] });
+  test.each<[string, any, string | undefined, string]>([
+    ['no record', undefined, undefined, 'not-started'],
+    ['a stage complete, no driver (e.g. --to reached)', record('progressing'), undefined, 'progressing'],
+    ['a transition under way, its driver running', record('progressing', 'shift-50'), 'host/1/a', 'progressing'],
+    ['a transition under way, no driver (refused mid-step, stopped, killed)', record('progressing', 'shift-50'), undefined, 'failed'],
+    ['a roll back under way, its driver running', record('rolling-back', 'deploy'), 'host/1/a', 'rolling-back'],
+    ['a roll back no driver carries on (timed out, stopped, killed)', record('rolling-back', 'deploy'), undefined, 'failed'],
+    ['paused', record('paused'), undefined, 'paused'],
+    ['completed', record('completed'), undefined, 'completed'],
+    ['rolled back', record('rolled-back'), undefined, 'rolled-back'],
+  ])('%s', (_what, r, driver, expected) => {
+    expect(reportedState(r as any, driver)).toBe(expected);
   });
 });
