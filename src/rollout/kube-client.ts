@@ -114,6 +114,7 @@ export class KubeClient {
     const payload = body === undefined ? undefined : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
     return new Promise((resolve, reject) => {
       const client = this.access.server.startsWith('http:') ? http : https;
+      let response: http.IncomingMessage | undefined;
       const req = client.request(`${this.access.server}${urlPath}`, {
         method,
         agent: started ? this.watchAgent : this.agent,
@@ -126,8 +127,16 @@ export class KubeClient {
           'User-Agent': 'mesh-release',
           ...(payload ? { 'Content-Type': contentType, 'Content-Length': payload.length } : {}),
         },
-      }, resolve);
-      req.on('timeout', () => req.destroy(new Error(`no answer from ${this.access.server} within ${this.timeoutMs / 1000} s`)));
+      }, (res) => {
+        response = res;
+        resolve(res);
+      });
+      req.on('timeout', () => {
+        const error = new Error(`no answer from ${this.access.server} within ${this.timeoutMs / 1000} s`);
+        req.destroy(error);
+        // An answer that stops half-way says so too (its body would end with a bare "aborted").
+        response?.destroy(error);
+      });
       req.on('error', (e) => reject(new KubeApiError(0, undefined, `${described}: cannot reach the API server ${this.access.server} `
         + `(context ${this.access.context}): ${e.message}`)));
       started?.(req);

@@ -364,3 +364,24 @@ describe('KubeClient: get, list with its resourceVersion, status patches, field 
     }
   });
 });
+
+describe('KubeClient timeouts', () => {
+  test('an answer that stops half-way fails after the timeout, saying so', async () => {
+    const server = http.createServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.write('{"kind":');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const access = { server: url, context: 'test', insecureSkipTlsVerify: false, files: [], refreshable: false, credentials: async () => ({ headers: {} }) };
+    const kube = new KubeClient(access, { timeoutMs: 300 });
+    try {
+      await expect(kube.request('GET', '/api/v1/namespaces/shop', undefined, undefined, 'get namespaces "shop"'))
+        .rejects.toThrow(new KubeApiError(0, undefined, `get namespaces "shop": no answer from ${url} within 0.3 s`));
+    } finally {
+      kube.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
