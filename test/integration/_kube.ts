@@ -37,7 +37,7 @@ export class Kube {
   }
 
   /** The objects (of all namespaces without `namespace`); `query`: empty or `labelSelector=<URL-encoded selector>`. */
-  list(apiVersion: string, kind: string, namespace?: string, query = ''): Promise<{ items: any[]; resourceVersion: string }> {
+  async list(apiVersion: string, kind: string, namespace?: string, query = ''): Promise<{ items: any[]; resourceVersion: string }> {
     const params = new URLSearchParams(query);
     const others = [...params.keys()].filter((k) => k !== 'labelSelector');
     if (others.length > 0) {
