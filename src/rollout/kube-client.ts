@@ -1,9 +1,10 @@
 /**
  * The driver's client of the Kubernetes REST API (https://kubernetes.io/docs/reference/using-api/api-concepts/):
- * discovery of a kind's resource, get, list, server-side apply and delete. Each request is bounded in time (an API
- * server that accepts connections but does not answer must not hang a rollout), and an answer other than 2xx is a
- * `KubeApiError` naming the verb, the resource and the server's message (a 403 says which verb RBAC refused on which
- * resource).
+ * discovery of a kind's resource, get, list, server-side apply, merge patches (of an object or of its `status`),
+ * create, replace, delete and watch. Each request is bounded in time (an API server that accepts connections but does
+ * not answer must not hang a rollout), and an answer other than 2xx is a `KubeApiError` naming the verb, the resource
+ * and the server's message (a 403 says which verb RBAC refused on which resource). The integration harness
+ * (test/integration/_kube.ts) uses it too, with its own field manager.
  */
 import * as http from 'http';
 import * as https from 'https';
@@ -30,6 +31,22 @@ const TRANSIENT_STATUSES = new Set([0, 429, 500, 502, 503, 504]);
 
 /** Requests done as often as sent with the same effect (a server-side apply, a get, a delete by name): tried again. */
 const IDEMPOTENT_METHODS = new Set(['GET', 'PATCH', 'DELETE']);
+
+/** How a client talks to its cluster, beyond the access. */
+export interface KubeClientOptions {
+  /** How long one request may take (a watch runs until stopped or ended by the server). @default REQUEST_TIMEOUT_MS */
+  readonly timeoutMs?: number;
+  /** The field manager of what `apply` writes. @default FIELD_MANAGER ('mesh-release') */
+  readonly fieldManager?: string;
+  /** The pauses before each new try of a request that failed in a way that passes. @default RETRY_DELAYS_MS */
+  readonly retryDelaysMs?: readonly number[];
+}
+
+/** A watch under way. */
+export interface KubeWatch {
+  /** Ends it: no event and no end are reported after. */
+  stop(): void;
+}
 
 /** A resource of the API. */
 export interface Resource {
@@ -59,32 +76,38 @@ export class KubeApiError extends Error {
 export class KubeClient {
   /** Time spent waiting on the API server (and, added by the driver, on polls, dwells and the analysis). */
   readonly waiting = new WaitingTime();
+  /** The field manager of what `apply` writes. */
+  readonly fieldManager: string;
+  private readonly timeoutMs: number;
+  private readonly retryDelaysMs: readonly number[];
   private readonly agent: http.Agent;
+  /** Watches hold their connection as long as they run: none of them takes one of the requests' sockets. */
+  private readonly watchAgent: http.Agent;
   private readonly discovered = new Map<string, Promise<Map<string, Resource>>>();
   /** Whether the server answered once: no answer before that is a wrong server (not tried again), after it a blip. */
   private reached = false;
 
-  constructor(readonly access: KubeAccess, private readonly timeoutMs = REQUEST_TIMEOUT_MS, private readonly retryDelaysMs = RETRY_DELAYS_MS) {
-    this.agent = access.server.startsWith('http:')
-      ? new http.Agent({ keepAlive: true, maxSockets: 8 })
-      : new https.Agent({
-        keepAlive: true, maxSockets: 8, ca: access.ca, rejectUnauthorized: !access.insecureSkipTlsVerify, servername: access.tlsServerName,
-      });
+  constructor(readonly access: KubeAccess, options: KubeClientOptions = {}) {
+    this.timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
+    this.fieldManager = options.fieldManager ?? FIELD_MANAGER;
+    this.retryDelaysMs = options.retryDelaysMs ?? RETRY_DELAYS_MS;
+    this.agent = agentOf(access, { keepAlive: true, maxSockets: 8 });
+    this.watchAgent = agentOf(access, { keepAlive: false });
   }
 
   /** One request; resolves to the parsed JSON answer. `what` names it in errors (`patch deployments.apps "web-v2"`). */
   async request(method: string, urlPath: string, body?: unknown, contentType = 'application/json', what?: string): Promise<any> {
-    return this.waiting.during(this.send(method, urlPath, body, contentType, what));
+    return this.waiting.during(this.send(method, urlPath, body, contentType, what ?? `${method} ${urlPath}`));
   }
 
   /**
    * An idempotent request that failed in a way that passes (`TRANSIENT_STATUSES`; no answer only once the server
    * answered before) is tried again after each of `retryDelaysMs`.
    */
-  private async send(method: string, urlPath: string, body: unknown, contentType: string, what: string | undefined): Promise<any> {
+  private async send(method: string, urlPath: string, body: unknown, contentType: string, described: string): Promise<any> {
     for (let attempt = 0; ; attempt++) {
       try {
-        const answer = await this.sendAuthenticated(method, urlPath, body, contentType, what);
+        const answer = await this.sendAuthenticated(method, urlPath, body, contentType, described);
         this.reached = true;
         return answer;
       } catch (e) {
@@ -104,30 +127,43 @@ export class KubeClient {
    * A 401 with credentials that can change (an exec plugin's token revoked or rotated before its expiry, a token file
    * rotated) is retried once with fresh ones: the API server refused to authenticate it, so it did nothing.
    */
-  private async sendAuthenticated(method: string, urlPath: string, body: unknown, contentType: string, what: string | undefined): Promise<any> {
+  private async sendAuthenticated(method: string, urlPath: string, body: unknown, contentType: string, described: string): Promise<any> {
     try {
-      return await this.sendOnce(method, urlPath, body, contentType, what, false);
+      return await this.sendOnce(method, urlPath, body, contentType, described, false);
     } catch (e) {
       if (e instanceof KubeApiError && e.status === 401 && this.access.refreshable) {
-        return this.sendOnce(method, urlPath, body, contentType, what, true);
+        return this.sendOnce(method, urlPath, body, contentType, described, true);
       }
       throw e;
     }
   }
 
-  private async sendOnce(method: string, urlPath: string, body: unknown, contentType: string, what: string | undefined,
-    refresh: boolean): Promise<any> {
+  private async sendOnce(method: string, urlPath: string, body: unknown, contentType: string, described: string, refresh: boolean): Promise<any> {
+    const res = await this.open(method, urlPath, body, contentType, described, refresh);
+    const text = await textOf(res, described);
+    if (!succeeded(res)) {
+      throw errorOf(res, text, described);
+    }
+    return parsedOf(text);
+  }
+
+  /**
+   * Sends one request; resolves to the response once its head arrives (the body is the caller's to read). A watch
+   * (`started` given, told of the request as soon as it exists) has no timeout and its own agent.
+   */
+  private async open(method: string, urlPath: string, body: unknown, contentType: string, described: string, refresh: boolean,
+    started?: (request: http.ClientRequest) => void): Promise<http.IncomingMessage> {
     const credentials = await this.access.credentials(refresh);
     const payload = body === undefined ? undefined : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
-    const described = what ?? `${method} ${urlPath}`;
     return new Promise((resolve, reject) => {
       const client = this.access.server.startsWith('http:') ? http : https;
+      let response: http.IncomingMessage | undefined;
       const req = client.request(`${this.access.server}${urlPath}`, {
         method,
-        agent: this.agent,
+        agent: started ? this.watchAgent : this.agent,
         cert: credentials.cert,
         key: credentials.key,
-        timeout: this.timeoutMs,
+        timeout: started ? undefined : this.timeoutMs,
         headers: {
           ...credentials.headers,
           'Accept': 'application/json',
@@ -135,29 +171,18 @@ export class KubeClient {
           ...(payload ? { 'Content-Type': contentType, 'Content-Length': payload.length } : {}),
         },
       }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let parsed: any = text;
-          try {
-            parsed = text ? JSON.parse(text) : undefined;
-          } catch {
-            // not JSON: the text itself
-          }
-          const status = res.statusCode ?? 0;
-          if (status >= 200 && status < 300) {
-            resolve(parsed);
-          } else {
-            const message = typeof parsed === 'object' && parsed?.message ? parsed.message : String(text).trim().slice(0, 300) || res.statusMessage;
-            reject(new KubeApiError(status, parsed?.reason, `${described}: ${status} ${parsed?.reason ?? res.statusMessage ?? ''}: ${message}`));
-          }
-        });
-        res.on('error', (e) => reject(new KubeApiError(0, undefined, `${described}: ${e.message}`)));
+        response = res;
+        resolve(res);
       });
-      req.on('timeout', () => req.destroy(new Error(`no answer from ${this.access.server} within ${this.timeoutMs / 1000} s`)));
+      req.on('timeout', () => {
+        const error = new Error(`no answer from ${this.access.server} within ${this.timeoutMs / 1000} s`);
+        req.destroy(error);
+        // An answer that stops half-way says so too (its body would end with a bare "aborted").
+        response?.destroy(error);
+      });
       req.on('error', (e) => reject(new KubeApiError(0, undefined, `${described}: cannot reach the API server ${this.access.server} `
         + `(context ${this.access.context}): ${e.message}`)));
+      started?.(req);
       req.end(payload);
     });
   }
@@ -201,11 +226,17 @@ export class KubeClient {
     return { path: `${r.base}${ns}/${r.plural}${name === undefined ? '' : `/${encodeURIComponent(name)}`}`, resource: r };
   }
 
-  /** The object, or undefined when it does not exist. */
-  async find(apiVersion: string, kind: string, namespace: string | undefined, name: string): Promise<any | undefined> {
+  /** The object; rejects with a 404 `NotFound` when it does not exist. */
+  async get(apiVersion: string, kind: string, namespace: string | undefined, name: string): Promise<any> {
     const { path, resource } = await this.pathOf(apiVersion, kind, namespace, name);
+    return this.request('GET', path, undefined, undefined, describe('get', resource, name, namespace));
+  }
+
+  /** The object, or undefined when it does not exist (a kind the server does not serve is an error). */
+  async find(apiVersion: string, kind: string, namespace: string | undefined, name: string): Promise<any | undefined> {
+    await this.resourceOf(apiVersion, kind);
     try {
-      return await this.request('GET', path, undefined, undefined, describe('get', resource, name, namespace));
+      return await this.get(apiVersion, kind, namespace, name);
     } catch (e) {
       if (e instanceof KubeApiError && e.status === 404) {
         return undefined;
@@ -216,10 +247,82 @@ export class KubeClient {
 
   /** The objects of a kind in a namespace, optionally by label selector (`app=web,version=v2`). */
   async list(apiVersion: string, kind: string, namespace: string | undefined, labelSelector?: string): Promise<any[]> {
+    return (await this.listCollection(apiVersion, kind, namespace, labelSelector)).items;
+  }
+
+  /**
+   * The objects of a kind (in a namespace; a namespaced kind without one: in all), optionally by label selector, and
+   * the list's `resourceVersion`: where a `watch` picks up.
+   */
+  async listCollection(apiVersion: string, kind: string, namespace: string | undefined,
+    labelSelector?: string): Promise<{ items: any[]; resourceVersion: string }> {
     const { path, resource } = await this.pathOf(apiVersion, kind, namespace);
     const query = labelSelector ? `?labelSelector=${encodeURIComponent(labelSelector)}` : '';
     const answer = await this.request('GET', `${path}${query}`, undefined, undefined, describe('list', resource, undefined, namespace));
-    return answer?.items ?? [];
+    return { items: answer?.items ?? [], resourceVersion: answer?.metadata?.resourceVersion };
+  }
+
+  /**
+   * Watches a kind (in a namespace; a namespaced kind without one: in all) from `resourceVersion` (a list's), with
+   * bookmarks: `onEvent` gets each event as the server sends it (`ADDED`, `MODIFIED`, `DELETED`, `BOOKMARK`, and
+   * `ERROR` with a Status, e.g. 410 once `resourceVersion` is too old: list again), until `stop()` or the end of the
+   * watch: then `onEnd`, with the error if there was one (an answer other than 200, a line that is not an event, a
+   * broken connection). The server ends a watch after a while (kube-apiserver's `--min-request-timeout`): the caller
+   * lists and watches again (https://kubernetes.io/docs/reference/using-api/api-concepts/#efficient-detection-of-changes).
+   */
+  watch(apiVersion: string, kind: string, namespace: string | undefined, resourceVersion: string,
+    onEvent: (type: string, object: any) => void, onEnd: (error?: Error) => void): KubeWatch {
+    let stopped = false;
+    let request: http.ClientRequest | undefined;
+    const stop = () => {
+      stopped = true;
+      request?.destroy();
+    };
+    const end = (error?: Error) => {
+      if (!stopped) {
+        stop();
+        onEnd(error);
+      }
+    };
+    /** An exception of `onEvent` ends the watch with it (thrown out of the stream, it would end the process). */
+    const deliver = (event: any) => {
+      try {
+        onEvent(event.type, event.object);
+      } catch (e) {
+        end(e as Error);
+      }
+    };
+    const run = async () => {
+      const { path, resource } = await this.pathOf(apiVersion, kind, namespace);
+      const described = describe('watch', resource, undefined, namespace);
+      const query = `?watch=true&allowWatchBookmarks=true&resourceVersion=${encodeURIComponent(resourceVersion)}`;
+      const res = await this.open('GET', `${path}${query}`, undefined, 'application/json', described, false, (r) => {
+        request = r;
+      });
+      if (!succeeded(res)) {
+        throw errorOf(res, await textOf(res, described), described);
+      }
+      let buffer = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        buffer += chunk;
+        let newline: number;
+        while (!stopped && (newline = buffer.indexOf('\n')) >= 0) {
+          const line = buffer.slice(0, newline).trim();
+          buffer = buffer.slice(newline + 1);
+          const event = line === '' ? undefined : parsedOf(line);
+          if (event !== undefined && (event === null || typeof event !== 'object' || typeof event.type !== 'string')) {
+            end(new KubeApiError(0, undefined, `${described}: not a watch event: ${line.slice(0, 200)}`));
+          } else if (event !== undefined) {
+            deliver(event);
+          }
+        }
+      });
+      res.on('error', (e) => end(new KubeApiError(0, undefined, `${described}: ${e.message}`)));
+      res.on('close', () => end());
+    };
+    run().catch(end);
+    return { stop };
   }
 
   /**
@@ -235,7 +338,7 @@ export class KubeClient {
     const { path, resource } = await this.pathOf(object.apiVersion, object.kind, ns, object.metadata?.name);
     const body = resource.namespaced && object.metadata?.namespace === undefined && ns !== undefined
       ? { ...object, metadata: { ...object.metadata, namespace: ns } } : object;
-    return this.request('PATCH', `${path}?fieldManager=${FIELD_MANAGER}&force=true&fieldValidation=Strict${dryRun ? '&dryRun=All' : ''}`, body, 'application/apply-patch+yaml',
+    return this.request('PATCH', `${path}?fieldManager=${encodeURIComponent(this.fieldManager)}&force=true&fieldValidation=Strict${dryRun ? '&dryRun=All' : ''}`, body, 'application/apply-patch+yaml',
       `${dryRun ? 'dry run: ' : ''}${describe('patch', resource, object.metadata?.name, resource.namespaced ? ns : undefined)}`);
   }
 
@@ -260,6 +363,17 @@ export class KubeClient {
     }
   }
 
+  /**
+   * A JSON merge patch (https://www.rfc-editor.org/rfc/rfc7386) of an object or, with `subresource`, of that
+   * subresource: `status` is written through its own (a patch of the object leaves it alone when the kind has it).
+   */
+  async mergePatch(apiVersion: string, kind: string, namespace: string | undefined, name: string, patch: unknown,
+    subresource?: string): Promise<any> {
+    const { path, resource } = await this.pathOf(apiVersion, kind, namespace, name);
+    return this.request('PATCH', `${path}${subresource ? `/${encodeURIComponent(subresource)}` : ''}`, patch, 'application/merge-patch+json',
+      describe(subresource ? `patch the ${subresource} of` : 'patch', resource, name, resource.namespaced ? namespace : undefined));
+  }
+
   /** A create (POST) of an object; rejects with a 409 `AlreadyExists` when it exists. */
   async create(object: any): Promise<any> {
     const ns = object.metadata?.namespace;
@@ -276,7 +390,45 @@ export class KubeClient {
 
   close(): void {
     this.agent.destroy();
+    this.watchAgent.destroy();
   }
+}
+
+function agentOf(access: KubeAccess, options: http.AgentOptions): http.Agent {
+  return access.server.startsWith('http:') ? new http.Agent(options) : new https.Agent({
+    ...options, ca: access.ca, rejectUnauthorized: !access.insecureSkipTlsVerify, servername: access.tlsServerName,
+  });
+}
+
+/** The whole body of a response. */
+function textOf(res: http.IncomingMessage, described: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    res.on('error', (e) => reject(new KubeApiError(0, undefined, `${described}: ${e.message}`)));
+  });
+}
+
+function succeeded(res: http.IncomingMessage): boolean {
+  return (res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300;
+}
+
+/** The JSON of an answer, or its text when it is not JSON (`/readyz`), or undefined when empty. */
+function parsedOf(text: string): any {
+  try {
+    return text ? JSON.parse(text) : undefined;
+  } catch {
+    return text;
+  }
+}
+
+/** The error of an answer other than 2xx: its Status's reason and message, else its text. */
+function errorOf(res: http.IncomingMessage, text: string, described: string): KubeApiError {
+  const status = res.statusCode ?? 0;
+  const parsed = parsedOf(text);
+  const message = typeof parsed === 'object' && parsed?.message ? parsed.message : String(text).trim().slice(0, 300) || res.statusMessage;
+  return new KubeApiError(status, parsed?.reason, `${described}: ${status} ${parsed?.reason ?? res.statusMessage ?? ''}: ${message}`);
 }
 
 /** `patch deployments.apps "web-v2" in namespace "shop"`: the verb and resource as RBAC names them. */

@@ -13,8 +13,8 @@
  * Why not `@kubernetes/client-node`: since 1.0 it is an ES module only (`"type": "module"`), which neither this
  * CommonJS (jsii) package nor jest's CommonJS runtime can `require()` on every supported Node.js; its last CommonJS
  * line (0.22) depends on the deprecated `request` package. What the driver needs is plain REST
- * (https://kubernetes.io/docs/reference/using-api/api-concepts/), which Node's `https` does, as the integration
- * harness already does (test/integration/_kube.ts).
+ * (https://kubernetes.io/docs/reference/using-api/api-concepts/), which Node's `https` does (kube-client.ts; the
+ * integration harness, test/integration/_kube.ts, reads its control plane's kubeconfig through here too).
  */
 import { execFile } from 'child_process';
 import * as fs from 'fs';

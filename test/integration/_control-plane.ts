@@ -148,7 +148,7 @@ export class ControlPlane {
       'current-context: envtest',
       '',
     ].join('\n'));
-    this.kube = new Kube(server, token, ca);
+    this.kube = new Kube(this.kubeconfig);
 
     const etcdUrl = `http://127.0.0.1:${etcdClient}`;
     this.launch('etcd', ['--data-dir', d('etcd'), '--listen-client-urls', etcdUrl, '--advertise-client-urls', etcdUrl,

@@ -9,13 +9,12 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import * as YAML from 'yaml';
 import { caseNamed } from './_cases';
 import { ControlPlane, describeWithControlPlane } from './_control-plane';
 import { SimulatedKubelet } from './_kubelet';
 import { SimulatedMeshController } from './_mesh-controller';
 import { runAsync, succeeded } from './_run';
-import { readRelease, Sample, Sampler } from './_sampler';
+import { floorOf, readRelease, Sample, Sampler, stageObjects, underCapacity } from './_sampler';
 import { dryRunStage } from './_stages';
 import { cliBuild, EXAMPLE, ROOT, tmpDir } from '../cli/_cli';
 
@@ -61,31 +60,6 @@ const RUNBOOKS: RunbookCase[] = [
 function withoutStage(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const { RELEASE_STAGE: _, ...rest } = env;
   return rest;
-}
-
-/** Objects of a stage directory written by `mesh-release plan`/`runbook`. */
-function stageObjects(dir: string): any[] {
-  return fs.readdirSync(dir).filter((f) => f.endsWith('.yaml'))
-    .flatMap((f) => YAML.parseAllDocuments(fs.readFileSync(path.join(dir, f), 'utf8')).map((d) => d.toJSON())).filter((o) => o);
-}
-
-/** The floor of a version's Deployment in a stage: its autoscaler's minReplicas, else its replicas, else 1. */
-function floorOf(objects: any[], namespace: string, name: string): number | undefined {
-  const inNs = (o: any) => o.metadata?.namespace === namespace && o.metadata?.name === name;
-  const hpa = objects.find((o) => o.kind === 'HorizontalPodAutoscaler' && inNs(o));
-  const deployment = objects.find((o) => o.kind === 'Deployment' && inNs(o));
-  if (!deployment) {
-    return undefined;
-  }
-  return hpa ? hpa.spec.minReplicas ?? 1 : deployment.spec.replicas ?? 1;
-}
-
-/** Samples where a version carries more traffic than its ready pods can take at the reference floor. */
-function underCapacity(samples: Sample[], firstStage: string, floorRef: number): string[] {
-  return samples.filter((s) => s.stage !== undefined && s.stage !== firstStage).flatMap((s) => Object.entries(s.shares)
-    .filter(([version, share]) => (s.ready[version] ?? 0) < Math.ceil((floorRef * share) / 100 - 1e-9))
-    .map(([version, share]) => `at ${s.at} ms (stage ${s.stage}): ${version} carries ${share.toFixed(1)}% with ${s.ready[version] ?? 0} ready pods `
-      + `(needs ${Math.ceil((floorRef * share) / 100 - 1e-9)} of ${floorRef})`));
 }
 
 test('the capacity check of the samples can fail', () => {

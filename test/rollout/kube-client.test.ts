@@ -177,7 +177,7 @@ describe('transient failures of the API server (a rolling update of the control 
     const kubeconfig = path.join(dir, 'config');
     fs.writeFileSync(kubeconfig, `clusters: [{name: c, cluster: {server: "http://127.0.0.1:${(server.address() as AddressInfo).port}"}}]\n`
       + 'contexts: [{name: c, context: {cluster: c}}]\ncurrent-context: c\n');
-    const kube = new KubeClient(loadKubeAccess({ kubeconfig }), 5_000, [1, 1, 1]);
+    const kube = new KubeClient(loadKubeAccess({ kubeconfig }), { timeoutMs: 5_000, retryDelaysMs: [1, 1, 1] });
     return { kube, methods, close: () => { kube.close(); return new Promise((r) => server.close(r)); } };
   }
 
@@ -211,6 +211,236 @@ describe('transient failures of the API server (a rolling update of the control 
       expect(api.methods).toEqual(['POST', 'GET', 'GET', 'GET', 'GET']);
     } finally {
       await api.close();
+    }
+  });
+});
+
+describe('KubeClient: get, list with its resourceVersion, status patches, field manager, watch', () => {
+  let server: http.Server;
+  let url: string;
+  const seen: { method: string; path: string; contentType?: string; body: string }[] = [];
+  /** What a watch request answers: lines written one chunk each (a line may span chunks), then the end. */
+  let watchAnswer: { status: number; chunks: string[]; hold?: boolean } = { status: 200, chunks: [] };
+
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const u = new URL(req.url ?? '/', 'http://x');
+        seen.push({ method: req.method!, path: `${u.pathname}${u.search}`, contentType: req.headers['content-type'], body: Buffer.concat(chunks).toString() });
+        res.setHeader('Content-Type', 'application/json');
+        if (u.pathname === '/api/v1') {
+          res.end(JSON.stringify({
+            resources: [
+              { name: 'pods', kind: 'Pod', namespaced: true },
+              { name: 'pods/status', kind: 'Pod', namespaced: true },
+              { name: 'nodes', kind: 'Node', namespaced: false },
+            ],
+          }));
+        } else if (u.searchParams.get('watch') === 'true') {
+          res.statusCode = watchAnswer.status;
+          const write = (i: number) => {
+            if (i < watchAnswer.chunks.length) {
+              res.write(watchAnswer.chunks[i]);
+              setTimeout(() => write(i + 1), 5);
+            } else if (!watchAnswer.hold) {
+              res.end();
+            }
+          };
+          write(0);
+        } else if (u.pathname === '/api/v1/namespaces/shop/pods/gone') {
+          res.statusCode = 404;
+          res.end(JSON.stringify({ kind: 'Status', reason: 'NotFound', message: 'pods "gone" not found' }));
+        } else if (req.method === 'GET' && u.pathname === '/api/v1/namespaces/shop/pods') {
+          res.end(JSON.stringify({ kind: 'PodList', metadata: { resourceVersion: '42' }, items: [{ metadata: { name: 'a' } }] }));
+        } else {
+          res.end(JSON.stringify({ kind: 'Pod', metadata: { name: 'a' } }));
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  beforeEach(() => {
+    seen.length = 0;
+  });
+
+  const access = () => ({ server: url, context: 'test', insecureSkipTlsVerify: false, files: [], refreshable: false, credentials: async () => ({ headers: {} }) });
+
+  /** Runs a watch of pods in `shop` until it ends; resolves to its events and its end. */
+  function watched(kube: KubeClient): Promise<{ events: [string, string][]; end?: Error }> {
+    return new Promise((resolve) => {
+      const events: [string, string][] = [];
+      kube.watch('v1', 'Pod', 'shop', '42', (type, o) => events.push([type, o?.metadata?.name]), (end) => resolve({ events, end }));
+    });
+  }
+
+  test('get rejects a missing object with a 404 naming it; find resolves to undefined', async () => {
+    const kube = new KubeClient(access());
+    try {
+      await expect(kube.get('v1', 'Pod', 'shop', 'gone'))
+        .rejects.toThrow(new KubeApiError(404, 'NotFound', 'get pods "gone" in namespace "shop": 404 NotFound: pods "gone" not found'));
+      expect(await kube.find('v1', 'Pod', 'shop', 'gone')).toBeUndefined();
+      expect(await kube.get('v1', 'Pod', 'shop', 'a')).toMatchObject({ metadata: { name: 'a' } });
+    } finally {
+      kube.close();
+    }
+  });
+
+  test('find of a kind the server does not serve is an error, not a missing object', async () => {
+    const kube = new KubeClient(access());
+    try {
+      await expect(kube.find('v1', 'Bogus', 'shop', 'a'))
+        .rejects.toThrow(new KubeApiError(404, 'NotFound', 'the API server serves no kind Bogus in v1 (is its CRD installed?)'));
+    } finally {
+      kube.close();
+    }
+  });
+
+  test('listCollection gives the items and the resourceVersion to watch from', async () => {
+    const kube = new KubeClient(access());
+    try {
+      expect(await kube.listCollection('v1', 'Pod', 'shop', 'app=web')).toEqual({ items: [{ metadata: { name: 'a' } }], resourceVersion: '42' });
+      expect(seen.pop()!.path).toBe('/api/v1/namespaces/shop/pods?labelSelector=app%3Dweb');
+      expect(await kube.list('v1', 'Pod', 'shop')).toEqual([{ metadata: { name: 'a' } }]);
+    } finally {
+      kube.close();
+    }
+  });
+
+  test('mergePatch of the status subresource', async () => {
+    const kube = new KubeClient(access());
+    try {
+      await kube.mergePatch('v1', 'Node', undefined, 'n1', { status: { phase: 'Running' } }, 'status');
+      await kube.mergePatch('v1', 'Pod', 'shop', 'a', { metadata: { labels: { a: 'b' } } });
+      expect(seen.slice(-2)).toEqual([
+        { method: 'PATCH', path: '/api/v1/nodes/n1/status', contentType: 'application/merge-patch+json', body: '{"status":{"phase":"Running"}}' },
+        { method: 'PATCH', path: '/api/v1/namespaces/shop/pods/a', contentType: 'application/merge-patch+json', body: '{"metadata":{"labels":{"a":"b"}}}' },
+      ]);
+    } finally {
+      kube.close();
+    }
+  });
+
+  test('apply uses the field manager given, mesh-release by default', async () => {
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'a', namespace: 'shop' } };
+    const driver = new KubeClient(access());
+    const other = new KubeClient(access(), { fieldManager: 'someone-else' });
+    try {
+      await driver.apply(pod, undefined);
+      await other.apply(pod, undefined, true);
+      expect(seen.filter((s) => s.method === 'PATCH').map((s) => s.path)).toEqual([
+        '/api/v1/namespaces/shop/pods/a?fieldManager=mesh-release&force=true&fieldValidation=Strict',
+        '/api/v1/namespaces/shop/pods/a?fieldManager=someone-else&force=true&fieldValidation=Strict&dryRun=All',
+      ]);
+    } finally {
+      driver.close();
+      other.close();
+    }
+  });
+
+  test('watch: events split across chunks, bookmarks and errors passed on, then the end', async () => {
+    watchAnswer = {
+      status: 200,
+      chunks: [
+        '{"type":"ADDED","object":{"metadata":{"name":"a"}}}\n{"type":"MODI',
+        'FIED","object":{"metadata":{"name":"a"}}}\n\n',
+        '{"type":"BOOKMARK","object":{"metadata":{"resourceVersion":"50"}}}\n{"type":"DELETED","object":{"metadata":{"name":"a"}}}\n',
+        '{"type":"ERROR","object":{"kind":"Status","code":410}}\n',
+      ],
+    };
+    const kube = new KubeClient(access());
+    try {
+      expect(await watched(kube)).toEqual({ events: [['ADDED', 'a'], ['MODIFIED', 'a'], ['BOOKMARK', undefined], ['DELETED', 'a'], ['ERROR', undefined]], end: undefined });
+      expect(seen.pop()!.path).toBe('/api/v1/namespaces/shop/pods?watch=true&allowWatchBookmarks=true&resourceVersion=42');
+    } finally {
+      kube.close();
+    }
+  });
+
+  test('watch: an answer other than 200 ends it with the error', async () => {
+    watchAnswer = { status: 410, chunks: ['{"kind":"Status","reason":"Expired","message":"too old resource version: 42 (50)"}'] };
+    const kube = new KubeClient(access());
+    try {
+      expect(await watched(kube)).toEqual({
+        events: [],
+        end: new KubeApiError(410, 'Expired', 'watch pods in namespace "shop": 410 Expired: too old resource version: 42 (50)'),
+      });
+    } finally {
+      kube.close();
+    }
+  });
+
+  test('watch: a line that is not JSON ends it with an error (no exception thrown out of the stream)', async () => {
+    watchAnswer = { status: 200, chunks: ['{"type":"ADDED","object":{"metadata":{"name":"a"}}}\n', '<html>proxy error</html>\n'], hold: true };
+    const kube = new KubeClient(access());
+    try {
+      expect(await watched(kube)).toEqual({
+        events: [['ADDED', 'a']],
+        end: new KubeApiError(0, undefined, 'watch pods in namespace "shop": not a watch event: <html>proxy error</html>'),
+      });
+    } finally {
+      kube.close();
+    }
+  });
+
+  test('watch: an exception of the event handler, or a line that is JSON but no event, ends it with that error', async () => {
+    watchAnswer = { status: 200, chunks: ['{"type":"ADDED","object":{"metadata":{"name":"a"}}}\n'], hold: true };
+    const kube = new KubeClient(access());
+    try {
+      const ended = await new Promise<Error | undefined>((resolve) => kube.watch('v1', 'Pod', 'shop', '42', () => {
+        throw new Error('handler failed');
+      }, resolve));
+      expect(ended).toEqual(new Error('handler failed'));
+      watchAnswer = { status: 200, chunks: ['null\n'], hold: true };
+      expect(await watched(kube)).toEqual({ events: [], end: new KubeApiError(0, undefined, 'watch pods in namespace "shop": not a watch event: null') });
+    } finally {
+      kube.close();
+    }
+  });
+
+  test('watch: after stop(), no event and no end are reported, and the watch holds none of the requests\' sockets', async () => {
+    watchAnswer = { status: 200, chunks: ['{"type":"ADDED","object":{"metadata":{"name":"a"}}}\n'], hold: true };
+    const kube = new KubeClient(access());
+    try {
+      const reported: string[] = [];
+      const watches = Array.from({ length: 10 }, () => kube.watch('v1', 'Pod', 'shop', '42', (type) => reported.push(type), () => reported.push('end')));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      // Ten watches held open: a request still gets through.
+      expect(await kube.get('v1', 'Pod', 'shop', 'a')).toMatchObject({ metadata: { name: 'a' } });
+      watches.forEach((w) => w.stop());
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(reported).toEqual(Array(10).fill('ADDED'));
+    } finally {
+      kube.close();
+    }
+  });
+});
+
+describe('KubeClient timeouts', () => {
+  test('an answer that stops half-way fails after the timeout, saying so', async () => {
+    const server = http.createServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.write('{"kind":');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const access = { server: url, context: 'test', insecureSkipTlsVerify: false, files: [], refreshable: false, credentials: async () => ({ headers: {} }) };
+    const kube = new KubeClient(access, { timeoutMs: 300 });
+    try {
+      await expect(kube.request('GET', '/api/v1/namespaces/shop', undefined, undefined, 'get namespaces "shop"'))
+        .rejects.toThrow(new KubeApiError(0, undefined, `get namespaces "shop": no answer from ${url} within 0.3 s`));
+    } finally {
+      kube.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 });
