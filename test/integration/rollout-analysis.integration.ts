@@ -284,7 +284,7 @@ describeWithControlPlane('mesh-release rollout with its analysis against a real 
     expect(output.join('')).toContain('SIGINT received: stopping after the current step');
     expect(output.join('')).toContain('mesh-release: error: stopped (SIGINT received); the release stays where it is: run the command again to resume');
     expect((await cp.kube.find('coordination.k8s.io/v1', 'Lease', name, 'mesh-release.web'))?.spec?.holderIdentity).toBeUndefined();
-    expect(await status(name, rollout)).toMatchObject({ stage: 'shift-100', applying: 'shift-100', state: 'progressing' });
+    expect(await status(name, rollout)).toMatchObject({ stage: 'shift-100', applying: 'shift-100', state: 'failed', recordedState: 'progressing' });
     const abort = await cli(name, 'abort', rollout);
     await checkCapacity(name, traffic);
     expect(succeeded(abort)).toEqual({ status: 0, tail: '' });
