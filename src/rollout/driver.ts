@@ -17,7 +17,7 @@
 import { RolloutHooks, MetricResult } from './analysis';
 import { KubeApiError, KubeClient } from './kube-client';
 import { ReleaseLease } from './lease';
-import { leftoversOf, LiveObjects, readLiveObjects } from './live-objects';
+import { leftoversOf, LiveObjects, readLiveObjects, versionLeftoversOf } from './live-objects';
 import { RolloutEvents } from './reporter';
 import { planChanges, planDigest, readStateRecord, StateRecord, stageDigest, writeStateRecord } from './state-record';
 import {
@@ -353,9 +353,13 @@ export class RolloutDriver {
     const live = await this.checkLive(stage, previous, over, stage.violations);
     let actions = forwardActions(stage, previous, this.plan);
     if (over) {
-      const leftovers = leftoversOf(live, stage.manifests, this.namespace);
-      const before: StageResult = { ...stage, index: -1, name: this.unknownLive ?? '(live)', manifests: live.objects, violations: [], rollbackViolations: [] };
-      const transition: StageResult = { ...stage, changes: changesBetween(stage.manifests, live.objects, this.namespace) };
+      const leftovers = versionLeftoversOf(live, stage.manifests, this.namespace);
+      // The releases' other objects the stage lacks (made by hand) are not the release's: neither deleted nor changed.
+      const kept = new Set(leftoversOf(live, stage.manifests, this.namespace).filter((o) => !leftovers.includes(o))
+        .map((o) => keyOf(o, this.namespace)));
+      const manifests = live.objects.filter((o) => !kept.has(keyOf(o, this.namespace)));
+      const before: StageResult = { ...stage, index: -1, name: this.unknownLive ?? '(live)', manifests, violations: [], rollbackViolations: [] };
+      const transition: StageResult = { ...stage, changes: changesBetween(stage.manifests, manifests, this.namespace) };
       // The guard stays the plan's: over a live stage it does not know, only --force or an adopted stage passes it.
       const guards = actions.filter((a) => a.kind === 'guard');
       actions = forwardActions(transition, before, this.plan).map((a) => (a.kind === 'guard' ? guards.find((g) => g.kind === 'guard' && g.release === a.release) ?? a : a));
@@ -376,15 +380,18 @@ export class RolloutDriver {
    * `SafetyCheck`'s rules on `target` applied over what is live, before anything of the step is applied: the live
    * counterparts of the objects of `target` and of `believed` (the plan's stage the cluster is believed to be at),
    * and the releases' other live objects (`live-objects.ts`). What the step leaves live is checked with the target:
-   * the releases' live objects the target lacks stay, unless the step deletes them (the believed stage's, or all of
-   * them when `deletesLeftovers`). With nothing live, it is a first apply, checked like the plan's first stage. Errors
+   * the releases' live objects the target lacks stay, unless the step deletes them (the believed stage's, or, when
+   * `deletesLeftovers`, the earlier versions' objects: `versionLeftoversOf`). With nothing live, it is a first apply, checked like the plan's first stage. Errors
    * refuse the step; warnings the plan's own check did not give are printed.
    */
   private async checkLive(target: StageResult, believed: StageResult | undefined, deletesLeftovers: boolean, planned: SafetyViolation[]):
   Promise<LiveObjects> {
     const live = await readLiveObjects(this.kube, target.manifests, believed?.manifests ?? [], this.plan.releases, this.namespace);
     const dropped = new Set((believed?.manifests ?? []).map((m) => keyOf(m, this.namespace)));
-    const staying = deletesLeftovers ? [] : leftoversOf(live, target.manifests, this.namespace).filter((o) => !dropped.has(keyOf(o, this.namespace)));
+    const deleted = new Set((deletesLeftovers ? versionLeftoversOf(live, target.manifests, this.namespace) : [])
+      .map((o) => keyOf(o, this.namespace)));
+    const staying = leftoversOf(live, target.manifests, this.namespace)
+      .filter((o) => !dropped.has(keyOf(o, this.namespace)) && !deleted.has(keyOf(o, this.namespace)));
     const options = readOptions(this.plan.read.namespace, this.plan.read.clusterDomain);
     // Nothing live (a first install): checked as a first apply, as the plan checks its first stage.
     const violations = checkManifests([...target.manifests, ...staying], live.objects.length > 0 ? live.objects : undefined, options);

@@ -11,7 +11,7 @@
  * either stage, or carries the `app` label of one of the plan's releases in its namespace.
  */
 import { KubeClient } from './kube-client';
-import { APP_LABEL } from '../_conventions';
+import { APP_LABEL, VERSION_LABEL, versionedName } from '../_conventions';
 import { namespaceOf, ReleaseRef } from '../cli/release-view';
 import { groupOf, keyOf } from '../cli/stage-diff';
 
@@ -88,4 +88,21 @@ export function stripServerFields(object: any): any {
 export function leftoversOf(live: LiveObjects, target: any[], namespace: string): any[] {
   const kept = new Set(target.map((m) => keyOf(m, namespace)));
   return live.releaseObjects.filter((o) => !kept.has(keyOf(o, namespace)));
+}
+
+/**
+ * Of the leftovers, those a first stage over a live stage the plan does not know deletes: the objects of an earlier
+ * version, named `<app>-<version>` as the library (and Istio's examples: `reviews-v1`) names them, with that
+ * `version` label (its Deployment, autoscaler, budget) or, for a Service, selecting that version (a per-version
+ * Service). Other objects that only carry a release's `app` label (a Service for scraping, a worker Deployment, made
+ * by hand) are the team's, not the release's: never deleted (they stay, and are checked as staying).
+ */
+export function versionLeftoversOf(live: LiveObjects, target: any[], namespace: string): any[] {
+  return leftoversOf(live, target, namespace).filter(isVersionObject);
+}
+
+function isVersionObject(o: any): boolean {
+  const labels = o.metadata?.labels ?? {};
+  const version = labels[VERSION_LABEL] ?? (o.kind === 'Service' && groupOf(o.apiVersion) === '' ? o.spec?.selector?.[VERSION_LABEL] : undefined);
+  return typeof version === 'string' && o.metadata?.name === versionedName(labels[APP_LABEL], version);
 }

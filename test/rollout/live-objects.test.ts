@@ -83,6 +83,40 @@ describe('--force over a live stage the plan does not know', () => {
   });
 });
 
+describe('over a live stage the plan does not know: what is deleted', () => {
+  test('only the earlier versions\' objects (<app>-<version>), never other objects that carry the app label (a hand-made Service, a worker)', async () => {
+    // GIVEN an earlier release ended on v1 and left v0 behind, and the team keeps objects of its own labelled app=web
+    const kube = new FakeKube();
+    const earlier = planOf('v0', 'v1');
+    leaveLive(kube, [...earlier.stages[earlier.stages.length - 1].manifests, ...earlier.stages[0].manifests.filter(ofVersion('v0'))], 'released');
+    void kube.apply({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web-metrics', namespace: 'shop', labels: { app: 'web' } },
+      spec: { ports: [{ name: 'metrics', port: 9090 }], selector: { app: 'web', component: 'metrics' } },
+    }, 'shop');
+    void kube.apply({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web-worker', namespace: 'shop', labels: { app: 'web', component: 'worker' } },
+      spec: { replicas: 1, selector: { matchLabels: { app: 'web-worker' } }, template: { metadata: { labels: { app: 'web-worker' } }, spec: { containers: [{ name: 'w', image: 'w:1' }] } } },
+    }, 'shop');
+    kube.log.length = 0;
+
+    // WHEN this plan (v1 -> v2) is forced over it
+    const forced = await run(kube, planOf('v1', 'v2'), { options: { force: true } });
+
+    // THEN v0's objects are deleted, the team's own objects are not
+    expect(forced.exit).toBe(0);
+    expect(kube.has('Deployment', 'web-v0')).toBe(false);
+    expect(kube.has('Service', 'web-metrics')).toBe(true);
+    expect(kube.has('Deployment', 'web-worker')).toBe(true);
+    expect(kube.log.filter((l) => l.startsWith('DELETE') && !l.endsWith('/web-v1'))).toEqual(['DELETE HorizontalPodAutoscaler/web-v0', 'DELETE PodDisruptionBudget/web-v0', 'DELETE Deployment/web-v0']);
+    expect(forced.lines).toContain('stable: over the live stage this plan does not know: deleting what the release has live and this stage does not have, '
+      + 'after its apply, routes first: Deployment/web-v0, HorizontalPodAutoscaler/web-v0, PodDisruptionBudget/web-v0 (objects of other apps are not touched)');
+  });
+});
+
 describe('a new plan adopting where an earlier plan ended (its record: completed)', () => {
   test('fails when its first stage does not follow the earlier release\'s last stage safely: refused, nothing applied', async () => {
     // GIVEN v0 -> v1 completed (all traffic on v1, web-v0 deleted)
