@@ -61,13 +61,8 @@ export interface CapacityAction {
   readonly version: string;
 }
 
-/**
- * Before a version gets more traffic than its live floor carries: its workload objects of the target stage (its
- * Deployment and the autoscalers on it) applied alone, after the guard and before the apply; a `floor` wait for its
- * target floor follows.
- */
-export interface ScaleAction {
-  readonly kind: 'scale';
+/** A version's workload objects of the target stage applied on their own (`scale`, `scale-down`). */
+interface VersionWorkloadAction {
   /** The version's Deployment in the target stage. */
   readonly deployment: any;
   /** The Deployment and the HorizontalPodAutoscalers on it, of the target stage. */
@@ -88,29 +83,22 @@ export interface ScaleAction {
 }
 
 /**
+ * Before a version gets more traffic than its live floor carries: its workload objects of the target stage (its
+ * Deployment and the autoscalers on it) applied alone, after the guard and before the apply; a `floor` wait for its
+ * target floor follows.
+ */
+export interface ScaleAction extends VersionWorkloadAction {
+  readonly kind: 'scale';
+}
+
+/**
  * After routing is live (the router's waits after the apply), a version whose share the transition lowers and whose
  * `replicas` (fixed, or beside an autoscaler) it lowers too: its workload objects of the target stage (its Deployment
- * and the autoscalers on it), left out of the apply, applied now, before the deletes.
+ * and the autoscalers on it), left out of the apply (the runbook's apply leaves out what `labels` select), applied
+ * now, before the deletes.
  */
-export interface ScaleDownAction {
+export interface ScaleDownAction extends VersionWorkloadAction {
   readonly kind: 'scale-down';
-  /** The version's Deployment in the target stage. */
-  readonly deployment: any;
-  /** The Deployment and the HorizontalPodAutoscalers on it, of the target stage (the apply leaves them out). */
-  readonly objects: any[];
-  /** Its floor in the live stage and in the target stage. */
-  readonly from: number;
-  readonly floor: number;
-  readonly release: string;
-  readonly version: string;
-  /**
-   * `app=<release>,version=<version>` when, among the target stage's objects, these labels select the objects (and
-   * else only PodDisruptionBudgets, or objects the transition leaves unchanged, none that routes): what the runbook's
-   * apply leaves out, and applies after the waits (`kubectl apply -l`); undefined when they do not.
-   */
-  readonly labels?: { [key: string]: string };
-  /** What else those labels select (PodDisruptionBudgets, unchanged objects). */
-  readonly alsoSelected: any[];
 }
 
 /** The live stage of a release's routing object must be one of `expected` (`-`: the object does not exist). */
