@@ -40,7 +40,7 @@ describeWithControlPlane('every stage through the API server (dry run, strict)',
     expect(refused.map((r) => r.object)).toEqual(['HTTPRoute/too-many-rules', 'Service/web']);
     expect(refused[0].message).toMatch(/spec.rules: Too many: 17: must have at most 16 items/);
     expect(refused[1].message).toMatch(/\.spec\.bogus: field not declared in schema/);
-  });
+  }, 60_000);
 
   test('every stage of the bundled example', async () => {
     const out = tmpDir();
