@@ -104,6 +104,7 @@ function workloadOf(manifest: any, options: ReadOptions, autoscalers: Autoscaler
     podLabels: template.metadata?.labels ?? {},
     floor,
     floorSource,
+    replicas: typeof spec.replicas === 'number' ? spec.replicas : undefined,
     rolloutTakesAllPods: rolloutRisk(manifest.kind, spec, floor),
     graceSeconds: typeof pod.terminationGracePeriodSeconds === 'number' ? pod.terminationGracePeriodSeconds : 30,
     preStopSleepSeconds,
