@@ -116,7 +116,7 @@ describe('check on hand-written YAML', () => {
 
     // THEN forward names the Deployment, the count, why and the fix; the roll back sets the field again
     expect(run.status).toBe(1);
-    expect(run.stdout).toContain("error: Deployment/helloworld-v1  [replicas-removed-while-routed]  sets spec.replicas: 10 in the previous stage and "
+    expect(run.stdout).toContain('error: Deployment/helloworld-v1  [replicas-removed-while-routed]  sets spec.replicas: 10 in the previous stage and '
       + "leaves it out in this one, while subset 'v1' of helloworld.shop.svc.cluster.local receives traffic in both stages: applying this stage "
       + 'removes the field (kubectl apply: it is in the last-applied configuration; server-side apply: its field manager owned it), and the API '
       + 'server sets the default, 1 pod, until an autoscaler scales it back');

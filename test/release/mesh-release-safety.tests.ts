@@ -271,7 +271,9 @@ describe('a version switched from Scaling.fixed(n) to an autoscaler while it get
   function synth(stage: string, v1: Scaling): any[] {
     const chart = Testing.chart();
     new MeshRelease(chart, 'helloworld', {
-      app: 'helloworld', port: 3000, stage: CUSTOM.stage(stage),
+      app: 'helloworld',
+      port: 3000,
+      stage: CUSTOM.stage(stage),
       versions: [{ ...VERSIONS[0], scaling: v1 }, VERSIONS[1]],
     });
     return Testing.synth(chart);

@@ -15,7 +15,7 @@ function dropped(object: string, replicas: number, label: string, when: string):
     object,
     message: `sets spec.replicas: ${replicas} in the previous stage and leaves it out in this one, while ${label} receives traffic ${when}: `
       + 'applying this stage removes the field (kubectl apply: it is in the last-applied configuration; server-side apply: its field '
-      + `manager owned it), and the API server sets the default, 1 pod, until an autoscaler scales it back`,
+      + 'manager owned it), and the API server sets the default, 1 pod, until an autoscaler scales it back',
     fix: `keep spec.replicas: ${replicas} (Scaling.fixed(${replicas})) on ${object} until a stage where its version gets no traffic, or hand `
       + 'the field over first (kubectl apply edit-last-applied to take replicas out of the last-applied configuration, or a '
       + `server-side apply field-manager transfer), see ${MIGRATING} and https://kubernetes.io/docs/reference/using-api/server-side-apply/#transferring-ownership`,
