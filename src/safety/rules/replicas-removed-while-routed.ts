@@ -12,7 +12,8 @@
  *   ownership was transferred first
  *   (https://kubernetes.io/docs/reference/using-api/server-side-apply/#transferring-ownership).
  * Setting the field again (a roll back from autoscaled to fixed) is no drop, and neither is leaving out
- * `replicas: 1` (the default) or `replicas: 0`.
+ * `replicas: 1` (the default) or `replicas: 0`. A workload an autoscaler already targets in the previous stage is not
+ * checked: its `replicas`, in objects read back from a cluster (the rollout's live objects), is the autoscaler's count.
  */
 import { compareText, push } from '../../_util';
 import { defineRule } from '../_rule';
@@ -36,7 +37,7 @@ export const REPLICAS_REMOVED_WHILE_ROUTED = defineRule({
     if (!previous) {
       return;
     }
-    const removed = previous.facts.workloads.filter((w) => (w.replicas ?? 0) > 1
+    const removed = previous.facts.workloads.filter((w) => (w.replicas ?? 0) > 1 && !w.autoscaled
       && current.hasWorkload(w) && current.workloads.get(workloadKey(w))!.replicas === undefined);
     if (removed.length === 0) {
       return;

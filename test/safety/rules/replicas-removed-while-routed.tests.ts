@@ -83,6 +83,15 @@ describe(SafetyRule.REPLICAS_REMOVED_WHILE_ROUTED, () => {
     expect(ours(SafetyCheck.check(twoVersions([deployment('v2', { replicas: 10 })], 0, 100), twoVersions(fixed(10), 0, 100)))).toEqual([]);
   });
 
+  test('a Deployment read back from a cluster (replicas: 6, written by its autoscaler) staying autoscaled is fine', () => {
+    // GIVEN the live objects: helloworld-v1 at replicas: 6 (the HPA's count), its HPA; the stage: no replicas, the same HPA
+    const previous = [service(), deployment('v1', { replicas: 6 }), autoscaler('v1', 2), destinationRule(['v1']), virtualService(weighted([['v1', 100]]))];
+    const { current } = violating(SafetyRule.REPLICAS_REMOVED_WHILE_ROUTED);
+
+    // WHEN / THEN the field was the autoscaler's: leaving it out changes nothing
+    expect(rulesOf(SafetyCheck.check(current, previous))).not.toContain(SafetyRule.REPLICAS_REMOVED_WHILE_ROUTED);
+  });
+
   test('a Deployment of the same name in another namespace is another Deployment', () => {
     // GIVEN helloworld-v1 with replicas: 10 in namespace other, and without replicas in default, routed in both stages
     const previous = [service(), deployment('v1', { replicas: 10, namespace: 'other' }), deployment('v1', { replicas: 3 }),
