@@ -21,6 +21,7 @@ import { DEPLOYMENT_REMOVED_WHILE_BACKEND } from './rules/deployment-removed-whi
 import { DESTINATION_READY } from './rules/destination-ready';
 import { DUPLICATE_OBJECT } from './rules/duplicate-object';
 import { ONE_ROUTER_PER_SERVICE } from './rules/one-router-per-service';
+import { REPLICAS_REMOVED_WHILE_ROUTED } from './rules/replicas-removed-while-routed';
 import { RETRY_BUDGET } from './rules/retry-budget';
 import { ROLLBACK_CAPACITY } from './rules/rollback-capacity';
 import { STALE_BACKEND } from './rules/stale-backend';
@@ -44,6 +45,7 @@ export const SHARED_RULES: ReadonlyArray<Rule<Transition>> = [
   BACKEND_REMOVED_WHILE_ROUTED,
   DEPLOYMENT_REMOVED_WHILE_BACKEND,
   ROLLBACK_CAPACITY,
+  REPLICAS_REMOVED_WHILE_ROUTED,
 ];
 
 /** One stage as read: its objects, its facts, and each plug-in's model of it (in the order of the plug-ins). */

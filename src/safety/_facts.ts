@@ -33,6 +33,10 @@ export interface WorkloadFacts {
   readonly floor: number;
   /** Where the floor comes from, for messages, e.g. `replicas: 0` or `HorizontalPodAutoscaler/x minReplicas: 2`. */
   readonly floorSource: string;
+  /** `spec.replicas` as written, when it is a number (left out: the API server's default, 1, or an autoscaler's count). */
+  readonly replicas?: number;
+  /** Whether a HorizontalPodAutoscaler of the stage targets it (then `replicas`, read back from a cluster, is the autoscaler's count). */
+  readonly autoscaled: boolean;
   /** Why a rollout of this workload can take every pod down at once (Recreate, maxUnavailable 100%), if it can. */
   readonly rolloutTakesAllPods?: string;
   /** terminationGracePeriodSeconds (30 when unset). */

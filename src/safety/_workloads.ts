@@ -94,7 +94,8 @@ function workloadOf(manifest: any, options: ReadOptions, autoscalers: Autoscaler
   const spec = manifest.spec ?? {};
   const template = spec.template ?? {};
   const pod = template.spec ?? {};
-  const [floor, floorSource] = floorOf(spec, autoscalers(namespace, manifest.kind, name));
+  const hpas = autoscalers(namespace, manifest.kind, name);
+  const [floor, floorSource] = floorOf(spec, hpas);
   const preStops: number[] = (pod.containers ?? []).map((c: any) => preStopSleepOf(c?.lifecycle?.preStop));
   const preStopSleepSeconds = Math.max(0, ...preStops);
   return {
@@ -104,6 +105,8 @@ function workloadOf(manifest: any, options: ReadOptions, autoscalers: Autoscaler
     podLabels: template.metadata?.labels ?? {},
     floor,
     floorSource,
+    replicas: typeof spec.replicas === 'number' ? spec.replicas : undefined,
+    autoscaled: hpas.length > 0,
     rolloutTakesAllPods: rolloutRisk(manifest.kind, spec, floor),
     graceSeconds: typeof pod.terminationGracePeriodSeconds === 'number' ? pod.terminationGracePeriodSeconds : 30,
     preStopSleepSeconds,

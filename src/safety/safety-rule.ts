@@ -63,6 +63,13 @@ export enum SafetyRule {
   CAPACITY = 'capacity',
   /** (warning) A version keeps the floor for the traffic it had in the previous stage, so rolling back lands on enough pods. */
   ROLLBACK_CAPACITY = 'rollback-capacity',
+  /**
+   * A workload (Deployment, StatefulSet, ReplicaSet) that sets `spec.replicas` above 1 in the previous stage keeps
+   * setting it while its version gets traffic (any share, header route or mirror, in either stage): applying a stage
+   * that drops the field (a switch from `Scaling.fixed(n)` to an autoscaler) resets it to 1 pod, with kubectl apply
+   * and with server-side apply, until the autoscaler scales it back.
+   */
+  REPLICAS_REMOVED_WHILE_ROUTED = 'replicas-removed-while-routed',
 
   // -- Istio --------------------------------------------------------------------------------
   /**

@@ -39,7 +39,10 @@ export class Scaling {
 
   /**
    * An autoscaling/v2 HorizontalPodAutoscaler on CPU and memory utilization; the
-   * Deployment then carries no `replicas`, so applying a manifest never fights the autoscaler.
+   * Deployment then carries no `replicas`, so applying a manifest never fights the autoscaler. Switching a version
+   * from `Scaling.fixed(n)` to an autoscaler removes `spec.replicas`, which resets it to 1 pod until the autoscaler
+   * scales it back: the safety check refuses it while the version gets traffic (rule `replicas-removed-while-routed`).
+   * @see https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/#migrating-deployments-and-statefulsets-to-horizontal-autoscaling
    */
   public static autoscale(options: AutoscalingOptions = {}): Scaling {
     return new Scaling(

@@ -105,6 +105,28 @@ describe('check on hand-written YAML', () => {
     expect(flagged.stdout).toContain("[cluster-domain]  host 'web.shop.svc.corp.example'");
   });
 
+  test('a routed Deployment that drops spec.replicas 10 for an autoscaler: exit 1, replicas-removed-while-routed; rolling back is fine', async () => {
+    // GIVEN v1 at 100% on replicas: 10, then on a HorizontalPodAutoscaler (minReplicas 10) without replicas
+    const before = fixture('replicas-fixed.yaml');
+    const after = fixture('replicas-autoscaled.yaml');
+
+    // WHEN checking forward, and the roll back
+    const run = await cliInProcess(['check', before, after]);
+    const back = await cliInProcess(['check', '--rollback', before, after]);
+
+    // THEN forward names the Deployment, the count, why and the fix; the roll back sets the field again
+    expect(run.status).toBe(1);
+    expect(run.stdout).toContain('error: Deployment/helloworld-v1  [replicas-removed-while-routed]  sets spec.replicas: 10 in the previous stage and '
+      + "leaves it out in this one, while subset 'v1' of helloworld.shop.svc.cluster.local receives traffic in both stages: applying this stage "
+      + 'removes the field (kubectl apply: it is in the last-applied configuration; server-side apply: its field manager owned it), and the API '
+      + 'server sets the default, 1 pod, until an autoscaler scales it back');
+    expect(run.stdout).toContain('  fix: keep spec.replicas: 10 (Scaling.fixed(10)) on Deployment/helloworld-v1 until a stage where its version gets '
+      + 'no traffic, or hand the field over first (kubectl apply edit-last-applied');
+    expect(run.stdout).toMatch(/^UNSAFE: 1 error, 0 warnings;/m);
+    expect(back.stdout).not.toContain('[replicas-removed-while-routed]');
+    expect(back.status).toBe(0);
+  });
+
   test('--output json: machine-readable verdict, counts and violations', async () => {
     const run = await cliInProcess(['check', '--output', 'json', fixture('stable'), fixture('route-to-missing-subset.yaml')]);
     expect(run.status).toBe(1);

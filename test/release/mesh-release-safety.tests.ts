@@ -255,3 +255,71 @@ describe('the synth-time check, from a hostile review', () => {
       fs.rmSync(outdir, { recursive: true, force: true });
     });
 });
+
+describe('a version switched from Scaling.fixed(n) to an autoscaler while it gets traffic (hostile review)', () => {
+  // stable -> make-routable -> deploy -> shift-90; v1 runs Scaling.fixed(10) up to deploy, an autoscaler at shift-90.
+  const CUSTOM = ReleasePlan.custom([
+    { name: 'stable', deployed: ['v1'], weights: [{ version: 'v1', weight: 100 }] },
+    { name: 'make-routable', deployed: ['v1'], routable: ['v1', 'v2'], weights: [{ version: 'v1', weight: 100 }] },
+    { name: 'deploy', deployed: ['v1', 'v2'], weights: [{ version: 'v1', weight: 100 }] },
+    { name: 'shift-90', deployed: ['v1', 'v2'], weights: [{ version: 'v1', weight: 90 }, { version: 'v2', weight: 10 }] },
+  ]);
+  const FIXED = Scaling.fixed(10);
+  const AUTOSCALED = Scaling.autoscale({ minReplicas: 2, maxReplicas: 20 });
+
+  /** The objects of one stage, as the app writes them with v1's scaling of that stage. */
+  function synth(stage: string, v1: Scaling): any[] {
+    const chart = Testing.chart();
+    new MeshRelease(chart, 'helloworld', {
+      app: 'helloworld',
+      port: 3000,
+      stage: CUSTOM.stage(stage),
+      versions: [{ ...VERSIONS[0], scaling: v1 }, VERSIONS[1]],
+    });
+    return Testing.synth(chart);
+  }
+
+  test('the YAML of shift-90 after the YAML of deploy is refused: v1 drops spec.replicas 10 while it serves 100%, then 90%', () => {
+    // GIVEN deploy with v1 at replicas: 10, shift-90 with v1 on an HPA and no replicas (each stage synthesizes alone:
+    // a MeshRelease makes its previous stage from its own props, where v1 is autoscaled too)
+    const deploy = synth('deploy', FIXED);
+    const shift90 = synth('shift-90', AUTOSCALED);
+    const v1 = (objects: any[]) => objects.find((m) => m.kind === 'Deployment' && m.metadata.name === 'helloworld-v1');
+    expect(v1(deploy).spec.replicas).toBe(10);
+    expect(v1(shift90).spec.replicas).toBeUndefined();
+    expect(shift90.find((m) => m.kind === 'HorizontalPodAutoscaler').spec.scaleTargetRef.name).toBe('helloworld-v1');
+
+    // WHEN checking the transition forward, and the roll back
+    const forward = SafetyCheck.check(shift90, deploy);
+    const back = SafetyCheck.check(deploy, shift90);
+
+    // THEN forward is refused with the Deployment, the count, why and the fix (and rollback-capacity warns that v1 keeps
+    // only 2 pods guaranteed); the roll back sets the field again: fine
+    expect(SafetyCheck.errors(forward)).toEqual([{
+      rule: SafetyRule.REPLICAS_REMOVED_WHILE_ROUTED,
+      severity: Severity.ERROR,
+      object: 'Deployment/helloworld-v1',
+      message: "sets spec.replicas: 10 in the previous stage and leaves it out in this one, while subset 'v1' of helloworld.default.svc.cluster.local "
+        + 'receives traffic in both stages: applying this stage removes the field (kubectl apply: it is in the last-applied configuration; '
+        + 'server-side apply: its field manager owned it), and the API server sets the default, 1 pod, until an autoscaler scales it back',
+      fix: 'keep spec.replicas: 10 (Scaling.fixed(10)) on Deployment/helloworld-v1 until a stage where its version gets no traffic, or hand the '
+        + 'field over first (kubectl apply edit-last-applied to take replicas out of the last-applied configuration, or a server-side apply '
+        + 'field-manager transfer), see https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/#migrating-deployments-and-statefulsets-to-horizontal-autoscaling '
+        + 'and https://kubernetes.io/docs/reference/using-api/server-side-apply/#transferring-ownership',
+    }]);
+    expect(SafetyCheck.errors(back)).toEqual([]);
+  });
+
+  test('switching while v1 gets no traffic (in neither stage) is fine', () => {
+    const before = ReleasePlan.custom([
+      { name: 'all-v2', deployed: ['v1', 'v2'], weights: [{ version: 'v2', weight: 100 }] },
+      { name: 'unrouted', deployed: ['v1', 'v2'], weights: [{ version: 'v2', weight: 100 }] },
+    ]);
+    const stage = (name: string, v1: Scaling) => {
+      const chart = Testing.chart();
+      new MeshRelease(chart, 'helloworld', { app: 'helloworld', port: 3000, stage: before.stage(name), versions: [{ ...VERSIONS[0], scaling: v1 }, VERSIONS[1]] });
+      return Testing.synth(chart);
+    };
+    expect(SafetyCheck.check(stage('unrouted', AUTOSCALED), stage('all-v2', FIXED)).map((v) => v.rule)).not.toContain(SafetyRule.REPLICAS_REMOVED_WHILE_ROUTED);
+  });
+});

@@ -299,6 +299,11 @@ export const VIOLATING: Record<SafetyRule, Case> = {
     current: [service(), deployment('v1', { replicas: 2 }), deployment('v2', { replicas: 10 }), destinationRule(['v1', 'v2']),
       virtualService(weighted([['v1', 0], ['v2', 100]]))],
   },
+  // v1 at 100% on replicas: 10, then on an autoscaler (minReplicas 10) and no replicas: the apply resets it to 1 pod.
+  [SafetyRule.REPLICAS_REMOVED_WHILE_ROUTED]: {
+    previous: [service(), deployment('v1', { replicas: 10 }), destinationRule(['v1']), virtualService(weighted([['v1', 100]]))],
+    current: [service(), deployment('v1'), autoscaler('v1', 10), destinationRule(['v1']), virtualService(weighted([['v1', 100]]))],
+  },
   [SafetyRule.SUBSET_UNIQUE]: { current: stage(['v1'], ['v1', 'v1'], weighted([['v1', 100]])) },
   // hosts in cluster domain corp.internal, read with the default cluster.local: v2 has no Deployment but gets 10%.
   [SafetyRule.CLUSTER_DOMAIN]: {

@@ -32,6 +32,7 @@ describe('StageView.behind', () => {
       podLabels: w.podLabels,
       floor: 1,
       floorSource: '',
+      autoscaled: false,
       graceSeconds: 30,
       preStopSleepSeconds: 0,
     })),

@@ -14,6 +14,7 @@ import './catch-all-route.tests';
 import './deployment-removed-while-backend.tests';
 import './destination-ready.tests';
 import './duplicate-object.tests';
+import './replicas-removed-while-routed.tests';
 import './retry-budget.tests';
 import './rollback-capacity.tests';
 import './stale-backend.tests';
