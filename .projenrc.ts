@@ -163,6 +163,8 @@ project.annotateGenerated('/docs/api/*.md');
 project.gitattributes.addAttributes('/src/imports/**', 'linguist-generated');
 
 project.gitignore.exclude('examples/**/dist/', '/.cli-build/', '/bench/.apps/');
+// A git worktree's node_modules is a symlink to the main checkout's: `node_modules/` matches only a directory.
+project.gitignore.exclude('/node_modules');
 // Not for users: the tests' CLI builds (.cli-build/, 1.4 MB packed) and the benchmark's sources.
 project.npmignore?.exclude('/examples/', '/scripts/', '/.ci/', '/.cli-build/', '/bench/');
 
