@@ -24,8 +24,10 @@
  * HPA controller scales to its metrics' recommendation (at least the new minimum), and lowers it only to the highest
  * recommendation of the scale-down stabilization window, 300 s by default
  * (https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/#stabilization-window;
- * kubernetes/kubernetes pkg/controller/podautoscaler/horizontal.go `stabilizeRecommendation`, then
- * `convertDesiredReplicasWithRules` clamps to minReplicas), while the load it measures is still that of the old share.
+ * kubernetes/kubernetes pkg/controller/podautoscaler/horizontal.go: `normalizeDesiredReplicasWithBehaviors` stabilizes
+ * the metrics' recommendation (`stabilizeRecommendationWithBehaviors`), then `convertDesiredReplicasWithBehaviorRate`
+ * clamps it to minReplicas; autoscaling/v2 objects get a defaulted `behavior`, so this is their path), while the load
+ * it measures is still that of the old share.
  */
 import { APP_LABEL, selects, VERSION_LABEL, versionLabels } from '../_conventions';
 import { unique } from '../_util';
