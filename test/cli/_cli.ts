@@ -4,6 +4,7 @@
  */
 import { spawn, spawnSync, SpawnSyncOptions } from 'child_process';
 import * as fs from 'fs';
+import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { cliBuild, ROOT } from './_build';
@@ -177,4 +178,13 @@ async function captured(command: () => Promise<number>): Promise<Run> {
     write.mockRestore();
     writeErr.mockRestore();
   }
+}
+
+/** A port of 127.0.0.1 nothing listens on (it was free a moment ago): a server that does not answer. */
+export async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }

@@ -3,9 +3,8 @@
  * any request (no kubeconfig, an unknown context). What they do on a cluster: test/integration/rollout.integration.ts.
  */
 import * as fs from 'fs';
-import * as net from 'net';
 import * as path from 'path';
-import { cliBuild, cliBuiltInProcess, cliInProcess, FakeStage, fakeApp, tmpDir } from '../cli/_cli';
+import { cliBuild, cliBuiltInProcess, cliInProcess, closedPort, FakeStage, fakeApp, tmpDir } from '../cli/_cli';
 
 beforeAll(() => cliBuild(), 120_000);
 jest.setTimeout(60_000);
@@ -148,11 +147,3 @@ describe('rollout, promote, abort, status', () => {
     });
   });
 });
-
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}

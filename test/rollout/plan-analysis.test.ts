@@ -4,7 +4,6 @@
  * checked before anything is applied, a stop request ending an analysis interval at once. The answers come from a
  * fake querier; the real Prometheus: test/integration/rollout-analysis.integration.ts.
  */
-import * as net from 'net';
 import { Querier } from '../../src/analysis/_evaluate';
 import { QueryAnswer } from '../../src/analysis/_prometheus';
 import { AnalysisSpec, RolloutSpec } from '../../src/analysis/_spec';
@@ -14,6 +13,7 @@ import { ReleaseRef } from '../../src/cli/release-view';
 import { MetricResult, StageAnalysisContext } from '../../src/rollout/analysis';
 import { analyzedAmong, connectPrometheus, lazyPrometheus, planHooks, ReleaseRollout } from '../../src/rollout/plan-analysis';
 import { Stopped } from '../../src/rollout/waits';
+import { closedPort } from '../cli/_cli';
 
 const STAGES = ['stable', 'make-routable', 'deploy', 'shift-50', 'shift-100', 'unroute', 'drop-routable', 'retire'];
 
@@ -197,11 +197,3 @@ describe('--prometheus connected once the stages to apply are known (lazyPrometh
     await expect(unreachable.connect(['shift-50'])).rejects.toThrow(`--prometheus http://127.0.0.1:${port}: Prometheus at http://127.0.0.1:${port} is unreachable`);
   });
 });
-
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}

@@ -172,19 +172,7 @@ describe('a roll back stopped mid-way', () => {
 
 describe('a version whose floor rises as it gets more traffic is scaled first (issue 20)', () => {
   test('the roll back of a fixed-replica stable scaled down mid-plan applies its Deployment (dry run first), then routes', async () => {
-    const all = [{ version: 'v1', weight: 100 }];
-    const plan = planOf('v1', 'v2', {
-      plan: ReleasePlan.custom([
-        { name: 'stable', deployed: ['v1'], weights: all },
-        { name: 'make-routable', deployed: ['v1'], routable: ['v1', 'v2'], weights: all },
-        { name: 'deploy', deployed: ['v1', 'v2'], weights: all },
-        { name: 'shift-90', deployed: ['v1', 'v2'], weights: [{ version: 'v1', weight: 10 }, { version: 'v2', weight: 90 }] },
-      ]),
-      versionsOf: (stage) => [
-        { version: 'v1', image: 'example/web:v1', scaling: Scaling.fixed(stage === 'shift-90' ? 2 : 10) },
-        { version: 'v2', image: 'example/web:v2', scaling: Scaling.fixed(10) },
-      ],
-    });
+    const plan = stableScaledDownAtShift90();
     const kube = new FakeKube();
     expect((await run(kube, plan)).exit).toBe(0);
     kube.log.length = 0;
@@ -233,19 +221,7 @@ describe('a guard that refuses a transition', () => {
 
 describe('a version whose share and fixed replicas fall in the same step is scaled down after the routing is live (issue 20)', () => {
   test('forward: v1 (10 pods at 100%, then 2 at 10%) keeps its pods until the new routing is live (dry run of its Deployment first)', async () => {
-    const all = [{ version: 'v1', weight: 100 }];
-    const plan = planOf('v1', 'v2', {
-      plan: ReleasePlan.custom([
-        { name: 'stable', deployed: ['v1'], weights: all },
-        { name: 'make-routable', deployed: ['v1'], routable: ['v1', 'v2'], weights: all },
-        { name: 'deploy', deployed: ['v1', 'v2'], weights: all },
-        { name: 'shift-90', deployed: ['v1', 'v2'], weights: [{ version: 'v1', weight: 10 }, { version: 'v2', weight: 90 }] },
-      ]),
-      versionsOf: (stage) => [
-        { version: 'v1', image: 'example/web:v1', scaling: Scaling.fixed(stage === 'shift-90' ? 2 : 10) },
-        { version: 'v2', image: 'example/web:v2', scaling: Scaling.fixed(10) },
-      ],
-    });
+    const plan = stableScaledDownAtShift90();
     const kube = new FakeKube();
     const forward = await run(kube, plan);
     expect(forward.exit).toBe(0);
@@ -261,3 +237,20 @@ describe('a version whose share and fixed replicas fall in the same step is scal
     expect(kube.dryRuns).toContain('Deployment/web-v1');
   });
 });
+
+/** A custom plan whose fixed-replica stable v1 has 10 pods until `deploy`, then 2 at `shift-90` (10% of the traffic). */
+function stableScaledDownAtShift90() {
+  const all = [{ version: 'v1', weight: 100 }];
+  return planOf('v1', 'v2', {
+    plan: ReleasePlan.custom([
+      { name: 'stable', deployed: ['v1'], weights: all },
+      { name: 'make-routable', deployed: ['v1'], routable: ['v1', 'v2'], weights: all },
+      { name: 'deploy', deployed: ['v1', 'v2'], weights: all },
+      { name: 'shift-90', deployed: ['v1', 'v2'], weights: [{ version: 'v1', weight: 10 }, { version: 'v2', weight: 90 }] },
+    ]),
+    versionsOf: (stage) => [
+      { version: 'v1', image: 'example/web:v1', scaling: Scaling.fixed(stage === 'shift-90' ? 2 : 10) },
+      { version: 'v2', image: 'example/web:v2', scaling: Scaling.fixed(10) },
+    ],
+  });
+}
